@@ -1,0 +1,1 @@
+"""Discord face of newsbot: thin cogs over the services in `bot.service`."""

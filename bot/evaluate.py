@@ -1,0 +1,99 @@
+"""Measures retrieval and answer quality on a question set (JSON Lines, see ../shared/data/README.md)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.result import Answer
+from index.errors import NewsbotError
+from index.texts import message
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: list[str]
+    article: str | None
+    unanswerable: bool
+
+
+def load_questions(path: Path) -> list[Question]:
+    if not path.is_file():
+        raise NewsbotError(message("path_missing", path=str(path)))
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            questions.append(Question(
+                id=str(raw.get("id", number)), question=str(raw["question"]),
+                answers=[str(a) for a in raw.get("answers") or []], article=raw.get("article"),
+                unanswerable=bool(raw.get("unanswerable", False)) or not raw.get("answers"),
+            ))
+        except (ValueError, KeyError, TypeError) as error:
+            raise NewsbotError(message("questions_file_invalid", path=str(path), line=number,
+                                       reason=str(error)[:120])) from error
+    return questions
+
+
+def answer_hit(answer: Answer, gold: Iterable[str]) -> bool:
+    text = answer.text.casefold()
+    return answer.answered and any(g.casefold() in text for g in gold if g)
+
+
+def evidence_hit(answer: Answer, article: str | None, k: int = 5) -> bool:
+    if not article:
+        return False
+    return any(Path(s.source).name == article or s.source.endswith("/" + article) for s in answer.sources[:k])
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def evaluate(questions: list[Question], ask: Callable[[str], Answer]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Ask every question; return the metrics and one detail row per question."""
+    details: list[dict[str, Any]] = []
+    answerable = [q for q in questions if not q.unanswerable]
+    unanswerable = [q for q in questions if q.unanswerable]
+    hits = evidence = false_refusals = refusals = 0
+    latencies: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for question in questions:
+        answer = ask(question.question)
+        latencies.append(answer.latency_ms)
+        for stage, ms in answer.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+        if question.unanswerable:
+            refusals += not answer.answered
+        else:
+            hits += answer_hit(answer, question.answers)
+            evidence += evidence_hit(answer, question.article)
+            false_refusals += not answer.answered
+        details.append({
+            "id": question.id, "answer": answer.text, "answered": answer.answered,
+            "sources": answer.to_json()["sources"],
+        })
+    share = lambda n, d: round(n / d, 4) if d else 0.0  # noqa: E731
+    metrics = {
+        "n": len(questions),
+        "answer_hit_at_1": share(hits, len(answerable)),
+        "evidence_recall_at_5": share(evidence, len(answerable)),
+        "refusal_accuracy": share(refusals, len(unanswerable)),
+        "false_refusal_rate": share(false_refusals, len(answerable)),
+        "latency_ms_p50": round(percentile(latencies, 50), 2),
+        "latency_ms_p95": round(percentile(latencies, 95), 2),
+    }
+    timings = {f"{stage}_ms_p50": round(percentile(v, 50), 2) for stage, v in stages.items()}
+    return metrics, details, timings  # type: ignore[return-value]

@@ -1,0 +1,57 @@
+"""The one result object a question produces; the CLI and Discord only render it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage shown as evidence: where it comes from and how well it matched."""
+
+    title: str
+    source: str
+    snippet: str
+    score: float
+    article_id: str = ""
+    url: str | None = None
+    published: str | None = None
+
+    @property
+    def link(self) -> str | None:
+        """A URL to link to, when the article came from the web."""
+        return self.url if self.url and self.url.startswith(("http://", "https://")) else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    answered: bool
+    sources: list[Source]
+    confidence: float
+    context: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"
+    note: str | None = None
+
+    @property
+    def latency_ms(self) -> float:
+        return round(sum(self.timings_ms.values()), 2)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `ask --json` shape: question, answer, answered, sources, latency_ms."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "answered": self.answered,
+            "sources": [
+                {"title": s.title, "source": s.source, "snippet": s.snippet, "score": round(s.score, 4)}
+                for s in self.sources
+            ],
+            "latency_ms": self.latency_ms,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,103 @@
+"""The services both faces call: ask a question, index sources, list and describe the index.
+
+Built once per process (`NewsService.open`) with the settings, the embedder and the index; the CLI
+and the Discord cogs hold one and call it, so neither face holds logic the other lacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.extractive import answer_span, confidence, sources_for
+from bot.result import Answer
+from bot.retrieve import Retriever
+from index.catalog import ArticleRecord
+from index.embedders import NamedEmbeddings, make_embedder
+from index.errors import NewsbotError
+from index.indexer import IndexReport, NewsIndex
+from index.settings import Settings
+from index.texts import message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Status:
+    articles: int
+    chunks: int
+    sentences: int
+    embedder: str
+    last_update: str | None
+
+
+class NewsService:
+    """Question answering and index management over one index."""
+
+    def __init__(self, settings: Settings, index: NewsIndex) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = Retriever(index)
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: NamedEmbeddings | None = None) -> NewsService:
+        return cls(settings, NewsIndex(settings, embedder or make_embedder(settings)))
+
+    # ---- asking --------------------------------------------------------------------------------
+
+    def validate_question(self, question: str) -> str:
+        text = " ".join(question.split())
+        if not text:
+            raise NewsbotError(message("empty_question", self.settings.language))
+        if len(text) > self.settings.max_question_chars:
+            raise NewsbotError(message("question_too_long", self.settings.language, length=len(text),
+                                       limit=self.settings.max_question_chars))
+        return text
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer from the articles, or refuse; `history` holds earlier questions of the conversation."""
+        text = self.validate_question(question)
+        started = time.perf_counter()
+        snapshot, retrieval = self.retriever.retrieve(text, context=" ".join(history[-3:]))
+        if not snapshot.sentences:
+            raise NewsbotError(message("empty_index", self.settings.language))
+        timings = dict(retrieval.timings_ms)
+        answer_started = time.perf_counter()
+        ranked = retrieval.candidates
+        sources = sources_for(snapshot, ranked, self.settings.top_k)
+        best = ranked[0] if ranked else None
+        sure = confidence(best) if best else 0.0
+        if best is None or sure < self.settings.refusal_threshold:
+            answer = Answer(text, message("refusal", self.settings.language), False, sources, sure)
+        else:
+            scores = {c.row: c.fused for c in ranked}
+            span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars)
+            answer = Answer(text, span, True, sources, sure, context=context)
+        timings["answer"] = (time.perf_counter() - answer_started) * 1000
+        log.debug("asked in %.1f ms: %s", (time.perf_counter() - started) * 1000, text)
+        return Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})
+
+    # ---- the index -----------------------------------------------------------------------------
+
+    def index_paths(self, paths: Sequence[Path], progress: bool = False) -> IndexReport:
+        return self.index.add_paths(paths, progress=progress)
+
+    def remove(self, article_id: str) -> IndexReport:
+        candidates = [article_id]
+        path = Path(article_id)
+        if path.exists() or not article_id.startswith(("http://", "https://")):
+            candidates.append(path.resolve().as_posix())
+        for candidate in candidates:
+            if self.index.catalog.article(candidate) is not None:
+                return self.index.remove([candidate])
+        raise NewsbotError(message("article_not_found", self.settings.language, article_id=article_id))
+
+    def articles(self) -> list[ArticleRecord]:
+        return self.index.catalog.articles()
+
+    def status(self) -> Status:
+        articles, chunks, sentences = self.index.catalog.counts()
+        return Status(articles, chunks, sentences, self.index.embedder.name, self.index.catalog.last_indexed_at())

@@ -1,0 +1,1 @@
+"""Turns news sources into articles, chunks and vectors in Chroma; knows nothing of answering or Discord."""

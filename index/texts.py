@@ -1,0 +1,39 @@
+"""Loads user-facing texts and prompt templates from `prompts/`, so wording changes need no code change."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, StrictUndefined
+
+_ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@cache
+def _messages(language: str) -> dict[str, str]:
+    raw = resources.files("prompts").joinpath(f"messages.{language}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(raw)
+
+
+def message(key: str, language: str = "de", **values: Any) -> str:
+    """Render the user-facing text `key`; a missing placeholder value raises instead of printing blanks."""
+    return _ENV.from_string(_messages(language)[key]).render(**values)
+
+
+def message_keys(language: str = "de") -> list[str]:
+    return list(_messages(language))
+
+
+def template(name: str, override_dir: Path | None = None) -> str:
+    """Return a prompt template's source: from `override_dir` when the user put one there, else shipped."""
+    if override_dir is not None and (override_dir / name).is_file():
+        return (override_dir / name).read_text(encoding="utf-8")
+    return resources.files("prompts").joinpath(name).read_text(encoding="utf-8")
+
+
+def render(source: str, **values: Any) -> str:
+    return _ENV.from_string(source).render(**values)
