@@ -11,8 +11,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-
-
 from bot.lexical import LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex

@@ -25,6 +25,17 @@ from index.texts import message
 log = logging.getLogger(__name__)
 
 
+def validate_question(settings: Settings, question: str) -> str:
+    """The question with whitespace normalised; empty or overlong questions are user errors."""
+    text = " ".join(question.split())
+    if not text:
+        raise NewsbotError(message("empty_question", settings.language))
+    if len(text) > settings.max_question_chars:
+        raise NewsbotError(message("question_too_long", settings.language, length=len(text),
+                                   limit=settings.max_question_chars))
+    return text
+
+
 @dataclass(frozen=True)
 class Status:
     articles: int
@@ -48,18 +59,9 @@ class NewsService:
 
     # ---- asking --------------------------------------------------------------------------------
 
-    def validate_question(self, question: str) -> str:
-        text = " ".join(question.split())
-        if not text:
-            raise NewsbotError(message("empty_question", self.settings.language))
-        if len(text) > self.settings.max_question_chars:
-            raise NewsbotError(message("question_too_long", self.settings.language, length=len(text),
-                                       limit=self.settings.max_question_chars))
-        return text
-
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer from the articles, or refuse; `history` holds earlier questions of the conversation."""
-        text = self.validate_question(question)
+        text = validate_question(self.settings, question)
         started = time.perf_counter()
         snapshot, retrieval = self.retriever.retrieve(text, context=" ".join(history[-3:]))
         if not snapshot.sentences:

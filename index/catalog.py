@@ -181,4 +181,4 @@ class Catalog:
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
         for table in ("articles", "chunks", "sentences"):
-            db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))  # noqa: S608
+            db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))

