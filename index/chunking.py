@@ -113,8 +113,14 @@ def split_article(article: Article, chunk_size: int, chunk_overlap: int, languag
     return SplitArticle(chunks, sentences)
 
 
+# Words of the headline put before each sentence: enough to tell articles apart, short enough that
+# embedding stays close to the cost of the article text itself (a long lead as title doubled it).
+TITLE_CONTEXT_WORDS = 8
+
+
 def sentence_embedding_text(title: str, sentence: str) -> str:
-    """What gets embedded for an answer candidate: the sentence with its headline as context."""
-    if not title or sentence.startswith(title[:40]):
+    """What gets embedded for an answer candidate: the sentence with the start of its headline as context."""
+    context = " ".join(title.split()[:TITLE_CONTEXT_WORDS])
+    if not context or sentence.startswith(context):
         return sentence
-    return f"{title}: {sentence}"
+    return f"{context}: {sentence}"
