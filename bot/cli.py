@@ -122,6 +122,18 @@ def index_add(ctx: Context, sources: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
+@index_group.command("feed")
+@click.argument("feed_url")
+@pass_context
+@user_errors
+def index_feed(ctx: Context, feed_url: str) -> None:
+    """Einen RSS- oder Atom-Feed lesen und neue Einträge indexieren."""
+    report = ctx.service.index_feed(feed_url)
+    print_report(report)
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        sys.exit(2)
+
+
 @index_group.command("sync")
 @click.argument("folder", type=click.Path(path_type=Path))
 @pass_context

@@ -21,6 +21,7 @@ from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
 from index.settings import Settings
 from index.texts import message
+from index.web import article_from_feed_entry, article_from_url, read_feed
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,45 @@ class NewsService:
 
     def index_paths(self, paths: Sequence[Path], progress: bool = False) -> IndexReport:
         return self.index.add_paths(paths, progress=progress)
+
+    def index_urls(
+        self, urls: Sequence[str], report: IndexReport | None = None, *, untrusted: bool = False,
+    ) -> IndexReport:
+        """Fetch and index web pages; a page that fails is reported with its reason and the rest go on.
+
+        `untrusted` (URLs from chat users) turns on the private-network guard unless settings allow it.
+        """
+        report = report or IndexReport()
+        articles = []
+        for url in urls:
+            try:
+                articles.append(article_from_url(url, self.settings, untrusted=untrusted))
+            except NewsbotError as error:
+                log.warning("skipping %s: %s", url, error.message)
+                report.failed.append((url, error.message))
+        # Fetched before indexing, so the index's write lock is never held while waiting on the network.
+        return self.index.add_articles(articles, origin="url", report=report)
+
+    def index_feed(self, url: str, report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
+        """Index the feed's entries not seen before; known entries fetch nothing, so polling a feed is cheap.
+
+        Entries already in the catalog are counted as unchanged without fetching their pages: news
+        pages change little after publication, and re-fetching every entry on every poll would not scale.
+        """
+        report = report or IndexReport()
+        articles = []
+        seen: set[str] = set()
+        for entry in read_feed(url, self.settings, untrusted=untrusted):
+            if entry.entry_id in seen or self.index.catalog.article(entry.entry_id) is not None:
+                report.unchanged.append(entry.entry_id)
+                continue
+            seen.add(entry.entry_id)
+            try:
+                articles.append(article_from_feed_entry(entry, self.settings, untrusted=untrusted))
+            except NewsbotError as error:
+                log.warning("skipping feed entry %s: %s", entry.entry_id, error.message)
+                report.failed.append((entry.link or entry.entry_id, error.message))
+        return self.index.add_articles(articles, origin="feed", report=report)
 
     def remove(self, article_id: str) -> IndexReport:
         candidates = [article_id]

@@ -1,0 +1,541 @@
+"""Web pages and feeds as sources: fetched from a real HTTP server on loopback, indexed into a real Chroma.
+
+The private-network guard is tested on literal addresses (refused before any connection) and with an
+injected resolver and transport for what needs a public-looking host.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bot.service import NewsService
+from index import web
+from index.errors import NewsbotError
+from index.settings import Settings
+from tests.fakes import HashedBagOfWords
+
+GIPFEL = ("Der Gipfel der beiden Präsidenten findet in Budapest statt. "
+          "Das Treffen ist für die kommende Woche geplant. Die Delegationen reisen am Montag an.")
+GIPFEL_WIEN = ("Der Gipfel der beiden Präsidenten findet nun in Wien statt. "
+               "Das Treffen wurde kurzfristig verlegt. Die Delegationen reisen am Montag an.")
+
+
+def article_html(title: str, text: str, *, canonical: str | None = None, published: str | None = None) -> str:
+    head = f"<title>{title}</title>"
+    if canonical:
+        head += f'<link rel="canonical" href="{canonical}">'
+    if published:
+        head += f'<meta property="article:published_time" content="{published}">'
+    paragraphs = "".join(f"<p>{sentence.rstrip('.')}.</p>" for sentence in text.split(". ") if sentence)
+    return (f"<html><head>{head}</head><body><nav>Startseite Politik Wetter</nav>"
+            f"<article><h1>{title}</h1>{paragraphs}</article><footer>Impressum</footer></body></html>")
+
+
+def rss(items: list[dict[str, str]]) -> str:
+    rendered = "".join(
+        "<item>" + "".join(f"<{key}>{value}</{key}>" for key, value in item.items()) + "</item>" for item in items
+    )
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Testnachrichten</title>'
+            f"<link>http://localhost/</link><description>Test</description>{rendered}</channel></rss>")
+
+
+def rfc822(day: int) -> str:
+    return format_datetime(datetime(2024, 5, day, 8, 0, tzinfo=UTC))
+
+
+def requested_paths(httpserver: HTTPServer) -> list[str]:
+    return [request.path for request, _ in httpserver.log]
+
+
+@pytest.fixture(autouse=True)
+def no_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries still happen, without the back-off pauses."""
+    monkeypatch.setattr(web, "RETRY_WAIT_SECONDS", 0)
+
+
+@pytest.fixture
+def web_settings(settings: Settings) -> Settings:
+    """The test server is on loopback, which the guard would refuse."""
+    return settings.model_copy(update={"allow_private_urls": True, "fetch_max_bytes": 50_000,
+                                       "fetch_timeout_seconds": 5.0})
+
+
+@pytest.fixture
+def service(web_settings: Settings, fake_embedder: HashedBagOfWords) -> NewsService:
+    return NewsService.open(web_settings, fake_embedder)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# ---- URLs and the private-network guard ---------------------------------------------------------
+
+def test_normalise_url_lowercases_host_and_drops_fragment_default_port_and_tracking() -> None:
+    assert (web.normalise_url("HTTPS://News.Example:443/Politik/Gipfel?utm_source=rss&id=7&UTM_Medium=x#kommentare")
+            == "https://news.example/Politik/Gipfel?id=7")
+    assert web.normalise_url("http://news.example:8080") == "http://news.example:8080/"
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "::1", "10.0.0.7", "172.16.5.4", "192.168.1.1", "169.254.169.254", "fe80::1",
+    "224.0.0.1", "240.0.0.1", "0.0.0.0", "::", "100.64.0.1", "::ffff:127.0.0.1", "fc00::1",
+])
+def test_is_public_address_refuses_local_and_private_addresses(address: str) -> None:
+    assert not web.is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700:4700::1111"])
+def test_is_public_address_accepts_internet_addresses(address: str) -> None:
+    assert web.is_public_address(address)
+
+
+def test_checked_address_refuses_a_host_with_any_private_address() -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "10.0.0.1"]
+
+    with pytest.raises(NewsbotError, match="darf nicht abgerufen werden"):
+        web.checked_address(httpx.URL("https://news.example/"), resolver)
+
+
+def test_checked_address_reports_an_unresolvable_host() -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    with pytest.raises(NewsbotError, match="Name nicht auflösbar"):
+        web.checked_address(httpx.URL("https://nowhere.example/"), resolver)
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:{port}/", "http://[::1]:{port}/", "http://10.1.2.3/", "http://169.254.169.254/latest/meta-data/",
+    "http://localhost:{port}/",
+])
+def test_untrusted_url_to_private_address_is_refused_before_connecting(
+    url: str, settings: Settings, httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/").respond_with_data("geheim", content_type="text/plain")
+    assert not settings.allow_private_urls
+    with pytest.raises(NewsbotError, match="darf nicht abgerufen werden"):
+        web.fetch(url.format(port=httpserver.port), settings, untrusted=True)
+    assert httpserver.log == []
+
+
+def test_untrusted_url_reaches_loopback_when_private_urls_are_allowed(
+    web_settings: Settings, httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/").respond_with_data("Hallo", content_type="text/plain")
+    assert web.fetch(httpserver.url_for("/"), web_settings, untrusted=True).text == "Hallo"
+
+
+def test_redirect_to_loopback_is_refused_at_the_redirect_hop(settings: Settings) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(302, headers={"Location": "http://127.0.0.1:8080/admin"})
+
+    def resolver(host: str, port: int) -> list[str]:
+        return {"news.example": ["93.184.216.34"]}[host]
+
+    with pytest.raises(NewsbotError, match=r"darf nicht abgerufen werden: http://127\.0\.0\.1:8080/admin"):
+        web.fetch("http://news.example/artikel", settings, untrusted=True, resolver=resolver,
+                  transport=httpx.MockTransport(handler))
+    assert len(seen) == 1
+
+
+def test_redirect_to_a_name_resolving_privately_is_refused(settings: Settings) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"Location": "https://intranet.example/"})
+
+    addresses = {"news.example": ["93.184.216.34"], "intranet.example": ["192.168.0.10"]}
+    with pytest.raises(NewsbotError, match="darf nicht abgerufen werden"):
+        web.fetch("http://news.example/", settings, untrusted=True, resolver=lambda host, port: addresses[host],
+                  transport=httpx.MockTransport(handler))
+
+
+def test_guarded_request_connects_to_the_checked_address_with_the_original_host(settings: Settings) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="Hallo", headers={"Content-Type": "text/plain"})
+
+    page = web.fetch("https://News.Example/artikel", settings, untrusted=True,
+                     resolver=lambda host, port: ["93.184.216.34"], transport=httpx.MockTransport(handler))
+    assert page.url == "https://news.example/artikel"
+    assert seen[0].url.host == "93.184.216.34"
+    assert seen[0].headers["Host"] == "news.example"
+    assert seen[0].extensions["sni_hostname"] == "news.example"
+
+
+# ---- fetching ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/datei.html", "javascript:alert(1)",
+                                 "news.example/artikel", ""])
+def test_fetch_refuses_anything_but_http(url: str, web_settings: Settings) -> None:
+    with pytest.raises(NewsbotError, match="Ungültige URL"):
+        web.fetch(url, web_settings, untrusted=False)
+
+
+def test_redirect_to_another_scheme_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/weiter").respond_with_data("", status=302, headers={"Location": "file:///etc/passwd"})
+    with pytest.raises(NewsbotError, match="Ungültige URL: file:"):
+        web.fetch(httpserver.url_for("/weiter"), web_settings, untrusted=False)
+
+
+def test_redirects_are_followed_up_to_a_limit(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/alt").respond_with_data("", status=301, headers={"Location": "/neu"})
+    httpserver.expect_request("/neu").respond_with_data("Angekommen", content_type="text/plain")
+    for hop in range(web.MAX_REDIRECTS + 1):
+        httpserver.expect_request(f"/kreis{hop}").respond_with_data(
+            "", status=302, headers={"Location": f"/kreis{hop + 1}"})
+
+    page = web.fetch(httpserver.url_for("/alt"), web_settings, untrusted=False)
+    assert (page.text, page.url) == ("Angekommen", httpserver.url_for("/neu"))
+    with pytest.raises(NewsbotError, match="zu viele Weiterleitungen"):
+        web.fetch(httpserver.url_for("/kreis0"), web_settings, untrusted=False)
+
+
+def test_not_found_is_unreachable_with_the_status(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/weg").respond_with_data("nicht da", status=404)
+    with pytest.raises(NewsbotError, match=r"URL nicht erreichbar: .*/weg \(HTTP 404\)"):
+        web.fetch(httpserver.url_for("/weg"), web_settings, untrusted=False)
+
+
+def test_refused_connection_is_unreachable(web_settings: Settings, closed_port: int) -> None:
+    with pytest.raises(NewsbotError, match=r"URL nicht erreichbar: .* \(keine Verbindung\)"):
+        web.fetch(f"http://127.0.0.1:{closed_port}/", web_settings, untrusted=False)
+
+
+def test_transient_server_error_is_retried(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request("/wackelig").respond_with_data("besetzt", status=503)
+    httpserver.expect_request("/wackelig").respond_with_data("Jetzt geht es", content_type="text/plain")
+    assert web.fetch(httpserver.url_for("/wackelig"), web_settings, untrusted=False).text == "Jetzt geht es"
+    assert requested_paths(httpserver) == ["/wackelig", "/wackelig"]
+
+
+def test_lasting_server_error_gives_up_after_the_attempts(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/kaputt").respond_with_data("besetzt", status=503)
+    with pytest.raises(NewsbotError, match=r"\(HTTP 503\)"):
+        web.fetch(httpserver.url_for("/kaputt"), web_settings, untrusted=False)
+    assert len(httpserver.log) == web.FETCH_ATTEMPTS
+
+
+def test_wrong_content_type_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/bild").respond_with_data(b"\x89PNG\r\n\x1a\n", content_type="image/png")
+    with pytest.raises(NewsbotError, match="Kein Artikel \\(Inhaltstyp image/png\\)"):
+        web.fetch(httpserver.url_for("/bild"), web_settings, untrusted=False)
+
+
+def test_streamed_response_beyond_the_limit_is_cut_off(web_settings: Settings, httpserver: HTTPServer) -> None:
+    def endless_page(request: Request) -> Response:
+        def pieces() -> Iterator[bytes]:
+            yield b"<html><body><p>"
+            for _ in range(2_000):  # 20 MB, far past the 50 kB limit, without a Content-Length
+                yield b"Nachrichten " * 850
+        return Response(pieces(), content_type="text/html; charset=utf-8")
+
+    httpserver.expect_request("/endlos").respond_with_handler(endless_page)
+    with pytest.raises(NewsbotError, match=r"Antwort zu groß: .*/endlos \(mehr als 50000 Bytes\)"):
+        web.fetch(httpserver.url_for("/endlos"), web_settings, untrusted=False)
+
+
+def test_declared_oversized_response_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/gross").respond_with_data(b"x" * 60_000, content_type="text/plain")
+    with pytest.raises(NewsbotError, match="Antwort zu groß"):
+        web.fetch(httpserver.url_for("/gross"), web_settings, untrusted=False)
+
+
+def test_charset_from_the_header_decodes_latin1(web_settings: Settings, httpserver: HTTPServer) -> None:
+    html = article_html("Größere Brücke für Köln", "Die Brücke über den Rhein wird breiter. Anwohner äußern Sorgen")
+    httpserver.expect_request("/koeln").respond_with_data(
+        html.encode("iso-8859-1"), content_type="text/html; charset=ISO-8859-1")
+    article = web.article_from_url(httpserver.url_for("/koeln"), web_settings, untrusted=False)
+    assert article.title == "Größere Brücke für Köln"
+    assert "Anwohner äußern Sorgen" in article.text
+
+
+def test_plain_text_page_becomes_an_article(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/meldung.txt").respond_with_data(
+        "Hitzewelle in Wien\n\nIn Wien wurden 38 Grad gemessen.", content_type="text/plain; charset=utf-8")
+    article = web.article_from_url(httpserver.url_for("/meldung.txt"), web_settings, untrusted=False)
+    assert (article.title, article.article_id) == ("Hitzewelle in Wien", httpserver.url_for("/meldung.txt"))
+
+
+def test_untrusted_page_cannot_claim_another_hosts_canonical_url(
+    web_settings: Settings, httpserver: HTTPServer,
+) -> None:
+    page_url = f"http://127.0.0.1:{httpserver.port}/seite"
+    claimed = f"http://localhost:{httpserver.port}/fremder-artikel"
+    httpserver.expect_request("/seite").respond_with_data(
+        article_html("Gipfel", GIPFEL, canonical=claimed), content_type="text/html")
+
+    assert web.article_from_url(page_url, web_settings, untrusted=True).article_id == page_url
+    assert web.article_from_url(page_url, web_settings, untrusted=False).article_id == claimed
+
+
+# ---- indexing pages ----------------------------------------------------------------------------
+
+def test_article_page_is_indexed_with_title_text_canonical_url_and_date(
+    service: NewsService, httpserver: HTTPServer,
+) -> None:
+    canonical = httpserver.url_for("/politik/gipfel")
+    httpserver.expect_request("/politik/gipfel").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL, canonical=canonical + "?utm_source=rss#oben",
+                     published="2024-05-03T10:00:00+02:00"),
+        content_type="text/html; charset=utf-8")
+
+    report = service.index_urls([canonical + "?utm_campaign=x"])
+
+    assert (report.added, report.failed) == ([canonical], [])
+    record = service.index.catalog.article(canonical)
+    assert record is not None
+    assert (record.title, record.url, record.published, record.origin) == (
+        "Gipfel in Budapest", canonical, "2024-05-03", "url")
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "findet in Budapest statt" in texts
+    assert "Impressum" not in texts
+    answer = service.ask("Wo findet der Gipfel der Präsidenten statt?")
+    assert answer.answered
+    assert "Budapest" in answer.text
+    assert answer.sources[0].source == canonical
+
+
+def test_changed_page_is_reembedded_and_its_old_text_is_gone(
+    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords,
+) -> None:
+    page = {"text": GIPFEL}
+    httpserver.expect_request("/gipfel").respond_with_handler(
+        lambda request: Response(article_html("Gipfel", page["text"]), content_type="text/html"))
+    url = httpserver.url_for("/gipfel")
+    service.index_urls([url])
+    embedded_before = sum(fake_embedder.calls)
+
+    page["text"] = GIPFEL_WIEN
+    report = service.index_urls([url])
+
+    assert report.updated == [url]
+    assert sum(fake_embedder.calls) > embedded_before
+    answer = service.ask("Wo findet der Gipfel der Präsidenten statt?")
+    assert "Wien" in answer.text
+    shown = answer.text + " ".join(s.snippet for s in answer.sources)
+    assert "Budapest" not in shown
+    assert not any("Budapest" in s.text for s in service.index.catalog.sentences())
+
+
+def test_unchanged_page_embeds_nothing(
+    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords,
+) -> None:
+    httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
+    url = httpserver.url_for("/gipfel")
+    service.index_urls([url])
+    calls_before = list(fake_embedder.calls)
+
+    report = service.index_urls([url])
+
+    assert (report.unchanged, report.added, report.updated) == ([url], [], [])
+    assert fake_embedder.calls == calls_before
+
+
+def test_failed_url_is_reported_and_the_others_are_indexed(
+    service: NewsService, httpserver: HTTPServer, closed_port: int,
+) -> None:
+    httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
+    broken = [httpserver.url_for("/fehlt"), f"http://127.0.0.1:{closed_port}/", "ftp://example.org/a.html"]
+    httpserver.expect_request("/fehlt").respond_with_data("", status=404)
+
+    report = service.index_urls([*broken, httpserver.url_for("/gipfel")])
+
+    assert report.added == [httpserver.url_for("/gipfel")]
+    assert [url for url, _ in report.failed] == broken
+    assert "HTTP 404" in report.failed[0][1]
+    assert "keine Verbindung" in report.failed[1][1]
+    assert "Ungültige URL" in report.failed[2][1]
+
+
+def test_oversized_page_indexes_nothing(service: NewsService, httpserver: HTTPServer) -> None:
+    def huge_page(request: Request) -> Response:
+        return Response((b"<p>Nachrichten</p>" * 1000 for _ in range(100)), content_type="text/html")
+
+    httpserver.expect_request("/riesig").respond_with_handler(huge_page)
+    report = service.index_urls([httpserver.url_for("/riesig")])
+    assert report.added == []
+    assert "Antwort zu groß" in report.failed[0][1]
+    assert service.articles() == []
+
+
+# ---- feeds -------------------------------------------------------------------------------------
+
+def serve_feed(httpserver: HTTPServer, count: int) -> None:
+    """A feed of `count` entries whose pages live on the same server."""
+    stories = [("budapest", "Gipfel in Budapest", GIPFEL),
+               ("wien", "Hitzewelle in Wien", "In Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet Brunnen"),
+               ("bahn", "Neue Bahnstrecke", "Die Strecke zwischen Graz und Klagenfurt ist eröffnet. Die Fahrt dauert"
+                                            " nun 45 Minuten"),
+               ("wahl", "Wahl in Salzburg", "In Salzburg wird im Herbst ein neuer Landtag gewählt. Fünf Parteien"
+                                            " treten an")]
+    items = []
+    for day, (slug, title, text) in enumerate(stories[:count], start=1):
+        link = httpserver.url_for(f"/artikel/{slug}")
+        httpserver.expect_request(f"/artikel/{slug}").respond_with_data(
+            article_html(title, text), content_type="text/html; charset=utf-8")
+        items.append({"title": title, "link": link, "guid": f"{link}?utm_source=rss", "pubDate": rfc822(day),
+                      "description": text})
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+
+
+def test_feed_entries_are_indexed_once(
+    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords,
+) -> None:
+    serve_feed(httpserver, 3)
+    first = service.index_feed(httpserver.url_for("/feed.xml"))
+    assert (len(first.added), first.failed) == (3, [])
+    record = service.index.catalog.article(httpserver.url_for("/artikel/budapest"))
+    assert record is not None
+    assert (record.origin, record.title) == ("feed", "Gipfel in Budapest")
+    assert record.published == "2024-05-01T08:00:00+00:00"
+
+    httpserver.clear_log()
+    calls_before = list(fake_embedder.calls)
+    second = service.index_feed(httpserver.url_for("/feed.xml"))
+
+    assert (second.added, len(second.unchanged)) == ([], 3)
+    assert requested_paths(httpserver) == ["/feed.xml"]
+    assert fake_embedder.calls == calls_before
+
+
+def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPServer) -> None:
+    serve_feed(httpserver, 3)
+    service.index_feed(httpserver.url_for("/feed.xml"))
+    httpserver.clear()
+    serve_feed(httpserver, 4)
+
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+
+    assert report.added == [httpserver.url_for("/artikel/wahl")]
+    assert len(report.unchanged) == 3
+    assert [p for p in requested_paths(httpserver) if p != "/feed.xml"] == ["/artikel/wahl"]
+
+
+def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
+    service: NewsService, httpserver: HTTPServer,
+) -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Test</title>'
+        "<id>urn:uuid:feed</id><updated>2024-05-02T08:00:00Z</updated>"
+        "<entry><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id><title>Hochwasser an der Donau</title>"
+        f'<link href="{httpserver.url_for("/weg")}"/><updated>2024-05-02T08:00:00Z</updated>'
+        "<summary type=\"html\">&lt;p&gt;Die Donau hat in Passau einen Pegel von neun Metern erreicht.&lt;/p&gt;"
+        "</summary></entry></feed>"
+    )
+    httpserver.expect_request("/atom.xml").respond_with_data(atom, content_type="application/atom+xml")
+    httpserver.expect_request("/weg").respond_with_data("", status=404)
+
+    report = service.index_feed(httpserver.url_for("/atom.xml"))
+
+    assert report.added == ["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"]
+    record = service.index.catalog.article(report.added[0])
+    assert record is not None
+    assert (record.title, record.url) == ("Hochwasser an der Donau", httpserver.url_for("/weg"))
+    assert any("Pegel von neun Metern" in s.text for s in service.index.catalog.sentences())
+
+
+def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, httpserver: HTTPServer) -> None:
+    item = '<item><title>Eins</title><guid isPermaLink="false">4711</guid><description>Text.</description></item>'
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", item + "</channel>"), content_type="text/xml")
+    entries = web.read_feed(httpserver.url_for("/feed.xml"), web_settings, untrusted=False)
+    assert [e.entry_id for e in entries] == [httpserver.url_for("/feed.xml") + "#4711"]
+
+
+@pytest.mark.parametrize("body", ["<html><body>Keine Nachrichten</body></html>", "<rss><channel><item>", "{}"])
+def test_broken_feed_is_feed_invalid(body: str, service: NewsService, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(body, content_type="application/xml")
+    with pytest.raises(NewsbotError, match="Kein gültiger RSS- oder Atom-Feed"):
+        service.index_feed(httpserver.url_for("/feed.xml"))
+
+
+def test_feed_url_serving_html_is_the_wrong_type(service: NewsService, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/feed").respond_with_data("<html></html>", content_type="text/html")
+    with pytest.raises(NewsbotError, match="Inhaltstyp text/html"):
+        service.index_feed(httpserver.url_for("/feed"))
+
+
+# ---- the command line --------------------------------------------------------------------------
+
+@pytest.fixture
+def cli_env(web_settings: Settings) -> dict[str, str]:
+    return {"NEWSBOT_DATA_DIR": str(web_settings.data_dir), "NEWSBOT_ALLOW_PRIVATE_URLS": "true"}
+
+
+@pytest.fixture
+def fake_cli_embedder(monkeypatch: pytest.MonkeyPatch, fake_embedder: HashedBagOfWords) -> HashedBagOfWords:
+    """The CLI builds its embedder from settings; the fake keeps these tests free of the model."""
+    monkeypatch.setattr("bot.service.make_embedder", lambda settings: fake_embedder)
+    return fake_embedder
+
+
+def test_cli_index_feed_prints_the_counts(
+    cli_env: dict[str, str], fake_cli_embedder: HashedBagOfWords, httpserver: HTTPServer,
+) -> None:
+    from bot.cli import cli
+
+    serve_feed(httpserver, 3)
+    first = CliRunner().invoke(cli, ["index", "feed", httpserver.url_for("/feed.xml")], env=cli_env)
+    second = CliRunner().invoke(cli, ["index", "feed", httpserver.url_for("/feed.xml")], env=cli_env)
+
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert "3 neu, 0 aktualisiert, 0 unverändert, 0 entfernt, 0 fehlgeschlagen" in first.output
+    assert "0 neu, 0 aktualisiert, 3 unverändert" in second.output
+
+
+def test_cli_index_feed_with_a_broken_feed_exits_2(
+    cli_env: dict[str, str], fake_cli_embedder: HashedBagOfWords, httpserver: HTTPServer,
+) -> None:
+    from bot.cli import cli
+
+    httpserver.expect_request("/feed.xml").respond_with_data("kein feed", content_type="application/xml")
+    result = CliRunner().invoke(cli, ["index", "feed", httpserver.url_for("/feed.xml")], env=cli_env)
+    assert result.exit_code == 2
+    assert "Kein gültiger RSS- oder Atom-Feed" in result.output
+
+
+def test_cli_index_add_url_reports_failures_per_url(
+    cli_env: dict[str, str], fake_cli_embedder: HashedBagOfWords, httpserver: HTTPServer,
+) -> None:
+    from bot.cli import cli
+
+    httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
+    httpserver.expect_request("/fehlt").respond_with_data("", status=404)
+    result = CliRunner().invoke(
+        cli, ["index", "add", httpserver.url_for("/gipfel"), httpserver.url_for("/fehlt")], env=cli_env)
+
+    assert result.exit_code == 0
+    assert "1 neu, 0 aktualisiert, 0 unverändert, 0 entfernt, 1 fehlgeschlagen" in result.output
+    assert "(HTTP 404)" in result.output
+
+
+@pytest.mark.slow
+def test_cli_index_add_url_and_ask_with_the_real_embedder(cli_env: dict[str, str], httpserver: HTTPServer) -> None:
+    from bot.cli import cli
+
+    httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
+    added = CliRunner().invoke(cli, ["index", "add", httpserver.url_for("/gipfel")], env=cli_env)
+    asked = CliRunner().invoke(cli, ["ask", "Wo findet der Gipfel statt?"], env=cli_env)
+
+    assert added.exit_code == 0, added.output
+    assert "1 neu" in added.output
+    assert "Budapest" in asked.output
