@@ -173,21 +173,45 @@ def index_remove(ctx: Context, article_id: str) -> None:
 
 # ---- asking ------------------------------------------------------------------------------------
 
-def render_answer(answer: Answer) -> str:
-    lines = []
-    if answer.answered:
-        lines.append(click.style(f"{message('cli_answer_label')}: ", bold=True) + answer.text)
-    else:
-        lines.append(click.style(answer.text, fg="yellow"))
+def render_answer(answer: Answer, text_shown: bool = False) -> str:
+    """The answer with note and sources; `text_shown` when its generated text was already streamed."""
+    lines: list[str] = []
+    if not (text_shown and answer.mode == "llm"):  # a fallback replaces the streamed text, so it is shown
+        if answer.answered:
+            lines.append(click.style(f"{message('cli_answer_label')}: ", bold=True) + answer.text)
+        else:
+            lines.append(click.style(answer.text, fg="yellow"))
     if answer.note:
         lines.append(click.style(answer.note, dim=True))
     if answer.sources and answer.answered:
         lines.append(click.style(f"{message('cli_sources_label')}:", bold=True))
+        quoted = set(answer.cited) or {1}
         for n, s in enumerate(answer.sources, start=1):
             lines.append(f"  [{n}] {s.title} — {s.source} ({s.score:.2f})")
-            if n == 1:
+            if n in quoted:
                 lines.append(click.style(f"      „{s.snippet}“", dim=True))
     return "\n".join(lines)
+
+
+def stream_answer(service: Any, question: str, history: list[str] | None = None) -> Answer:
+    """Print a generated answer as it is written, then its note and sources; return the final Answer."""
+    final: Answer | None = None
+    streamed = False
+    for item in service.ask_stream(question, history=history or []):
+        if isinstance(item, Answer):
+            final = item
+            continue
+        if not streamed:
+            click.echo(click.style(f"{message('cli_answer_label')}: ", bold=True), nl=False)
+            streamed = True
+        click.echo(item, nl=False)
+    if streamed:
+        click.echo()
+    assert final is not None, "ask_stream always ends with an Answer"
+    rest = render_answer(final, text_shown=streamed)
+    if rest:
+        click.echo(rest)
+    return final
 
 
 @cli.command()
@@ -200,6 +224,9 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
     from bot.service import validate_question
 
     validate_question(ctx.settings, question)  # before the model loads, so the message comes at once
+    if ctx.settings.answer_mode == "llm" and not as_json:
+        stream_answer(ctx.service, question)
+        return
     answer = ctx.service.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -223,11 +250,13 @@ def chat(ctx: Context) -> None:
         if not question:
             break
         try:
-            answer = service.ask(question, history=history)
+            if ctx.settings.answer_mode == "llm":
+                stream_answer(service, question, history)
+            else:
+                click.echo(render_answer(service.ask(question, history=history)))
         except NewsbotError as error:
             click.echo(error.message, err=True)
             continue
-        click.echo(render_answer(answer))
         history.append(question)
 
 
@@ -245,7 +274,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
     loaded = load_questions(questions)
     service = ctx.service
     service.retriever.snapshot()  # load once, outside the timed questions
-    metrics, rows, stage_timings = evaluate(loaded, service.ask)
+    metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")
     if details:
         with details.open("w", encoding="utf-8") as out:
             for row in rows:

@@ -62,12 +62,18 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def evaluate(questions: list[Question], ask: Callable[[str], Answer]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Ask every question; return the metrics and one detail row per question."""
+def evaluate(
+    questions: list[Question], ask: Callable[[str], Answer], count_llm_fallbacks: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Ask every question; return the metrics and one detail row per question.
+
+    `count_llm_fallbacks` (llm mode) adds `llm_fallback_rate`, the share of generated answers the grounding
+    check replaced, and each row's mode and note; extractive runs keep their keys exactly as before.
+    """
     details: list[dict[str, Any]] = []
     answerable = [q for q in questions if not q.unanswerable]
     unanswerable = [q for q in questions if q.unanswerable]
-    hits = evidence = false_refusals = refusals = 0
+    hits = evidence = false_refusals = refusals = fallbacks = 0
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
     for question in questions:
@@ -81,10 +87,14 @@ def evaluate(questions: list[Question], ask: Callable[[str], Answer]) -> tuple[d
             hits += answer_hit(answer, question.answers)
             evidence += evidence_hit(answer, question.article)
             false_refusals += not answer.answered
-        details.append({
+        row = {
             "id": question.id, "answer": answer.text, "answered": answer.answered,
             "sources": answer.to_json()["sources"],
-        })
+        }
+        if count_llm_fallbacks:
+            fallbacks += answer.mode == "extractive-fallback"
+            row.update(mode=answer.mode, note=answer.note)
+        details.append(row)
     share = lambda n, d: round(n / d, 4) if d else 0.0  # noqa: E731
     metrics = {
         "n": len(questions),
@@ -95,5 +105,7 @@ def evaluate(questions: list[Question], ask: Callable[[str], Answer]) -> tuple[d
         "latency_ms_p50": round(percentile(latencies, 50), 2),
         "latency_ms_p95": round(percentile(latencies, 95), 2),
     }
+    if count_llm_fallbacks:
+        metrics["llm_fallback_rate"] = share(fallbacks, len(questions))
     timings = {f"{stage}_ms_p50": round(percentile(v, 50), 2) for stage, v in stages.items()}
     return metrics, details, timings  # type: ignore[return-value]

@@ -35,10 +35,15 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     mode: str = "extractive"
     note: str | None = None
+    cited: tuple[int, ...] = ()  # passage numbers a generated answer cites: [n] is sources[n - 1]
 
     @property
     def latency_ms(self) -> float:
         return round(sum(self.timings_ms.values()), 2)
+
+    @property
+    def cited_sources(self) -> list[Source]:
+        return [self.sources[n - 1] for n in self.cited if 1 <= n <= len(self.sources)]
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` shape: question, answer, answered, sources, latency_ms."""
@@ -51,6 +56,8 @@ class Answer:
                 for s in self.sources
             ],
             "latency_ms": self.latency_ms,
+            # Only generated answers carry these, so the extractive shape stays what scripts expect.
+            **({"mode": self.mode, "note": self.note, "cited": list(self.cited)} if self.mode != "extractive" else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from langchain_core.language_models import BaseChatModel
+
 from bot.extractive import answer_span, confidence, sources_for
+from bot.generate import GroundedAnswerer
 from bot.result import Answer
-from bot.retrieve import Retriever
+from bot.retrieve import Candidate, Retriever, Snapshot
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
 from index.errors import NewsbotError
@@ -49,19 +52,45 @@ class Status:
 class NewsService:
     """Question answering and index management over one index."""
 
-    def __init__(self, settings: Settings, index: NewsIndex) -> None:
+    def __init__(self, settings: Settings, index: NewsIndex, chat_model: BaseChatModel | None = None) -> None:
         self.settings = settings
         self.index = index
         self.retriever = Retriever(index)
+        self.generator = GroundedAnswerer(settings, chat_model)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: NamedEmbeddings | None = None) -> NewsService:
-        return cls(settings, NewsIndex(settings, embedder or make_embedder(settings)))
+    def open(cls, settings: Settings, embedder: NamedEmbeddings | None = None,
+             chat_model: BaseChatModel | None = None) -> NewsService:
+        """`chat_model` replaces the configured LLM (tests, or a model the caller already built)."""
+        return cls(settings, NewsIndex(settings, embedder or make_embedder(settings)), chat_model)
 
     # ---- asking --------------------------------------------------------------------------------
 
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer from the articles, or refuse; `history` holds earlier questions of the conversation."""
+        if self.settings.answer_mode != "llm":
+            return self._extract(question, history)[0]
+        final: Answer | None = None
+        for item in self.ask_stream(question, history):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None, "ask_stream always ends with an Answer"
+        return final
+
+    def ask_stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+        """Yield the generated answer's text deltas as they arrive, then the final, grounded Answer.
+
+        The final Answer may replace the streamed text (`mode == "extractive-fallback"`, with a `note`);
+        faces show it instead. In extractive mode, or without any passage to write from, it is all there is.
+        """
+        extractive, snapshot, ranked = self._extract(question, history)
+        if self.settings.answer_mode != "llm" or not extractive.sources:
+            yield extractive
+            return
+        yield from self.generator.stream(extractive, snapshot, ranked, history)
+
+    def _extract(self, question: str, history: Sequence[str]) -> tuple[Answer, Snapshot, list[Candidate]]:
+        """The extractive answer (or refusal), plus what generation needs to write from the same passages."""
         text = validate_question(self.settings, question)
         started = time.perf_counter()
         snapshot, retrieval = self.retriever.retrieve(text, context=" ".join(history[-3:]))
@@ -81,7 +110,8 @@ class NewsService:
             answer = Answer(text, span, True, sources, sure, context=context)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         log.debug("asked in %.1f ms: %s", (time.perf_counter() - started) * 1000, text)
-        return Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})
+        timed = Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})
+        return timed, snapshot, ranked
 
     # ---- the index -----------------------------------------------------------------------------
 

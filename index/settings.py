@@ -50,6 +50,35 @@ class Settings(BaseSettings):
     max_answer_chars: int = 300
     language: Literal["de", "en"] = "de"
 
+    # LLM
+    answer_mode: Literal["extractive", "llm"] = Field(
+        default="extractive", description="'llm' writes answers with a chat model; extractive stays the fallback"
+    )
+    llm_provider: Literal["openai", "ollama"] = Field(
+        default="openai", description="'openai': any OpenAI-compatible server (llama.cpp, vLLM, LM Studio, OpenAI)"
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="e.g. http://127.0.0.1:8080/v1 (llama.cpp) or http://127.0.0.1:11434 (Ollama); "
+        "empty means the provider's default",
+    )
+    llm_model: str = Field(default="", description="model name as the server knows it")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(
+        default=60.0, description="hard limit for one answer, waiting for a free slot included"
+    )
+    llm_max_concurrency: int = Field(default=2, ge=1, description="LLM requests in flight at once")
+    llm_temperature: float = 0.1
+    llm_max_tokens: int = Field(default=300, ge=1)
+    llm_overrule_margin: float = Field(
+        default=0.1,
+        description="an LLM 'I don't know' is replaced by the extractive answer when its confidence "
+        "exceeds refusal_threshold by this much",
+    )
+    prompts_dir: Path | None = Field(
+        default=None, description="folder with replacement prompt templates (same file names as in prompts/)"
+    )
+
     # Discord
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     discord_guild_id: int | None = None

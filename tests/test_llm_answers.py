@@ -1,0 +1,265 @@
+"""Generated answers against a scripted OpenAI-compatible server on loopback, over real Chroma in tmp_path.
+
+Each failure the LLM can produce must end in the extractive answer (or refusal) with the right note; a
+well-formed, cited answer must stream through and keep its citations mapped to the sources shown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.evaluate import Question, evaluate
+from bot.result import Answer
+from bot.service import NewsService
+from index.settings import Settings
+from index.texts import message
+from tests.fakes import HashedBagOfWords
+from tests.openai_stub import Behaviour, OpenAIStub, reply
+
+GIPFEL = "Wo soll der Gipfel stattfinden?"  # extractive confidence about 0.53: answered, but not sure
+WIEN = "Wie viel Grad wurden in Wien gemessen?"  # extractive confidence about 0.75: clearly answered
+FUSSBALL = "Wer gewann die Fußball-WM?"  # not in the articles: the extractive answer refuses
+
+ServiceFactory = Callable[..., NewsService]
+
+
+@pytest.fixture
+def stub() -> Iterator[OpenAIStub]:
+    server = OpenAIStub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_service(
+    settings: Settings, fake_embedder: HashedBagOfWords, articles_dir: Path, stub: OpenAIStub
+) -> ServiceFactory:
+    """A service in llm mode on the stub, over the three test articles; keyword arguments override settings."""
+
+    def build(**overrides: object) -> NewsService:
+        configured = settings.model_copy(update={
+            "answer_mode": "llm", "llm_model": "stub", "llm_base_url": stub.base_url,
+            "llm_timeout_seconds": 5.0, **overrides,
+        })
+        service = NewsService.open(configured, fake_embedder)
+        service.index_paths([articles_dir])
+        return service
+
+    return build
+
+
+def collect(service: NewsService, question: str) -> tuple[list[str], Answer]:
+    deltas: list[str] = []
+    final: Answer | None = None
+    for item in service.ask_stream(question):
+        if isinstance(item, Answer):
+            final = item
+        else:
+            assert final is None, "text deltas come before the final Answer"
+            deltas.append(item)
+    assert final is not None
+    return deltas, final
+
+
+def assert_fallback(answer: Answer, extractive: Answer, note_key: str) -> None:
+    assert answer.mode == "extractive-fallback"
+    assert answer.note == message(note_key)
+    assert answer.text == extractive.text
+    assert answer.answered == extractive.answered
+    assert answer.sources == extractive.sources
+    assert answer.cited == ()
+
+
+def extractive_answer(service: NewsService, question: str) -> Answer:
+    return service._extract(question, ())[0]
+
+
+# ---- the good path -------------------------------------------------------------------------------
+
+def test_streamed_answer_with_citation_is_kept_and_mapped_to_sources(make_service, stub):
+    sent = ["Der Gipfel ", "soll in ", "Budapest ", "stattfinden [1]."]
+    stub.enqueue(reply(*sent, gap_seconds=0.15))
+    service = make_service()
+
+    arrivals: list[float] = []
+    deltas: list[str] = []
+    final = None
+    for item in service.ask_stream(GIPFEL):
+        if isinstance(item, Answer):
+            final = item
+        else:
+            arrivals.append(time.monotonic())
+            deltas.append(item)
+
+    assert deltas == sent
+    assert arrivals[-1] - arrivals[0] > 0.3, "deltas arrive as they are written, not all at the end"
+    assert final is not None
+    assert final.mode == "llm"
+    assert final.note is None
+    assert final.answered
+    assert final.text == "".join(sent)
+    assert final.cited == (1,)
+    assert final.cited_sources[0].source.endswith("gipfel.txt")
+    assert final.timings_ms["llm"] > 0
+    prompt = stub.requests[0]["messages"][-1]["content"]
+    assert "[1] Gipfeltreffen in Budapest geplant" in prompt
+    assert len(final.sources) == 3
+    assert "[3]" in prompt
+    assert GIPFEL in prompt
+    assert stub.requests[0]["stream"] is True
+
+
+def test_ask_returns_the_final_answer_of_the_stream(make_service, stub):
+    service = make_service()
+    shown = extractive_answer(service, WIEN).sources
+    wetter = next(n for n, s in enumerate(shown, start=1) if s.source.endswith("wetter.md"))
+    stub.enqueue(reply(f"In Wien wurden 38 Grad gemessen [{wetter}]."))
+    answer = service.ask(WIEN)
+    assert answer.mode == "llm"
+    assert answer.cited == (wetter,)
+    assert answer.cited_sources[0].source.endswith("wetter.md")
+    assert answer.to_json()["mode"] == "llm"
+    assert answer.to_json()["cited"] == [wetter]
+
+
+def test_extractive_mode_never_calls_the_llm(make_service, stub):
+    service = make_service(answer_mode="extractive")
+    items = list(service.ask_stream(GIPFEL))
+    assert len(items) == 1
+    assert isinstance(items[0], Answer)
+    assert items[0].mode == "extractive"
+    assert "llm" not in items[0].timings_ms
+    assert set(items[0].to_json()) == {"question", "answer", "answered", "sources", "latency_ms"}
+    assert stub.requests == []
+
+
+# ---- failures of the server ----------------------------------------------------------------------
+
+def test_timeout_falls_back_to_the_extractive_answer(make_service, stub):
+    stub.enqueue(Behaviour(stall_seconds=3.0, deltas=["zu spät [1]"]))
+    service = make_service(llm_timeout_seconds=0.5)
+    started = time.monotonic()
+    deltas, answer = collect(service, GIPFEL)
+    assert time.monotonic() - started < 2.5
+    assert deltas == []
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_timeout")
+
+
+def test_trickling_server_is_cut_off_at_the_hard_timeout(make_service, stub):
+    # Every gap is shorter than the HTTP read timeout, so only the overall deadline can stop this reply.
+    stub.enqueue(reply(*(["bla "] * 40), gap_seconds=0.1))
+    service = make_service(llm_timeout_seconds=1.0)
+    started = time.monotonic()
+    deltas, answer = collect(service, GIPFEL)
+    assert time.monotonic() - started < 2.0
+    assert 0 < len(deltas) < 40
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_timeout")
+
+
+def test_http_500_falls_back(make_service, stub):
+    stub.enqueue(Behaviour(status=500))
+    service = make_service()
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_failed")
+    assert len(stub.requests) == 1, "no retries: the fallback is the retry"
+
+
+def test_malformed_json_falls_back(make_service, stub):
+    stub.enqueue(Behaviour(raw_body=b'data: {"choices": [{"delta": {"content": "Budap\n\n'))
+    service = make_service()
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_failed")
+
+
+def test_unreachable_server_falls_back(make_service, stub):
+    service = make_service(llm_base_url="http://127.0.0.1:9/v1")
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_unreachable")
+
+
+def test_failure_on_a_question_the_articles_do_not_answer_falls_back_to_the_refusal(make_service, stub):
+    stub.enqueue(Behaviour(status=500))
+    service = make_service()
+    _, answer = collect(service, FUSSBALL)
+    assert not answer.answered
+    assert answer.text == message("refusal")
+    assert answer.mode == "extractive-fallback"
+    assert answer.note == message("llm_failed")
+
+
+# ---- replies that are not grounded ---------------------------------------------------------------
+
+def test_citation_of_a_passage_that_does_not_exist_falls_back(make_service, stub):
+    stub.enqueue(reply("Der Gipfel findet in Wien statt [7]."))
+    service = make_service()
+    deltas, answer = collect(service, GIPFEL)
+    assert "".join(deltas) == "Der Gipfel findet in Wien statt [7]."
+    assert len(answer.sources) == 3
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_invalid_citation")
+
+
+def test_answer_without_citation_falls_back(make_service, stub):
+    stub.enqueue(reply("Der Gipfel findet in Budapest statt."))
+    service = make_service()
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_no_citation")
+
+
+def test_dont_know_is_overruled_when_the_extractive_answer_is_confident(make_service, stub):
+    stub.enqueue(reply("Ich weiß es nicht."))
+    service = make_service()
+    extractive = extractive_answer(service, WIEN)
+    assert extractive.confidence >= service.settings.refusal_threshold + service.settings.llm_overrule_margin
+    _, answer = collect(service, WIEN)
+    assert_fallback(answer, extractive, "llm_unsure_overruled")
+    assert "38 Grad" in answer.text
+
+
+def test_dont_know_stands_as_refusal_when_the_extractive_answer_is_unsure(make_service, stub):
+    stub.enqueue(reply("Ich weiß es nicht."))
+    service = make_service(llm_overrule_margin=0.3)
+    _, answer = collect(service, GIPFEL)
+    assert answer.mode == "llm"
+    assert not answer.answered
+    assert answer.text == "Ich weiß es nicht."
+
+
+# ---- capacity and evaluation ---------------------------------------------------------------------
+
+def test_concurrent_requests_are_limited_by_the_setting(make_service, stub):
+    for _ in range(4):
+        stub.enqueue(reply("Budapest [1].", gap_seconds=0.3))
+    service = make_service(llm_max_concurrency=2)
+    answers: list[Answer] = []
+    threads = [threading.Thread(target=lambda: answers.append(service.ask(GIPFEL))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert [a.mode for a in answers] == ["llm"] * 4
+    assert stub.max_in_flight == 2
+
+
+def test_eval_reports_the_fallback_rate_only_in_llm_mode(make_service, stub):
+    stub.enqueue(reply("Budapest [1]."), reply("Keine Quelle genannt."))
+    service = make_service()
+    questions = [Question("1", GIPFEL, ["Budapest"], "gipfel.txt", False),
+                 Question("2", WIEN, ["38 Grad"], "wetter.md", False)]
+
+    metrics, rows, _ = evaluate(questions, service.ask, count_llm_fallbacks=True)  # type: ignore[misc]
+    assert metrics["llm_fallback_rate"] == 0.5
+    assert [r["mode"] for r in rows] == ["llm", "extractive-fallback"]
+    assert metrics["answer_hit_at_1"] == 1.0
+
+    extractive_metrics, extractive_rows, _ = evaluate(questions, lambda q: extractive_answer(service, q))  # type: ignore[misc]
+    assert "llm_fallback_rate" not in extractive_metrics
+    assert set(extractive_metrics) == {
+        "n", "answer_hit_at_1", "evidence_recall_at_5", "refusal_accuracy", "false_refusal_rate",
+        "latency_ms_p50", "latency_ms_p95",
+    }
+    assert set(extractive_rows[0]) == {"id", "answer", "answered", "sources"}
