@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` (set up, index the examples, ask) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NEWSBOT := $(VENV)/bin/newsbot
+STAMP := $(VENV)/.installed
+DEMO_ENV := NEWSBOT_DATA_DIR=data/demo HF_HUB_OFFLINE=1
+QUESTION ?= Wo soll der Gipfel stattfinden?
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and pinned: this takes the CPU build on disk instead of a multi-GB CUDA build
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(DEMO_ENV) $(NEWSBOT) index add examples/articles
+	$(DEMO_ENV) $(NEWSBOT) ask "$(QUESTION)"
+
+test: setup
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: setup
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/bench.py
+
+clean:
+	rm -rf data/demo .pytest_cache

@@ -1,0 +1,81 @@
+"""Runs one index operation in its own process, optionally SIGKILLing itself at a chosen point.
+
+Used by test_crash_safety.py: `python -m tests.crash_driver DATA_DIR FOLDER MODE [POINT]`.
+MODE is `sync` (mirror FOLDER), `check` (print the index's state as JSON) or `slow-sync` (a sync
+whose embedder sleeps, to be killed from outside at a random moment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from index.catalog import Catalog
+from index.indexer import NewsIndex
+from index.settings import Settings
+from index.store import VectorStore
+from tests.fakes import HashedBagOfWords
+
+
+class SlowEmbedder(HashedBagOfWords):
+    def encode_passages(self, texts):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return super().encode_passages(texts)
+
+
+def die_after(owner: object, name: str, nth: int = 1) -> None:
+    """Replace `owner.name` so that its nth call completes and then the process is killed."""
+    original = getattr(owner, name)
+    count = {"n": 0}
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = original(*args, **kwargs)
+        count["n"] += 1
+        if count["n"] >= nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+POINTS = {
+    "journal": (Catalog, "begin_changes", 1),
+    "sentences": (VectorStore, "add", 1),
+    "chunks": (VectorStore, "add", 2),
+    "flip": (Catalog, "commit_versions", 1),
+    "cleanup": (VectorStore, "delete", 1),
+}
+
+
+def state(index: NewsIndex) -> dict[str, object]:
+    chunks = index.store.chunks.get(include=["metadatas"])
+    sentences = index.store.sentences.get(include=["metadatas"])
+    return {
+        "articles": {a.article_id: [a.version, a.chunk_count, a.sentence_count] for a in index.catalog.articles()},
+        "chunk_ids": sorted(chunks["ids"]),
+        "sentence_ids": sorted(sentences["ids"]),
+        "journal": len(index.catalog.journal()),
+    }
+
+
+def main() -> None:
+    data_dir, folder, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    settings = Settings(_env_file=None, data_dir=data_dir, chunk_size=200, chunk_overlap=0)  # type: ignore[call-arg]
+    if len(sys.argv) > 4:
+        owner, name, nth = POINTS[sys.argv[4]]
+        die_after(owner, name, nth)
+    embedder = SlowEmbedder() if mode == "slow-sync" else HashedBagOfWords()
+    index = NewsIndex(settings, embedder)
+    if mode == "check":
+        print(json.dumps(state(index)))
+        return
+    report = index.sync_folder(folder)
+    print(json.dumps(report.counts()))
+
+
+if __name__ == "__main__":
+    main()

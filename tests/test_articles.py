@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+
+from index.articles import find_article_files, read_article_file, title_from_text
+from index.chunking import split_article, split_sentences
+from index.errors import NewsbotError
+
+
+def test_latin1_file_is_decoded_with_umlauts_intact(tmp_path: Path):
+    path = tmp_path / "alt.txt"
+    path.write_bytes("Größere Brücke über die Mur\n\nDie Brücke wird größer. Die Kosten steigen.".encode("latin-1"))
+    article = read_article_file(path)
+    assert article.title == "Größere Brücke über die Mur"
+    assert "größer" in article.text
+
+
+def test_binary_file_is_refused_with_a_german_message(tmp_path: Path):
+    path = tmp_path / "bild.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(NewsbotError, match="Keine Textdatei"):
+        read_article_file(path)
+
+
+def test_unsupported_suffix_and_missing_path_are_user_errors(tmp_path: Path):
+    (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(NewsbotError, match="nicht unterstützt"):
+        read_article_file(tmp_path / "x.pdf")
+    with pytest.raises(NewsbotError, match="nicht gefunden"):
+        find_article_files(tmp_path / "fehlt")
+
+
+def test_html_main_text_is_extracted_without_navigation(articles_dir: Path):
+    article = read_article_file(articles_dir / "bahn.html")
+    assert article.title == "Neue Bahnstrecke eröffnet"
+    assert "45 Minuten" in article.text
+    assert "Menü" not in article.text
+
+
+def test_markdown_title_loses_its_hashes(articles_dir: Path):
+    assert read_article_file(articles_dir / "wetter.md").title == "Hitzewelle in Wien"
+
+
+def test_a_lead_paragraph_as_first_line_gives_its_first_sentence_as_title():
+    lead = "Die Gewerkschaft lanciert einen Rechner. " + "Sie findet, dass die Vertragsform beschränkt gehört. " * 5
+    assert title_from_text(lead) == "Die Gewerkschaft lanciert einen Rechner."
+
+
+def test_folder_search_is_recursive_and_skips_hidden_and_other_files(tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "eins.txt").write_text("Eins", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.txt").write_text("geheim", encoding="utf-8")
+    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8")
+    assert [p.name for p in find_article_files(tmp_path)] == ["eins.txt"]
+
+
+def test_german_dates_and_abbreviations_do_not_end_sentences():
+    text = "Am 3. Oktober kam z. B. Dr. Müller nach Wien. Dann ging er wieder."
+    sentences = [s for _, _, s in split_sentences(text)]
+    assert sentences == ["Am 3. Oktober kam z. B. Dr. Müller nach Wien.", "Dann ging er wieder."]
+
+
+def test_chunks_fit_the_size_and_every_sentence_lies_in_its_chunk(articles_dir: Path):
+    article = read_article_file(articles_dir / "gipfel.txt")
+    long_text = article.text + "\n\n" + "\n\n".join(f"Absatz {i} mit einigen Wörtern über Budapest." for i in range(80))
+    article = type(article)(article.article_id, article.source, article.title, long_text)
+    parts = split_article(article, chunk_size=300, chunk_overlap=50)
+    assert len(parts.chunks) > 5
+    assert all(len(c.text) <= 300 for c in parts.chunks)
+    for sentence in parts.sentences:
+        assert sentence.text in parts.chunks[sentence.chunk].text

@@ -1,0 +1,103 @@
+from pathlib import Path
+
+import pytest
+
+from bot.service import NewsService
+from index.errors import NewsbotError
+from index.indexer import NewsIndex
+from tests.fakes import HashedBagOfWords
+
+
+def stored_ids(index: NewsIndex) -> tuple[set[str], set[str]]:
+    return set(index.store.chunks.get()["ids"]), set(index.store.sentences.get()["ids"])
+
+
+def test_reindex_skips_unchanged_articles(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    first = service.index_paths([articles_dir])
+    calls_after_first = len(fake_embedder.calls)
+    second = service.index_paths([articles_dir])
+    assert len(first.added) == 3
+    assert second.counts() == {"added": 0, "updated": 0, "unchanged": 3, "removed": 0, "failed": 0}
+    assert len(fake_embedder.calls) == calls_after_first  # nothing embedded again
+
+
+def test_changed_article_replaces_all_of_its_chunks(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    path = articles_dir / "gipfel.txt"
+    path.write_text("Gipfel abgesagt\n\nDas Treffen in Wien findet nicht statt.", encoding="utf-8")
+    report = service.index_paths([articles_dir])
+    assert len(report.updated) == 1 and len(report.unchanged) == 2
+    article_id = path.resolve().as_posix()
+    record = service.index.catalog.article(article_id)
+    chunks, sentences = stored_ids(service.index)
+    own_chunks = {i for i in chunks if i.startswith(article_id + "@")}
+    own_sentences = {i for i in sentences if i.startswith(article_id + "@")}
+    assert own_chunks == {f"{article_id}@{record.version}:{n}" for n in range(record.chunk_count)}
+    assert len(own_sentences) == record.sentence_count == 2
+    documents = " ".join(service.index.store.sentences.get()["documents"])
+    assert "Budapest" not in documents
+
+
+def test_removed_article_leaves_index_and_answers(settings, fake_embedder, articles_dir):
+    settings.refusal_threshold = 0.0
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    service.remove(str(articles_dir / "gipfel.txt"))
+    chunks, sentences = stored_ids(service.index)
+    assert not any("gipfel" in i for i in chunks | sentences)
+    answer = service.ask("Wo soll der Gipfel stattfinden?")
+    assert "Budapest" not in answer.text
+    assert all(not s.source.endswith("gipfel.txt") for s in answer.sources)
+
+
+def test_remove_unknown_article_is_a_user_error(settings, fake_embedder):
+    service = NewsService.open(settings, fake_embedder)
+    with pytest.raises(NewsbotError, match="nicht im Index"):
+        service.remove("/gibt/es/nicht.txt")
+
+
+def test_sync_mirrors_a_folder(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index.sync_folder(articles_dir)
+    (articles_dir / "wetter.md").unlink()
+    (articles_dir / "neu.txt").write_text("Neuer Artikel\n\nEin neuer Text über Linz.", encoding="utf-8")
+    (articles_dir / "bahn.html").write_text("<html><title>Bahn</title><body><p>Geändert: die Fahrt dauert "
+                                            "jetzt eine Stunde.</p></body></html>", encoding="utf-8")
+    report = service.index.sync_folder(articles_dir)
+    assert report.counts() == {"added": 1, "updated": 1, "unchanged": 1, "removed": 1, "failed": 0}
+    titles = {a.title for a in service.articles()}
+    assert "Hitzewelle in Wien" not in titles and "Neuer Artikel" in titles
+
+
+def test_broken_file_fails_alone_and_changes_nothing_else(settings, fake_embedder, articles_dir):
+    (articles_dir / "kaputt.txt").write_bytes(b"\x00\x01\x02binary")
+    service = NewsService.open(settings, fake_embedder)
+    report = service.index_paths([articles_dir])
+    assert len(report.added) == 3
+    assert len(report.failed) == 1 and report.failed[0][0].endswith("kaputt.txt")
+
+
+def test_index_built_with_another_embedder_stops_with_rebuild_message(settings, fake_embedder, articles_dir):
+    NewsService.open(settings, fake_embedder).index_paths([articles_dir])
+    other = HashedBagOfWords(dim=128, name="fake:other")
+    with pytest.raises(NewsbotError, match="Baue den Index neu"):
+        NewsService.open(settings, other)
+
+
+def test_collections_record_embedder_name_and_dimension(settings, fake_embedder):
+    index = NewsService.open(settings, fake_embedder).index
+    for collection in (index.store.chunks, index.store.sentences):
+        assert collection.metadata["embedder"] == "fake:hashed-bow"
+        assert collection.metadata["dim"] == 256
+
+
+def test_ids_are_stable_across_runs_in_new_data_dirs(tmp_path: Path, settings, fake_embedder, articles_dir):
+    first = NewsService.open(settings, fake_embedder)
+    first.index_paths([articles_dir])
+    ids_first = stored_ids(first.index)
+    other = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    second = NewsService.open(other, fake_embedder)
+    second.index_paths([articles_dir])
+    assert stored_ids(second.index) == ids_first
