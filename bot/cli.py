@@ -288,6 +288,16 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
             click.echo(f"{key:24} {value}")
 
 
+@cli.command("discord")
+@pass_context
+@user_errors
+def discord_command(ctx: Context) -> None:
+    """Den Discord-Bot starten (Token aus DISCORD_TOKEN in der Umgebung oder .env)."""
+    from bot.discord.client import run_bot
+
+    run_bot(ctx.settings, lambda: ctx.service)
+
+
 def main() -> None:
     cli(prog_name="newsbot")
 

@@ -7,6 +7,7 @@ and the Discord cogs hold one and call it, so neither face holds logic the other
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,17 @@ def validate_question(settings: Settings, question: str) -> str:
         raise NewsbotError(message("question_too_long", settings.language, length=len(text),
                                    limit=settings.max_question_chars))
     return text
+
+
+UPLOAD_SUFFIXES = (".txt", ".md", ".html")
+
+
+def upload_name(settings: Settings, filename: str) -> str:
+    """A safe file name for an upload (no directories, no odd characters); other types are user errors."""
+    name = re.sub(r"[^\w.-]+", "_", Path(filename).name).lstrip("._")
+    if not name.lower().endswith(UPLOAD_SUFFIXES) or not Path(name).stem:
+        raise NewsbotError(message("unsupported_file", settings.language, path=filename))
+    return name
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,15 @@ class NewsService:
 
     def index_paths(self, paths: Sequence[Path], progress: bool = False) -> IndexReport:
         return self.index.add_paths(paths, progress=progress)
+
+    def index_upload(self, filename: str, data: bytes) -> IndexReport:
+        """Keep an uploaded file under `data_dir/uploads` and index it; the same name again is an update."""
+        name = upload_name(self.settings, filename)
+        folder = self.settings.data_dir / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(data)
+        return self.index.add_paths([path])
 
     def index_urls(
         self, urls: Sequence[str], report: IndexReport | None = None, *, untrusted: bool = False,

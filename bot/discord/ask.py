@@ -1,0 +1,140 @@
+"""Asking in Discord: `/frage`, mentions, direct messages and follow-ups in the bot's threads.
+
+Thin glue over `NewsService.ask`: the search runs in a worker thread, so the gateway heartbeat and
+other questions go on while one is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.conversations import Conversations
+from bot.discord.errors import NO_MENTIONS, explain
+from bot.discord.formatting import answer_embed, thread_name
+from bot.discord.guards import UserCooldown
+from bot.result import Answer
+from bot.service import NewsService, validate_question
+from index.texts import message
+
+log = logging.getLogger(__name__)
+
+Send = Callable[..., Awaitable[Any]]
+
+# Seconds a cooldown notice stays in a channel: it matters only to the one who asked.
+NOTICE_SECONDS = 10
+
+
+async def send_answer(send: Send, answer: Answer, language: str = "de") -> discord.Message:
+    """The one place an answer goes out; streaming LLM answers will replace this function."""
+    return await send(embed=answer_embed(answer, language), allowed_mentions=NO_MENTIONS)
+
+
+CONVERSATION_TYPES = frozenset(
+    {
+        discord.ChannelType.private,
+        discord.ChannelType.public_thread,
+        discord.ChannelType.private_thread,
+        discord.ChannelType.news_thread,
+    }
+)
+
+
+def conversation_id(channel: object) -> int | None:
+    """Threads and direct messages are conversations; a plain channel starts a new one per question.
+
+    Uncached channels arrive as `PartialMessageable`, so their type counts, not only their class.
+    """
+    if isinstance(channel, discord.Thread | discord.DMChannel) or getattr(channel, "type", None) in CONVERSATION_TYPES:
+        return getattr(channel, "id", None)
+    return None
+
+
+def strip_mentions(text: str, user_id: int) -> str:
+    return re.sub(rf"<@!?{user_id}>", " ", text).strip()
+
+
+class AskCog(commands.Cog):
+    """Answers questions and keeps each conversation in a thread of its own."""
+
+    def __init__(self, bot: commands.Bot, service: NewsService) -> None:
+        self.bot = bot
+        self.service = service
+        self.settings = service.settings
+        self.language = service.settings.language
+        self.cooldown = UserCooldown(service.settings.discord_cooldown_seconds)
+        self.conversations = Conversations()
+
+    @app_commands.command(name="frage", description=message("discord_describe_frage"))
+    @app_commands.describe(frage=message("discord_describe_frage_text"))
+    async def frage(self, interaction: discord.Interaction, frage: str) -> None:
+        """Answer in public, then continue in a thread; refusals of input come privately and at once."""
+        validate_question(self.settings, frage)  # before the cooldown: a typo costs no turn
+        notice = self.cooldown_notice(interaction.user.id)
+        if notice:
+            await interaction.response.send_message(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.defer(thinking=True)
+        send = functools.partial(interaction.followup.send, wait=True)
+        await self.answer(frage, interaction.channel, send)
+
+    @commands.Cog.listener()
+    async def on_message(self, msg: discord.Message) -> None:
+        """Mentions, direct messages and questions in the bot's own threads are answered like `/frage`."""
+        question = self.question_in(msg)
+        if question is None:
+            return
+        try:
+            notice = self.cooldown_notice(msg.author.id)
+            if notice:
+                await msg.reply(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
+                return
+            async with msg.channel.typing():
+                await self.answer(question, msg.channel, functools.partial(msg.reply, mention_author=False))
+        except Exception as error:  # the face's error handler for messages: text to the user, detail to the log
+            await msg.reply(explain(error, self.language), allowed_mentions=NO_MENTIONS)
+
+    def cooldown_notice(self, user_id: int) -> str | None:
+        """The polite "one moment" text when the user asked too recently; None takes the turn."""
+        wait = self.cooldown.retry_after(user_id)
+        return message("discord_cooldown", self.language, seconds=UserCooldown.whole_seconds(wait)) if wait else None
+
+    def question_in(self, msg: discord.Message) -> str | None:
+        """The question `msg` asks the bot, or None when it is not addressed to the bot."""
+        me = self.bot.user
+        if me is None or msg.author.bot:
+            return None
+        mentioned = any(user.id == me.id for user in msg.mentions)
+        own_thread = isinstance(msg.channel, discord.Thread) and msg.channel.owner_id == me.id
+        # In its own threads the bot answers questions, not the "Danke!" people say to each other.
+        if not (msg.guild is None or mentioned or (own_thread and "?" in msg.content)):
+            return None
+        return strip_mentions(msg.content, me.id)
+
+    async def answer(self, question: str, channel: object, send: Send) -> None:
+        """Ask off the event loop with the conversation's earlier questions, send, then open a thread."""
+        key = conversation_id(channel)
+        history = self.conversations.history(key) if key is not None else []
+        answer = await asyncio.to_thread(self.service.ask, question, history)
+        reply = await send_answer(send, answer, self.language)
+        if key is None and answer.answered and isinstance(channel, discord.TextChannel):
+            key = await self.open_thread(reply, question)
+        if key is not None:
+            self.conversations.remember(key, answer.question)
+
+    async def open_thread(self, reply: discord.Message, question: str) -> int | None:
+        """A thread on the answer for follow-ups; without the permission the answer simply stands alone."""
+        try:
+            thread = await reply.create_thread(name=thread_name(question), auto_archive_duration=1440)
+        except discord.HTTPException as error:
+            log.warning("could not open a thread for follow-ups: %s", error)
+            return None
+        return thread.id

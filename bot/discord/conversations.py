@@ -1,0 +1,46 @@
+"""Earlier questions per thread or direct-message channel, so a follow-up like "Und wann?" keeps its topic.
+
+Kept in memory: after a restart a thread starts afresh, which costs one rephrased question and
+saves reading the thread's history from Discord for every follow-up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+
+class Conversations:
+    """The last few questions of each conversation; idle or surplus conversations are forgotten."""
+
+    def __init__(
+        self,
+        max_conversations: int = 1000,
+        max_questions: int = 5,
+        idle_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_conversations = max_conversations
+        self.max_questions = max_questions
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        self._questions: OrderedDict[int, tuple[float, deque[str]]] = OrderedDict()
+
+    def history(self, conversation_id: int) -> list[str]:
+        """Earlier questions, oldest first; empty when the conversation is unknown or went idle."""
+        entry = self._questions.get(conversation_id)
+        if entry is None:
+            return []
+        last_seen, questions = entry
+        if self._clock() - last_seen > self.idle_seconds:
+            del self._questions[conversation_id]
+            return []
+        return list(questions)
+
+    def remember(self, conversation_id: int, question: str) -> None:
+        _, questions = self._questions.pop(conversation_id, (0.0, deque(maxlen=self.max_questions)))
+        questions.append(question)
+        self._questions[conversation_id] = (self._clock(), questions)
+        while len(self._questions) > self.max_conversations:
+            self._questions.popitem(last=False)

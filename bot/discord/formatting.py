@@ -1,0 +1,202 @@
+"""Turns answers, reports and index listings into Discord embeds and messages that always fit its limits.
+
+Pure functions without I/O, so every limit is unit-tested without a gateway. Text that comes from
+articles is markdown-escaped: an article must not be able to plant a masked link or a heading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import PurePath
+
+import discord
+
+from bot.result import Answer, Source
+from index.catalog import ArticleRecord
+from index.indexer import IndexReport
+from index.texts import message
+
+# Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+MESSAGE_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+THREAD_NAME_LIMIT = 100
+
+ARTICLES_PER_PAGE = 10
+# A link longer than this is shown as plain title: a cut URL would lead nowhere.
+MAX_LINK_URL = 300
+MAX_LINK_TITLE = 100
+
+ANSWERED_COLOUR = discord.Colour.blue()
+REFUSED_COLOUR = discord.Colour.light_grey()
+
+ELLIPSIS = "…"
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a word boundary when one is near, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split `text` into messages of at most `limit` characters, preferring line breaks, then spaces."""
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit  # one long word: a hard cut is better than a message over the limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def escape(text: str) -> str:
+    """Article or user text made inert: no masked links, bold, spoilers or code blocks from outside."""
+    return discord.utils.escape_markdown(text)
+
+
+def thread_name(question: str) -> str:
+    return truncate(" ".join(question.split()), THREAD_NAME_LIMIT) or "Frage"
+
+
+def _link(title: str, url: str | None) -> str:
+    """`[title](url)` when the URL fits, else the plain title; brackets in titles would break the link."""
+    plain = escape(truncate(title, MAX_LINK_TITLE))
+    if not url or len(url) > MAX_LINK_URL:
+        return plain
+    label = escape(truncate(title.replace("[", "(").replace("]", ")"), MAX_LINK_TITLE))
+    target = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return f"[{label}]({target})"
+
+
+def source_line(number: int, source: Source) -> str:
+    """One source: the title linked to its URL, or the title with the file name it came from."""
+    if source.link:
+        return f"{number}. {_link(source.title, source.link)}"
+    name = PurePath(source.source).name or source.source
+    return f"{number}. {escape(truncate(source.title, MAX_LINK_TITLE))} ({escape(truncate(name, MAX_LINK_TITLE))})"
+
+
+def sources_field(sources: Sequence[Source], language: str = "de") -> str:
+    """As many source lines as fit one embed field; the rest are counted, never cut mid-link."""
+    lines: list[str] = []
+    used = 0
+    for number, source in enumerate(sources, start=1):
+        line = source_line(number, source)
+        remaining = len(sources) - number
+        reserve = len(message("discord_more_sources", language, count=remaining)) + 1 if remaining else 0
+        if used + len(line) + 1 + reserve > EMBED_FIELD_VALUE_LIMIT:
+            lines.append(message("discord_more_sources", language, count=len(sources) - number + 1))
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return truncate("\n".join(lines), EMBED_FIELD_VALUE_LIMIT)
+
+
+def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
+    """The answer as users see it: question as title, answer, linked sources, passages and certainty."""
+    if answer.answered:
+        text = escape(answer.text)
+        if answer.note:
+            text += f"\n\n*{escape(answer.note)}*"
+    else:
+        text = message("refusal_friendly", language)
+    embed = discord.Embed(
+        title=truncate(escape(" ".join(answer.question.split())), EMBED_TITLE_LIMIT),
+        description=truncate(text, EMBED_DESCRIPTION_LIMIT),
+        colour=ANSWERED_COLOUR if answer.answered else REFUSED_COLOUR,
+    )
+    if answer.answered and answer.sources:
+        embed.add_field(
+            name=message("discord_sources_label", language), value=sources_field(answer.sources, language), inline=False
+        )
+        footer = message(
+            "discord_answer_footer", language, passages=len(answer.sources), percent=round(answer.confidence * 100)
+        )
+        embed.set_footer(text=truncate(footer, EMBED_FOOTER_LIMIT))
+    return fit_embed(embed)
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """Shorten the description until the whole embed is within Discord's 6,000 characters."""
+    overflow = len(embed) - EMBED_TOTAL_LIMIT
+    if overflow > 0 and embed.description:
+        embed.description = truncate(embed.description, max(1, len(embed.description) - overflow))
+    return embed
+
+
+def page_count(items: int, per_page: int = ARTICLES_PER_PAGE) -> int:
+    return max(1, -(-items // per_page))
+
+
+def article_line(number: int, record: ArticleRecord) -> str:
+    link = record.url if record.url and record.url.startswith(("http://", "https://")) else None
+    where = "" if link else f" ({escape(truncate(PurePath(record.source).name, MAX_LINK_TITLE))})"
+    return f"**{number}.** {_link(record.title, link)}{where} · {record.indexed_at[:10]}"
+
+
+def articles_embed(
+    records: Sequence[ArticleRecord], page: int, language: str = "de", per_page: int = ARTICLES_PER_PAGE
+) -> discord.Embed:
+    """Page `page` (from 0) of the indexed articles, newest first, with "page x of y" in the footer."""
+    pages = page_count(len(records), per_page)
+    page = min(max(page, 0), pages - 1)
+    start = page * per_page
+    lines = [article_line(start + i + 1, r) for i, r in enumerate(records[start : start + per_page])]
+    embed = discord.Embed(
+        title=message("discord_articles_title", language, count=len(records)),
+        description=truncate("\n".join(lines) or message("discord_articles_empty", language), EMBED_DESCRIPTION_LIMIT),
+        colour=ANSWERED_COLOUR,
+    )
+    embed.set_footer(text=message("discord_page", language, page=page + 1, pages=pages))
+    return fit_embed(embed)
+
+
+def _when(iso: str | None, language: str) -> str:
+    """An index time as a Discord timestamp, which each reader sees in their own time zone."""
+    if not iso:
+        return message("discord_status_never", language)
+    try:
+        return discord.utils.format_dt(datetime.fromisoformat(iso), "f")
+    except ValueError:
+        return escape(iso)
+
+
+def status_embed(
+    articles: int, chunks: int, embedder: str, last_update: str | None, language: str = "de"
+) -> discord.Embed:
+    embed = discord.Embed(title=message("discord_status_title", language), colour=ANSWERED_COLOUR)
+    embed.add_field(name=message("discord_status_articles", language), value=str(articles))
+    embed.add_field(name=message("discord_status_chunks", language), value=str(chunks))
+    embed.add_field(
+        name=message("discord_status_embedder", language),
+        value=escape(truncate(embedder, EMBED_FIELD_VALUE_LIMIT)),
+        inline=False,
+    )
+    embed.add_field(
+        name=message("discord_status_last_update", language), value=_when(last_update, language), inline=False
+    )
+    return fit_embed(embed)
+
+
+def report_text(reports: Sequence[IndexReport], language: str = "de") -> str:
+    """What an /index run did, one summary per source and every failure with its reason, in one message."""
+    lines: list[str] = []
+    for report in reports:
+        lines.append(report.summary(language))
+        lines.extend(f"✗ {escape(truncate(source, 200))}: {escape(reason)}" for source, reason in report.failed)
+    return truncate("\n".join(lines), MESSAGE_LIMIT)

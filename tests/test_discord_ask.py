@@ -1,0 +1,318 @@
+"""Asking in Discord, driven in-process: the real service over a real Chroma, discord.py objects mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.discord.ask import AskCog, conversation_id, strip_mentions
+from bot.discord.formatting import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
+from bot.result import Answer, Source
+from bot.service import NewsService
+from index.errors import NewsbotError
+from index.settings import Settings
+from index.texts import message
+from tests.test_discord_mocks import (
+    BOT_USER_ID,
+    assert_no_mentions,
+    make_bot,
+    make_channel,
+    make_interaction,
+    make_member,
+    make_message,
+    make_thread,
+    sent_kwargs,
+)
+
+GIPFEL = "Wo soll der Gipfel stattfinden?"
+
+
+def open_service(settings: Settings, fake_embedder, articles_dir: Path, **overrides) -> NewsService:
+    service = NewsService.open(
+        settings.model_copy(update={"discord_cooldown_seconds": 0.0, **overrides}), fake_embedder
+    )
+    service.index_paths([articles_dir])
+    return service
+
+
+@pytest.fixture
+def service(settings, fake_embedder, articles_dir) -> NewsService:
+    """Answers whatever it finds (no refusals), no cooldown: the tests below are about Discord."""
+    return open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0)
+
+
+def spy_on_ask(service: NewsService) -> list[tuple[str, list[str]]]:
+    """Record every question with the history it was asked with, then ask for real."""
+    calls: list[tuple[str, list[str]]] = []
+    real_ask = service.ask
+
+    @functools.wraps(real_ask)
+    def ask(question: str, history=()) -> Answer:
+        calls.append((question, list(history)))
+        return real_ask(question, history)
+
+    service.ask = ask  # type: ignore[method-assign]
+    return calls
+
+
+async def test_frage_defers_before_searching_and_answers_in_an_embed(service):
+    events: list[str] = []
+    real_ask = service.ask
+    service.ask = lambda q, h=(): events.append("ask") or real_ask(q, h)  # type: ignore[method-assign]
+    interaction = make_interaction(events=events)
+    cog = AskCog(make_bot(), service)
+
+    await cog.frage.callback(cog, interaction, frage=GIPFEL)
+
+    assert events == ["defer", "ask", "followup"]
+    interaction.response.defer.assert_awaited_once_with(thinking=True)
+    (kwargs,) = sent_kwargs(interaction.followup.send)
+    embed = kwargs["embed"]
+    assert "Budapest" in embed.description
+    assert "gipfel.txt" in embed.fields[0].value
+    assert embed.footer.text.endswith("%")
+    assert_no_mentions(kwargs)
+
+
+async def test_the_answer_opens_a_thread_named_after_the_question(service):
+    interaction = make_interaction()
+    cog = AskCog(make_bot(), service)
+    await cog.frage.callback(cog, interaction, frage=GIPFEL)
+    sent = interaction.followup.send.return_value
+    sent.create_thread.assert_awaited_once()
+    assert sent.create_thread.await_args.kwargs["name"] == GIPFEL
+
+
+async def test_a_follow_up_in_the_thread_is_asked_with_the_threads_earlier_question(
+    settings, fake_embedder, articles_dir
+):
+    # With this threshold "Und wann?" alone is refused; only the thread's context finds the date.
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.3)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    await cog.frage.callback(cog, make_interaction(thread_id=555), frage=GIPFEL)
+
+    in_thread = make_interaction(channel=make_thread(555))
+    await cog.frage.callback(cog, in_thread, frage="Und wann?")
+
+    assert calls[-1] == ("Und wann?", [GIPFEL])
+    (kwargs,) = sent_kwargs(in_thread.followup.send)
+    assert "zwei Wochen" in kwargs["embed"].description
+    in_thread.followup.send.return_value.create_thread.assert_not_awaited()  # already in a thread
+
+    elsewhere = make_interaction(channel=make_thread(777))
+    await cog.frage.callback(cog, elsewhere, frage="Und wann?")
+    assert sent_kwargs(elsewhere.followup.send)[0]["embed"].description == message("refusal_friendly")
+
+
+async def test_a_refusal_is_the_friendly_text_and_opens_no_thread(settings, fake_embedder, articles_dir):
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.99)
+    interaction = make_interaction()
+    cog = AskCog(make_bot(), service)
+    await cog.frage.callback(cog, interaction, frage="Wie hoch ist der Eiffelturm?")
+    (kwargs,) = sent_kwargs(interaction.followup.send)
+    assert kwargs["embed"].description == message("refusal_friendly")
+    assert kwargs["embed"].fields == []
+    interaction.followup.send.return_value.create_thread.assert_not_awaited()
+
+
+async def test_an_empty_question_is_refused_before_deferring(service):
+    interaction = make_interaction()
+    cog = AskCog(make_bot(), service)
+    with pytest.raises(NewsbotError, match="leer"):  # the tree's error handler shows it privately
+        await cog.frage.callback(cog, interaction, frage="   ")
+    interaction.response.defer.assert_not_awaited()
+
+
+async def test_a_second_question_within_the_cooldown_gets_a_polite_private_notice(
+    settings, fake_embedder, articles_dir
+):
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=30.0)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    user = make_member(7)
+    await cog.frage.callback(cog, make_interaction(user=user), frage=GIPFEL)
+
+    second = make_interaction(user=user)
+    await cog.frage.callback(cog, second, frage=GIPFEL)
+
+    assert len(calls) == 1
+    second.response.defer.assert_not_awaited()
+    text = second.response.send_message.await_args.args[0]
+    assert "Einen Moment bitte" in text
+    assert "30 Sekunden" in text
+    assert second.response.send_message.await_args.kwargs["ephemeral"] is True
+    other = make_interaction(user=make_member(8))
+    await cog.frage.callback(cog, other, frage=GIPFEL)
+    assert len(calls) == 2  # the cooldown is per user
+
+
+async def test_a_huge_answer_is_sent_within_discords_limits(service):
+    huge = Answer(
+        "F" * 1000,
+        "Antwort " * 3000,
+        True,
+        [Source("T" * 500, f"https://x.example/{n}", "s", 0.9, url=f"https://x.example/{n}") for n in range(40)],
+        0.9,
+    )
+    service.ask = lambda q, h=(): huge  # type: ignore[method-assign]
+    interaction = make_interaction()
+    cog = AskCog(make_bot(), service)
+    await cog.frage.callback(cog, interaction, frage="Frage")
+    embed = sent_kwargs(interaction.followup.send)[0]["embed"]
+    assert len(embed) <= EMBED_TOTAL_LIMIT
+    assert len(embed.description) <= EMBED_DESCRIPTION_LIMIT
+
+
+async def test_ten_concurrent_questions_are_all_answered_without_blocking_the_event_loop(service):
+    real_ask = service.ask
+
+    def slow_ask(question: str, history=()) -> Answer:
+        time.sleep(0.2)  # a slow embedder: blocks its thread, and would block the loop if run on it
+        return real_ask(question, history)
+
+    service.ask = slow_ask  # type: ignore[method-assign]
+    service.retriever.snapshot()  # loaded once, as the bot does in setup_hook
+    cog = AskCog(make_bot(), service)
+    interactions = [make_interaction(user=make_member(100 + n)) for n in range(10)]
+    overshoots: list[float] = []
+    done = asyncio.Event()
+
+    async def watchdog() -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            await asyncio.sleep(0.01)
+            overshoots.append(time.perf_counter() - started - 0.01)
+
+    dog = asyncio.create_task(watchdog())
+    started = time.perf_counter()
+    await asyncio.gather(*(cog.frage.callback(cog, i, frage=GIPFEL) for i in interactions))
+    elapsed = time.perf_counter() - started
+    done.set()
+    await dog
+
+    for interaction in interactions:
+        assert "Budapest" in sent_kwargs(interaction.followup.send)[0]["embed"].description
+    assert max(overshoots) < 0.1, f"event loop blocked for {max(overshoots) * 1000:.0f} ms"
+    assert elapsed < 10 * 0.2 * 0.75, f"questions waited on each other: {elapsed:.2f} s"
+
+
+# ---- mentions, direct messages, the bot's threads -------------------------------------------------
+
+
+async def test_a_mention_is_answered_like_frage_and_opens_a_thread(service):
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    msg = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", mentions_bot=True)
+
+    await cog.on_message(msg)
+
+    assert calls == [(GIPFEL, [])]
+    (kwargs,) = sent_kwargs(msg.reply)
+    assert "Budapest" in kwargs["embed"].description
+    assert_no_mentions(kwargs)
+    assert kwargs["mention_author"] is False
+    msg.reply.return_value.create_thread.assert_awaited_once()
+
+
+async def test_a_follow_up_in_the_bots_thread_needs_no_mention(settings, fake_embedder, articles_dir):
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.3)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    await cog.on_message(make_message(f"<@{BOT_USER_ID}> {GIPFEL}", mentions_bot=True, thread_id=556))
+
+    follow_up = make_message("Und wann?", channel=make_thread(556))
+    await cog.on_message(follow_up)
+
+    assert calls[-1] == ("Und wann?", [GIPFEL])
+    assert "zwei Wochen" in sent_kwargs(follow_up.reply)[0]["embed"].description
+
+
+async def test_a_direct_message_is_answered_and_remembered_for_the_next_one(service):
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    first = make_message(GIPFEL, channel=dm, in_guild=False)
+    await cog.on_message(first)
+    await cog.on_message(make_message("Und wann?", channel=dm, in_guild=False))
+
+    assert calls == [(GIPFEL, []), ("Und wann?", [GIPFEL])]
+    first.reply.return_value.create_thread.assert_not_awaited()  # no threads in DMs
+
+
+@pytest.mark.parametrize(
+    ("content", "mentions_bot", "channel_owner", "author_is_bot"),
+    [
+        ("Wo ist der Gipfel?", False, None, False),  # a plain channel without mention
+        ("Danke dir!", False, BOT_USER_ID, False),  # chat in the bot's thread, no question
+        ("Wo ist der Gipfel?", False, 12345, False),  # someone else's thread
+        (f"<@{BOT_USER_ID}> Wo ist der Gipfel?", True, None, True),  # another bot
+    ],
+)
+async def test_messages_not_addressed_to_the_bot_are_ignored(
+    service, content, mentions_bot, channel_owner, author_is_bot
+):
+    channel = make_thread(321, owner_id=channel_owner) if channel_owner else make_channel()
+    author = make_member(5)
+    author.bot = author_is_bot
+    msg = make_message(content, author=author, channel=channel, mentions_bot=mentions_bot)
+    cog = AskCog(make_bot(), service)
+    await cog.on_message(msg)
+    msg.reply.assert_not_awaited()
+
+
+async def test_an_error_while_answering_a_mention_becomes_a_german_reply_and_a_log_line(service, caplog):
+    def broken(question: str, history=()) -> Answer:
+        raise RuntimeError("chroma exploded at /secret/path")
+
+    service.ask = broken  # type: ignore[method-assign]
+    msg = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", mentions_bot=True)
+    cog = AskCog(make_bot(), service)
+    await cog.on_message(msg)
+
+    (text,) = [call.args[0] for call in msg.reply.await_args_list]
+    assert text == message("discord_unexpected_error")
+    assert "secret" not in text
+    assert "chroma exploded" in caplog.text
+    assert_no_mentions(msg.reply.await_args.kwargs)
+
+
+async def test_a_mention_within_the_cooldown_gets_a_short_lived_notice(settings, fake_embedder, articles_dir):
+    service = open_service(settings, fake_embedder, articles_dir, discord_cooldown_seconds=30.0)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    user = make_member(11)
+    await cog.on_message(make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True))
+    again = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True)
+    await cog.on_message(again)
+
+    assert len(calls) == 1
+    assert "Einen Moment bitte" in again.reply.await_args.args[0]
+    assert again.reply.await_args.kwargs["delete_after"] > 0
+    assert_no_mentions(again.reply.await_args.kwargs)
+
+
+async def test_an_empty_question_costs_no_cooldown_turn(settings, fake_embedder, articles_dir):
+    service = open_service(settings, fake_embedder, articles_dir, discord_cooldown_seconds=30.0)
+    cog = AskCog(make_bot(), service)
+    user = make_member(12)
+    with pytest.raises(NewsbotError):
+        await cog.frage.callback(cog, make_interaction(user=user), frage=" ")
+    retry = make_interaction(user=user)
+    await cog.frage.callback(cog, retry, frage=GIPFEL)
+    retry.response.defer.assert_awaited_once()
+
+
+def test_strip_mentions_removes_both_mention_forms():
+    assert strip_mentions(f"<@{BOT_USER_ID}> Wo? <@!{BOT_USER_ID}>", BOT_USER_ID) == "Wo?"
+
+
+def test_threads_and_dms_are_conversations_plain_channels_are_not():
+    assert conversation_id(make_thread(5)) == 5
+    assert conversation_id(make_channel(discord.DMChannel, 6)) == 6
+    assert conversation_id(make_channel(discord.TextChannel, 7)) is None
