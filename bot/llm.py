@@ -59,6 +59,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else PLACEHOLDER_API_KEY
+    # ChatOpenAI sends the limit as `max_completion_tokens`, which llama-cpp-python's server and older
+    # LM Studio ignore (they would write until the context is full); other servers also get `max_tokens`.
+    legacy_limit = {"max_tokens": settings.llm_max_tokens} if settings.llm_base_url else None
     return ChatOpenAI(
         model=settings.llm_model,
         base_url=settings.llm_base_url or None,
@@ -67,6 +70,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         max_retries=0,  # the extractive fallback is the retry: the user should not wait for backoff
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]
+        extra_body=legacy_limit,
     )
 
 

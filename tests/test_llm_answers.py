@@ -112,6 +112,8 @@ def test_streamed_answer_with_citation_is_kept_and_mapped_to_sources(make_servic
     assert "[3]" in prompt
     assert GIPFEL in prompt
     assert stub.requests[0]["stream"] is True
+    limit = service.settings.llm_max_tokens
+    assert stub.requests[0]["max_completion_tokens"] == stub.requests[0]["max_tokens"] == limit
 
 
 def test_ask_returns_the_final_answer_of_the_stream(make_service, stub):
