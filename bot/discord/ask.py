@@ -21,6 +21,7 @@ from bot.discord.conversations import Conversations
 from bot.discord.errors import NO_MENTIONS, explain
 from bot.discord.formatting import answer_embed, thread_name
 from bot.discord.guards import UserCooldown
+from bot.discord.streaming import iterate_in_thread, stream_answer
 from bot.result import Answer
 from bot.service import NewsService, validate_question
 from index.texts import message
@@ -34,7 +35,7 @@ NOTICE_SECONDS = 10
 
 
 async def send_answer(send: Send, answer: Answer, language: str = "de") -> discord.Message:
-    """The one place an answer goes out; streaming LLM answers will replace this function."""
+    """The one place an extractive answer goes out; generated answers stream (`bot.discord.streaming`)."""
     return await send(embed=answer_embed(answer, language), allowed_mentions=NO_MENTIONS)
 
 
@@ -123,8 +124,12 @@ class AskCog(commands.Cog):
         """Ask off the event loop with the conversation's earlier questions, send, then open a thread."""
         key = conversation_id(channel)
         history = self.conversations.history(key) if key is not None else []
-        answer = await asyncio.to_thread(self.service.ask, question, history)
-        reply = await send_answer(send, answer, self.language)
+        if self.settings.answer_mode == "llm":
+            stream = iterate_in_thread(self.service.ask_stream(question, history))
+            reply, answer = await stream_answer(send, stream, self.language)
+        else:
+            answer = await asyncio.to_thread(self.service.ask, question, history)
+            reply = await send_answer(send, answer, self.language)
         if key is None and answer.answered and isinstance(channel, discord.TextChannel):
             key = await self.open_thread(reply, question)
         if key is not None:
