@@ -12,14 +12,12 @@ SNIPPET_CHARS = 240
 
 
 def confidence(best: Candidate) -> float:
-    """How sure the best candidate is, from its dense similarity and whether BM25 agreed.
+    """How sure the best candidate is: its cosine similarity to the question.
 
     e5 cosine similarities of related texts sit between about 0.75 and 0.95; the threshold in the
     settings is calibrated on questions whose articles were left out of the index (see benchmarks/).
     """
-    dense = best.dense if best.dense is not None else 0.0
-    lexical_bonus = 0.02 if best.lexical_rank is not None and best.lexical_rank <= 3 else 0.0
-    return round(dense + lexical_bonus, 4)
+    return round(best.dense or 0.0, 4)
 
 
 def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int) -> tuple[str, str]:
@@ -64,7 +62,7 @@ def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int) -> list
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"
         sources.append(Source(
             title=article.title, source=article.url or article.source, snippet=snippet,
-            score=round(c.dense if c.dense is not None else (c.chunk_score or 0.0), 4),
+            score=round(c.dense or 0.0, 4),
             article_id=article.article_id, url=article.url, published=article.published,
         ))
         if len(sources) >= top_k:

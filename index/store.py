@@ -122,6 +122,13 @@ class VectorStore:
                             1.0 - float(distance)))
         return hits
 
+    def vectors(self, collection: Any, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (ids that do not exist are left out)."""
+        if not ids:
+            return {}
+        result = collection.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
+
     def count(self) -> tuple[int, int]:
         return self.chunks.count(), self.sentences.count()
 
