@@ -54,6 +54,7 @@ def test_cited_numbers_are_read_in_order_of_first_mention(reply, numbers):
     ],
 )
 def test_judge_keeps_only_grounded_replies(settings, reply, confidence, keep, answered, reason):
+    settings.refusal_threshold, settings.llm_overrule_margin = 0.5, 0.1  # 0.55 lies below threshold + margin
     verdict = judge(reply, 3, confidence, settings, MARKERS)
     assert (verdict.keep, verdict.answered, verdict.reason) == (keep, answered, reason)
 
