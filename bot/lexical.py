@@ -6,10 +6,16 @@ rebuilt whenever the catalog's generation changes, so it follows every add, upda
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from functools import cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 # Single characters count: "3" or "5G" must stay searchable.
 TOKEN_PATTERN = r"(?u)\b\w+\b"
@@ -22,17 +28,74 @@ def _stemmer(language: str):  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer({"de": "german", "en": "english"}[language])
 
 
+class Decompounder:
+    """Adds the parts of German compounds to a text, so "Gipfel" finds "Gipfeltreffen" and back.
+
+    CharSplit (the `compound-split` package) scores split points by n-gram statistics; every word it
+    has split is cached on disk, so a large index pays for each word once.
+    """
+
+    MIN_LENGTH = 10
+    MIN_SCORE = 0.0
+    _WORD = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{%d,}\b" % (MIN_LENGTH - 1))
+
+    def __init__(self, cache_path: Path | None = None) -> None:
+        self._cache_path = cache_path
+        self._parts: dict[str, list[str]] = {}
+        self._dirty = False
+        if cache_path and cache_path.is_file():
+            try:
+                self._parts = json.loads(cache_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                log.warning("ignoring unreadable compound cache %s", cache_path)
+
+    def parts(self, word: str) -> list[str]:
+        if word not in self._parts:
+            self._parts[word] = self._split(word)
+            self._dirty = True
+        return self._parts[word]
+
+    def _split(self, word: str) -> list[str]:
+        from compound_split import char_split
+
+        found = char_split.split_compound(word)
+        if not found or found[0][0] < self.MIN_SCORE:
+            return []
+        _, head, tail = found[0]
+        parts = [head, tail]
+        if len(tail) >= self.MIN_LENGTH:
+            parts.extend(self._split(tail))
+        return parts
+
+    def expand(self, text: str) -> str:
+        extra = [part for word in self._WORD.findall(text) for part in self.parts(word)]
+        return f"{text} {' '.join(extra)}" if extra else text
+
+    def save(self) -> None:
+        if self._cache_path and self._dirty:
+            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._cache_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._parts, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self._cache_path)
+            self._dirty = False
+
+
 class LexicalIndex:
     """A BM25 index over a fixed list of texts; `search` returns (position, score) pairs."""
 
-    def __init__(self, texts: list[str], language: str = "de") -> None:
+    def __init__(self, texts: list[str], language: str = "de", decompounder: Decompounder | None = None) -> None:
         self._language = language
         self._size = len(texts)
+        self._decompounder = decompounder if language == "de" else None
         self._bm25 = bm25s.BM25()
         if texts:
             self._bm25.index(self._tokenize(texts), show_progress=False)
+        if self._decompounder:
+            self._decompounder.save()
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
+        if self._decompounder:
+            texts = [self._decompounder.expand(t) for t in texts]
         return bm25s.tokenize(
             texts, token_pattern=TOKEN_PATTERN, stopwords=self._language, stemmer=_stemmer(self._language),
             return_ids=False, show_progress=False,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.lexical import LexicalIndex
+from bot.lexical import Decompounder, LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex
 from index.store import sentence_id
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # Weights of the signals, tuned on the dev questions (xquad_de_dev in a news_de haystack); cosine
 # similarity is the base, the others shift it by at most these amounts.
-LEXICAL_WEIGHT = 0.06
+LEXICAL_WEIGHT = 0.04
 PASSAGE_WEIGHT = 0.1
 ANSWER_TYPE_WEIGHT = 0.06
 
@@ -39,7 +39,8 @@ _DATE_QUESTION = re.compile(r"\b(wann|seit\s+wann|bis\s+wann|in\s+welchem\s+jahr
 _PLACE_QUESTION = re.compile(
     r"\b(wo|wohin|woher|in\s+welche[mrn]?\s+(stadt|land|ort|staat|region|gebäude|hauptstadt))\b", re.IGNORECASE
 )
-_PLACE = re.compile(r"\b(in|nach|im|aus|bei|vor|am)\s+(der\s+|dem\s+|den\s+)?[A-ZÄÖÜ]\w+")
+# "in Budapest", "im Weißen Haus", "bei Wien"; not "am Donnerstag" nor "aus Washington" (a source, not a place)
+_PLACE = re.compile(r"\b(in|im|bei|nach)\s+(der\s+|dem\s+|den\s+)?[A-ZÄÖÜ]\w+")
 _NUMBER = re.compile(
     r"\d|\b(eins?|eine[mnrs]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|dreißig|hundert"
     r"|tausend|million(en)?|milliarde(n)?|dutzend|hälfte|doppelt)\b",
@@ -92,7 +93,8 @@ class Snapshot:
         self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
         # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
         texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
-        self.lexical = LexicalIndex(texts, index.settings.language)
+        decompounder = Decompounder(index.settings.data_dir / "compounds.json")
+        self.lexical = LexicalIndex(texts, index.settings.language, decompounder)
 
     def neighbours(self, row: int) -> tuple[int | None, int | None]:
         """The sentences before and after `row` in the same paragraph, if any."""
