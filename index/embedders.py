@@ -75,7 +75,8 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
         self._passage_prefix = passage_prefix
         self._batch_size = batch_size
         self.name = f"sentence-transformers:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -1,0 +1,70 @@
+"""The same index and answers with Chroma as a server (`chroma run` on loopback) instead of embedded."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.service import NewsService
+from index.errors import NewsbotError
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("chroma run did not come up within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, articles_dir, chroma_server):
+    settings.chroma_url = chroma_server
+    settings.refusal_threshold = 0.0
+    service = NewsService.open(settings, fake_embedder)
+    assert len(service.index_paths([articles_dir]).added) == 3
+    assert service.index_paths([articles_dir]).counts()["unchanged"] == 3
+    answer = service.ask("Wo soll der Gipfel stattfinden?")
+    assert "Budapest" in answer.text
+    chunks, sentences = service.index.store.count()
+    assert chunks == service.status().chunks and sentences == service.status().sentences
+    assert not (settings.data_dir / "chroma").exists()  # nothing embedded on disk
+
+
+def test_unreachable_chroma_server_is_a_clear_error(settings, fake_embedder):
+    settings.chroma_url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(NewsbotError, match="Chroma-Server nicht erreichbar"):
+        NewsService.open(settings, fake_embedder)
