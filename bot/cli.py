@@ -75,8 +75,9 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """newsbot: Fragen zu Nachrichtenartikeln beantworten."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     overrides: dict[str, Any] = {}
     if data_dir is not None:
@@ -85,6 +86,7 @@ def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
 
 
 # ---- index -------------------------------------------------------------------------------------
+
 
 @cli.group("index")
 def index_group() -> None:
@@ -172,6 +174,7 @@ def index_remove(ctx: Context, article_id: str) -> None:
 
 
 # ---- asking ------------------------------------------------------------------------------------
+
 
 def render_answer(answer: Answer, text_shown: bool = False) -> str:
     """The answer with note and sources; `text_shown` when its generated text was already streamed."""

@@ -32,14 +32,19 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             raw = json.loads(line)
-            questions.append(Question(
-                id=str(raw.get("id", number)), question=str(raw["question"]),
-                answers=[str(a) for a in raw.get("answers") or []], article=raw.get("article"),
-                unanswerable=bool(raw.get("unanswerable", False)) or not raw.get("answers"),
-            ))
+            questions.append(
+                Question(
+                    id=str(raw.get("id", number)),
+                    question=str(raw["question"]),
+                    answers=[str(a) for a in raw.get("answers") or []],
+                    article=raw.get("article"),
+                    unanswerable=bool(raw.get("unanswerable", False)) or not raw.get("answers"),
+                )
+            )
         except (ValueError, KeyError, TypeError) as error:
-            raise NewsbotError(message("questions_file_invalid", path=str(path), line=number,
-                                       reason=str(error)[:120])) from error
+            raise NewsbotError(
+                message("questions_file_invalid", path=str(path), line=number, reason=str(error)[:120])
+            ) from error
     return questions
 
 
@@ -88,7 +93,9 @@ def evaluate(
             evidence += evidence_hit(answer, question.article)
             false_refusals += not answer.answered
         row = {
-            "id": question.id, "answer": answer.text, "answered": answer.answered,
+            "id": question.id,
+            "answer": answer.text,
+            "answered": answer.answered,
             "sources": answer.to_json()["sources"],
         }
         if count_llm_fallbacks:

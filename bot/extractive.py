@@ -60,11 +60,17 @@ def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int) -> list
         seen_snippets.add(key)
         article = snapshot.articles[sentence.article_id]
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"
-        sources.append(Source(
-            title=article.title, source=article.url or article.source, snippet=snippet,
-            score=round(c.dense or 0.0, 4),
-            article_id=article.article_id, url=article.url, published=article.published,
-        ))
+        sources.append(
+            Source(
+                title=article.title,
+                source=article.url or article.source,
+                snippet=snippet,
+                score=round(c.dense or 0.0, 4),
+                article_id=article.article_id,
+                url=article.url,
+                published=article.published,
+            )
+        )
         if len(sources) >= top_k:
             break
     return sources

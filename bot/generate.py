@@ -72,8 +72,9 @@ def claims_not_to_know(text: str, markers: Sequence[str]) -> bool:
     return any(marker.casefold() in folded for marker in markers)
 
 
-def judge(reply: str, passage_count: int, extractive_confidence: float, settings: Settings,
-          refusal_markers: Sequence[str]) -> Verdict:
+def judge(
+    reply: str, passage_count: int, extractive_confidence: float, settings: Settings, refusal_markers: Sequence[str]
+) -> Verdict:
     """Decide whether a generated reply may stand; the order of the checks is the order of their severity."""
     if not reply.strip():
         return Verdict(keep=False, reason="llm_failed")
@@ -89,8 +90,9 @@ def judge(reply: str, passage_count: int, extractive_confidence: float, settings
     return Verdict(keep=True, answered=True, cited=cited)
 
 
-def passages_for(snapshot: Snapshot, ranked: list[Candidate], sources: list[Source],
-                 limit: int = PASSAGE_CHARS) -> list[Passage]:
+def passages_for(
+    snapshot: Snapshot, ranked: list[Candidate], sources: list[Source], limit: int = PASSAGE_CHARS
+) -> list[Passage]:
     """One passage per source shown, in the same order: its best sentence widened within its chunk.
 
     `sources_for` picked each source's sentence as the first candidate of its article; the same candidate
@@ -113,8 +115,12 @@ def _widen(snapshot: Snapshot, row: int, limit: int) -> str:
 
     def same_chunk(other: int) -> bool:
         # Sentence 0 is the title, which the prompt already shows above the passage.
-        return (0 <= other < len(sentences) and sentences[other].article_id == centre.article_id
-                and sentences[other].chunk == centre.chunk and sentences[other].n > 0)
+        return (
+            0 <= other < len(sentences)
+            and sentences[other].article_id == centre.article_id
+            and sentences[other].chunk == centre.chunk
+            and sentences[other].n > 0
+        )
 
     first = last = row
     size = len(centre.text)
@@ -156,12 +162,17 @@ class GroundedAnswerer:
         language = self.settings.language
         prompts_dir = self.settings.prompts_dir
         system = render(template(f"answer_system.{language}.j2", prompts_dir), refusal=message("refusal", language))
-        user = render(template(f"answer_user.{language}.j2", prompts_dir), question=question,
-                      passages=passages, history=list(history[-3:]))
+        user = render(
+            template(f"answer_user.{language}.j2", prompts_dir),
+            question=question,
+            passages=passages,
+            history=list(history[-3:]),
+        )
         return [SystemMessage(system), HumanMessage(user)]
 
-    def stream(self, extractive: Answer, snapshot: Snapshot, ranked: list[Candidate],
-               history: Sequence[str] = ()) -> Iterator[str | Answer]:
+    def stream(
+        self, extractive: Answer, snapshot: Snapshot, ranked: list[Candidate], history: Sequence[str] = ()
+    ) -> Iterator[str | Answer]:
         """Yield the reply's text deltas, then the grounded Answer (the reply, or the extractive fallback)."""
         model = self.model  # a configuration error surfaces here, before any text is shown
         passages = passages_for(snapshot, ranked, extractive.sources)
@@ -183,13 +194,21 @@ class GroundedAnswerer:
             yield self._fallback(extractive, verdict.reason or "llm_failed", started)
             return
         yield dataclasses.replace(
-            extractive, text=reply, answered=verdict.answered, context="", mode=MODE_LLM, note=None,
-            cited=verdict.cited, timings_ms=self._timings(extractive, started),
+            extractive,
+            text=reply,
+            answered=verdict.answered,
+            context="",
+            mode=MODE_LLM,
+            note=None,
+            cited=verdict.cited,
+            timings_ms=self._timings(extractive, started),
         )
 
     def _fallback(self, extractive: Answer, reason: str, started: float) -> Answer:
         return dataclasses.replace(
-            extractive, mode=MODE_FALLBACK, note=message(reason, self.settings.language),
+            extractive,
+            mode=MODE_FALLBACK,
+            note=message(reason, self.settings.language),
             timings_ms=self._timings(extractive, started),
         )
 

@@ -37,7 +37,7 @@ class Decompounder:
 
     MIN_LENGTH = 10
     MIN_SCORE = 0.0
-    _WORD = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{%d,}\b" % (MIN_LENGTH - 1))
+    _WORD = re.compile(rf"\b[A-ZÄÖÜ][a-zäöüß]{{{MIN_LENGTH - 1},}}\b")
 
     def __init__(self, cache_path: Path | None = None) -> None:
         self._cache_path = cache_path
@@ -97,8 +97,12 @@ class LexicalIndex:
         if self._decompounder:
             texts = [self._decompounder.expand(t) for t in texts]
         return bm25s.tokenize(
-            texts, token_pattern=TOKEN_PATTERN, stopwords=self._language, stemmer=_stemmer(self._language),
-            return_ids=False, show_progress=False,
+            texts,
+            token_pattern=TOKEN_PATTERN,
+            stopwords=self._language,
+            stemmer=_stemmer(self._language),
+            return_ids=False,
+            show_progress=False,
         )
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:

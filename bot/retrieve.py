@@ -123,8 +123,12 @@ class Retriever:
             if self._snapshot is None or self._snapshot.generation != generation:
                 started = time.perf_counter()
                 self._snapshot = Snapshot(self.index)
-                log.info("loaded %d sentences (generation %d) in %.0f ms", len(self._snapshot.sentences),
-                         generation, (time.perf_counter() - started) * 1000)
+                log.info(
+                    "loaded %d sentences (generation %d) in %.0f ms",
+                    len(self._snapshot.sentences),
+                    generation,
+                    (time.perf_counter() - started) * 1000,
+                )
             return self._snapshot
 
     def retrieve(self, question: str, context: str = "") -> tuple[Snapshot, Retrieval]:
@@ -174,8 +178,9 @@ class Retriever:
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings)
 
-    def _fill_missing_dense(self, snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray,
-                            versions: dict[str, str]) -> None:
+    def _fill_missing_dense(
+        self, snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray, versions: dict[str, str]
+    ) -> None:
         """Cosine similarity for candidates that only BM25 found, from their stored vectors."""
         missing = [c for c in candidates.values() if c.dense is None]
         if not missing:

@@ -36,8 +36,9 @@ def validate_question(settings: Settings, question: str) -> str:
     if not text:
         raise NewsbotError(message("empty_question", settings.language))
     if len(text) > settings.max_question_chars:
-        raise NewsbotError(message("question_too_long", settings.language, length=len(text),
-                                   limit=settings.max_question_chars))
+        raise NewsbotError(
+            message("question_too_long", settings.language, length=len(text), limit=settings.max_question_chars)
+        )
     return text
 
 
@@ -71,8 +72,9 @@ class NewsService:
         self.generator = GroundedAnswerer(settings, chat_model)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: NamedEmbeddings | None = None,
-             chat_model: BaseChatModel | None = None) -> NewsService:
+    def open(
+        cls, settings: Settings, embedder: NamedEmbeddings | None = None, chat_model: BaseChatModel | None = None
+    ) -> NewsService:
         """`chat_model` replaces the configured LLM (tests, or a model the caller already built)."""
         return cls(settings, NewsIndex(settings, embedder or make_embedder(settings)), chat_model)
 
@@ -140,7 +142,11 @@ class NewsService:
         return self.index.add_paths([path])
 
     def index_urls(
-        self, urls: Sequence[str], report: IndexReport | None = None, *, untrusted: bool = False,
+        self,
+        urls: Sequence[str],
+        report: IndexReport | None = None,
+        *,
+        untrusted: bool = False,
     ) -> IndexReport:
         """Fetch and index web pages; a page that fails is reported with its reason and the rest go on.
 

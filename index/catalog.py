@@ -146,8 +146,10 @@ class Catalog:
 
     def begin_changes(self, entries: Iterable[JournalEntry]) -> None:
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [tuple(vars(e).values()) for e in entries])
+            db.executemany(
+                "INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [tuple(vars(e).values()) for e in entries],
+            )
 
     def end_changes(self, article_ids: Iterable[str]) -> None:
         with self.transaction() as db:

@@ -99,9 +99,7 @@ def split_sentences(text: str, language: str = "de") -> list[tuple[int, int, str
 def split_article(article: Article, chunk_size: int, chunk_overlap: int, language: str = "de") -> SplitArticle:
     """Chunks and sentences of one article, with each sentence mapped to the first chunk that holds it."""
     documents = _chunk_splitter(chunk_size, chunk_overlap).create_documents([article.text])
-    chunks = [
-        Chunk(i, doc.page_content, int(doc.metadata.get("start_index", 0))) for i, doc in enumerate(documents)
-    ]
+    chunks = [Chunk(i, doc.page_content, int(doc.metadata.get("start_index", 0))) for i, doc in enumerate(documents)]
     sentences: list[Sentence] = []
     for i, (start, paragraph, text) in enumerate(split_sentences(article.text, language)):
         end = start + len(text)

@@ -75,7 +75,8 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
         self._passage_prefix = passage_prefix
         self._batch_size = batch_size
         self.name = f"sentence-transformers:{model}"
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        model = self._model
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dim = int(dimension() or 0)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
@@ -89,9 +90,9 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
         ).astype(np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self._model.encode(
-            self._query_prefix + text, normalize_embeddings=True, convert_to_numpy=True
-        ).astype(np.float32)
+        return self._model.encode(self._query_prefix + text, normalize_embeddings=True, convert_to_numpy=True).astype(
+            np.float32
+        )
 
 
 def make_embedder(settings: Settings) -> NamedEmbeddings:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # Articles embedded together: large enough to keep both cores busy, small enough that a crash loses little.
 ARTICLES_PER_BATCH = 32
 
+
 @dataclass
 class IndexReport:
     """What an index run did, per article, with the reason of every failure."""
@@ -43,12 +44,16 @@ class IndexReport:
 
     def counts(self) -> dict[str, int]:
         return {
-            "added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
-            "removed": len(self.removed), "failed": len(self.failed),
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": len(self.failed),
         }
 
     def summary(self, language: str = "de") -> str:
         return message("index_report", language, **self.counts())
+
 
 class NewsIndex:
     """The catalog, the Chroma collections and the embedder that fills them, opened together."""
@@ -61,8 +66,15 @@ class NewsIndex:
         stored = self.catalog.get_meta("embedder")
         if stored is not None and stored != f"{embedder.name}|{embedder.dim}":
             name, _, dim = stored.rpartition("|")
-            raise NewsbotError(message("embedder_mismatch", stored=name, stored_dim=dim,
-                                       configured=embedder.name, configured_dim=embedder.dim))
+            raise NewsbotError(
+                message(
+                    "embedder_mismatch",
+                    stored=name,
+                    stored_dim=dim,
+                    configured=embedder.name,
+                    configured_dim=embedder.dim,
+                )
+            )
         self.store = VectorStore(settings, embedder.name, embedder.dim)
         if stored is None:
             self.catalog.set_meta("embedder", f"{embedder.name}|{embedder.dim}")
@@ -82,8 +94,12 @@ class NewsIndex:
     # ---- writing -------------------------------------------------------------------------------
 
     def add_articles(
-        self, articles: Iterable[Article], origin: str | None = None, report: IndexReport | None = None,
-        progress: bool = False, total: int | None = None,
+        self,
+        articles: Iterable[Article],
+        origin: str | None = None,
+        report: IndexReport | None = None,
+        progress: bool = False,
+        total: int | None = None,
     ) -> IndexReport:
         """Index new and changed articles; an unchanged article (same content hash) embeds nothing."""
         report = report or IndexReport()
@@ -105,14 +121,17 @@ class NewsIndex:
             bar.close()
         return report
 
-    def add_paths(self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None) -> IndexReport:
+    def add_paths(
+        self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None
+    ) -> IndexReport:
         """Index files and folders; a file that cannot be read is reported as failed, the rest go on."""
         report = report or IndexReport()
         files: list[Path] = []
         for path in paths:
             files.extend(find_article_files(path))
-        self.add_articles(self._read_files(files, report), origin="file", report=report,
-                          progress=progress, total=len(files))
+        self.add_articles(
+            self._read_files(files, report), origin="file", report=report, progress=progress, total=len(files)
+        )
         return report
 
     def sync_folder(self, folder: Path, progress: bool = False) -> IndexReport:
@@ -120,8 +139,11 @@ class NewsIndex:
         report = self.add_paths([folder], progress=progress)
         prefix = folder.resolve().as_posix().rstrip("/") + "/"
         present = {p.resolve().as_posix() for p in find_article_files(folder)}
-        gone = [r.article_id for r in self.catalog.articles()
-                if r.origin == "file" and r.article_id.startswith(prefix) and r.article_id not in present]
+        gone = [
+            r.article_id
+            for r in self.catalog.articles()
+            if r.origin == "file" and r.article_id.startswith(prefix) and r.article_id not in present
+        ]
         if gone:
             self.remove(gone, report)
         return report
@@ -135,8 +157,9 @@ class NewsIndex:
                 raise NewsbotError(message("article_not_found", article_id=article_id))
             records.append(record)
         with self.writing():
-            entries = [JournalEntry(r.article_id, None, 0, 0, r.version, r.chunk_count, r.sentence_count)
-                       for r in records]
+            entries = [
+                JournalEntry(r.article_id, None, 0, 0, r.version, r.chunk_count, r.sentence_count) for r in records
+            ]
             self.catalog.begin_changes(entries)
             self.catalog.commit_versions([], removals=[r.article_id for r in records])
             self._delete_old(entries)
@@ -154,8 +177,9 @@ class NewsIndex:
     def _write_batch(self, articles: list[Article], origin: str | None, report: IndexReport) -> None:
         split: list[tuple[Article, SplitArticle]] = []
         for article in articles:
-            parts = split_article(article, self.settings.chunk_size, self.settings.chunk_overlap,
-                                  self.settings.language)
+            parts = split_article(
+                article, self.settings.chunk_size, self.settings.chunk_overlap, self.settings.language
+            )
             if not parts.sentences:
                 report.failed.append((article.source, message("empty_article", path=article.source)))
                 continue
@@ -174,10 +198,17 @@ class NewsIndex:
         for article, parts in split:
             version = article.content_hash
             old = self.catalog.article(article.article_id)
-            entries.append(JournalEntry(
-                article.article_id, version, len(parts.chunks), len(parts.sentences),
-                old.version if old else None, old.chunk_count if old else 0, old.sentence_count if old else 0,
-            ))
+            entries.append(
+                JournalEntry(
+                    article.article_id,
+                    version,
+                    len(parts.chunks),
+                    len(parts.sentences),
+                    old.version if old else None,
+                    old.chunk_count if old else 0,
+                    old.sentence_count if old else 0,
+                )
+            )
             own = vectors[offset : offset + len(parts.sentences)]
             offset += len(parts.sentences)
             common = {"article_id": article.article_id, "version": version}
@@ -189,11 +220,26 @@ class NewsIndex:
                 chunk_ids.append(chunk_id(article.article_id, version, chunk.index))
                 chunk_vectors.append(self._chunk_vector(chunk.index, parts, own))
                 chunk_docs.append(chunk.text)
-                chunk_metas.append({**common, "n": chunk.index, "title": article.title,
-                                    "source": article.url or article.source, "published": article.published or ""})
+                chunk_metas.append(
+                    {
+                        **common,
+                        "n": chunk.index,
+                        "title": article.title,
+                        "source": article.url or article.source,
+                        "published": article.published or "",
+                    }
+                )
             record = ArticleRecord(
-                article.article_id, article.source, article.title, article.url, article.published, now,
-                version, len(parts.chunks), len(parts.sentences), origin,
+                article.article_id,
+                article.source,
+                article.title,
+                article.url,
+                article.published,
+                now,
+                version,
+                len(parts.chunks),
+                len(parts.sentences),
+                origin,
             )
             rows = [SentenceRow(article.article_id, s.index, s.chunk, s.paragraph, s.text) for s in parts.sentences]
             upserts.append((record, [c.text for c in parts.chunks], rows))

@@ -17,7 +17,10 @@ class Settings(BaseSettings):
     """Every knob of newsbot, with defaults that run offline."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
         env_ignore_empty=True,  # an empty KEY= in .env means "use the default"
     )
 

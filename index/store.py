@@ -94,12 +94,20 @@ class VectorStore:
                 )
         self._max_batch = int(getattr(self._client, "get_max_batch_size", lambda: 5000)())
 
-    def add(self, collection: Any, ids: list[str], vectors: np.ndarray, documents: list[str],
-            metadatas: list[dict[str, Any]]) -> None:
+    def add(
+        self,
+        collection: Any,
+        ids: list[str],
+        vectors: np.ndarray,
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+    ) -> None:
         for start in range(0, len(ids), self._max_batch):
             end = start + self._max_batch
             collection.upsert(
-                ids=ids[start:end], embeddings=vectors[start:end], documents=documents[start:end],
+                ids=ids[start:end],
+                embeddings=vectors[start:end],
+                documents=documents[start:end],
                 metadatas=metadatas[start:end],
             )
 
@@ -118,8 +126,9 @@ class VectorStore:
         )
         hits = []
         for metadata, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
-            hits.append(Hit(str(metadata["article_id"]), str(metadata["version"]), int(metadata["n"]),
-                            1.0 - float(distance)))
+            hits.append(
+                Hit(str(metadata["article_id"]), str(metadata["version"]), int(metadata["n"]), 1.0 - float(distance))
+            )
         return hits
 
     def vectors(self, collection: Any, ids: list[str]) -> dict[str, np.ndarray]:

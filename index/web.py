@@ -39,8 +39,9 @@ USER_AGENT = "newsbot/0.1 (news question answering)"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 ARTICLE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
-FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml",
-                        "application/xml", "text/xml"})
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
+)
 _ACCEPT = {
     "article": "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.8",
     "feed": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8",
@@ -98,6 +99,7 @@ class _TransientStatus(Exception):
 
 # ---- URLs and addresses ------------------------------------------------------------------------
 
+
 def parse_http_url(url: str | httpx.URL) -> httpx.URL:
     """The URL parsed; anything but an absolute http(s) URL is a user error."""
     try:
@@ -118,7 +120,8 @@ def normalise_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     query = "&".join(
-        part for part in parsed.query.decode("ascii").split("&")
+        part
+        for part in parsed.query.decode("ascii").split("&")
         if part and not _is_tracking_param(part.split("=", 1)[0])
     )
     path = parsed.raw_path.decode("ascii").split("?", 1)[0] or "/"
@@ -144,8 +147,9 @@ def is_public_address(address: str) -> bool:
         embedded = ip.ipv4_mapped or ip.sixtofour
         if embedded is not None and not is_public_address(str(embedded)):
             return False
-    refused = (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-               or ip.is_unspecified)
+    refused = (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+    )
     return not refused and ip.is_global
 
 
@@ -179,9 +183,15 @@ def checked_address(url: httpx.URL, resolver: Resolver = system_resolver) -> str
 
 # ---- fetching ----------------------------------------------------------------------------------
 
+
 def fetch(
-    url: str, settings: Settings, *, untrusted: bool, expect: Expect = "article",
-    resolver: Resolver = system_resolver, transport: httpx.BaseTransport | None = None,
+    url: str,
+    settings: Settings,
+    *,
+    untrusted: bool,
+    expect: Expect = "article",
+    resolver: Resolver = system_resolver,
+    transport: httpx.BaseTransport | None = None,
 ) -> FetchedPage:
     """Fetch one page within the settings' limits; every failure is a `NewsbotError` naming the reason.
 
@@ -200,8 +210,9 @@ def fetch(
         reraise=True,
     )
     headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT[expect]}
-    with httpx.Client(timeout=settings.fetch_timeout_seconds, follow_redirects=False, headers=headers,
-                      transport=transport) as client:
+    with httpx.Client(
+        timeout=settings.fetch_timeout_seconds, follow_redirects=False, headers=headers, transport=transport
+    ) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             pinned = checked_address(current, resolver) if guarded else None
             request = _request_for(client, current, pinned)
@@ -226,12 +237,17 @@ def _request_for(client: httpx.Client, url: httpx.URL, pinned_address: str | Non
         return client.build_request("GET", url)
     host = url.raw_host.decode("ascii")
     extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-    return client.build_request("GET", url.copy_with(host=pinned_address),
-                                headers={"Host": url.netloc.decode("ascii")}, extensions=extensions)
+    return client.build_request(
+        "GET", url.copy_with(host=pinned_address), headers={"Host": url.netloc.decode("ascii")}, extensions=extensions
+    )
 
 
 def _send_once(
-    client: httpx.Client, request: httpx.Request, url: httpx.URL, settings: Settings, expect: Expect,
+    client: httpx.Client,
+    request: httpx.Request,
+    url: httpx.URL,
+    settings: Settings,
+    expect: Expect,
 ) -> FetchedPage | _Redirect:
     """One request: a redirect to follow, or a checked body; `url` is the address as the user sees it."""
     started = time.monotonic()
@@ -277,11 +293,11 @@ def _read_limited(response: httpx.Response, url: httpx.URL, settings: Settings, 
 
 
 def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None) -> NewsbotError:
-    return NewsbotError(message("url_unreachable", url=str(url), reason=reason),
-                        detail=repr(error) if error else None)
+    return NewsbotError(message("url_unreachable", url=str(url), reason=reason), detail=repr(error) if error else None)
 
 
 # ---- articles ----------------------------------------------------------------------------------
+
 
 def article_from_url(url: str, settings: Settings, *, untrusted: bool) -> Article:
     """Fetch a page and extract its article (title, text, date, canonical URL).
@@ -319,13 +335,15 @@ def _bare_host(url: httpx.URL) -> str:
 
 # ---- feeds -------------------------------------------------------------------------------------
 
+
 def read_feed(url: str, settings: Settings, *, untrusted: bool) -> list[FeedEntry]:
     """The entries of an RSS or Atom feed, in feed order; feedparser only parses what was fetched here."""
     page = fetch(url, settings, untrusted=untrusted, expect="feed")
     content_type = page.content_type + (f"; charset={page.charset}" if page.charset else "")
     # A stream, never a string: feedparser would fetch a string that looks like a URL or a file name.
-    parsed = feedparser.parse(io.BytesIO(page.body),
-                              response_headers={"content-type": content_type, "content-location": page.url})
+    parsed = feedparser.parse(
+        io.BytesIO(page.body), response_headers={"content-type": content_type, "content-location": page.url}
+    )
     entries = []
     for raw in parsed.entries:
         entry = _feed_entry(raw, page.url)

@@ -33,7 +33,10 @@ def reply(*deltas: str, gap_seconds: float = 0.0) -> Behaviour:
 def chunk_event(content: str | None, finish: str | None = None) -> bytes:
     delta = {"role": "assistant", "content": content} if content is not None else {}
     payload = {
-        "id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": 0, "model": "stub",
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "stub",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return f"data: {json.dumps(payload)}\n\n".encode()
@@ -106,11 +109,24 @@ class OpenAIStub:
                     return
                 if not stream:
                     text = "".join(behaviour.deltas)
-                    payload = behaviour.raw_body or json.dumps({
-                        "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": "stub",
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                     "finish_reason": "stop"}],
-                    }).encode()
+                    payload = (
+                        behaviour.raw_body
+                        or json.dumps(
+                            {
+                                "id": "chatcmpl-stub",
+                                "object": "chat.completion",
+                                "created": 0,
+                                "model": "stub",
+                                "choices": [
+                                    {
+                                        "index": 0,
+                                        "message": {"role": "assistant", "content": text},
+                                        "finish_reason": "stop",
+                                    }
+                                ],
+                            }
+                        ).encode()
+                    )
                     self._start(200, "application/json", len(payload))
                     self.wfile.write(payload)
                     return

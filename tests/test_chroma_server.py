@@ -32,7 +32,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen(
         [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -60,7 +61,8 @@ def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, artic
     answer = service.ask("Wo soll der Gipfel stattfinden?")
     assert "Budapest" in answer.text
     chunks, sentences = service.index.store.count()
-    assert chunks == service.status().chunks and sentences == service.status().sentences
+    assert chunks == service.status().chunks
+    assert sentences == service.status().sentences
     assert not (settings.data_dir / "chroma").exists()  # nothing embedded on disk
 
 

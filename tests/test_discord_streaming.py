@@ -43,10 +43,15 @@ def stub() -> Iterator[OpenAIStub]:
 
 @pytest.fixture
 def llm_service(settings: Settings, fake_embedder, articles_dir: Path, stub: OpenAIStub) -> NewsService:
-    configured = settings.model_copy(update={
-        "answer_mode": "llm", "llm_model": "stub", "llm_base_url": stub.base_url, "llm_timeout_seconds": 10.0,
-        "discord_cooldown_seconds": 0.0,
-    })
+    configured = settings.model_copy(
+        update={
+            "answer_mode": "llm",
+            "llm_model": "stub",
+            "llm_base_url": stub.base_url,
+            "llm_timeout_seconds": 10.0,
+            "discord_cooldown_seconds": 0.0,
+        }
+    )
     service = NewsService.open(configured, fake_embedder)
     service.index_paths([articles_dir])
     return service

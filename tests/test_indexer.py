@@ -28,7 +28,8 @@ def test_changed_article_replaces_all_of_its_chunks(settings, fake_embedder, art
     path = articles_dir / "gipfel.txt"
     path.write_text("Gipfel abgesagt\n\nDas Treffen in Wien findet nicht statt.", encoding="utf-8")
     report = service.index_paths([articles_dir])
-    assert len(report.updated) == 1 and len(report.unchanged) == 2
+    assert len(report.updated) == 1
+    assert len(report.unchanged) == 2
     article_id = path.resolve().as_posix()
     record = service.index.catalog.article(article_id)
     chunks, sentences = stored_ids(service.index)
@@ -63,12 +64,15 @@ def test_sync_mirrors_a_folder(settings, fake_embedder, articles_dir):
     service.index.sync_folder(articles_dir)
     (articles_dir / "wetter.md").unlink()
     (articles_dir / "neu.txt").write_text("Neuer Artikel\n\nEin neuer Text über Linz.", encoding="utf-8")
-    (articles_dir / "bahn.html").write_text("<html><title>Bahn</title><body><p>Geändert: die Fahrt dauert "
-                                            "jetzt eine Stunde.</p></body></html>", encoding="utf-8")
+    (articles_dir / "bahn.html").write_text(
+        "<html><title>Bahn</title><body><p>Geändert: die Fahrt dauert jetzt eine Stunde.</p></body></html>",
+        encoding="utf-8",
+    )
     report = service.index.sync_folder(articles_dir)
     assert report.counts() == {"added": 1, "updated": 1, "unchanged": 1, "removed": 1, "failed": 0}
     titles = {a.title for a in service.articles()}
-    assert "Hitzewelle in Wien" not in titles and "Neuer Artikel" in titles
+    assert "Hitzewelle in Wien" not in titles
+    assert "Neuer Artikel" in titles
 
 
 def test_broken_file_fails_alone_and_changes_nothing_else(settings, fake_embedder, articles_dir):
@@ -76,7 +80,8 @@ def test_broken_file_fails_alone_and_changes_nothing_else(settings, fake_embedde
     service = NewsService.open(settings, fake_embedder)
     report = service.index_paths([articles_dir])
     assert len(report.added) == 3
-    assert len(report.failed) == 1 and report.failed[0][0].endswith("kaputt.txt")
+    assert len(report.failed) == 1
+    assert report.failed[0][0].endswith("kaputt.txt")
 
 
 def test_index_built_with_another_embedder_stops_with_rebuild_message(settings, fake_embedder, articles_dir):

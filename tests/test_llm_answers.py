@@ -42,10 +42,15 @@ def make_service(
     """A service in llm mode on the stub, over the three test articles; keyword arguments override settings."""
 
     def build(**overrides: object) -> NewsService:
-        configured = settings.model_copy(update={
-            "answer_mode": "llm", "llm_model": "stub", "llm_base_url": stub.base_url,
-            "llm_timeout_seconds": 5.0, **overrides,
-        })
+        configured = settings.model_copy(
+            update={
+                "answer_mode": "llm",
+                "llm_model": "stub",
+                "llm_base_url": stub.base_url,
+                "llm_timeout_seconds": 5.0,
+                **overrides,
+            }
+        )
         service = NewsService.open(configured, fake_embedder)
         service.index_paths([articles_dir])
         return service
@@ -80,6 +85,7 @@ def extractive_answer(service: NewsService, question: str) -> Answer:
 
 
 # ---- the good path -------------------------------------------------------------------------------
+
 
 def test_streamed_answer_with_citation_is_kept_and_mapped_to_sources(make_service, stub):
     sent = ["Der Gipfel ", "soll in ", "Budapest ", "stattfinden [1]."]
@@ -142,6 +148,7 @@ def test_extractive_mode_never_calls_the_llm(make_service, stub):
 
 # ---- failures of the server ----------------------------------------------------------------------
 
+
 def test_timeout_falls_back_to_the_extractive_answer(make_service, stub):
     stub.enqueue(Behaviour(stall_seconds=3.0, deltas=["zu spät [1]"]))
     service = make_service(llm_timeout_seconds=0.5)
@@ -196,6 +203,7 @@ def test_failure_on_a_question_the_articles_do_not_answer_falls_back_to_the_refu
 
 # ---- replies that are not grounded ---------------------------------------------------------------
 
+
 def test_citation_of_a_passage_that_does_not_exist_falls_back(make_service, stub):
     stub.enqueue(reply("Der Gipfel findet in Wien statt [7]."))
     service = make_service()
@@ -233,6 +241,7 @@ def test_dont_know_stands_as_refusal_when_the_extractive_answer_is_unsure(make_s
 
 # ---- capacity and evaluation ---------------------------------------------------------------------
 
+
 def test_concurrent_requests_are_limited_by_the_setting(make_service, stub):
     for _ in range(4):
         stub.enqueue(reply("Budapest [1].", gap_seconds=0.3))
@@ -250,8 +259,10 @@ def test_concurrent_requests_are_limited_by_the_setting(make_service, stub):
 def test_eval_reports_the_fallback_rate_only_in_llm_mode(make_service, stub):
     stub.enqueue(reply("Budapest [1]."), reply("Keine Quelle genannt."))
     service = make_service()
-    questions = [Question("1", GIPFEL, ["Budapest"], "gipfel.txt", False),
-                 Question("2", WIEN, ["38 Grad"], "wetter.md", False)]
+    questions = [
+        Question("1", GIPFEL, ["Budapest"], "gipfel.txt", False),
+        Question("2", WIEN, ["38 Grad"], "wetter.md", False),
+    ]
 
     metrics, rows, _ = evaluate(questions, service.ask, count_llm_fallbacks=True)  # type: ignore[misc]
     assert metrics["llm_fallback_rate"] == 0.5
@@ -261,7 +272,12 @@ def test_eval_reports_the_fallback_rate_only_in_llm_mode(make_service, stub):
     extractive_metrics, extractive_rows, _ = evaluate(questions, lambda q: extractive_answer(service, q))  # type: ignore[misc]
     assert "llm_fallback_rate" not in extractive_metrics
     assert set(extractive_metrics) == {
-        "n", "answer_hit_at_1", "evidence_recall_at_5", "refusal_accuracy", "false_refusal_rate",
-        "latency_ms_p50", "latency_ms_p95",
+        "n",
+        "answer_hit_at_1",
+        "evidence_recall_at_5",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "latency_ms_p50",
+        "latency_ms_p95",
     }
     assert set(extractive_rows[0]) == {"id", "answer", "answered", "sources"}

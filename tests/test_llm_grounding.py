@@ -90,21 +90,36 @@ def test_factory_picks_the_backend_from_the_settings(settings):
     from langchain_ollama import ChatOllama
     from langchain_openai import ChatOpenAI
 
-    openai_model = make_chat_model(settings.model_copy(update={
-        "llm_model": "gemma", "llm_base_url": "http://127.0.0.1:8080/v1", "llm_max_tokens": 123,
-        "llm_timeout_seconds": 7.0,
-    }))
+    openai_model = make_chat_model(
+        settings.model_copy(
+            update={
+                "llm_model": "gemma",
+                "llm_base_url": "http://127.0.0.1:8080/v1",
+                "llm_max_tokens": 123,
+                "llm_timeout_seconds": 7.0,
+            }
+        )
+    )
     assert isinstance(openai_model, ChatOpenAI)
     assert (openai_model.model_name, openai_model.max_tokens, openai_model.request_timeout) == ("gemma", 123, 7.0)
     assert openai_model.max_retries == 0
     assert openai_model.openai_api_base == "http://127.0.0.1:8080/v1"
 
-    ollama_model = make_chat_model(settings.model_copy(update={
-        "llm_provider": "ollama", "llm_model": "gemma3:270m", "llm_base_url": "http://127.0.0.1:11434",
-    }))
+    ollama_model = make_chat_model(
+        settings.model_copy(
+            update={
+                "llm_provider": "ollama",
+                "llm_model": "gemma3:270m",
+                "llm_base_url": "http://127.0.0.1:11434",
+            }
+        )
+    )
     assert isinstance(ollama_model, ChatOllama)
     assert (ollama_model.model, ollama_model.base_url, ollama_model.num_predict) == (
-        "gemma3:270m", "http://127.0.0.1:11434", settings.llm_max_tokens)
+        "gemma3:270m",
+        "http://127.0.0.1:11434",
+        settings.llm_max_tokens,
+    )
 
 
 def test_llm_mode_without_a_model_name_is_an_operator_error(settings):

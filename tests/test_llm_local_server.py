@@ -62,11 +62,26 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log_file = (logs / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-         # This GGUF carries no chat template; without one llama-cpp-python falls back to Llama 2's format.
-         "--chat_format", "gemma"],
-        stdout=log_file, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--model_alias",
+            MODEL_ALIAS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            # This GGUF carries no chat template; without one llama-cpp-python falls back to Llama 2's format.
+            "--chat_format",
+            "gemma",
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -96,11 +111,18 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def make_service(settings: Settings, fake_embedder: HashedBagOfWords, articles_dir: Path, llama_server: str):
     def build(**overrides: object) -> NewsService:
-        configured = settings.model_copy(update={
-            "answer_mode": "llm", "llm_provider": "openai", "llm_base_url": llama_server,
-            "llm_model": MODEL_ALIAS, "llm_temperature": 0.0, "llm_max_tokens": 80,
-            "llm_timeout_seconds": 120.0, **overrides,
-        })
+        configured = settings.model_copy(
+            update={
+                "answer_mode": "llm",
+                "llm_provider": "openai",
+                "llm_base_url": llama_server,
+                "llm_model": MODEL_ALIAS,
+                "llm_temperature": 0.0,
+                "llm_max_tokens": 80,
+                "llm_timeout_seconds": 120.0,
+                **overrides,
+            }
+        )
         service = NewsService.open(configured, fake_embedder)
         service.index_paths([articles_dir])
         return service

@@ -23,10 +23,14 @@ from index.errors import NewsbotError
 from index.settings import Settings
 from tests.fakes import HashedBagOfWords
 
-GIPFEL = ("Der Gipfel der beiden Präsidenten findet in Budapest statt. "
-          "Das Treffen ist für die kommende Woche geplant. Die Delegationen reisen am Montag an.")
-GIPFEL_WIEN = ("Der Gipfel der beiden Präsidenten findet nun in Wien statt. "
-               "Das Treffen wurde kurzfristig verlegt. Die Delegationen reisen am Montag an.")
+GIPFEL = (
+    "Der Gipfel der beiden Präsidenten findet in Budapest statt. "
+    "Das Treffen ist für die kommende Woche geplant. Die Delegationen reisen am Montag an."
+)
+GIPFEL_WIEN = (
+    "Der Gipfel der beiden Präsidenten findet nun in Wien statt. "
+    "Das Treffen wurde kurzfristig verlegt. Die Delegationen reisen am Montag an."
+)
 
 
 def article_html(title: str, text: str, *, canonical: str | None = None, published: str | None = None) -> str:
@@ -36,16 +40,20 @@ def article_html(title: str, text: str, *, canonical: str | None = None, publish
     if published:
         head += f'<meta property="article:published_time" content="{published}">'
     paragraphs = "".join(f"<p>{sentence.rstrip('.')}.</p>" for sentence in text.split(". ") if sentence)
-    return (f"<html><head>{head}</head><body><nav>Startseite Politik Wetter</nav>"
-            f"<article><h1>{title}</h1>{paragraphs}</article><footer>Impressum</footer></body></html>")
+    return (
+        f"<html><head>{head}</head><body><nav>Startseite Politik Wetter</nav>"
+        f"<article><h1>{title}</h1>{paragraphs}</article><footer>Impressum</footer></body></html>"
+    )
 
 
 def rss(items: list[dict[str, str]]) -> str:
     rendered = "".join(
         "<item>" + "".join(f"<{key}>{value}</{key}>" for key, value in item.items()) + "</item>" for item in items
     )
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Testnachrichten</title>'
-            f"<link>http://localhost/</link><description>Test</description>{rendered}</channel></rss>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Testnachrichten</title>'
+        f"<link>http://localhost/</link><description>Test</description>{rendered}</channel></rss>"
+    )
 
 
 def rfc822(day: int) -> str:
@@ -65,8 +73,9 @@ def no_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
     """The test server is on loopback, which the guard would refuse."""
-    return settings.model_copy(update={"allow_private_urls": True, "fetch_max_bytes": 50_000,
-                                       "fetch_timeout_seconds": 5.0})
+    return settings.model_copy(
+        update={"allow_private_urls": True, "fetch_max_bytes": 50_000, "fetch_timeout_seconds": 5.0}
+    )
 
 
 @pytest.fixture
@@ -84,16 +93,34 @@ def closed_port() -> int:
 
 # ---- URLs and the private-network guard ---------------------------------------------------------
 
+
 def test_normalise_url_lowercases_host_and_drops_fragment_default_port_and_tracking() -> None:
-    assert (web.normalise_url("HTTPS://News.Example:443/Politik/Gipfel?utm_source=rss&id=7&UTM_Medium=x#kommentare")
-            == "https://news.example/Politik/Gipfel?id=7")
+    assert (
+        web.normalise_url("HTTPS://News.Example:443/Politik/Gipfel?utm_source=rss&id=7&UTM_Medium=x#kommentare")
+        == "https://news.example/Politik/Gipfel?id=7"
+    )
     assert web.normalise_url("http://news.example:8080") == "http://news.example:8080/"
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "::1", "10.0.0.7", "172.16.5.4", "192.168.1.1", "169.254.169.254", "fe80::1",
-    "224.0.0.1", "240.0.0.1", "0.0.0.0", "::", "100.64.0.1", "::ffff:127.0.0.1", "fc00::1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "::1",
+        "10.0.0.7",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "fe80::1",
+        "224.0.0.1",
+        "240.0.0.1",
+        "0.0.0.0",
+        "::",
+        "100.64.0.1",
+        "::ffff:127.0.0.1",
+        "fc00::1",
+    ],
+)
 def test_is_public_address_refuses_local_and_private_addresses(address: str) -> None:
     assert not web.is_public_address(address)
 
@@ -119,12 +146,20 @@ def test_checked_address_reports_an_unresolvable_host() -> None:
         web.checked_address(httpx.URL("https://nowhere.example/"), resolver)
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:{port}/", "http://[::1]:{port}/", "http://10.1.2.3/", "http://169.254.169.254/latest/meta-data/",
-    "http://localhost:{port}/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/",
+        "http://[::1]:{port}/",
+        "http://10.1.2.3/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:{port}/",
+    ],
+)
 def test_untrusted_url_to_private_address_is_refused_before_connecting(
-    url: str, settings: Settings, httpserver: HTTPServer,
+    url: str,
+    settings: Settings,
+    httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request("/").respond_with_data("geheim", content_type="text/plain")
     assert not settings.allow_private_urls
@@ -134,7 +169,8 @@ def test_untrusted_url_to_private_address_is_refused_before_connecting(
 
 
 def test_untrusted_url_reaches_loopback_when_private_urls_are_allowed(
-    web_settings: Settings, httpserver: HTTPServer,
+    web_settings: Settings,
+    httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request("/").respond_with_data("Hallo", content_type="text/plain")
     assert web.fetch(httpserver.url_for("/"), web_settings, untrusted=True).text == "Hallo"
@@ -151,8 +187,13 @@ def test_redirect_to_loopback_is_refused_at_the_redirect_hop(settings: Settings)
         return {"news.example": ["93.184.216.34"]}[host]
 
     with pytest.raises(NewsbotError, match=r"darf nicht abgerufen werden: http://127\.0\.0\.1:8080/admin"):
-        web.fetch("http://news.example/artikel", settings, untrusted=True, resolver=resolver,
-                  transport=httpx.MockTransport(handler))
+        web.fetch(
+            "http://news.example/artikel",
+            settings,
+            untrusted=True,
+            resolver=resolver,
+            transport=httpx.MockTransport(handler),
+        )
     assert len(seen) == 1
 
 
@@ -162,8 +203,13 @@ def test_redirect_to_a_name_resolving_privately_is_refused(settings: Settings) -
 
     addresses = {"news.example": ["93.184.216.34"], "intranet.example": ["192.168.0.10"]}
     with pytest.raises(NewsbotError, match="darf nicht abgerufen werden"):
-        web.fetch("http://news.example/", settings, untrusted=True, resolver=lambda host, port: addresses[host],
-                  transport=httpx.MockTransport(handler))
+        web.fetch(
+            "http://news.example/",
+            settings,
+            untrusted=True,
+            resolver=lambda host, port: addresses[host],
+            transport=httpx.MockTransport(handler),
+        )
 
 
 def test_guarded_request_connects_to_the_checked_address_with_the_original_host(settings: Settings) -> None:
@@ -173,8 +219,13 @@ def test_guarded_request_connects_to_the_checked_address_with_the_original_host(
         seen.append(request)
         return httpx.Response(200, text="Hallo", headers={"Content-Type": "text/plain"})
 
-    page = web.fetch("https://News.Example/artikel", settings, untrusted=True,
-                     resolver=lambda host, port: ["93.184.216.34"], transport=httpx.MockTransport(handler))
+    page = web.fetch(
+        "https://News.Example/artikel",
+        settings,
+        untrusted=True,
+        resolver=lambda host, port: ["93.184.216.34"],
+        transport=httpx.MockTransport(handler),
+    )
     assert page.url == "https://news.example/artikel"
     assert seen[0].url.host == "93.184.216.34"
     assert seen[0].headers["Host"] == "news.example"
@@ -183,8 +234,10 @@ def test_guarded_request_connects_to_the_checked_address_with_the_original_host(
 
 # ---- fetching ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/datei.html", "javascript:alert(1)",
-                                 "news.example/artikel", ""])
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.org/datei.html", "javascript:alert(1)", "news.example/artikel", ""]
+)
 def test_fetch_refuses_anything_but_http(url: str, web_settings: Settings) -> None:
     with pytest.raises(NewsbotError, match="Ungültige URL"):
         web.fetch(url, web_settings, untrusted=False)
@@ -201,7 +254,8 @@ def test_redirects_are_followed_up_to_a_limit(web_settings: Settings, httpserver
     httpserver.expect_request("/neu").respond_with_data("Angekommen", content_type="text/plain")
     for hop in range(web.MAX_REDIRECTS + 1):
         httpserver.expect_request(f"/kreis{hop}").respond_with_data(
-            "", status=302, headers={"Location": f"/kreis{hop + 1}"})
+            "", status=302, headers={"Location": f"/kreis{hop + 1}"}
+        )
 
     page = web.fetch(httpserver.url_for("/alt"), web_settings, untrusted=False)
     assert (page.text, page.url) == ("Angekommen", httpserver.url_for("/neu"))
@@ -246,6 +300,7 @@ def test_streamed_response_beyond_the_limit_is_cut_off(web_settings: Settings, h
             yield b"<html><body><p>"
             for _ in range(2_000):  # 20 MB, far past the 50 kB limit, without a Content-Length
                 yield b"Nachrichten " * 850
+
         return Response(pieces(), content_type="text/html; charset=utf-8")
 
     httpserver.expect_request("/endlos").respond_with_handler(endless_page)
@@ -262,7 +317,8 @@ def test_declared_oversized_response_is_refused(web_settings: Settings, httpserv
 def test_charset_from_the_header_decodes_latin1(web_settings: Settings, httpserver: HTTPServer) -> None:
     html = article_html("Größere Brücke für Köln", "Die Brücke über den Rhein wird breiter. Anwohner äußern Sorgen")
     httpserver.expect_request("/koeln").respond_with_data(
-        html.encode("iso-8859-1"), content_type="text/html; charset=ISO-8859-1")
+        html.encode("iso-8859-1"), content_type="text/html; charset=ISO-8859-1"
+    )
     article = web.article_from_url(httpserver.url_for("/koeln"), web_settings, untrusted=False)
     assert article.title == "Größere Brücke für Köln"
     assert "Anwohner äußern Sorgen" in article.text
@@ -270,18 +326,21 @@ def test_charset_from_the_header_decodes_latin1(web_settings: Settings, httpserv
 
 def test_plain_text_page_becomes_an_article(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/meldung.txt").respond_with_data(
-        "Hitzewelle in Wien\n\nIn Wien wurden 38 Grad gemessen.", content_type="text/plain; charset=utf-8")
+        "Hitzewelle in Wien\n\nIn Wien wurden 38 Grad gemessen.", content_type="text/plain; charset=utf-8"
+    )
     article = web.article_from_url(httpserver.url_for("/meldung.txt"), web_settings, untrusted=False)
     assert (article.title, article.article_id) == ("Hitzewelle in Wien", httpserver.url_for("/meldung.txt"))
 
 
 def test_untrusted_page_cannot_claim_another_hosts_canonical_url(
-    web_settings: Settings, httpserver: HTTPServer,
+    web_settings: Settings,
+    httpserver: HTTPServer,
 ) -> None:
     page_url = f"http://127.0.0.1:{httpserver.port}/seite"
     claimed = f"http://localhost:{httpserver.port}/fremder-artikel"
     httpserver.expect_request("/seite").respond_with_data(
-        article_html("Gipfel", GIPFEL, canonical=claimed), content_type="text/html")
+        article_html("Gipfel", GIPFEL, canonical=claimed), content_type="text/html"
+    )
 
     assert web.article_from_url(page_url, web_settings, untrusted=True).article_id == page_url
     assert web.article_from_url(page_url, web_settings, untrusted=False).article_id == claimed
@@ -289,14 +348,21 @@ def test_untrusted_page_cannot_claim_another_hosts_canonical_url(
 
 # ---- indexing pages ----------------------------------------------------------------------------
 
+
 def test_article_page_is_indexed_with_title_text_canonical_url_and_date(
-    service: NewsService, httpserver: HTTPServer,
+    service: NewsService,
+    httpserver: HTTPServer,
 ) -> None:
     canonical = httpserver.url_for("/politik/gipfel")
     httpserver.expect_request("/politik/gipfel").respond_with_data(
-        article_html("Gipfel in Budapest", GIPFEL, canonical=canonical + "?utm_source=rss#oben",
-                     published="2024-05-03T10:00:00+02:00"),
-        content_type="text/html; charset=utf-8")
+        article_html(
+            "Gipfel in Budapest",
+            GIPFEL,
+            canonical=canonical + "?utm_source=rss#oben",
+            published="2024-05-03T10:00:00+02:00",
+        ),
+        content_type="text/html; charset=utf-8",
+    )
 
     report = service.index_urls([canonical + "?utm_campaign=x"])
 
@@ -304,7 +370,11 @@ def test_article_page_is_indexed_with_title_text_canonical_url_and_date(
     record = service.index.catalog.article(canonical)
     assert record is not None
     assert (record.title, record.url, record.published, record.origin) == (
-        "Gipfel in Budapest", canonical, "2024-05-03", "url")
+        "Gipfel in Budapest",
+        canonical,
+        "2024-05-03",
+        "url",
+    )
     texts = " ".join(s.text for s in service.index.catalog.sentences())
     assert "findet in Budapest statt" in texts
     assert "Impressum" not in texts
@@ -315,11 +385,14 @@ def test_article_page_is_indexed_with_title_text_canonical_url_and_date(
 
 
 def test_changed_page_is_reembedded_and_its_old_text_is_gone(
-    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords,
+    service: NewsService,
+    httpserver: HTTPServer,
+    fake_embedder: HashedBagOfWords,
 ) -> None:
     page = {"text": GIPFEL}
     httpserver.expect_request("/gipfel").respond_with_handler(
-        lambda request: Response(article_html("Gipfel", page["text"]), content_type="text/html"))
+        lambda request: Response(article_html("Gipfel", page["text"]), content_type="text/html")
+    )
     url = httpserver.url_for("/gipfel")
     service.index_urls([url])
     embedded_before = sum(fake_embedder.calls)
@@ -337,7 +410,9 @@ def test_changed_page_is_reembedded_and_its_old_text_is_gone(
 
 
 def test_unchanged_page_embeds_nothing(
-    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords,
+    service: NewsService,
+    httpserver: HTTPServer,
+    fake_embedder: HashedBagOfWords,
 ) -> None:
     httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
     url = httpserver.url_for("/gipfel")
@@ -351,7 +426,9 @@ def test_unchanged_page_embeds_nothing(
 
 
 def test_failed_url_is_reported_and_the_others_are_indexed(
-    service: NewsService, httpserver: HTTPServer, closed_port: int,
+    service: NewsService,
+    httpserver: HTTPServer,
+    closed_port: int,
 ) -> None:
     httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
     broken = [httpserver.url_for("/fehlt"), f"http://127.0.0.1:{closed_port}/", "ftp://example.org/a.html"]
@@ -379,26 +456,41 @@ def test_oversized_page_indexes_nothing(service: NewsService, httpserver: HTTPSe
 
 # ---- feeds -------------------------------------------------------------------------------------
 
+
 def serve_feed(httpserver: HTTPServer, count: int) -> None:
     """A feed of `count` entries whose pages live on the same server."""
-    stories = [("budapest", "Gipfel in Budapest", GIPFEL),
-               ("wien", "Hitzewelle in Wien", "In Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet Brunnen"),
-               ("bahn", "Neue Bahnstrecke", "Die Strecke zwischen Graz und Klagenfurt ist eröffnet. Die Fahrt dauert"
-                                            " nun 45 Minuten"),
-               ("wahl", "Wahl in Salzburg", "In Salzburg wird im Herbst ein neuer Landtag gewählt. Fünf Parteien"
-                                            " treten an")]
+    stories = [
+        ("budapest", "Gipfel in Budapest", GIPFEL),
+        ("wien", "Hitzewelle in Wien", "In Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet Brunnen"),
+        (
+            "bahn",
+            "Neue Bahnstrecke",
+            "Die Strecke zwischen Graz und Klagenfurt ist eröffnet. Die Fahrt dauert nun 45 Minuten",
+        ),
+        ("wahl", "Wahl in Salzburg", "In Salzburg wird im Herbst ein neuer Landtag gewählt. Fünf Parteien treten an"),
+    ]
     items = []
     for day, (slug, title, text) in enumerate(stories[:count], start=1):
         link = httpserver.url_for(f"/artikel/{slug}")
         httpserver.expect_request(f"/artikel/{slug}").respond_with_data(
-            article_html(title, text), content_type="text/html; charset=utf-8")
-        items.append({"title": title, "link": link, "guid": f"{link}?utm_source=rss", "pubDate": rfc822(day),
-                      "description": text})
+            article_html(title, text), content_type="text/html; charset=utf-8"
+        )
+        items.append(
+            {
+                "title": title,
+                "link": link,
+                "guid": f"{link}?utm_source=rss",
+                "pubDate": rfc822(day),
+                "description": text,
+            }
+        )
     httpserver.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
 
 
 def test_feed_entries_are_indexed_once(
-    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords,
+    service: NewsService,
+    httpserver: HTTPServer,
+    fake_embedder: HashedBagOfWords,
 ) -> None:
     serve_feed(httpserver, 3)
     first = service.index_feed(httpserver.url_for("/feed.xml"))
@@ -431,14 +523,15 @@ def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPS
 
 
 def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
-    service: NewsService, httpserver: HTTPServer,
+    service: NewsService,
+    httpserver: HTTPServer,
 ) -> None:
     atom = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Test</title>'
         "<id>urn:uuid:feed</id><updated>2024-05-02T08:00:00Z</updated>"
         "<entry><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id><title>Hochwasser an der Donau</title>"
         f'<link href="{httpserver.url_for("/weg")}"/><updated>2024-05-02T08:00:00Z</updated>'
-        "<summary type=\"html\">&lt;p&gt;Die Donau hat in Passau einen Pegel von neun Metern erreicht.&lt;/p&gt;"
+        '<summary type="html">&lt;p&gt;Die Donau hat in Passau einen Pegel von neun Metern erreicht.&lt;/p&gt;'
         "</summary></entry></feed>"
     )
     httpserver.expect_request("/atom.xml").respond_with_data(atom, content_type="application/atom+xml")
@@ -456,7 +549,8 @@ def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
 def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, httpserver: HTTPServer) -> None:
     item = '<item><title>Eins</title><guid isPermaLink="false">4711</guid><description>Text.</description></item>'
     httpserver.expect_request("/feed.xml").respond_with_data(
-        rss([]).replace("</channel>", item + "</channel>"), content_type="text/xml")
+        rss([]).replace("</channel>", item + "</channel>"), content_type="text/xml"
+    )
     entries = web.read_feed(httpserver.url_for("/feed.xml"), web_settings, untrusted=False)
     assert [e.entry_id for e in entries] == [httpserver.url_for("/feed.xml") + "#4711"]
 
@@ -476,6 +570,7 @@ def test_feed_url_serving_html_is_the_wrong_type(service: NewsService, httpserve
 
 # ---- the command line --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def cli_env(web_settings: Settings) -> dict[str, str]:
     return {"NEWSBOT_DATA_DIR": str(web_settings.data_dir), "NEWSBOT_ALLOW_PRIVATE_URLS": "true"}
@@ -489,7 +584,9 @@ def fake_cli_embedder(monkeypatch: pytest.MonkeyPatch, fake_embedder: HashedBagO
 
 
 def test_cli_index_feed_prints_the_counts(
-    cli_env: dict[str, str], fake_cli_embedder: HashedBagOfWords, httpserver: HTTPServer,
+    cli_env: dict[str, str],
+    fake_cli_embedder: HashedBagOfWords,
+    httpserver: HTTPServer,
 ) -> None:
     from bot.cli import cli
 
@@ -503,7 +600,9 @@ def test_cli_index_feed_prints_the_counts(
 
 
 def test_cli_index_feed_with_a_broken_feed_exits_2(
-    cli_env: dict[str, str], fake_cli_embedder: HashedBagOfWords, httpserver: HTTPServer,
+    cli_env: dict[str, str],
+    fake_cli_embedder: HashedBagOfWords,
+    httpserver: HTTPServer,
 ) -> None:
     from bot.cli import cli
 
@@ -514,14 +613,17 @@ def test_cli_index_feed_with_a_broken_feed_exits_2(
 
 
 def test_cli_index_add_url_reports_failures_per_url(
-    cli_env: dict[str, str], fake_cli_embedder: HashedBagOfWords, httpserver: HTTPServer,
+    cli_env: dict[str, str],
+    fake_cli_embedder: HashedBagOfWords,
+    httpserver: HTTPServer,
 ) -> None:
     from bot.cli import cli
 
     httpserver.expect_request("/gipfel").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
     httpserver.expect_request("/fehlt").respond_with_data("", status=404)
     result = CliRunner().invoke(
-        cli, ["index", "add", httpserver.url_for("/gipfel"), httpserver.url_for("/fehlt")], env=cli_env)
+        cli, ["index", "add", httpserver.url_for("/gipfel"), httpserver.url_for("/fehlt")], env=cli_env
+    )
 
     assert result.exit_code == 0
     assert "1 neu, 0 aktualisiert, 0 unverändert, 0 entfernt, 1 fehlgeschlagen" in result.output
