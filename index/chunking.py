@@ -57,7 +57,7 @@ def _chunk_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTe
         separators=["\n\n", "\n", r"(?<=[.!?])\s+", "; ", ", ", " ", ""],
         is_separator_regex=True,
         add_start_index=True,
-        keep_separator=False,
+        keep_separator="end",  # with False, LangChain joins the pieces with the regex pattern itself
         strip_whitespace=True,
     )
 

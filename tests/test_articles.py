@@ -70,3 +70,15 @@ def test_chunks_fit_the_size_and_every_sentence_lies_in_its_chunk(articles_dir: 
     assert all(len(c.text) <= 300 for c in parts.chunks)
     for sentence in parts.sentences:
         assert sentence.text in parts.chunks[sentence.chunk].text
+
+
+def test_chunks_are_verbatim_slices_of_the_article_at_their_offsets(tmp_path: Path):
+    # One long paragraph forces splits at sentence ends (a regex separator): the text must stay intact.
+    lead = " ".join(f"Der Satz Nummer {i} endet hier. Und noch einer folgt!" for i in range(60))
+    path = tmp_path / "lang.txt"
+    path.write_text(lead, encoding="utf-8")
+    article = read_article_file(path)
+    parts = split_article(article, chunk_size=400, chunk_overlap=60)
+    assert len(parts.chunks) > 3
+    for chunk in parts.chunks:
+        assert article.text[chunk.start : chunk.start + len(chunk.text)] == chunk.text
