@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_ENV := NEWSBOT_DATA_DIR=data/demo HF_HUB_OFFLINE=1
 QUESTION ?= Wo soll der Gipfel stattfinden?
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-llm lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: setup
 
 test: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest
+
+# The generative mode's tests against a real llama.cpp server; the extra compiles for several minutes.
+test-llm: setup
+	$(PY) -m pip install --quiet -e '.[dev,llm-test]'
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -m llm
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -190,7 +190,8 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
         lines.append(click.style(f"{message('cli_sources_label')}:", bold=True))
         quoted = set(answer.cited) or {1}
         for n, s in enumerate(answer.sources, start=1):
-            lines.append(f"  [{n}] {s.title} — {s.source} ({s.score:.2f})")
+            dated = f"{s.published[:10]}, " if s.published else ""
+            lines.append(f"  [{n}] {s.title} — {s.source} ({dated}{s.score:.2f})")
             if n in quoted:
                 lines.append(click.style(f"      „{s.snippet}“", dim=True))
     return "\n".join(lines)
