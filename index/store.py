@@ -31,6 +31,13 @@ def sentence_id(article_id: str, version: str, n: int) -> str:
     return f"{article_id}@{version}:s{n}"
 
 
+def parse_id(vector_id: str) -> tuple[str, str, int]:
+    """(article id, version, position) of a chunk or sentence id; the version never holds '@' or ':'."""
+    article_id, _, rest = vector_id.rpartition("@")
+    version, _, position = rest.partition(":")
+    return article_id, version, int(position.removeprefix("s"))
+
+
 @dataclass(frozen=True)
 class Hit:
     """One vector search result; `score` is cosine similarity (higher is closer)."""
@@ -118,18 +125,16 @@ class VectorStore:
                 collection.delete(ids=batch)
 
     def query(self, collection: Any, vector: np.ndarray, k: int) -> list[Hit]:
+        """Nearest vectors; their ids say which article, version and position they are, so no metadata
+        is fetched (that would cost Chroma several times the search itself)."""
         count = collection.count()
         if count == 0:
             return []
-        result = collection.query(
-            query_embeddings=[vector], n_results=min(k, count), include=["metadatas", "distances"]
-        )
-        hits = []
-        for metadata, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
-            hits.append(
-                Hit(str(metadata["article_id"]), str(metadata["version"]), int(metadata["n"]), 1.0 - float(distance))
-            )
-        return hits
+        result = collection.query(query_embeddings=[vector], n_results=min(k, count), include=["distances"])
+        return [
+            Hit(*parse_id(vector_id), 1.0 - float(distance))
+            for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
 
     def vectors(self, collection: Any, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (ids that do not exist are left out)."""

@@ -106,3 +106,11 @@ def test_ids_are_stable_across_runs_in_new_data_dirs(tmp_path: Path, settings, f
     second = NewsService.open(other, fake_embedder)
     second.index_paths([articles_dir])
     assert stored_ids(second.index) == ids_first
+
+
+@pytest.mark.parametrize("article_id", ["/pfad/zu/artikel.txt", "https://example.org/@redaktion/artikel:1?x=@y"])
+def test_vector_ids_parse_back_to_article_version_and_position(article_id):
+    from index.store import chunk_id, parse_id, sentence_id
+
+    assert parse_id(chunk_id(article_id, "0123abcd", 7)) == (article_id, "0123abcd", 7)
+    assert parse_id(sentence_id(article_id, "0123abcd", 12)) == (article_id, "0123abcd", 12)
