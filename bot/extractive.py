@@ -47,10 +47,12 @@ def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], l
     return text, context
 
 
-def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int) -> list[Source]:
+def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int, margin: float = 1.0) -> list[Source]:
     """One source per article, best first, with its best sentence as snippet; near-duplicates collapse.
 
-    Agency texts appear in several outlets word for word: the same snippet is shown once.
+    Agency texts appear in several outlets word for word: the same snippet is shown once. After the
+    first, sources scoring more than `margin` below the first are left out: an unrelated article is
+    no evidence.
     """
     sources: list[Source] = []
     seen_articles: set[str] = set()
@@ -58,6 +60,8 @@ def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int) -> list
     for c in ranked:
         sentence = snapshot.sentences[c.row]
         if sentence.article_id in seen_articles:
+            continue
+        if sources and (c.dense or 0.0) < sources[0].score - margin:
             continue
         key = " ".join(sentence.text.lower().split())
         if key in seen_snippets:

