@@ -91,6 +91,7 @@ class Snapshot:
         self.generation = index.catalog.generation
         self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in index.catalog.articles()}
         self.sentences: list[SentenceRow] = index.catalog.sentences()
+        self.chunk_count = sum(a.chunk_count for a in self.articles.values())
         self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
         # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
         texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
@@ -145,8 +146,8 @@ class Retriever:
         started = time.perf_counter()
         k = self.settings.candidates
         store = self.index.store
-        sentence_hits = store.query(store.sentences, vector, k)
-        chunk_hits = store.query(store.chunks, vector, max(10, k // 2))
+        sentence_hits = store.query(store.sentences, vector, min(k, len(snapshot.sentences)))
+        chunk_hits = store.query(store.chunks, vector, min(max(10, k // 2), snapshot.chunk_count))
         lexical_hits = snapshot.lexical.search(query, k)
         timings["search"] = (time.perf_counter() - started) * 1000
 

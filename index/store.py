@@ -125,12 +125,12 @@ class VectorStore:
                 collection.delete(ids=batch)
 
     def query(self, collection: Any, vector: np.ndarray, k: int) -> list[Hit]:
-        """Nearest vectors; their ids say which article, version and position they are, so no metadata
-        is fetched (that would cost Chroma several times the search itself)."""
-        count = collection.count()
-        if count == 0:
+        """The `k` nearest vectors (`k` at most the collection's size, which the caller knows from the
+        catalog: asking Chroma would cost as much as the search). Their ids say which article, version
+        and position they are, so no metadata is fetched either."""
+        if k <= 0:
             return []
-        result = collection.query(query_embeddings=[vector], n_results=min(k, count), include=["distances"])
+        result = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
         return [
             Hit(*parse_id(vector_id), 1.0 - float(distance))
             for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
