@@ -30,7 +30,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.evaluate import Question, answer_hit, evaluate, load_questions  # noqa: E402
+from bot.evaluate import Question, evaluate, load_questions  # noqa: E402
 from bot.service import NewsService  # noqa: E402
 from index.chunking import sentence_embedding_text  # noqa: E402
 from index.settings import Settings  # noqa: E402
@@ -57,29 +57,23 @@ def embedded_chars(service: NewsService) -> int:
 
 def refusal_sweep(service: NewsService, questions: list[Question], left_out: set[str]) -> dict[str, object]:
     """Refusal and false-refusal rates over thresholds, with some articles' questions made unanswerable."""
-    confidences: list[tuple[float, bool, bool]] = []  # (confidence, unanswerable, answer text right)
-    for q in questions:
-        answer = service.ask(q.question)
-        unanswerable = q.article in left_out
-        correct = not unanswerable and answer_hit(answer, q.answers)
-        confidences.append((answer.confidence, unanswerable, correct))
-    table = []
-    for step in range(70, 91):
-        threshold = step / 100
-        unans = [c for c, u, _ in confidences if u]
-        ans = [c for c, u, _ in confidences if not u]
-        table.append(
-            {
-                "threshold": threshold,
-                "refusal_rate": round(sum(c < threshold for c in unans) / len(unans), 4),
-                "false_refusal_rate": round(sum(c < threshold for c in ans) / len(ans), 4),
-            }
-        )
+    confidences = [(service.ask(q.question).confidence, q.article in left_out) for q in questions]
+    unans = [c for c, u in confidences if u]
+    ans = [c for c, u in confidences if not u]
+
+    def rates(threshold: float) -> dict[str, float]:
+        return {
+            "threshold": threshold,
+            "refusal_rate": round(sum(c < threshold for c in unans) / len(unans), 4),
+            "false_refusal_rate": round(sum(c < threshold for c in ans) / len(ans), 4),
+        }
+
+    table = [rates(step / 200) for step in range(150, 181)]  # 0.750, 0.755, … 0.900
     good = [row for row in table if row["refusal_rate"] >= 0.8 and row["false_refusal_rate"] <= 0.05]
-    current = next(r for r in table if abs(r["threshold"] - service.settings.refusal_threshold) < 1e-9)
+    current = rates(service.settings.refusal_threshold)
     return {
-        "unanswerable": sum(u for _, u, _ in confidences),
-        "answerable": sum(not u for _, u, _ in confidences),
+        "unanswerable": len(unans),
+        "answerable": len(ans),
         "at_setting": current,
         "meeting_target": good,
         "table": table,
