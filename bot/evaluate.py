@@ -69,8 +69,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def evaluate(
     questions: list[Question], ask: Callable[[str], Answer], count_llm_fallbacks: bool = False
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Ask every question; return the metrics and one detail row per question.
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, float]]:
+    """Ask every question; return the metrics, one detail row per question, and median stage timings.
 
     `count_llm_fallbacks` (llm mode) adds `llm_fallback_rate`, the share of generated answers the grounding
     check replaced, and each row's mode and note; extractive runs keep their keys exactly as before.
@@ -115,4 +115,4 @@ def evaluate(
     if count_llm_fallbacks:
         metrics["llm_fallback_rate"] = share(fallbacks, len(questions))
     timings = {f"{stage}_ms_p50": round(percentile(v, 50), 2) for stage, v in stages.items()}
-    return metrics, details, timings  # type: ignore[return-value]
+    return metrics, details, timings
