@@ -29,21 +29,26 @@ def confidence(best: Candidate) -> float:
 def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int) -> tuple[str, str]:
     """The answer text (at most `limit` characters) and the sentences around it for display.
 
-    A short best sentence takes its better-scoring neighbour along when both fit: the answer to
-    "when?" often stands in the sentence right after the one that names the event.
+    The best sentence takes its better-scoring neighbour along, cut at a word to fit the limit when
+    both do not fit whole: the answer to "who?" or "when?" often stands in the sentence next to the
+    one that matches the question best.
     """
     text = snapshot.sentences[best.row].text
     before, after = snapshot.neighbours(best.row)
     context = " ".join(snapshot.sentences[r].text for r in (before, best.row, after) if r is not None)
     options = [(scores.get(r, 0.0), r) for r in (before, after) if r is not None]
+    if len(text) > limit:
+        return text[: limit - 1].rsplit(" ", 1)[0] + "…", context
     if options:
         _, neighbour = max(options)
-        pair = sorted([best.row, neighbour])
-        joined = " ".join(snapshot.sentences[r].text for r in pair)
-        if len(joined) <= limit:
-            text = joined
-    if len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+        room = limit - len(text) - 2  # a space and the ellipsis
+        extra = snapshot.sentences[neighbour].text
+        if len(extra) <= room + 1:
+            text = f"{extra} {text}" if neighbour < best.row else f"{text} {extra}"
+        elif room > 20 and neighbour > best.row:
+            text = f"{text} {extra[:room].rsplit(' ', 1)[0]}…"
+        elif room > 20:
+            text = f"…{extra[-room:].split(' ', 1)[-1]} {text}"
     return text, context
 
 
