@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -85,15 +87,48 @@ class Decompounder:
 class LexicalIndex:
     """A BM25 index over a fixed list of texts; `search` returns (position, score) pairs."""
 
-    def __init__(self, texts: list[str], language: str = "de", decompounder: Decompounder | None = None) -> None:
+    def __init__(
+        self,
+        texts: list[str],
+        language: str = "de",
+        decompounder: Decompounder | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        """Build BM25 over `texts`, or load it from `cache_dir` when a run before built the same one.
+
+        `cache_dir` must name this exact list of texts (the catalog generation does): a one-shot
+        `newsbot ask` then skips seconds of tokenising on a large index.
+        """
         self._language = language
         self._size = len(texts)
         self._decompounder = decompounder if language == "de" else None
         self._bm25 = bm25s.BM25()
-        if texts:
-            self._bm25.index(self._tokenize(texts), show_progress=False)
+        if not texts:
+            return
+        if cache_dir is not None and (cache_dir / "params.index.json").is_file():
+            try:
+                self._bm25 = bm25s.BM25.load(str(cache_dir), show_progress=False)
+                return
+            except (OSError, ValueError):
+                log.warning("rebuilding unreadable BM25 cache %s", cache_dir)
+        self._bm25.index(self._tokenize(texts), show_progress=False)
         if self._decompounder:
             self._decompounder.save()
+        if cache_dir is not None:
+            self._save(cache_dir)
+
+    def _save(self, cache_dir: Path) -> None:
+        """Write the index beside its final place, then rename: a reader never sees half a cache."""
+        cache_dir.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache_dir.parent.iterdir():  # older generations are of no use any more
+            if stale != cache_dir:
+                shutil.rmtree(stale, ignore_errors=True)
+        partial = Path(tempfile.mkdtemp(dir=cache_dir.parent, prefix=".partial-"))
+        self._bm25.save(str(partial), show_progress=False)
+        try:
+            partial.rename(cache_dir)
+        except OSError:  # another process got there first with the same index
+            shutil.rmtree(partial, ignore_errors=True)
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         if self._decompounder:

@@ -96,7 +96,8 @@ class Snapshot:
         # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
         texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
         decompounder = Decompounder(index.settings.data_dir / "compounds.json")
-        self.lexical = LexicalIndex(texts, index.settings.language, decompounder)
+        cache = index.settings.data_dir / "lexical" / f"generation-{self.generation}"
+        self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
 
     def neighbours(self, row: int) -> tuple[int | None, int | None]:
         """The sentences before and after `row` in the same paragraph, if any."""

@@ -114,3 +114,21 @@ def test_vector_ids_parse_back_to_article_version_and_position(article_id):
 
     assert parse_id(chunk_id(article_id, "0123abcd", 7)) == (article_id, "0123abcd", 7)
     assert parse_id(sentence_id(article_id, "0123abcd", 12)) == (article_id, "0123abcd", 12)
+
+
+def test_lexical_index_is_cached_per_generation_and_follows_changes(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    service.ask("Wo soll der Gipfel stattfinden?")
+    cache_root = settings.data_dir / "lexical"
+    first = {p.name for p in cache_root.iterdir()}
+    assert first == {f"generation-{service.index.catalog.generation}"}
+
+    reopened = NewsService.open(settings, fake_embedder)  # a new process would load, not rebuild
+    assert "Budapest" in reopened.ask("Wo soll der Gipfel stattfinden?").text
+
+    (articles_dir / "neu.txt").write_text("Neuer Artikel\n\nDer Zoo in Linz bekommt einen Elefanten.", encoding="utf-8")
+    reopened.index_paths([articles_dir])
+    answer = reopened.ask("Welches Tier bekommt der Zoo in Linz?")
+    assert "Elefanten" in answer.text
+    assert {p.name for p in cache_root.iterdir()} == {f"generation-{reopened.index.catalog.generation}"}
