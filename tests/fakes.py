@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.result import Answer
 from index.embedders import NamedEmbeddings
+
+if TYPE_CHECKING:
+    from bot.service import NewsService
 
 _WORD = re.compile(r"\w+")
 
@@ -38,3 +43,17 @@ class HashedBagOfWords(NamedEmbeddings):
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+
+def collect(service: NewsService, question: str) -> tuple[list[str], Answer]:
+    """The text deltas of a streamed answer, in order, and the final Answer that must come last."""
+    deltas: list[str] = []
+    final: Answer | None = None
+    for item in service.ask_stream(question):
+        if isinstance(item, Answer):
+            final = item
+        else:
+            assert final is None, "text deltas come before the final Answer"
+            deltas.append(item)
+    assert final is not None
+    return deltas, final

@@ -18,7 +18,7 @@ from bot.result import Answer
 from bot.service import NewsService
 from index.settings import Settings
 from index.texts import message
-from tests.fakes import HashedBagOfWords
+from tests.fakes import HashedBagOfWords, collect
 from tests.openai_stub import Behaviour, OpenAIStub, reply
 
 GIPFEL = "Wo soll der Gipfel stattfinden?"  # extractive confidence about 0.53: answered, but not sure
@@ -50,19 +50,6 @@ def make_service(
         return service
 
     return build
-
-
-def collect(service: NewsService, question: str) -> tuple[list[str], Answer]:
-    deltas: list[str] = []
-    final: Answer | None = None
-    for item in service.ask_stream(question):
-        if isinstance(item, Answer):
-            final = item
-        else:
-            assert final is None, "text deltas come before the final Answer"
-            deltas.append(item)
-    assert final is not None
-    return deltas, final
 
 
 def assert_fallback(answer: Answer, extractive: Answer, note_key: str) -> None:

@@ -18,11 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.result import Answer
 from bot.service import NewsService
 from index.settings import Settings
 from index.texts import message
-from tests.fakes import HashedBagOfWords
+from tests.fakes import HashedBagOfWords, collect
 
 pytestmark = pytest.mark.llm
 
@@ -134,15 +133,7 @@ def test_local_llm_streams_an_answer_that_is_kept_grounded_or_replaced(make_serv
     service = make_service()
     question = "Wo soll der Gipfel stattfinden?"
     extractive = service._extract(question, ())[0]
-    deltas: list[str] = []
-    final: Answer | None = None
-    for item in service.ask_stream(question):
-        if isinstance(item, Answer):
-            final = item
-        else:
-            deltas.append(item)
-
-    assert final is not None
+    deltas, final = collect(service, question)
     assert len(deltas) > 1, "the reply arrives in several deltas"
     assert final.sources == extractive.sources
     assert final.timings_ms["llm"] > 0
