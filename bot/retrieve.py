@@ -90,6 +90,8 @@ class Snapshot:
     def __init__(self, index: NewsIndex) -> None:
         self.generation = index.catalog.generation
         self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in index.catalog.articles()}
+        # The version each article is at: vectors of any other version are in flight or stale.
+        self.versions = {article_id: a.version for article_id, a in self.articles.items()}
         self.sentences: list[SentenceRow] = index.catalog.sentences()
         self.chunk_count = sum(a.chunk_count for a in self.articles.values())
         self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
@@ -153,7 +155,7 @@ class Retriever:
         timings["search"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
-        versions = {a: r.version for a, r in snapshot.articles.items()}
+        versions = snapshot.versions
         candidates: dict[int, Candidate] = {}
         for hit in sentence_hits:
             row = snapshot.position.get((hit.article_id, hit.n))
