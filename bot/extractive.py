@@ -5,25 +5,16 @@ No text is generated, so every word of an answer stands in an article; a weak be
 
 from __future__ import annotations
 
+from bot.answerability import AnswerabilityModel
 from bot.result import Source
 from bot.retrieve import Candidate, Retrieval, Snapshot
 
 SNIPPET_CHARS = 240
 
 
-# How much the lexical coverage of the question adds to the cosine similarity in the confidence.
-COVERAGE_WEIGHT = 0.05
-
-
-def confidence(best: Candidate) -> float:
-    """How sure the best candidate is: its cosine similarity, raised when it holds the question's rare words.
-
-    e5 similarities of related texts sit between about 0.75 and 0.95 and barely separate "on topic" from
-    "answers it"; an answer whose context lacks the question's rare names is more likely wrong. The
-    threshold in the settings is calibrated on questions whose articles were left out of the index
-    (benchmarks/bench.py, step 4).
-    """
-    return round((best.dense or 0.0) + COVERAGE_WEIGHT * best.coverage, 4)
+def confidence(retrieval: Retrieval, model: AnswerabilityModel) -> float:
+    """The probability that the best candidate answers the question (see bot/answerability.py)."""
+    return round(model.probability(retrieval.signals), 4) if retrieval.signals else 0.0
 
 
 def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int) -> tuple[str, str]:

@@ -73,16 +73,19 @@ def claims_not_to_know(text: str, markers: Sequence[str]) -> bool:
 
 
 def judge(
-    reply: str, passage_count: int, extractive_confidence: float, settings: Settings, refusal_markers: Sequence[str]
+    reply: str, passage_count: int, extractive_confidence: float, overrule_at: float, refusal_markers: Sequence[str]
 ) -> Verdict:
-    """Decide whether a generated reply may stand; the order of the checks is the order of their severity."""
+    """Decide whether a generated reply may stand; the order of the checks is the order of their severity.
+
+    An "I don't know" is overruled when the extractive answer's confidence is at least `overrule_at`.
+    """
     if not reply.strip():
         return Verdict(keep=False, reason="llm_failed")
     cited = cited_numbers(reply)
     if any(not 1 <= n <= passage_count for n in cited):
         return Verdict(keep=False, cited=cited, reason="llm_invalid_citation")
     if claims_not_to_know(reply, refusal_markers):
-        if extractive_confidence >= settings.refusal_threshold + settings.llm_overrule_margin:
+        if extractive_confidence >= overrule_at:
             return Verdict(keep=False, cited=cited, reason="llm_unsure_overruled")
         return Verdict(keep=True, answered=False, cited=cited)
     if not cited:
@@ -139,8 +142,9 @@ def _widen(snapshot: Snapshot, row: int, limit: int) -> str:
 class GroundedAnswerer:
     """Writes answers with the configured chat model and keeps only those the passages support."""
 
-    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
+    def __init__(self, settings: Settings, refusal_threshold: float, chat_model: BaseChatModel | None = None) -> None:
         self.settings = settings
+        self.overrule_at = refusal_threshold + settings.llm_overrule_margin
         self._model = chat_model
         self._model_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.llm_max_concurrency)
@@ -188,7 +192,7 @@ class GroundedAnswerer:
             yield self._fallback(extractive, failure.reason, started)
             return
         reply = "".join(parts).strip()
-        verdict = judge(reply, len(passages), extractive.confidence, self.settings, self.refusal_markers)
+        verdict = judge(reply, len(passages), extractive.confidence, self.overrule_at, self.refusal_markers)
         if not verdict.keep:
             log.info("LLM answer replaced (%s): %r", verdict.reason, reply[:200])
             yield self._fallback(extractive, verdict.reason or "llm_failed", started)

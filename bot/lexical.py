@@ -23,6 +23,34 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Single characters count: "3" or "5G" must stay searchable.
 TOKEN_PATTERN = r"(?u)\b\w+\b"
+# Words of questions that the stop-word lists lack and that say nothing about which sentence answers:
+# question words and forms of modal and auxiliary verbs ("Wer", "könnten", "wurde").
+QUESTION_STOPWORDS = {
+    "de": "wer wen wem wessen wann warum weshalb wieso wohin woher womit wodurch wofür worüber wovor wozu worauf "
+    "woran worin wobei wieviel wieviele könnten konnte konnten sollen sollten müssen mussten darf dürfen durfte "
+    "wollten wurde wurden worden mag möchte lassen ließ",
+    "en": "who whom whose when why where how which what could would should might",
+}
+# Terms that agree in their first letters count as the same word in the coverage of a question: the Snowball
+# stemmer leaves participles and nouns apart ("geliefert", "Lieferung") that the question and answer share.
+PREFIX = 5
+
+
+@cache
+def _query_stopwords(language: str) -> list[str]:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+
+    return sorted(
+        {"de": set(STOPWORDS_GERMAN), "en": set(STOPWORDS_EN)}[language] | set(QUESTION_STOPWORDS[language].split())
+    )
+
+
+def _prefixes(term: str) -> set[str]:
+    """The term's first letters, with and without a participle's "ge" ("geliefert": "gelie", "liefe")."""
+    found = {term[:PREFIX]}
+    if term.startswith("ge") and len(term) >= PREFIX + 2:
+        found.add(term[2 : PREFIX + 2])
+    return found
 
 
 @cache
@@ -130,13 +158,13 @@ class LexicalIndex:
         except OSError:  # another process got there first with the same index
             shutil.rmtree(partial, ignore_errors=True)
 
-    def _tokenize(self, texts: list[str]) -> list[list[str]]:
+    def _tokenize(self, texts: list[str], query: bool = False) -> list[list[str]]:
         if self._decompounder:
             texts = [self._decompounder.expand(t) for t in texts]
         return bm25s.tokenize(
             texts,
             token_pattern=TOKEN_PATTERN,
-            stopwords=self._language,
+            stopwords=_query_stopwords(self._language) if query else self._language,
             stemmer=_stemmer(self._language),
             return_ids=False,
             show_progress=False,
@@ -147,7 +175,7 @@ class LexicalIndex:
 
         A term the index has never seen gets the highest weight, since an answer that lacks it is suspect.
         """
-        tokens = set(self._tokenize([query])[0]) - {""}
+        tokens = set(self._tokenize([query], query=True)[0]) - {""}
         indptr = self._bm25.scores["indptr"] if self._size else None
         vocabulary = self._bm25.vocab_dict if self._size else {}
         weights = {}
@@ -157,25 +185,28 @@ class LexicalIndex:
             weights[token] = float(np.log1p((self._size - frequency + 0.5) / (frequency + 0.5)))
         return weights
 
-    def coverage(self, weights: dict[str, float], text: str) -> float:
-        """Share of the query's weighted terms that `text` contains (0 to 1)."""
+    def terms(self, text: str) -> set[str]:
+        """The distinct index terms (stemmed, compounds split) of `text`, with their prefixes (see PREFIX)."""
+        terms = set(self._tokenize([text])[0])
+        return terms | {p for t in terms if len(t) >= PREFIX for p in _prefixes(t)}
+
+    def coverage(self, weights: dict[str, float], text: str | set[str]) -> float:
+        """Share of the query's weighted terms that `text` (or its `terms`) contains (0 to 1)."""
         total = sum(weights.values())
         if not total:
             return 0.0
-        present = set(self._tokenize([text])[0])
-        return sum(w for token, w in weights.items() if token in present) / total
+        present = self.terms(text) if isinstance(text, str) else text
+        return sum(w for token, w in weights.items() if self._present(token, present)) / total
+
+    @staticmethod
+    def _present(term: str, present: set[str]) -> bool:
+        return term in present or (len(term) >= PREFIX and not _prefixes(term).isdisjoint(present))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._size == 0:
             return []
-        tokens = self._tokenize([query])
+        tokens = self._tokenize([query], query=True)
         if not tokens[0]:
             return []
         ids, scores = self._bm25.retrieve(tokens, k=min(k, self._size), show_progress=False, n_threads=1)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
-
-    def score_all(self, query: str) -> np.ndarray:
-        tokens = self._tokenize([query])
-        if self._size == 0 or not tokens[0]:
-            return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(tokens[0]), dtype=np.float32)

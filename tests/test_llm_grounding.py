@@ -53,14 +53,13 @@ def test_cited_numbers_are_read_in_order_of_first_mention(reply, numbers):
         ("Dazu habe ich in den Artikeln nichts gefunden.", 0.3, True, False, None),
     ],
 )
-def test_judge_keeps_only_grounded_replies(settings, reply, confidence, keep, answered, reason):
-    settings.refusal_threshold, settings.llm_overrule_margin = 0.5, 0.1  # 0.55 lies below threshold + margin
-    verdict = judge(reply, 3, confidence, settings, MARKERS)
+def test_judge_keeps_only_grounded_replies(reply, confidence, keep, answered, reason):
+    verdict = judge(reply, 3, confidence, 0.6, MARKERS)  # overruled from 0.6 on: 0.55 lies below
     assert (verdict.keep, verdict.answered, verdict.reason) == (keep, answered, reason)
 
 
 def test_every_shipped_template_renders_strictly(settings):
-    answerer = GroundedAnswerer(settings, scripted())
+    answerer = GroundedAnswerer(settings, 0.5, scripted())
     passages = [Passage(1, "Titel", "2025-01-02", "Text eins."), Passage(2, "Zwei", None, "Text zwei.")]
     system, user = answerer.messages("Wo?", passages, history=["Was war?"])
     assert message("refusal") in system.content
@@ -79,7 +78,7 @@ def test_templates_in_prompts_dir_replace_the_shipped_ones(settings, tmp_path: P
     override.mkdir()
     (override / "answer_system.de.j2").write_text("Eigene Regeln. {{ refusal }}", encoding="utf-8")
     (override / "grounding.de.yaml").write_text("refusal_markers: ['keine ahnung']", encoding="utf-8")
-    answerer = GroundedAnswerer(settings.model_copy(update={"prompts_dir": override}), scripted())
+    answerer = GroundedAnswerer(settings.model_copy(update={"prompts_dir": override}), 0.5, scripted())
     system, user = answerer.messages("Wo?", [Passage(1, "T", None, "X")])
     assert system.content == f"Eigene Regeln. {message('refusal')}"
     assert "Textstellen:" in user.content  # not overridden: the shipped template

@@ -1,0 +1,84 @@
+"""Whether the index answers a question: a calibrated probability from the signals of the best candidate.
+
+A cosine similarity alone barely separates "on topic" from "answers it" (e5 rates unrelated news at
+about 0.8). Together with how much of the question's rare vocabulary the answer's paragraph and article
+hold, and how far the best candidate stands out from the rest, it does much better. The model is a
+logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
+whose articles were left out of the index; it ships as `answerability.json` beside this module, with
+the threshold that keeps false refusals at 5 %. Linear on purpose: the probability rises with every
+signal, so no signal can make a worse match look better (squares and products fitted no better).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import astuple, dataclass, fields
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = "answerability.json"
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the retriever knows about its best candidate; each is a number the model weighs."""
+
+    dense: float  # cosine similarity of the best sentence
+    passage: float  # cosine similarity of the passage around it
+    context_coverage: float  # share of the question's weighted terms in its headline and paragraph
+    article_coverage: float  # the same share in the whole article
+    margin: float  # its fused score minus the runner-up's
+    spread: float  # the best cosine minus the mean of the ten best: does anything stand out?
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    def as_list(self) -> list[float]:
+        return [float(v) for v in astuple(self)]
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Standardised signals, weighted, squashed to a probability."""
+
+    features: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+    embedder: str
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> AnswerabilityModel:
+        return cls(
+            features=list(raw["features"]),
+            mean=np.asarray(raw["mean"], dtype=float),
+            scale=np.asarray(raw["scale"], dtype=float),
+            coef=np.asarray(raw["coef"], dtype=float),
+            intercept=float(raw["intercept"]),
+            threshold=float(raw["threshold"]),
+            embedder=str(raw.get("embedder", "")),
+        )
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> AnswerabilityModel:
+        text = path.read_text(encoding="utf-8") if path else resources.files("bot").joinpath(MODEL_FILE).read_text()
+        model = cls.from_dict(json.loads(text))
+        if model.features != Signals.names():
+            raise ValueError(f"answerability model expects {model.features}, the code provides {Signals.names()}")
+        return model
+
+    def probability(self, signals: Signals) -> float:
+        z = float((np.asarray(signals.as_list()) - self.mean) / self.scale @ self.coef) + self.intercept
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+
+@cache
+def shipped_model() -> AnswerabilityModel:
+    return AnswerabilityModel.load()
