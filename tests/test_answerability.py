@@ -1,0 +1,78 @@
+"""The answerability model that decides refusals, and the lexical coverage it reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from bot.answerability import AnswerabilityModel, Signals, shipped_model
+from bot.lexical import LexicalIndex
+from bot.service import NewsService
+
+TYPICAL = Signals(dense=0.86, passage=0.86, context_coverage=0.55, article_coverage=0.6, margin=0.04, spread=0.03)
+
+
+def test_shipped_model_matches_the_signals_and_its_threshold_is_a_probability():
+    model = shipped_model()
+    assert model.features == Signals.names()
+    assert 0.0 < model.threshold < 1.0
+
+
+@pytest.mark.parametrize("name", Signals.names())
+def test_a_stronger_signal_never_lowers_the_probability(name):
+    model = shipped_model()
+    weaker = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) - 0.05})
+    stronger = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) + 0.05})
+    assert model.probability(weaker) <= model.probability(TYPICAL) <= model.probability(stronger)
+
+
+def test_an_off_topic_match_is_below_the_threshold_and_a_close_one_above():
+    model = shipped_model()
+    off_topic = Signals(dense=0.78, passage=0.79, context_coverage=0.0, article_coverage=0.1, margin=0.0, spread=0.01)
+    close = Signals(dense=0.92, passage=0.9, context_coverage=1.0, article_coverage=1.0, margin=0.08, spread=0.07)
+    assert model.probability(off_topic) < model.threshold < model.probability(close)
+
+
+def test_a_model_for_other_signals_is_rejected(tmp_path):
+    raw = {
+        "features": ["dense"],
+        "mean": [0.8],
+        "scale": [0.1],
+        "coef": [1.0],
+        "intercept": 0.0,
+        "threshold": 0.5,
+    }
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ValueError, match="expects"):
+        AnswerabilityModel.load(path)
+
+
+def test_a_configured_model_and_threshold_replace_the_shipped_ones(settings, fake_embedder, tmp_path):
+    raw = {
+        "embedder": fake_embedder.name,
+        "features": Signals.names(),
+        "mean": [0.0] * 6,
+        "scale": [1.0] * 6,
+        "coef": [0.0] * 6,
+        "intercept": 0.0,  # every answer: probability 0.5
+        "threshold": 0.6,
+    }
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    own = NewsService.open(
+        settings.model_copy(update={"answerability_model": path, "refusal_threshold": None}), fake_embedder
+    )
+    assert own.refusal_threshold == 0.6
+    assert own.answerability.probability(TYPICAL) == pytest.approx(0.5)
+
+
+def test_coverage_ignores_question_words_and_meets_participles_with_their_nouns():
+    lexical = LexicalIndex(["Die Lieferung von Marschflugkörpern an die Ukraine.", "Ein anderer Satz."])
+    weights = lexical.term_weights("Wer könnte an die Ukraine geliefert werden?")
+    assert "wer" not in weights
+    assert not any(t.startswith("konnt") for t in weights)
+    assert lexical.coverage(weights, "Die Lieferung von Marschflugkörpern an die Ukraine.") == pytest.approx(1.0)
+    assert lexical.coverage(weights, "Ein anderer Satz.") == 0.0
