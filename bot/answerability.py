@@ -5,8 +5,9 @@ about 0.8). Together with how much of the question's rare vocabulary the answer'
 hold, and how far the best candidate stands out from the rest, it does much better. The model is a
 logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
 whose articles were left out of the index; it ships as `answerability.json` beside this module, with
-its threshold (0.45: about 4 % of answerable dev questions refused). Linear on purpose: the probability rises with every
-signal, so no signal can make a worse match look better (squares and products fitted no better).
+its threshold (0.45: about 4 % of answerable dev questions refused). Linear on purpose: the
+probability rises with every signal, so no signal can make a worse match look better (squares and
+products fitted no better).
 """
 
 from __future__ import annotations
