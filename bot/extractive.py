@@ -44,26 +44,21 @@ def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], l
 
 
 def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int, margin: float = 1.0) -> list[Source]:
-    """One source per article, best first, with its best sentence as snippet; near-duplicates collapse.
+    """One source per article, best first, with its best sentence as snippet.
 
-    Agency texts appear in several outlets word for word: the same snippet is shown once. After the
+    Near-identical sentences of several outlets were collapsed by the retriever already. After the
     first, sources scoring more than `margin` below the first are left out: an unrelated article is
     no evidence.
     """
     sources: list[Source] = []
     seen_articles: set[str] = set()
-    seen_snippets: set[str] = set()
     for c in ranked:
         sentence = snapshot.sentences[c.row]
         if sentence.article_id in seen_articles:
             continue
         if sources and (c.dense or 0.0) < sources[0].score - margin:
             continue
-        key = " ".join(sentence.text.lower().split())
-        if key in seen_snippets:
-            continue
         seen_articles.add(sentence.article_id)
-        seen_snippets.add(key)
         article = snapshot.articles[sentence.article_id]
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"
         sources.append(

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -128,6 +129,46 @@ class Snapshot:
         return o.article_id == sentence.article_id and o.paragraph == sentence.paragraph
 
 
+# Sentences whose word pairs overlap this much (Jaccard) are the same text: an agency report that several
+# outlets ran, perhaps with a word changed. Only the best candidates are compared, which is where it shows.
+DUPLICATE_OVERLAP = 0.7
+DUPLICATE_WINDOW = 30
+_WORD = re.compile(r"\w+")
+
+
+def word_pairs(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return set(pairwise(words)) if len(words) > 1 else {tuple(words)}
+
+
+def published_or_indexed(article: ArticleRecord) -> str:
+    return article.published or article.indexed_at
+
+
+def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> list[Candidate]:
+    """Keep one of each group of near-identical sentences from different articles: the newest article's.
+
+    It takes the place of the group's best-scoring one, so a repeated agency text is one answer and one
+    source, and the newest outlet's version (an update, a correction) is the one shown.
+    """
+    kept: list[tuple[Candidate, set[tuple[str, ...]]]] = []
+    for candidate in ranked[:DUPLICATE_WINDOW]:
+        sentence = snapshot.sentences[candidate.row]
+        pairs = word_pairs(sentence.text)
+        for position, (other, other_pairs) in enumerate(kept):
+            other_sentence = snapshot.sentences[other.row]
+            if other_sentence.article_id == sentence.article_id:
+                continue
+            if len(pairs & other_pairs) / len(pairs | other_pairs) >= DUPLICATE_OVERLAP:
+                newer = published_or_indexed(snapshot.articles[sentence.article_id])
+                if newer > published_or_indexed(snapshot.articles[other_sentence.article_id]):
+                    kept[position] = (candidate, pairs)
+                break
+        else:
+            kept.append((candidate, pairs))
+    return [c for c, _ in kept] + ranked[DUPLICATE_WINDOW:]
+
+
 class Retriever:
     """Searches the index; keeps a snapshot of the catalog and refreshes it when the catalog changes."""
 
@@ -195,6 +236,7 @@ class Retriever:
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
+        ranked = collapse_near_duplicates(snapshot, ranked)
         signals = self._signals(snapshot, ranked, query) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings, signals)
@@ -237,5 +279,4 @@ class Retriever:
     @staticmethod
     def _sort_key(snapshot: Snapshot, c: Candidate) -> tuple[float, str]:
         # On a tie the newer article wins: news that was updated should beat what it replaced.
-        article = snapshot.articles[snapshot.sentences[c.row].article_id]
-        return (round(c.fused, 4), article.published or article.indexed_at)
+        return (round(c.fused, 4), published_or_indexed(snapshot.articles[snapshot.sentences[c.row].article_id]))
