@@ -5,8 +5,8 @@ about 0.8). Together with how much of the question's rare vocabulary the answer'
 hold, and how far the best candidate stands out from the rest, it does much better. The model is a
 logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
 whose articles were left out of the index; it ships as `answerability.json` beside this module, with
-its threshold (0.45: about 4 % of answerable dev questions refused). Linear on purpose: the
-probability rises with every signal, so no signal can make a worse match look better (squares and
+its threshold, 0.5: refuse when unanswerable is the likelier case. Linear on purpose: the
+probability moves one way with each signal, so no signal can make a worse match look better (squares and
 products fitted no better).
 """
 
@@ -34,6 +34,7 @@ class Signals:
     article_coverage: float  # the same share in the whole article
     margin: float  # its fused score minus the runner-up's
     spread: float  # the best cosine minus the mean of the ten best: does anything stand out?
+    rarest_missing: float  # IDF of the rarest question term the article lacks, over the rarest term's: 1 = "Japan"
 
     @classmethod
     def names(cls) -> list[str]:

@@ -198,6 +198,11 @@ class LexicalIndex:
         present = self.terms(text) if isinstance(text, str) else text
         return sum(w for token, w in weights.items() if self._present(token, present)) / total
 
+    def rarest_missing(self, weights: dict[str, float], present: set[str]) -> float:
+        """The weight of the rarest query term missing from `present`, relative to the rarest term (0 to 1)."""
+        missing = [w for token, w in weights.items() if not self._present(token, present)]
+        return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
+
     @staticmethod
     def _present(term: str, present: set[str]) -> bool:
         return term in present or (len(term) >= PREFIX and not _prefixes(term).isdisjoint(present))

@@ -274,6 +274,7 @@ class Retriever:
             article_coverage=snapshot.lexical.coverage(weights, snapshot.article_terms(sentence.article_id)),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),
+            rarest_missing=snapshot.lexical.rarest_missing(weights, snapshot.article_terms(sentence.article_id)),
         )
 
     @staticmethod

@@ -11,7 +11,9 @@ from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import LexicalIndex
 from bot.service import NewsService
 
-TYPICAL = Signals(dense=0.86, passage=0.86, context_coverage=0.55, article_coverage=0.6, margin=0.04, spread=0.03)
+TYPICAL = Signals(
+    dense=0.86, passage=0.86, context_coverage=0.55, article_coverage=0.6, margin=0.04, spread=0.03, rarest_missing=0.5
+)
 
 
 def test_shipped_model_matches_the_signals_and_its_threshold_is_a_probability():
@@ -21,17 +23,18 @@ def test_shipped_model_matches_the_signals_and_its_threshold_is_a_probability():
 
 
 @pytest.mark.parametrize("name", Signals.names())
-def test_a_stronger_signal_never_lowers_the_probability(name):
+def test_more_evidence_never_lowers_the_probability(name):
     model = shipped_model()
-    weaker = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) - 0.05})
-    stronger = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) + 0.05})
+    step = -0.05 if name == "rarest_missing" else 0.05  # a missing rare term is evidence against
+    weaker = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) - step})
+    stronger = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) + step})
     assert model.probability(weaker) <= model.probability(TYPICAL) <= model.probability(stronger)
 
 
 def test_an_off_topic_match_is_below_the_threshold_and_a_close_one_above():
     model = shipped_model()
-    off_topic = Signals(dense=0.78, passage=0.79, context_coverage=0.0, article_coverage=0.1, margin=0.0, spread=0.01)
-    close = Signals(dense=0.92, passage=0.9, context_coverage=1.0, article_coverage=1.0, margin=0.08, spread=0.07)
+    off_topic = Signals(0.78, 0.79, context_coverage=0, article_coverage=0.1, margin=0, spread=0.01, rarest_missing=1)
+    close = Signals(0.92, 0.9, context_coverage=1, article_coverage=1, margin=0.08, spread=0.07, rarest_missing=0)
     assert model.probability(off_topic) < model.threshold < model.probability(close)
 
 
@@ -54,9 +57,9 @@ def test_a_configured_model_and_threshold_replace_the_shipped_ones(settings, fak
     raw = {
         "embedder": fake_embedder.name,
         "features": Signals.names(),
-        "mean": [0.0] * 6,
-        "scale": [1.0] * 6,
-        "coef": [0.0] * 6,
+        "mean": [0.0] * len(Signals.names()),
+        "scale": [1.0] * len(Signals.names()),
+        "coef": [0.0] * len(Signals.names()),
         "intercept": 0.0,  # every answer: probability 0.5
         "threshold": 0.6,
     }
