@@ -213,5 +213,9 @@ class LexicalIndex:
         tokens = self._tokenize([query], query=True)
         if not tokens[0]:
             return []
-        ids, scores = self._bm25.retrieve(tokens, k=min(k, self._size), show_progress=False, n_threads=1)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        # get_scores and a partial sort: bm25s's retrieve() adds a thread pool and a progress loop per call
+        scores = self._bm25.get_scores(tokens[0])
+        k = min(k, self._size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

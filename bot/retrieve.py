@@ -103,6 +103,14 @@ class Snapshot:
         cache = index.settings.data_dir / "lexical" / f"generation-{self.generation}"
         self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
         self._article_terms: dict[str, set[str]] = {}
+        self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
+
+    def word_pairs(self, row: int) -> set[tuple[str, ...]]:
+        """The sentence's word pairs (for near-duplicate checks), computed once per snapshot."""
+        pairs = self._word_pairs.get(row)
+        if pairs is None:
+            pairs = self._word_pairs[row] = word_pairs(self.sentences[row].text)
+        return pairs
 
     def article_terms(self, article_id: str) -> set[str]:
         """The index terms of a whole article with its headline, computed once per snapshot."""
@@ -154,7 +162,7 @@ def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> lis
     kept: list[tuple[Candidate, set[tuple[str, ...]]]] = []
     for candidate in ranked[:DUPLICATE_WINDOW]:
         sentence = snapshot.sentences[candidate.row]
-        pairs = word_pairs(sentence.text)
+        pairs = snapshot.word_pairs(candidate.row)
         for position, (other, other_pairs) in enumerate(kept):
             other_sentence = snapshot.sentences[other.row]
             if other_sentence.article_id == sentence.article_id:
