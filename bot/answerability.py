@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import NewsbotError
+from index.texts import message
+
 MODEL_FILE = "answerability.json"
 
 
@@ -70,10 +73,16 @@ class AnswerabilityModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> AnswerabilityModel:
-        text = path.read_text(encoding="utf-8") if path else resources.files("bot").joinpath(MODEL_FILE).read_text()
-        model = cls.from_dict(json.loads(text))
-        if model.features != Signals.names():
-            raise ValueError(f"answerability model expects {model.features}, the code provides {Signals.names()}")
+        """The shipped model, or the one at `path`; a missing, broken or foreign file is a user error."""
+        try:
+            text = path.read_text(encoding="utf-8") if path else resources.files("bot").joinpath(MODEL_FILE).read_text()
+            model = cls.from_dict(json.loads(text))
+            if model.features != Signals.names() or len(model.coef) != len(model.features):
+                raise ValueError(f"expects the signals {', '.join(model.features)}, not {', '.join(Signals.names())}")
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise NewsbotError(
+                message("answerability_model_invalid", path=str(path or MODEL_FILE), reason=str(error)[:200])
+            ) from error
         return model
 
     def probability(self, signals: Signals) -> float:

@@ -274,15 +274,16 @@ class Retriever:
         context = " ".join(snapshot.sentences[r].text for r in (before, best.row, after) if r is not None)
         weights = snapshot.lexical.term_weights(question)
         headline = snapshot.articles[sentence.article_id].title
+        article_terms = snapshot.article_terms(sentence.article_id)
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
             context_coverage=snapshot.lexical.coverage(weights, f"{headline} {context}"),
-            article_coverage=snapshot.lexical.coverage(weights, snapshot.article_terms(sentence.article_id)),
+            article_coverage=snapshot.lexical.coverage(weights, article_terms),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),
-            rarest_missing=snapshot.lexical.rarest_missing(weights, snapshot.article_terms(sentence.article_id)),
+            rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ import pytest
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import LexicalIndex
 from bot.service import NewsService
+from index.errors import NewsbotError
 
 TYPICAL = Signals(
     dense=0.86, passage=0.86, context_coverage=0.55, article_coverage=0.6, margin=0.04, spread=0.03, rarest_missing=0.5
@@ -38,18 +39,19 @@ def test_an_off_topic_match_is_below_the_threshold_and_a_close_one_above():
     assert model.probability(off_topic) < model.threshold < model.probability(close)
 
 
-def test_a_model_for_other_signals_is_rejected(tmp_path):
-    raw = {
-        "features": ["dense"],
-        "mean": [0.8],
-        "scale": [0.1],
-        "coef": [1.0],
-        "intercept": 0.0,
-        "threshold": 0.5,
-    }
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"features": ["dense"], "mean": [0.8], "scale": [0.1], "coef": [1.0], "intercept": 0, "threshold": 0.5}',
+        "{not json",
+        None,  # no file at all
+    ],
+)
+def test_a_broken_or_foreign_model_file_is_a_short_user_error(tmp_path, content):
     path = tmp_path / "model.json"
-    path.write_text(json.dumps(raw), encoding="utf-8")
-    with pytest.raises(ValueError, match="expects"):
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(NewsbotError, match="Antwortbarkeits-Modell unbrauchbar"):
         AnswerabilityModel.load(path)
 
 
