@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.answerability import AnswerabilityModel
 from bot.result import Source
-from bot.retrieve import Candidate, Retrieval, Snapshot
+from bot.retrieve import Candidate, Retrieval, Snapshot, sentence_in_context
 
 SNIPPET_CHARS = 240
 
@@ -26,7 +26,7 @@ def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], l
     """
     text = snapshot.sentences[best.row].text
     before, after = snapshot.neighbours(best.row)
-    context = " ".join(snapshot.sentences[r].text for r in (before, best.row, after) if r is not None)
+    context = sentence_in_context(snapshot, best.row)
     options = [(scores.get(r, 0.0), r) for r in (before, after) if r is not None]
     if len(text) > limit:
         return text[: limit - 1].rsplit(" ", 1)[0] + "…", context

@@ -137,6 +137,12 @@ class Snapshot:
         return o.article_id == sentence.article_id and o.paragraph == sentence.paragraph
 
 
+def sentence_in_context(snapshot: Snapshot, row: int) -> str:
+    """The sentence with its neighbours in the same paragraph: what the answer shows and coverage reads."""
+    before, after = snapshot.neighbours(row)
+    return " ".join(snapshot.sentences[r].text for r in (before, row, after) if r is not None)
+
+
 # Sentences whose word pairs overlap this much (Jaccard) are the same text: an agency report that several
 # outlets ran, perhaps with a word changed. Only the best candidates are compared, which is where it shows.
 DUPLICATE_OVERLAP = 0.7
@@ -270,8 +276,7 @@ class Retriever:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
-        before, after = snapshot.neighbours(best.row)
-        context = " ".join(snapshot.sentences[r].text for r in (before, best.row, after) if r is not None)
+        context = sentence_in_context(snapshot, best.row)
         weights = snapshot.lexical.term_weights(question)
         headline = snapshot.articles[sentence.article_id].title
         article_terms = snapshot.article_terms(sentence.article_id)
