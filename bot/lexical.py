@@ -170,12 +170,16 @@ class LexicalIndex:
             show_progress=False,
         )
 
-    def term_weights(self, query: str) -> dict[str, float]:
+    def query_terms(self, query: str) -> list[str]:
+        """The terms of a question that count (stemmed, compounds split, question words left out)."""
+        return [t for t in self._tokenize([query], query=True)[0] if t]
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
         """The query's terms with their inverse document frequency: rare names weigh, common words little.
 
         A term the index has never seen gets the highest weight, since an answer that lacks it is suspect.
         """
-        tokens = set(self._tokenize([query], query=True)[0]) - {""}
+        tokens = set(terms)
         indptr = self._bm25.scores["indptr"] if self._size else None
         vocabulary = self._bm25.vocab_dict if self._size else {}
         weights = {}
@@ -207,14 +211,12 @@ class LexicalIndex:
     def _present(term: str, present: set[str]) -> bool:
         return term in present or (len(term) >= PREFIX and not _prefixes(term).isdisjoint(present))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        if self._size == 0:
-            return []
-        tokens = self._tokenize([query], query=True)
-        if not tokens[0]:
+    def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
+        """The `k` best texts for the `query_terms` of a question, as (position, score), best first."""
+        if self._size == 0 or not terms:
             return []
         # get_scores and a partial sort: bm25s's retrieve() adds a thread pool and a progress loop per call
-        scores = self._bm25.get_scores(tokens[0])
+        scores = self._bm25.get_scores(terms)
         k = min(k, self._size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -143,6 +143,20 @@ class VectorStore:
         result = collection.get(ids=ids, include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
 
+    def vectors_in_order(self, collection: Any, ids: list[str]) -> np.ndarray:
+        """The vectors of `ids` as rows of one matrix, in batches Chroma accepts; NaN rows for missing ids."""
+        rows: np.ndarray | None = None
+        for start in range(0, len(ids), self._max_batch):
+            found = self.vectors(collection, ids[start : start + self._max_batch])
+            for offset, vector_id in enumerate(ids[start : start + self._max_batch]):
+                vector = found.get(vector_id)
+                if vector is None:
+                    continue
+                if rows is None:
+                    rows = np.full((len(ids), len(vector)), np.nan, dtype=np.float32)
+                rows[start + offset] = vector
+        return rows if rows is not None else np.full((len(ids), 0), np.nan, dtype=np.float32)
+
     def count(self) -> tuple[int, int]:
         return self.chunks.count(), self.sentences.count()
 

@@ -1,0 +1,65 @@
+"""The sentence vectors copied out of Chroma per catalog generation: right rows, right version, self-healing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.retrieve import Candidate, Retriever
+from bot.service import NewsService
+from index.store import sentence_id
+
+
+def vectors_in_chroma(service: NewsService) -> np.ndarray:
+    """The current snapshot's sentence vectors, fetched one by one from Chroma, by row."""
+    snapshot = service.retriever.snapshot()
+    ids = [sentence_id(s.article_id, snapshot.versions[s.article_id], s.n) for s in snapshot.sentences]
+    stored = service.index.store.vectors(service.index.store.sentences, ids)
+    return np.stack([stored[i] for i in ids])
+
+
+def test_sentences_only_bm25_found_get_the_cosine_of_their_stored_vector(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot = service.retriever.snapshot()
+    query = fake_embedder.encode_query("Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?")
+    # as if BM25 alone had found every sentence: none has a cosine from the dense search yet
+    candidates = {row: Candidate(row) for row in range(len(snapshot.sentences))}
+    Retriever._fill_missing_dense(snapshot, candidates, query)
+    expected = vectors_in_chroma(service) @ query
+    assert [c.dense for c in candidates.values()] == pytest.approx(list(expected), abs=1e-5)
+    assert len(set(np.round(expected, 4))) > 3  # the rows differ, so a shifted row would show
+
+
+def test_the_cache_follows_an_update_and_drops_the_old_generation(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    first = service.retriever.snapshot()
+    first.sentence_vectors()
+    assert [p.name for p in (settings.data_dir / "vectors").iterdir()] == [f"generation-{first.generation}.npy"]
+
+    (articles_dir / "wetter.md").write_text(
+        "# Hitzewelle in Wien\n\nIn Wien wurden am Montag 41 Grad gemessen. Der Hitzerekord fiel.", encoding="utf-8"
+    )
+    service.index_paths([articles_dir])
+    second = service.retriever.snapshot()
+    vectors = second.sentence_vectors()
+    assert second.generation != first.generation
+    assert [p.name for p in (settings.data_dir / "vectors").iterdir()] == [f"generation-{second.generation}.npy"]
+    changed = [a for a in second.versions if second.versions[a] != first.versions[a]]
+    assert len(changed) == 1
+    assert np.allclose(vectors, vectors_in_chroma(service))  # the new version's vectors, row by row
+
+
+def test_an_unreadable_cache_is_rebuilt(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    good = np.array(service.retriever.snapshot().sentence_vectors())
+    cache: Path = next((settings.data_dir / "vectors").iterdir())
+    cache.write_bytes(b"not a numpy file")
+
+    reopened = NewsService.open(settings, fake_embedder)
+    assert np.allclose(reopened.retriever.snapshot().sentence_vectors(), good)
+    assert np.allclose(np.load(cache), good)  # and written back whole
