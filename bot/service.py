@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
@@ -26,7 +27,7 @@ from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
 from index.settings import Settings
 from index.texts import message
-from index.web import article_from_feed_entry, article_from_url, read_feed
+from index.web import FeedEntry, article_from_feed_entry, article_from_url, read_feed
 
 log = logging.getLogger(__name__)
 
@@ -177,25 +178,41 @@ class NewsService:
         return self.index.add_articles(articles, origin="url", report=report)
 
     def index_feed(self, url: str, report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
-        """Index the feed's entries not seen before; known entries fetch nothing, so polling a feed is cheap.
+        """Index the feed's new entries, and those the feed marks as updated since they were indexed.
 
-        Entries already in the catalog are counted as unchanged without fetching their pages: news
-        pages change little after publication, and re-fetching every entry on every poll would not scale.
+        Other known entries are counted as unchanged without fetching their pages: news pages change
+        little after publication, and re-fetching every entry on every poll would not scale.
         """
         report = report or IndexReport()
         articles = []
-        seen: set[str] = set()
+        fetched: dict[str, str | None] = {}  # entry id: its updated time
         for entry in read_feed(url, self.settings, untrusted=untrusted):
-            if entry.entry_id in seen or self.index.catalog.article(entry.entry_id) is not None:
+            if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
-            seen.add(entry.entry_id)
+            fetched[entry.entry_id] = entry.updated
             try:
                 articles.append(article_from_feed_entry(entry, self.settings, untrusted=untrusted))
             except NewsbotError as error:
                 log.warning("skipping feed entry %s: %s", entry.entry_id, error.message)
                 report.failed.append((entry.link or entry.entry_id, error.message))
-        return self.index.add_articles(articles, origin="feed", report=report)
+        report = self.index.add_articles(articles, origin="feed", report=report)
+        indexed = set(report.added) | set(report.updated) | set(report.unchanged)
+        self.index.catalog.set_feed_entries_updated(
+            (entry_id, updated) for entry_id, updated in fetched.items() if updated and entry_id in indexed
+        )
+        return report
+
+    def _feed_entry_is_new(self, entry: FeedEntry) -> bool:
+        """Not indexed yet, or updated (says the feed) after the version the index holds."""
+        record = self.index.catalog.article(entry.entry_id)
+        if record is None:
+            return True
+        if entry.updated is None:
+            return False
+        # indexed before entries' updated times were kept: compare with when it was indexed
+        last = self.index.catalog.feed_entry_updated(entry.entry_id) or record.indexed_at
+        return datetime.fromisoformat(entry.updated) > datetime.fromisoformat(last)
 
     def remove(self, article_id: str) -> IndexReport:
         candidates = [article_id]

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS sentences (
     article_id TEXT NOT NULL, n INTEGER NOT NULL, chunk INTEGER NOT NULL, paragraph INTEGER NOT NULL,
     text TEXT NOT NULL, PRIMARY KEY (article_id, n)
 );
+CREATE TABLE IF NOT EXISTS feed_entries (entry_id TEXT PRIMARY KEY, updated TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -139,6 +140,15 @@ class Catalog:
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()
         return row[0] if row else None
+
+    # feed entries: the "updated" time each was last indexed at, so an edited entry is fetched again
+    def feed_entry_updated(self, entry_id: str) -> str | None:
+        row = self._db.execute("SELECT updated FROM feed_entries WHERE entry_id = ?", (entry_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_feed_entries_updated(self, pairs: Iterable[tuple[str, str]]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO feed_entries VALUES (?, ?)", list(pairs))
 
     # journal and the atomic flip
     def journal(self) -> list[JournalEntry]:

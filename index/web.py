@@ -77,13 +77,15 @@ class FetchedPage:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One item of a feed; `entry_id` is what the index stores it under, so a known entry is never fetched again."""
+    """One item of a feed; `entry_id` is what the index stores it under, so a known entry is not fetched
+    again unless the feed gives it a newer `updated` time (Atom's <updated>, RSS's rare atom:updated)."""
 
     entry_id: str
     link: str | None
     title: str
     published: str | None
     summary: str
+    updated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -364,9 +366,12 @@ def _feed_entry(raw: Any, feed_url: str) -> FeedEntry | None:
         return None
     parsed_date = raw.get("published_parsed") or raw.get("updated_parsed")
     published = datetime(*parsed_date[:6], tzinfo=UTC).isoformat() if parsed_date else None
+    # dict's own get: feedparser's falls back to the published date where a feed has no updated one
+    parsed_update = dict.get(raw, "updated_parsed")
+    updated = datetime(*parsed_update[:6], tzinfo=UTC).isoformat() if parsed_update else None
     contents = raw.get("content") or []
     body = contents[0].get("value", "") if contents else raw.get("summary", "")
-    return FeedEntry(entry_id, link, (raw.get("title") or "").strip(), published, _html_to_text(body))
+    return FeedEntry(entry_id, link, (raw.get("title") or "").strip(), published, _html_to_text(body), updated)
 
 
 def _entry_id(guid: str, link: str | None, feed_url: str) -> str | None:

@@ -522,6 +522,59 @@ def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPS
     assert [p for p in requested_paths(httpserver) if p != "/feed.xml"] == ["/artikel/wahl"]
 
 
+def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str) -> str:
+    """An Atom feed of one entry updated at `updated`, whose page says `text`; returns the entry's id."""
+    entry_id = "urn:uuid:5b0c2a4e-9d6e-4f0e-8a43-gipfel"
+    httpserver.clear()
+    httpserver.expect_request("/artikel/gipfel").respond_with_data(
+        article_html("Gipfel in Budapest", text), content_type="text/html; charset=utf-8"
+    )
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Test</title>'
+        f"<id>urn:uuid:feed</id><updated>{updated}</updated><entry><id>{entry_id}</id>"
+        f'<title>Gipfel in Budapest</title><link href="{httpserver.url_for("/artikel/gipfel")}"/>'
+        f"<published>2024-05-01T08:00:00Z</published><updated>{updated}</updated></entry></feed>"
+    )
+    httpserver.expect_request("/atom.xml").respond_with_data(atom, content_type="application/atom+xml")
+    return entry_id
+
+
+def test_feed_entry_updated_after_indexing_is_fetched_again(service: NewsService, httpserver: HTTPServer) -> None:
+    entry_id = serve_atom_entry(httpserver, "2024-05-01T08:00:00Z", GIPFEL)
+    assert service.index_feed(httpserver.url_for("/atom.xml")).added == [entry_id]
+
+    # the same updated time: the page is not fetched again
+    serve_atom_entry(httpserver, "2024-05-01T08:00:00Z", GIPFEL_WIEN)
+    report = service.index_feed(httpserver.url_for("/atom.xml"))
+    assert (report.unchanged, requested_paths(httpserver)) == ([entry_id], ["/atom.xml"])
+
+    # a newer updated time: fetched, and the edited text replaces the old one
+    serve_atom_entry(httpserver, "2024-05-01T15:30:00Z", GIPFEL_WIEN)
+    report = service.index_feed(httpserver.url_for("/atom.xml"))
+    assert report.updated == [entry_id]
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "nun in Wien statt" in texts
+    assert "in Budapest statt" not in texts
+
+    # and once indexed, that time is known: the next poll fetches nothing
+    serve_atom_entry(httpserver, "2024-05-01T15:30:00Z", GIPFEL_WIEN)
+    report = service.index_feed(httpserver.url_for("/atom.xml"))
+    assert (report.unchanged, requested_paths(httpserver)) == ([entry_id], ["/atom.xml"])
+
+
+def test_entry_indexed_before_updated_times_were_kept_is_compared_with_its_indexing_time(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    entry_id = serve_atom_entry(httpserver, "2024-05-01T08:00:00Z", GIPFEL)
+    service.index_feed(httpserver.url_for("/atom.xml"))
+    with service.index.catalog.transaction() as db:
+        db.execute("DELETE FROM feed_entries")  # as a catalog from before this table
+
+    serve_atom_entry(httpserver, "2024-05-02T08:00:00Z", GIPFEL)  # updated, but long before it was indexed
+    report = service.index_feed(httpserver.url_for("/atom.xml"))
+    assert (report.unchanged, requested_paths(httpserver)) == ([entry_id], ["/atom.xml"])
+
+
 def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
     service: NewsService,
     httpserver: HTTPServer,
