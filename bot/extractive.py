@@ -1,15 +1,24 @@
-"""Extractive answers: the sentence (or two adjacent ones) from the retrieved passages that best answers.
+"""Extractive answers: the best sentence from the retrieved passages, with what of its neighbours fits.
 
 No text is generated, so every word of an answer stands in an article; a weak best match is refused.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from bot.answerability import AnswerabilityModel
+from bot.lexical import LexicalIndex
 from bot.result import Source
 from bot.retrieve import Candidate, Retrieval, Snapshot, sentence_in_context
 
 SNIPPET_CHARS = 240
+# How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
+# covering the whole question, so it stays whole wherever it fits; the better neighbour only breaks ties.
+KEEP_BEST = 2.0
+NEIGHBOUR_TIE = 0.001
+_WORD = re.compile(r"\S+")
 
 
 def confidence(retrieval: Retrieval, model: AnswerabilityModel) -> float:
@@ -17,30 +26,73 @@ def confidence(retrieval: Retrieval, model: AnswerabilityModel) -> float:
     return round(model.probability(retrieval.signals), 4) if retrieval.signals else 0.0
 
 
-def answer_span(snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int) -> tuple[str, str]:
+def answer_span(
+    snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int, weights: dict[str, float]
+) -> tuple[str, str]:
     """The answer text (at most `limit` characters) and the sentences around it for display.
 
-    The best sentence takes its better-scoring neighbour along, cut at a word to fit the limit when
-    both do not fit whole: the answer to "who?" or "when?" often stands in the sentence next to the
-    one that matches the question best.
+    The answer is the stretch of the best sentence and its paragraph neighbours that keeps the best
+    sentence whole where it fits and, with the room left or within a sentence too long for the limit,
+    covers most of the question's weighted terms (`weights`): the answer to "who?" or "when?" often
+    stands next to the words the question repeats, in the sentence next door or at the end of a long
+    one. Between stretches that cover the question equally, the better-scoring neighbour wins.
     """
-    text = snapshot.sentences[best.row].text
     before, after = snapshot.neighbours(best.row)
+    rows = [r for r in (before, best.row, after) if r is not None]
     context = sentence_in_context(snapshot, best.row)
-    options = [(scores.get(r, 0.0), r) for r in (before, after) if r is not None]
-    if len(text) > limit:
-        return text[: limit - 1].rsplit(" ", 1)[0] + "…", context
-    if options:
-        _, neighbour = max(options)
-        room = limit - len(text) - 2  # a space and the ellipsis
-        extra = snapshot.sentences[neighbour].text
-        if len(extra) <= room + 1:
-            text = f"{extra} {text}" if neighbour < best.row else f"{text} {extra}"
-        elif room > 20 and neighbour > best.row:
-            text = f"{text} {extra[:room].rsplit(' ', 1)[0]}…"
-        elif room > 20:
-            text = f"…{extra[-room:].split(' ', 1)[-1]} {text}"
-    return text, context
+    if len(context) <= limit:
+        return context, context
+    bounds: dict[int, tuple[int, int]] = {}
+    offset = 0
+    for r in rows:
+        bounds[r] = (offset, offset + len(snapshot.sentences[r].text))
+        offset = bounds[r][1] + 1
+    neighbours = [r for r in (before, after) if r is not None]
+    preferred = bounds[max(neighbours, key=lambda r: scores.get(r, 0.0))] if neighbours else (0, 0)
+    start, end = _best_window(context, limit - 2, weights, snapshot.lexical, bounds[best.row], preferred)
+    text = context[start:end]
+    cut_start = start not in {b[0] for b in bounds.values()}
+    cut_end = end not in {b[1] for b in bounds.values()}
+    if len(text) > limit - 2:  # a single word longer than the limit
+        text, cut_end = text[: limit - 2], True
+    return ("…" if cut_start else "") + text + ("…" if cut_end else ""), context
+
+
+def _best_window(
+    text: str,
+    room: int,
+    weights: dict[str, float],
+    lexical: LexicalIndex,
+    keep: tuple[int, int],
+    prefer: tuple[int, int],
+) -> tuple[int, int]:
+    """Start and end of the run of whole words of at most `room` characters that scores best: the
+    share of the question's weight it covers, plus KEEP_BEST times the share of `keep` (the best
+    sentence) it holds, plus a tie-breaking trifle for the share of `prefer` (the better neighbour)."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    matched = lexical.matched_terms([text[a:b] for a, b in words], weights)
+    total = sum(weights.values()) or 1.0
+
+    def share(span: tuple[int, int], start: int, end: int) -> float:
+        return max(0, min(end, span[1]) - max(start, span[0])) / max(1, span[1] - span[0])
+
+    covered: Counter[str] = Counter()
+    best_score, best_span = -1.0, (0, min(len(text), room))
+    last = 0  # one past the last word in the window
+    for first, (start, _) in enumerate(words):
+        while last < len(words) and (words[last][1] - start <= room or last == first):
+            covered.update(matched[last])
+            last += 1
+        end = words[last - 1][1]
+        score = (
+            sum(weights[t] for t, n in covered.items() if n > 0) / total
+            + KEEP_BEST * share(keep, start, end)
+            + NEIGHBOUR_TIE * share(prefer, start, end)
+        )
+        if score > best_score:
+            best_score, best_span = score, (start, end)
+        covered.subtract(matched[first])
+    return best_span
 
 
 def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int, margin: float = 1.0) -> list[Source]:

@@ -207,6 +207,14 @@ class LexicalIndex:
         missing = [w for token, w in weights.items() if not self._present(token, present)]
         return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
 
+    def matched_terms(self, words: list[str], weights: dict[str, float]) -> list[set[str]]:
+        """For each of `words` (the words of an answer, in order), the question terms it holds."""
+        matched = []
+        for tokens in self._tokenize(words):
+            present = set(tokens) | {p for t in tokens if len(t) >= PREFIX for p in _prefixes(t)}
+            matched.append({term for term in weights if self._present(term, present)})
+        return matched
+
     @staticmethod
     def _present(term: str, present: set[str]) -> bool:
         return term in present or (len(term) >= PREFIX and not _prefixes(term).isdisjoint(present))

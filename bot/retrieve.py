@@ -85,6 +85,7 @@ class Retrieval:
     candidates: list[Candidate]
     timings_ms: dict[str, float] = field(default_factory=dict)
     signals: Signals | None = None  # of the best candidate, for the refusal decision
+    weights: dict[str, float] = field(default_factory=dict)  # the question's terms, by rarity (term_weights)
 
 
 class Snapshot:
@@ -289,9 +290,10 @@ class Retriever:
             )
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
-        signals = self._signals(snapshot, ranked, terms) if ranked else None
+        weights = snapshot.lexical.term_weights(terms)
+        signals = self._signals(snapshot, ranked, weights) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return snapshot, Retrieval(ranked, timings, signals)
+        return snapshot, Retrieval(ranked, timings, signals, weights)
 
     @staticmethod
     def _fill_missing_dense(snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray) -> None:
@@ -309,12 +311,11 @@ class Retriever:
             c.dense = 0.0 if np.isnan(score) else float(score)
 
     @staticmethod
-    def _signals(snapshot: Snapshot, ranked: list[Candidate], terms: list[str]) -> Signals:
+    def _signals(snapshot: Snapshot, ranked: list[Candidate], weights: dict[str, float]) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
         context = sentence_in_context(snapshot, best.row)
-        weights = snapshot.lexical.term_weights(terms)
         headline = snapshot.articles[sentence.article_id].title
         article_terms = snapshot.article_terms(sentence.article_id)
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]

@@ -134,7 +134,7 @@ class NewsService:
             answer = Answer(text, message("refusal", self.settings.language), False, sources, sure)
         else:
             scores = {c.row: c.fused for c in ranked}
-            span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars)
+            span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, retrieval.weights)
             answer = Answer(text, span, True, sources, sure, context=context)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         log.debug("asked in %.1f ms: %s", (time.perf_counter() - started) * 1000, text)

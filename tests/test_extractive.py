@@ -1,4 +1,4 @@
-"""The extractive answer: the best sentence, its better neighbour as far as 300 characters allow."""
+"""The extractive answer: the best sentence, and what of its neighbours covers the question, in 300 characters."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from types import SimpleNamespace
 import pytest
 
 from bot.extractive import answer_span
+from bot.lexical import LexicalIndex
 from bot.retrieve import Candidate
 from index.catalog import SentenceRow
+
+FILLER = "und dazu gab es an diesem Tag noch viele weitere Meldungen aus aller Welt, "
 
 
 def snapshot_of(*sentences: str) -> SimpleNamespace:
@@ -17,14 +20,17 @@ def snapshot_of(*sentences: str) -> SimpleNamespace:
     def neighbours(row: int) -> tuple[int | None, int | None]:
         return (row - 1 if row > 0 else None, row + 1 if row + 1 < len(rows) else None)
 
-    return SimpleNamespace(sentences=rows, neighbours=neighbours)
+    return SimpleNamespace(sentences=rows, neighbours=neighbours, lexical=LexicalIndex(list(sentences)))
 
 
-def test_short_neighbour_that_scores_higher_is_joined_whole():
+def weights_of(snap: SimpleNamespace, question: str) -> dict[str, float]:
+    return snap.lexical.term_weights(snap.lexical.query_terms(question))
+
+
+def test_a_paragraph_that_fits_is_the_answer_whole():
     snap = snapshot_of("Der Gipfel wurde angekündigt.", "Er soll in Budapest stattfinden.", "Dann regnete es.")
-    text, context = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 300)
-    assert text == "Der Gipfel wurde angekündigt. Er soll in Budapest stattfinden."
-    assert context == "Der Gipfel wurde angekündigt. Er soll in Budapest stattfinden. Dann regnete es."
+    text, context = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 300, weights_of(snap, "Wo ist der Gipfel?"))
+    assert text == context == "Der Gipfel wurde angekündigt. Er soll in Budapest stattfinden. Dann regnete es."
 
 
 @pytest.mark.parametrize("neighbour_first", [True, False])
@@ -33,7 +39,7 @@ def test_long_neighbour_is_cut_at_a_word_to_fit_the_limit(neighbour_first):
     long = "Den Rekord hielt zuvor John Elway, " + "der mit seinem Team mehrere Titel gewann, " * 10 + "bis heute."
     snap = snapshot_of(long, best) if neighbour_first else snapshot_of(best, long)
     row, other = (1, 0) if neighbour_first else (0, 1)
-    text, _ = answer_span(snap, Candidate(row), {other: 1.0}, 300)
+    text, _ = answer_span(snap, Candidate(row), {other: 1.0}, 300, {})
     assert len(text) <= 300
     assert best in text
     assert "…" in text
@@ -46,6 +52,29 @@ def test_long_neighbour_is_cut_at_a_word_to_fit_the_limit(neighbour_first):
 
 def test_overlong_best_sentence_is_cut_to_the_limit():
     snap = snapshot_of("Wort " * 100)
-    text, _ = answer_span(snap, Candidate(0), {}, 300)
+    text, _ = answer_span(snap, Candidate(0), {}, 300, {})
     assert len(text) <= 300
+    assert text.endswith("…")
+
+
+def test_a_long_sentence_is_cut_around_the_words_of_the_question():
+    sentence = "Am Montag " + FILLER * 5 + "hielt zuvor John Elway den Rekord als ältester Quarterback im Super Bowl."
+    snap = snapshot_of(sentence, "Ein anderer Satz.")
+    question = "Wer hielt zuvor den Rekord als ältester Quarterback im Super Bowl?"
+    text, _ = answer_span(snap, Candidate(0), {}, 300, weights_of(snap, question))
+    assert len(text) <= 300
+    assert text.startswith("…")
+    assert "John Elway den Rekord als ältester Quarterback" in text
+
+
+def test_the_room_beside_the_best_sentence_goes_to_the_neighbour_that_covers_the_question():
+    best = "Das Unternehmen wurde 1886 in Rahway gegründet."
+    before = "Tesla verbündete sich mit zwei Geschäftsleuten, " + FILLER * 3 + "und so weiter."
+    after = "Es installierte Lichtbogenbeleuchtungssysteme für Städte und Fabriken, " + FILLER * 3 + "und mehr."
+    snap = snapshot_of(before, best, after)
+    question = "Welche Lichtbogenbeleuchtungssysteme installierte das Unternehmen in Städten?"
+    # the neighbour before scores higher, but the one after holds the question's words
+    text, _ = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 300, weights_of(snap, question))
+    assert len(text) <= 300
+    assert best + " Es installierte Lichtbogenbeleuchtungssysteme für Städte" in text
     assert text.endswith("…")
