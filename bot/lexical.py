@@ -209,10 +209,11 @@ class LexicalIndex:
 
     def matched_terms(self, words: list[str], weights: dict[str, float]) -> list[set[str]]:
         """For each of `words` (the words of an answer, in order), the question terms it holds."""
+        forms = {term: {term} | (_prefixes(term) if len(term) >= PREFIX else set()) for term in weights}
         matched = []
         for tokens in self._tokenize(words):
             present = set(tokens) | {p for t in tokens if len(t) >= PREFIX for p in _prefixes(t)}
-            matched.append({term for term in weights if self._present(term, present)})
+            matched.append({term for term, known in forms.items() if present and not known.isdisjoint(present)})
         return matched
 
     @staticmethod
