@@ -5,7 +5,7 @@ about 0.8). Together with how much of the question's rare vocabulary the answer'
 hold, and how far the best candidate stands out from the rest, it does much better. The model is a
 logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
 whose articles were left out of the index; it ships as `answerability.json` beside this module, with
-its threshold, 0.4 (see the README for why not higher). Linear on purpose: the
+its threshold, 0.5 (see the README for why not higher). Linear on purpose: the
 probability moves one way with each signal, so no signal can make a worse match look better (squares and
 products fitted no better).
 """

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     refusal_threshold: float | None = Field(
         default=None,
         description="answers whose confidence (probability that the articles answer, 0 to 1) is below this are "
-        "refused; empty = the threshold shipped with the answerability model (0.4)",
+        "refused; empty = the threshold shipped with the answerability model (0.5)",
     )
     answerability_model: Path | None = Field(
         default=None,

