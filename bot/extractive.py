@@ -11,13 +11,14 @@ from collections import Counter
 from bot.answerability import AnswerabilityModel
 from bot.lexical import LexicalIndex
 from bot.result import Source
-from bot.retrieve import Candidate, Retrieval, Snapshot, sentence_in_context
+from bot.retrieve import Candidate, Retrieval, Snapshot
 
 SNIPPET_CHARS = 240
 # How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
 # covering the whole question, so it stays whole wherever it fits; the better neighbour only breaks ties.
 KEEP_BEST = 2.0
 NEIGHBOUR_TIE = 0.001
+SPAN_REACH = 2  # sentences on either side of the best one that the answer may draw on
 _WORD = re.compile(r"\S+")
 
 
@@ -29,17 +30,17 @@ def confidence(retrieval: Retrieval, model: AnswerabilityModel) -> float:
 def answer_span(
     snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int, weights: dict[str, float]
 ) -> tuple[str, str]:
-    """The answer text (at most `limit` characters) and the sentences around it for display.
+    """The answer text (at most `limit` characters) and the sentences it was taken from.
 
-    The answer is the stretch of the best sentence and its paragraph neighbours that keeps the best
-    sentence whole where it fits and, with the room left or within a sentence too long for the limit,
-    covers most of the question's weighted terms (`weights`): the answer to "who?" or "when?" often
-    stands next to the words the question repeats, in the sentence next door or at the end of a long
-    one. Between stretches that cover the question equally, the better-scoring neighbour wins.
+    The answer is the stretch of the best sentence and the sentences around it in its paragraph
+    (SPAN_REACH on either side) that keeps the best sentence whole where it fits and, with the room
+    left or within a sentence too long for the limit, covers most of the question's weighted terms
+    (`weights`): the answer to "who?" or "when?" often stands next to the words the question repeats,
+    in a sentence nearby or at the end of a long one. Between stretches that cover the question
+    equally, the better-scoring neighbour wins.
     """
-    before, after = snapshot.neighbours(best.row)
-    rows = [r for r in (before, best.row, after) if r is not None]
-    context = sentence_in_context(snapshot, best.row)
+    rows = snapshot.around(best.row, SPAN_REACH)
+    context = " ".join(snapshot.sentences[r].text for r in rows)
     if len(context) <= limit:
         return context, context
     bounds: dict[int, tuple[int, int]] = {}
@@ -47,7 +48,7 @@ def answer_span(
     for r in rows:
         bounds[r] = (offset, offset + len(snapshot.sentences[r].text))
         offset = bounds[r][1] + 1
-    neighbours = [r for r in (before, after) if r is not None]
+    neighbours = [r for r in (best.row - 1, best.row + 1) if r in bounds]
     preferred = bounds[max(neighbours, key=lambda r: scores.get(r, 0.0))] if neighbours else (0, 0)
     start, end = _best_window(context, limit - 2, weights, snapshot.lexical, bounds[best.row], preferred)
     text = context[start:end]

@@ -163,12 +163,16 @@ class Snapshot:
             terms = self._article_terms[article_id] = self.lexical.terms(text)
         return terms
 
-    def neighbours(self, row: int) -> tuple[int | None, int | None]:
-        """The sentences before and after `row` in the same paragraph, if any."""
+    def around(self, row: int, reach: int) -> list[int]:
+        """`row` and up to `reach` sentences on either side of it, as far as its paragraph goes."""
         sentence = self.sentences[row]
-        before = row - 1 if row > 0 and self._same_paragraph(row - 1, sentence) else None
-        after = row + 1 if row + 1 < len(self.sentences) and self._same_paragraph(row + 1, sentence) else None
-        return before, after
+        first = row
+        while first > max(0, row - reach) and self._same_paragraph(first - 1, sentence):
+            first -= 1
+        last = row
+        while last < min(len(self.sentences) - 1, row + reach) and self._same_paragraph(last + 1, sentence):
+            last += 1
+        return list(range(first, last + 1))
 
     def _same_paragraph(self, other: int, sentence: SentenceRow) -> bool:
         o = self.sentences[other]
@@ -176,9 +180,8 @@ class Snapshot:
 
 
 def sentence_in_context(snapshot: Snapshot, row: int) -> str:
-    """The sentence with its neighbours in the same paragraph: what the answer shows and coverage reads."""
-    before, after = snapshot.neighbours(row)
-    return " ".join(snapshot.sentences[r].text for r in (before, row, after) if r is not None)
+    """The sentence with its neighbours in the same paragraph: the text whose coverage the refusal reads."""
+    return " ".join(snapshot.sentences[r].text for r in snapshot.around(row, 1))
 
 
 # Sentences whose word pairs overlap this much (Jaccard) are the same text: an agency report that several

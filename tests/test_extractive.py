@@ -15,12 +15,13 @@ FILLER = "und dazu gab es an diesem Tag noch viele weitere Meldungen aus aller W
 
 
 def snapshot_of(*sentences: str) -> SimpleNamespace:
+    """One paragraph of `sentences`."""
     rows = [SentenceRow("a", n, 0, 0, text) for n, text in enumerate(sentences)]
 
-    def neighbours(row: int) -> tuple[int | None, int | None]:
-        return (row - 1 if row > 0 else None, row + 1 if row + 1 < len(rows) else None)
+    def around(row: int, reach: int) -> list[int]:
+        return list(range(max(0, row - reach), min(len(rows), row + reach + 1)))
 
-    return SimpleNamespace(sentences=rows, neighbours=neighbours, lexical=LexicalIndex(list(sentences)))
+    return SimpleNamespace(sentences=rows, around=around, lexical=LexicalIndex(list(sentences)))
 
 
 def weights_of(snap: SimpleNamespace, question: str) -> dict[str, float]:
@@ -78,3 +79,31 @@ def test_the_room_beside_the_best_sentence_goes_to_the_neighbour_that_covers_the
     assert len(text) <= 300
     assert best + " Es installierte Lichtbogenbeleuchtungssysteme für Städte" in text
     assert text.endswith("…")
+
+
+def test_the_answer_may_reach_two_sentences_away_for_the_words_of_the_question():
+    best = "Die Mannschaft gewann das Finale am Sonntag."
+    filler = "Am Abend " + FILLER * 2 + "bis spät."
+    second = "Den Pokal überreichte Bürgermeister Anton Huber vor dem Rathaus."
+    snap = snapshot_of("Ein früherer Satz " + FILLER * 2 + "und so fort.", filler, best, filler, second)
+    question = "Wer überreichte den Pokal vor dem Rathaus?"
+    text, context = answer_span(snap, Candidate(2), {1: 0.9, 3: 0.1}, 300, weights_of(snap, question))
+    assert len(text) <= 300
+    assert best in text
+    assert "Pokal überreichte Bürgermeister Anton Huber" in text
+    assert context.endswith(second)
+
+
+def test_around_stays_in_the_paragraph_and_the_article(settings, fake_embedder, tmp_path):
+    from bot.service import NewsService
+
+    folder = tmp_path / "zwei"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Titel A\n\nEins. Zwei. Drei.\n\nVier. Fünf.", encoding="utf-8")
+    (folder / "b.txt").write_text("Titel B\n\nSechs. Sieben.", encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([folder])
+    snapshot = service.retriever.snapshot()
+    row = {s.text: i for i, s in enumerate(snapshot.sentences)}
+    texts = [[snapshot.sentences[r].text for r in snapshot.around(row[t], 2)] for t in ("Drei.", "Vier.", "Sechs.")]
+    assert texts == [["Eins.", "Zwei.", "Drei."], ["Vier.", "Fünf."], ["Sechs.", "Sieben."]]
