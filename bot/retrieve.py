@@ -136,8 +136,10 @@ class Snapshot:
         ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in self.sentences]
         vectors = self._store.vectors_in_order(self._store.sentences, ids)
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob("generation-*.npy"):  # older generations are of no use any more
-            stale.unlink(missing_ok=True)
+        for other in path.parent.glob("generation-*.npy"):  # older generations are of no use any more
+            number = other.stem.removeprefix("generation-")
+            if number.isdigit() and int(number) < self.generation:
+                other.unlink(missing_ok=True)
         partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
         np.save(partial, vectors)
         partial.replace(path)  # a reader never maps half a file
