@@ -15,9 +15,11 @@ from bot.retrieve import Candidate, Retrieval, Snapshot
 
 SNIPPET_CHARS = 240
 # How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
-# covering the whole question, so it stays whole wherever it fits; the better neighbour only breaks ties.
+# covering the whole question, so it stays whole wherever it fits; the rest only break ties, in this order.
 KEEP_BEST = 2.0
 NEIGHBOUR_TIE = 0.001
+WHOLE_START_TIE = 0.0005
+CENTRE_TIE = 0.0001
 SPAN_REACH = 2  # sentences on either side of the best one that the answer may draw on
 _WORD = re.compile(r"\S+")
 
@@ -50,10 +52,11 @@ def answer_span(
         offset = bounds[r][1] + 1
     neighbours = [r for r in (best.row - 1, best.row + 1) if r in bounds]
     preferred = bounds[max(neighbours, key=lambda r: scores.get(r, 0.0))] if neighbours else (0, 0)
-    start, end = _best_window(context, limit - 2, weights, snapshot.lexical, bounds[best.row], preferred)
+    spans = list(bounds.values())
+    start, end = _best_window(context, limit - 2, weights, snapshot.lexical, spans, bounds[best.row], preferred)
     text = context[start:end]
-    cut_start = start not in {b[0] for b in bounds.values()}
-    cut_end = end not in {b[1] for b in bounds.values()}
+    cut_start = start not in {a for a, _ in spans}
+    cut_end = end not in {b for _, b in spans}
     if len(text) > limit - 2:  # a single word longer than the limit
         text, cut_end = text[: limit - 2], True
     return ("…" if cut_start else "") + text + ("…" if cut_end else ""), context
@@ -64,22 +67,29 @@ def _best_window(
     room: int,
     weights: dict[str, float],
     lexical: LexicalIndex,
+    sentences: list[tuple[int, int]],
     keep: tuple[int, int],
     prefer: tuple[int, int],
 ) -> tuple[int, int]:
-    """Start and end of the run of whole words of at most `room` characters that scores best: the
-    share of the question's weight it covers, plus KEEP_BEST times the share of `keep` (the best
-    sentence) it holds, plus a tie-breaking trifle for the share of `prefer` (the better neighbour)."""
+    """Start and end of the run of whole words of at most `room` characters that scores best.
+
+    The score is the share of the question's weight the run covers plus KEEP_BEST times the share of
+    `keep` (the best sentence) it holds. Ties go, in this order, to the run holding more of `prefer`
+    (the better neighbour), to a run that starts where one of `sentences` starts, and to the run
+    centred on the best sentence.
+    """
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     matched = lexical.matched_terms([text[a:b] for a, b in words], weights)
     total = sum(weights.values()) or 1.0
+    starts = {a for a, _ in sentences}
+    centre = (keep[0] + keep[1]) / 2
 
     def share(span: tuple[int, int], start: int, end: int) -> float:
         return max(0, min(end, span[1]) - max(start, span[0])) / max(1, span[1] - span[0])
 
     covered: Counter[str] = Counter()
     best_score, best_span = -1.0, (0, min(len(text), room))
-    last = 0  # one past the last word in the window
+    last = 0  # one past the last word in the run
     for first, (start, _) in enumerate(words):
         while last < len(words) and (words[last][1] - start <= room or last == first):
             covered.update(matched[last])
@@ -89,6 +99,8 @@ def _best_window(
             sum(weights[t] for t, n in covered.items() if n > 0) / total
             + KEEP_BEST * share(keep, start, end)
             + NEIGHBOUR_TIE * share(prefer, start, end)
+            + WHOLE_START_TIE * (start in starts)
+            - CENTRE_TIE * abs((start + end) / 2 - centre) / max(1, room)
         )
         if score > best_score:
             best_score, best_span = score, (start, end)

@@ -107,3 +107,16 @@ def test_around_stays_in_the_paragraph_and_the_article(settings, fake_embedder, 
     row = {s.text: i for i, s in enumerate(snapshot.sentences)}
     texts = [[snapshot.sentences[r].text for r in snapshot.around(row[t], 2)] for t in ("Drei.", "Vier.", "Sechs.")]
     assert texts == [["Eins.", "Zwei.", "Drei."], ["Vier.", "Fünf."], ["Sechs.", "Sieben."]]
+
+
+def test_room_the_question_does_not_claim_is_shared_around_the_best_sentence():
+    earlier = "Am Vormittag " + FILLER + "wie immer."
+    covering = "Kommende Woche gibt es zunächst ein Treffen der Regierungsvertreter."
+    best = "Auf US-Seite leitet Außenminister Marco Rubio die Gespräche."
+    later = "Der Ort dafür muss noch festgelegt werden, " + FILLER * 3 + "hieß es."
+    snap = snapshot_of(earlier, covering, best, later)
+    question = "Wer leitet auf US-Seite die Gespräche der Regierungsvertreter?"
+    text, _ = answer_span(snap, Candidate(2), {1: 0.9, 3: 0.1}, 300, weights_of(snap, question))
+    # not the earliest stretch that covers the question, which would open with the unrelated morning
+    assert text.startswith(covering + " " + best + " Der Ort dafür")
+    assert text.endswith("…")
