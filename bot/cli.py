@@ -275,7 +275,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
 
     loaded = load_questions(questions)
     service = ctx.service
-    service.retriever.snapshot()  # load once, outside the timed questions
+    service.retriever.warm_up()  # load once, outside the timed questions
     metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")
     if details:
         with details.open("w", encoding="utf-8") as out:

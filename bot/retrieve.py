@@ -249,6 +249,10 @@ class Retriever:
                 )
             return self._snapshot
 
+    def warm_up(self) -> None:
+        """Load what questions need (the snapshot, its BM25 index and vector copy) before the first one."""
+        self.snapshot().sentence_vectors()
+
     def retrieve(self, question: str, context: str = "") -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search."""
         snapshot = self.snapshot()

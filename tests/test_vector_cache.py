@@ -63,3 +63,12 @@ def test_an_unreadable_cache_is_rebuilt(settings, fake_embedder, articles_dir):
     reopened = NewsService.open(settings, fake_embedder)
     assert np.allclose(reopened.retriever.snapshot().sentence_vectors(), good)
     assert np.allclose(np.load(cache), good)  # and written back whole
+
+
+def test_warm_up_copies_the_vectors_before_the_first_question(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    assert not (settings.data_dir / "vectors").exists()
+    service.retriever.warm_up()
+    generation = service.index.catalog.generation
+    assert (settings.data_dir / "vectors" / f"generation-{generation}.npy").is_file()
