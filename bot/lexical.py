@@ -11,6 +11,7 @@ import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -43,6 +44,12 @@ def _query_stopwords(language: str) -> list[str]:
     return sorted(
         {"de": set(STOPWORDS_GERMAN), "en": set(STOPWORDS_EN)}[language] | set(QUESTION_STOPWORDS[language].split())
     )
+
+
+def _with_prefixes(terms: Iterable[str]) -> set[str]:
+    """The terms and, for those long enough, their prefixes: how a text's terms are matched to a question's."""
+    found = set(terms)
+    return found | {p for t in found if len(t) >= PREFIX for p in _prefixes(t)}
 
 
 def _prefixes(term: str) -> set[str]:
@@ -191,8 +198,7 @@ class LexicalIndex:
 
     def terms(self, text: str) -> set[str]:
         """The distinct index terms (stemmed, compounds split) of `text`, with their prefixes (see PREFIX)."""
-        terms = set(self._tokenize([text])[0])
-        return terms | {p for t in terms if len(t) >= PREFIX for p in _prefixes(t)}
+        return _with_prefixes(self._tokenize([text])[0])
 
     def coverage(self, weights: dict[str, float], text: str | set[str]) -> float:
         """Share of the query's weighted terms that `text` (or its `terms`) contains (0 to 1)."""
@@ -209,16 +215,16 @@ class LexicalIndex:
 
     def matched_terms(self, words: list[str], weights: dict[str, float]) -> list[set[str]]:
         """For each of `words` (the words of an answer, in order), the question terms it holds."""
-        forms = {term: {term} | (_prefixes(term) if len(term) >= PREFIX else set()) for term in weights}
+        forms = {term: _with_prefixes([term]) for term in weights}
         matched = []
         for tokens in self._tokenize(words):
-            present = set(tokens) | {p for t in tokens if len(t) >= PREFIX for p in _prefixes(t)}
+            present = _with_prefixes(tokens)
             matched.append({term for term, known in forms.items() if present and not known.isdisjoint(present)})
         return matched
 
     @staticmethod
     def _present(term: str, present: set[str]) -> bool:
-        return term in present or (len(term) >= PREFIX and not _prefixes(term).isdisjoint(present))
+        return not _with_prefixes([term]).isdisjoint(present)
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         """The `k` best texts for the `query_terms` of a question, as (position, score), best first."""
