@@ -13,7 +13,7 @@ from index.store import sentence_id
 
 
 def vectors_in_chroma(service: NewsService) -> np.ndarray:
-    """The current snapshot's sentence vectors, fetched one by one from Chroma, by row."""
+    """The current snapshot's sentence vectors, fetched straight from Chroma, by row."""
     snapshot = service.retriever.snapshot()
     ids = [sentence_id(s.article_id, snapshot.versions[s.article_id], s.n) for s in snapshot.sentences]
     stored = service.index.store.vectors(service.index.store.sentences, ids)
