@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from bot.service import NewsService
 from index.errors import NewsbotError
 from tests.conftest import free_port
+from tests.test_vector_cache import vectors_in_chroma
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +60,10 @@ def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, artic
     assert chunks == service.status().chunks
     assert sentences == service.status().sentences
     assert not (settings.data_dir / "chroma").exists()  # nothing embedded on disk
+    # the vector copy, read back through the server in batches, holds every sentence in catalog order
+    copied = service.retriever.snapshot().sentence_vectors()
+    assert not np.isnan(copied).any()
+    assert np.allclose(copied, vectors_in_chroma(service))
 
 
 def test_unreachable_chroma_server_is_a_clear_error(settings, fake_embedder):
