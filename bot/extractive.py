@@ -39,7 +39,8 @@ def answer_span(
     left or within a sentence too long for the limit, covers most of the question's weighted terms
     (`weights`): the answer to "who?" or "when?" often stands next to the words the question repeats,
     in a sentence nearby or at the end of a long one. Between stretches that cover the question
-    equally, the better-scoring neighbour wins.
+    equally, the better-scoring neighbour wins, then one that starts with a sentence, then the one
+    centred on the best sentence (see _best_window).
     """
     rows = snapshot.around(best.row, SPAN_REACH)
     context = " ".join(snapshot.sentences[r].text for r in rows)
