@@ -1,10 +1,10 @@
-"""Hybrid retrieval: dense sentence and passage search in Chroma plus BM25, combined per sentence.
+"""Hybrid retrieval: dense sentence search in Chroma plus BM25, combined per sentence.
 
-Candidates come from three searches (dense sentences, dense passages, BM25 sentences); each candidate
-is then scored on all signals at once: its own cosine similarity, its BM25 score relative to the best
-one, the similarity of the passage around it, and whether it holds the kind of answer the question asks
+Candidates come from two searches (dense sentences in Chroma, BM25 over sentences); each candidate is
+then scored on all signals at once: its own cosine similarity, its BM25 score relative to the best one,
+the similarity of the passage around it, and whether it holds the kind of answer the question asks
 for (a number for "Wie viele?", a date for "Wann?"). One query embedding per question; everything else
-is search over data prepared at indexing time.
+is search over data prepared at indexing time, and dot products with vectors copied out of Chroma.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +26,7 @@ from bot.answerability import Signals
 from bot.lexical import Decompounder, LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex
-from index.store import sentence_id
+from index.store import VectorStore, chunk_id, sentence_id
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 # similarity is the base, the others shift it by at most these amounts.
 LEXICAL_WEIGHT = 0.04
 PASSAGE_WEIGHT = 0.1
+PASSAGE_FLOOR_RANK = 20
 ANSWER_TYPE_WEIGHT = 0.06
 
 _NUMBER_QUESTION = re.compile(
@@ -88,6 +92,53 @@ class Retrieval:
     weights: dict[str, float] = field(default_factory=dict)  # the question's terms, by rarity (term_weights)
 
 
+class VectorCopy:
+    """The vectors of one Chroma collection in catalog order, copied out once per catalog generation.
+
+    Kept on disk, mapped into memory, so a one-shot `newsbot ask` does not copy them again; the copy is
+    written atomically, rebuilt when unreadable, and older generations are deleted. A row whose vector
+    is missing in Chroma holds NaN.
+    """
+
+    def __init__(self, store: VectorStore, collection: Any, path: Path, ids: Callable[[], list[str]]) -> None:
+        self._store = store
+        self._collection = collection
+        self._path = path
+        self._ids = ids  # called only when the copy has to be made
+        self._matrix: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def matrix(self) -> np.ndarray:
+        with self._lock:
+            if self._matrix is None:
+                self._matrix = self._load()
+            return self._matrix
+
+    def _load(self) -> np.ndarray:
+        path = self._path
+        ids = self._ids()
+        if path.is_file():
+            try:
+                vectors = np.load(path, mmap_mode="r")
+                if vectors.shape[0] == len(ids):
+                    return vectors
+            except (OSError, ValueError):
+                pass
+            log.warning("rebuilding unreadable vector copy %s", path)
+        vectors = self._store.vectors_in_order(self._collection, ids)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kind, _, generation = path.stem.rpartition("generation-")
+        for other in path.parent.glob("*generation-*.npy"):
+            other_kind, _, number = other.stem.rpartition("generation-")
+            older = other_kind == kind and number.isdigit() and int(number) < int(generation)
+            if older or not other_kind:  # of no use any more; no kind: a sentence copy from before kinds
+                other.unlink(missing_ok=True)
+        partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
+        np.save(partial, vectors)
+        partial.replace(path)  # a reader never maps half a file
+        return vectors
+
+
 class Snapshot:
     """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them."""
 
@@ -97,7 +148,6 @@ class Snapshot:
         # The version each article is at: vectors of any other version are in flight or stale.
         self.versions = {article_id: a.version for article_id, a in self.articles.items()}
         self.sentences: list[SentenceRow] = index.catalog.sentences()
-        self.chunk_count = sum(a.chunk_count for a in self.articles.values())
         self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
         # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
         texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
@@ -106,44 +156,40 @@ class Snapshot:
         self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
         self._article_terms: dict[str, set[str]] = {}
         self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
-        self._store = index.store
-        self._vectors_path = index.settings.data_dir / "vectors" / f"generation-{self.generation}.npy"
-        self._vectors: np.ndarray | None = None
-        self._vectors_lock = threading.Lock()
+        # The passages in catalog order: an article's chunks 0 … chunk_count - 1, one after the other.
+        self.passage_row: dict[tuple[str, int], int] = {}
+        for article in self.articles.values():
+            for n in range(article.chunk_count):
+                self.passage_row[(article.article_id, n)] = len(self.passage_row)
+        vectors = index.settings.data_dir / "vectors"
+        store = index.store
+        self._sentence_vectors = VectorCopy(
+            store,
+            store.sentences,
+            vectors / f"sentences-generation-{self.generation}.npy",
+            lambda: [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in self.sentences],
+        )
+        self._passage_vectors = VectorCopy(
+            store,
+            store.chunks,
+            vectors / f"passages-generation-{self.generation}.npy",
+            lambda: [chunk_id(a, self.versions[a], n) for a, n in self.passage_row],
+        )
 
     def sentence_vectors(self) -> np.ndarray:
         """Every sentence's stored vector, by row: the cosine of a sentence that only BM25 found is one
-        dot product instead of a fetch from Chroma (2.7 ms a question).
+        dot product instead of a fetch from Chroma (2.7 ms a question)."""
+        return self._sentence_vectors.matrix()
 
-        Copied out of Chroma once per catalog generation and kept on disk, mapped into memory, so a
-        one-shot `newsbot ask` does not copy them again. A row whose vector is missing holds NaN.
-        """
-        with self._vectors_lock:
-            if self._vectors is None:
-                self._vectors = self._load_vectors()
-            return self._vectors
+    def passage_vectors(self) -> np.ndarray:
+        """Every passage's stored vector, by `passage_row`: the candidates' passages are scored by dot
+        products instead of a second search in Chroma (2.2 ms a question)."""
+        return self._passage_vectors.matrix()
 
-    def _load_vectors(self) -> np.ndarray:
-        path = self._vectors_path
-        if path.is_file():
-            try:
-                vectors = np.load(path, mmap_mode="r")
-                if vectors.shape[0] == len(self.sentences):
-                    return vectors
-            except (OSError, ValueError):
-                pass
-            log.warning("rebuilding unreadable vector cache %s", path)
-        ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in self.sentences]
-        vectors = self._store.vectors_in_order(self._store.sentences, ids)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for other in path.parent.glob("generation-*.npy"):  # older generations are of no use any more
-            number = other.stem.removeprefix("generation-")
-            if number.isdigit() and int(number) < self.generation:
-                other.unlink(missing_ok=True)
-        partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
-        np.save(partial, vectors)
-        partial.replace(path)  # a reader never maps half a file
-        return vectors
+    def passage_of(self, row: int) -> int | None:
+        """The `passage_row` of the passage (chunk) that sentence `row` belongs to."""
+        sentence = self.sentences[row]
+        return self.passage_row.get((sentence.article_id, sentence.chunk))
 
     def word_pairs(self, row: int) -> set[tuple[str, ...]]:
         """The sentence's word pairs (for near-duplicate checks), computed once per snapshot."""
@@ -250,8 +296,10 @@ class Retriever:
             return self._snapshot
 
     def warm_up(self) -> None:
-        """Load what questions need (the snapshot, its BM25 index and vector copy) before the first one."""
-        self.snapshot().sentence_vectors()
+        """Load what questions need (the snapshot, its BM25 index and vector copies) before the first one."""
+        snapshot = self.snapshot()
+        snapshot.sentence_vectors()
+        snapshot.passage_vectors()
 
     def retrieve(self, question: str, context: str = "") -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search."""
@@ -267,7 +315,6 @@ class Retriever:
         k = self.settings.candidates
         store = self.index.store
         sentence_hits = store.query(store.sentences, vector, min(k, len(snapshot.sentences)))
-        chunk_hits = store.query(store.chunks, vector, min(max(10, k // 2), snapshot.chunk_count))
         terms = snapshot.lexical.query_terms(query)  # once: BM25 and the refusal signals both need them
         lexical_hits = snapshot.lexical.search(terms, k)
         timings["search"] = (time.perf_counter() - started) * 1000
@@ -284,12 +331,10 @@ class Retriever:
         for row, score in lexical_hits:
             candidates.setdefault(row, Candidate(row)).lexical = score / top_lexical
         self._fill_missing_dense(snapshot, candidates, vector)
-        passages = {(h.article_id, h.n): h.score for h in chunk_hits if versions.get(h.article_id) == h.version}
-        floor = min(passages.values(), default=0.0)
+        floor = self._score_passages(snapshot, candidates, vector)
         pattern = expected_answer_pattern(question)
         for c in candidates.values():
             sentence = snapshot.sentences[c.row]
-            c.passage = passages.get((sentence.article_id, sentence.chunk), floor)
             c.answer_type = bool(pattern and pattern.search(sentence.text))
             c.fused = (
                 (c.dense or 0.0)
@@ -318,6 +363,27 @@ class Retriever:
         scores = np.asarray(stored[[c.row for c in missing]]) @ vector
         for c, score in zip(missing, scores, strict=True):
             c.dense = 0.0 if np.isnan(score) else float(score)
+
+    @staticmethod
+    def _score_passages(snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray) -> float:
+        """Give each candidate the cosine similarity of its passage, from the stored passage vectors.
+
+        What counts is how far a passage stands above the PASSAGE_FLOOR_RANK-th best of the candidates'
+        passages: lower ones are raised to it, so an unrelated passage costs no more than a weak one.
+        Returns that floor.
+        """
+        passage_of = {c.row: snapshot.passage_of(c.row) for c in candidates.values()}
+        rows = sorted({r for r in passage_of.values() if r is not None})
+        stored = snapshot.passage_vectors()
+        scores: dict[int | None, float] = {}
+        if rows and stored.shape[1] == len(vector):
+            # a passage whose vector is missing scores lowest
+            scores.update(zip(rows, np.nan_to_num(np.asarray(stored[rows]) @ vector, nan=-1.0).tolist(), strict=True))
+        ranked = sorted(scores.values(), reverse=True)
+        floor = ranked[min(len(ranked), PASSAGE_FLOOR_RANK) - 1] if ranked else 0.0
+        for c in candidates.values():
+            c.passage = max(scores.get(passage_of[c.row], floor), floor)
+        return floor
 
     @staticmethod
     def _signals(snapshot: Snapshot, ranked: list[Candidate], weights: dict[str, float]) -> Signals:

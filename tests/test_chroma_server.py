@@ -16,7 +16,7 @@ import pytest
 from bot.service import NewsService
 from index.errors import NewsbotError
 from tests.conftest import free_port
-from tests.test_vector_cache import vectors_in_chroma
+from tests.test_vector_cache import passage_vectors_in_chroma, vectors_in_chroma
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +64,9 @@ def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, artic
     copied = service.retriever.snapshot().sentence_vectors()
     assert not np.isnan(copied).any()
     assert np.allclose(copied, vectors_in_chroma(service))
+    passages = service.retriever.snapshot().passage_vectors()
+    assert not np.isnan(passages).any()
+    assert np.allclose(passages, passage_vectors_in_chroma(service))
 
 
 def test_unreachable_chroma_server_is_a_clear_error(settings, fake_embedder):
