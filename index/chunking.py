@@ -69,6 +69,19 @@ def _long_sentence_splitter() -> RecursiveCharacterTextSplitter:
     )
 
 
+def _whole_sentences(segments: list[str]) -> list[str]:
+    """pysbd's segments, joined again where it cut without whitespace: "Die FRITZ!" + "Box 5490 …",
+    "K." + "-o." + "-Phase", "Wetten, keiner schafft es?" + ", fragt er." A sentence ends before
+    whitespace or at the end of its paragraph (pysbd keeps the whitespace, with clean=False)."""
+    merged: list[str] = []
+    for segment in segments:
+        if merged and merged[-1] and not merged[-1][-1].isspace():
+            merged[-1] += segment
+        else:
+            merged.append(segment)
+    return merged
+
+
 def split_sentences(text: str, language: str = "de") -> list[tuple[int, int, str]]:
     """(start offset, paragraph number, sentence) for every sentence of `text`, paragraph by paragraph."""
     segmenter = _segmenter(language)
@@ -80,7 +93,7 @@ def split_sentences(text: str, language: str = "de") -> list[tuple[int, int, str
         if not paragraph.strip():
             continue
         cursor = paragraph_start
-        for raw in segmenter.segment(paragraph):
+        for raw in _whole_sentences(segmenter.segment(paragraph)):
             sentence = raw.strip()
             if not sentence:
                 continue

@@ -61,6 +61,21 @@ def test_german_dates_and_abbreviations_do_not_end_sentences():
     assert sentences == ["Am 3. Oktober kam z. B. Dr. Müller nach Wien.", "Dann ging er wieder."]
 
 
+def test_a_sentence_does_not_end_inside_a_word_or_before_its_closing_words():
+    text = (
+        "AVM stellte die FRITZ!Box 5490 vor. Tore in der K.-o.-Phase fehlen. "
+        "Wetten, keiner schafft es?, fragt er. Dann ging er."
+    )
+    sentences = [s for _, _, s in split_sentences(text)]
+    assert sentences == [
+        "AVM stellte die FRITZ!Box 5490 vor.",
+        "Tore in der K.-o.-Phase fehlen.",
+        "Wetten, keiner schafft es?, fragt er.",
+        "Dann ging er.",
+    ]
+    assert all(text[start : start + len(s)] == s for start, _, s in split_sentences(text))
+
+
 def test_chunks_fit_the_size_and_every_sentence_lies_in_its_chunk(articles_dir: Path):
     article = read_article_file(articles_dir / "gipfel.txt")
     long_text = article.text + "\n\n" + "\n\n".join(f"Absatz {i} mit einigen Wörtern über Budapest." for i in range(80))
