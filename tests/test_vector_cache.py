@@ -30,13 +30,20 @@ def passage_vectors_in_chroma(service: NewsService) -> np.ndarray:
     return np.stack([stored[i] for i in ids])
 
 
-def test_sentences_only_bm25_found_get_the_cosine_of_their_stored_vector(settings, fake_embedder, articles_dir):
-    service = NewsService.open(settings, fake_embedder)
+def every_sentence_a_candidate(settings, embedder, articles_dir, question: str):
+    """An index of the test articles, the question's vector, and every sentence as a bare candidate,
+    as if BM25 alone had found it: no cosine and no passage score yet."""
+    service = NewsService.open(settings, embedder)
     service.index_paths([articles_dir])
     snapshot = service.retriever.snapshot()
-    query = fake_embedder.encode_query("Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?")
-    # as if BM25 alone had found every sentence: none has a cosine from the dense search yet
     candidates = {row: Candidate(row) for row in range(len(snapshot.sentences))}
+    return service, snapshot, embedder.encode_query(question), candidates
+
+
+def test_sentences_only_bm25_found_get_the_cosine_of_their_stored_vector(settings, fake_embedder, articles_dir):
+    service, snapshot, query, candidates = every_sentence_a_candidate(
+        settings, fake_embedder, articles_dir, "Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?"
+    )
     Retriever._fill_missing_dense(snapshot, candidates, query)
     expected = vectors_in_chroma(service) @ query
     assert [c.dense for c in candidates.values()] == pytest.approx(list(expected), abs=1e-5)
@@ -99,11 +106,9 @@ def test_a_sentence_copy_named_the_old_way_is_removed(settings, fake_embedder, a
 
 
 def test_each_candidate_gets_the_cosine_of_its_stored_passage(settings, fake_embedder, articles_dir):
-    service = NewsService.open(settings, fake_embedder)
-    service.index_paths([articles_dir])
-    snapshot = service.retriever.snapshot()
-    query = fake_embedder.encode_query("Wo soll der Gipfel stattfinden?")
-    candidates = {row: Candidate(row) for row in range(len(snapshot.sentences))}
+    service, snapshot, query, candidates = every_sentence_a_candidate(
+        settings, fake_embedder, articles_dir, "Wo soll der Gipfel stattfinden?"
+    )
     floor = Retriever._score_passages(snapshot, candidates, query)
 
     expected = passage_vectors_in_chroma(service) @ query
@@ -115,12 +120,10 @@ def test_each_candidate_gets_the_cosine_of_its_stored_passage(settings, fake_emb
 
 
 def test_passages_below_the_floor_rank_count_as_the_floor(settings, fake_embedder, articles_dir, monkeypatch):
-    service = NewsService.open(settings, fake_embedder)
-    service.index_paths([articles_dir])
-    snapshot = service.retriever.snapshot()
-    query = fake_embedder.encode_query("Wo soll der Gipfel stattfinden?")
+    service, snapshot, query, candidates = every_sentence_a_candidate(
+        settings, fake_embedder, articles_dir, "Wo soll der Gipfel stattfinden?"
+    )
     monkeypatch.setattr(bot.retrieve, "PASSAGE_FLOOR_RANK", 2)
-    candidates = {row: Candidate(row) for row in range(len(snapshot.sentences))}
     floor = Retriever._score_passages(snapshot, candidates, query)
 
     expected = passage_vectors_in_chroma(service) @ query
