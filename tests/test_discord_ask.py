@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
+import threading
 from pathlib import Path
 
 import discord
@@ -170,36 +170,29 @@ async def test_a_huge_answer_is_sent_within_discords_limits(service):
 
 
 async def test_ten_concurrent_questions_are_all_answered_without_blocking_the_event_loop(service):
+    """No timing: each question blocks its thread until a callback it hands to the event loop has run,
+    and until another question is being answered at the same time. Were questions answered on the
+    loop, or one after the other, those waits would time out and the answers fail."""
     real_ask = service.ask
+    loop = asyncio.get_running_loop()
+    two_at_once = threading.Barrier(2, timeout=30)
 
-    def slow_ask(question: str, history=()) -> Answer:
-        time.sleep(0.2)  # a slow embedder: blocks its thread, and would block the loop if run on it
+    def blocking_ask(question: str, history=()) -> Answer:
+        loop_ran = threading.Event()
+        loop.call_soon_threadsafe(loop_ran.set)  # runs only while the loop is free
+        if not loop_ran.wait(timeout=30):
+            raise RuntimeError("the event loop did not run while a question was answered")
+        two_at_once.wait()
         return real_ask(question, history)
 
-    service.ask = slow_ask  # type: ignore[method-assign]
+    service.ask = blocking_ask  # type: ignore[method-assign]
     service.retriever.snapshot()  # loaded once, as the bot does in setup_hook
     cog = AskCog(make_bot(), service)
     interactions = [make_interaction(user=make_member(100 + n)) for n in range(10)]
-    overshoots: list[float] = []
-    done = asyncio.Event()
-
-    async def watchdog() -> None:
-        while not done.is_set():
-            started = time.perf_counter()
-            await asyncio.sleep(0.01)
-            overshoots.append(time.perf_counter() - started - 0.01)
-
-    dog = asyncio.create_task(watchdog())
-    started = time.perf_counter()
     await asyncio.gather(*(cog.frage.callback(cog, i, frage=GIPFEL) for i in interactions))
-    elapsed = time.perf_counter() - started
-    done.set()
-    await dog
 
     for interaction in interactions:
         assert "Budapest" in sent_kwargs(interaction.followup.send)[0]["embed"].description
-    assert max(overshoots) < 0.1, f"event loop blocked for {max(overshoots) * 1000:.0f} ms"
-    assert elapsed < 10 * 0.2 * 0.75, f"questions waited on each other: {elapsed:.2f} s"
 
 
 # ---- mentions, direct messages, the bot's threads -------------------------------------------------
