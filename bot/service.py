@@ -27,7 +27,15 @@ from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
 from index.settings import Settings
 from index.texts import message
-from index.web import FeedEntry, article_from_feed_entry, article_from_url, read_feed
+from index.web import (
+    FeedEntry,
+    NotModified,
+    Validators,
+    article_from_feed_entry,
+    fetch_article,
+    normalise_url,
+    read_feed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,17 +173,31 @@ class NewsService:
         """Fetch and index web pages; a page that fails is reported with its reason and the rest go on.
 
         `untrusted` (URLs from chat users) turns on the private-network guard unless settings allow it.
+        A page indexed before is fetched conditionally: when its server says it has not changed, it is
+        not downloaded again.
         """
         report = report or IndexReport()
         articles = []
+        pages: dict[str, tuple[str, Validators]] = {}
         for url in urls:
+            known = self._known_page(url)
             try:
-                articles.append(article_from_url(url, self.settings, untrusted=untrusted))
+                article, validators = fetch_article(
+                    url, self.settings, untrusted=untrusted, validators=known[1] if known else None
+                )
+            except NotModified:  # the answer to a conditional fetch only, so to a known page
+                report.unchanged.append(known[0] if known else url)
+                continue
             except NewsbotError as error:
                 log.warning("skipping %s: %s", url, error.message)
                 report.failed.append((url, error.message))
+                continue
+            articles.append(article)
+            pages[url] = (article.article_id, validators)
         # Fetched before indexing, so the index's write lock is never held while waiting on the network.
-        return self.index.add_articles(articles, origin="url", report=report)
+        report = self.index.add_articles(articles, origin="url", report=report)
+        self._remember_pages(pages, report)
+        return report
 
     def index_feed(self, url: str, report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
         """Index the feed's new entries, and those the feed marks as updated since they were indexed.
@@ -186,22 +208,54 @@ class NewsService:
         report = report or IndexReport()
         articles = []
         fetched: dict[str, str | None] = {}  # entry id: its updated time
+        pages: dict[str, tuple[str, Validators]] = {}
         for entry in read_feed(url, self.settings, untrusted=untrusted):
             if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
             fetched[entry.entry_id] = entry.updated
+            known = self._known_page(entry.link) if entry.link else None
             try:
-                articles.append(article_from_feed_entry(entry, self.settings, untrusted=untrusted))
+                article, validators = article_from_feed_entry(
+                    entry, self.settings, untrusted=untrusted, validators=known[1] if known else None
+                )
+            except NotModified:  # marked as updated, but its page is the one indexed
+                report.unchanged.append(entry.entry_id)
+                continue
             except NewsbotError as error:
                 log.warning("skipping feed entry %s: %s", entry.entry_id, error.message)
                 report.failed.append((entry.link or entry.entry_id, error.message))
+                continue
+            articles.append(article)
+            if entry.link:
+                pages[entry.link] = (article.article_id, validators)
         report = self.index.add_articles(articles, origin="feed", report=report)
+        self._remember_pages(pages, report)
         indexed = set(report.added) | set(report.updated) | set(report.unchanged)
         self.index.catalog.set_feed_entries_updated(
             (entry_id, updated) for entry_id, updated in fetched.items() if updated and entry_id in indexed
         )
         return report
+
+    def _known_page(self, url: str) -> tuple[str, Validators] | None:
+        """The article the page at `url` was indexed as, with the validators its server sent then; None
+        when there are none or that article has left the index (then the page is fetched whole)."""
+        try:
+            row = self.index.catalog.page_validators(normalise_url(url))
+        except NewsbotError:  # not a URL: fetching it says so
+            return None
+        if row is None or self.index.catalog.article(row[0]) is None:
+            return None
+        return row[0], Validators(row[1], row[2])
+
+    def _remember_pages(self, pages: dict[str, tuple[str, Validators]], report: IndexReport) -> None:
+        """Keep the validators of the pages whose articles are now in the index, for the next fetch."""
+        indexed = set(report.added) | set(report.updated) | set(report.unchanged)
+        self.index.catalog.set_page_validators(
+            (normalise_url(url), article_id, validators.etag, validators.last_modified)
+            for url, (article_id, validators) in pages.items()
+            if validators and article_id in indexed
+        )
 
     def _feed_entry_is_new(self, entry: FeedEntry) -> bool:
         """Not indexed yet, or updated (says the feed) after the version the index holds."""

@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS sentences (
     text TEXT NOT NULL, PRIMARY KEY (article_id, n)
 );
 CREATE TABLE IF NOT EXISTS feed_entries (entry_id TEXT PRIMARY KEY, updated TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS page_validators (
+    url TEXT PRIMARY KEY, article_id TEXT NOT NULL, etag TEXT, last_modified TEXT
+);
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -149,6 +152,16 @@ class Catalog:
     def set_feed_entries_updated(self, pairs: Iterable[tuple[str, str]]) -> None:
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO feed_entries VALUES (?, ?)", list(pairs))
+
+    def page_validators(self, url: str) -> tuple[str, str | None, str | None] | None:
+        """(article id, ETag, Last-Modified) of the page at `url` (normalised) when it was last indexed."""
+        return self._db.execute(
+            "SELECT article_id, etag, last_modified FROM page_validators WHERE url = ?", (url,)
+        ).fetchone()
+
+    def set_page_validators(self, rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO page_validators VALUES (?, ?, ?, ?)", list(rows))
 
     # journal and the atomic flip
     def journal(self) -> list[JournalEntry]:

@@ -56,6 +56,22 @@ _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What identifies the version of a page that a server sent (ETag, Last-Modified). Sent back on the
+    next fetch, they let the server answer 304 for an unchanged page instead of sending it again."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+class NotModified(Exception):
+    """The server answered 304 to a conditional request: the page is the version indexed before."""
+
+
+@dataclass(frozen=True)
 class FetchedPage:
     """A response body that passed every check, with what is needed to decode it."""
 
@@ -63,6 +79,7 @@ class FetchedPage:
     content_type: str
     charset: str | None
     body: bytes
+    validators: Validators = Validators()
 
     @property
     def text(self) -> str:
@@ -192,10 +209,14 @@ def fetch(
     *,
     untrusted: bool,
     expect: Expect = "article",
+    validators: Validators | None = None,
     resolver: Resolver = system_resolver,
     transport: httpx.BaseTransport | None = None,
 ) -> FetchedPage:
     """Fetch one page within the settings' limits; every failure is a `NewsbotError` naming the reason.
+
+    With `validators` of the version fetched before, the request is conditional: `NotModified` when the
+    server says the page has not changed since.
 
     Redirects are followed here, not by httpx, so that the SSRF guard (on when `untrusted` and not
     `settings.allow_private_urls`) checks every hop. A guarded request connects to the very address that
@@ -212,6 +233,10 @@ def fetch(
         reraise=True,
     )
     headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT[expect]}
+    if validators and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
     with httpx.Client(
         timeout=settings.fetch_timeout_seconds, follow_redirects=False, headers=headers, transport=transport
     ) as client:
@@ -260,13 +285,17 @@ def _send_once(
             return _Redirect(url.join(location))
         if response.status_code in _RETRY_STATUSES:
             raise _TransientStatus(response.status_code)
+        conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
+        if response.status_code == 304 and conditional:
+            raise NotModified(str(url))
         if not response.is_success:
             raise _unreachable(url, message("web_reason_http", status=response.status_code))
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type and not _acceptable(content_type, expect):
             raise NewsbotError(message("url_wrong_type", url=str(url), content_type=content_type))
         body = _read_limited(response, url, settings, started)
-        return FetchedPage(str(url), content_type, response.charset_encoding, body)
+        validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+        return FetchedPage(str(url), content_type, response.charset_encoding, body, validators)
     finally:
         response.close()
 
@@ -308,16 +337,24 @@ def article_from_url(url: str, settings: Settings, *, untrusted: bool) -> Articl
     not duplicated. For untrusted URLs a canonical link to another host is ignored: it would let any
     page overwrite another site's article in the index.
     """
-    page = fetch(url, settings, untrusted=untrusted)
+    return fetch_article(url, settings, untrusted=untrusted)[0]
+
+
+def fetch_article(
+    url: str, settings: Settings, *, untrusted: bool, validators: Validators | None = None
+) -> tuple[Article, Validators]:
+    """`article_from_url`, plus the page's validators for the next fetch; with the `validators` of the
+    last fetch, `NotModified` when the page has not changed since."""
+    page = fetch(url, settings, untrusted=untrusted, validators=validators)
     if page.content_type == "text/plain":
         text = page.text.replace("\r\n", "\n").strip()
         if not text:
             raise NewsbotError(message("empty_article", path=url))
         own_url = normalise_url(page.url)
-        return Article(own_url, url, title_from_text(text), text, own_url)
+        return Article(own_url, url, title_from_text(text), text, own_url), page.validators
     extracted = article_from_html(page.text, page.url, url, page.url)
     canonical = _canonical_url(extracted.url, page.url, untrusted=untrusted)
-    return replace(extracted, article_id=canonical, url=canonical)
+    return replace(extracted, article_id=canonical, url=canonical), page.validators
 
 
 def _canonical_url(candidate: str | None, page_url: str, *, untrusted: bool) -> str:
@@ -405,14 +442,18 @@ def _html_to_text(html: str) -> str:
     return trafilatura.html2txt(f"<html><body>{html}</body></html>").strip()
 
 
-def article_from_feed_entry(entry: FeedEntry, settings: Settings, *, untrusted: bool) -> Article:
-    """The entry's page as an article, stored under the entry's id; when the page cannot be had, the
-    text the feed itself carries (content or summary) under the entry's title."""
+def article_from_feed_entry(
+    entry: FeedEntry, settings: Settings, *, untrusted: bool, validators: Validators | None = None
+) -> tuple[Article, Validators]:
+    """The entry's page as an article, stored under the entry's id, with the page's validators; when the
+    page cannot be had, the text the feed itself carries (content or summary) under the entry's title.
+    `validators` make the page's fetch conditional, as in `fetch_article`."""
     page_error: NewsbotError | None = None
     if entry.link:
         try:
-            article = article_from_url(entry.link, settings, untrusted=untrusted)
-            return replace(article, article_id=entry.entry_id, published=article.published or entry.published)
+            article, page = fetch_article(entry.link, settings, untrusted=untrusted, validators=validators)
+            published = article.published or entry.published
+            return replace(article, article_id=entry.entry_id, published=published), page
         except NewsbotError as error:
             log.info("feed entry %s: page not usable (%s); using the feed's text", entry.link, error.message)
             page_error = error
@@ -420,4 +461,4 @@ def article_from_feed_entry(entry: FeedEntry, settings: Settings, *, untrusted: 
         raise page_error or NewsbotError(message("feed_entry_empty", entry=entry.title or entry.entry_id))
     title = entry.title or title_from_text(entry.summary)
     text = entry.summary if entry.summary.startswith(title) else f"{title}\n\n{entry.summary}"
-    return Article(entry.entry_id, entry.link or entry.entry_id, title, text, entry.link, entry.published)
+    return Article(entry.entry_id, entry.link or entry.entry_id, title, text, entry.link, entry.published), Validators()

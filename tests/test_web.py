@@ -425,6 +425,79 @@ def test_unchanged_page_embeds_nothing(
     assert fake_embedder.calls == calls_before
 
 
+class ConditionalPage:
+    """A page whose server honours If-None-Match and If-Modified-Since, and keeps the headers of each
+    request it gets."""
+
+    def __init__(self, text: str, etag: str | None = '"v1"', last_modified: str | None = None) -> None:
+        self.text, self.etag, self.last_modified = text, etag, last_modified
+        self.requests: list[dict[str, str]] = []
+
+    def __call__(self, request: Request) -> Response:
+        self.requests.append(dict(request.headers))
+        same_etag = self.etag is not None and request.headers.get("If-None-Match") == self.etag
+        same_time = self.last_modified is not None and request.headers.get("If-Modified-Since") == self.last_modified
+        if same_etag or same_time:
+            return Response(status=304)
+        headers = {k: v for k, v in (("ETag", self.etag), ("Last-Modified", self.last_modified)) if v}
+        return Response(article_html("Gipfel", self.text), content_type="text/html", headers=headers)
+
+
+def test_unchanged_page_is_not_downloaded_again(
+    service: NewsService, httpserver: HTTPServer, fake_embedder: HashedBagOfWords
+) -> None:
+    page = ConditionalPage(GIPFEL)
+    httpserver.expect_request("/gipfel").respond_with_handler(page)
+    url = httpserver.url_for("/gipfel")
+    assert service.index_urls([url]).added == [url]
+    generation, calls = service.index.catalog.generation, list(fake_embedder.calls)
+
+    report = service.index_urls([url])
+
+    assert (report.unchanged, report.added, report.updated, report.failed) == ([url], [], [], [])
+    assert "If-None-Match" not in page.requests[0]
+    assert page.requests[1]["If-None-Match"] == '"v1"'
+    assert (service.index.catalog.generation, fake_embedder.calls) == (generation, calls)
+
+
+def test_page_with_a_new_version_is_downloaded_and_its_new_validator_kept(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    page = ConditionalPage(GIPFEL)
+    httpserver.expect_request("/gipfel").respond_with_handler(page)
+    url = httpserver.url_for("/gipfel")
+    service.index_urls([url])
+    page.text, page.etag = GIPFEL_WIEN, '"v2"'
+
+    assert service.index_urls([url]).updated == [url]
+    assert "nun in Wien statt" in " ".join(s.text for s in service.index.catalog.sentences())
+    assert service.index_urls([url]).unchanged == [url]
+    assert [r.get("If-None-Match") for r in page.requests] == [None, '"v1"', '"v2"']
+
+
+def test_last_modified_comes_back_as_if_modified_since(service: NewsService, httpserver: HTTPServer) -> None:
+    page = ConditionalPage(GIPFEL, etag=None, last_modified="Wed, 01 May 2024 08:00:00 GMT")
+    httpserver.expect_request("/gipfel").respond_with_handler(page)
+    url = httpserver.url_for("/gipfel")
+    service.index_urls([url])
+
+    assert service.index_urls([url]).unchanged == [url]
+    assert page.requests[1]["If-Modified-Since"] == "Wed, 01 May 2024 08:00:00 GMT"
+    assert "If-None-Match" not in page.requests[1]
+
+
+def test_a_page_whose_article_was_removed_is_fetched_whole(service: NewsService, httpserver: HTTPServer) -> None:
+    page = ConditionalPage(GIPFEL)
+    httpserver.expect_request("/gipfel").respond_with_handler(page)
+    url = httpserver.url_for("/gipfel")
+    service.index_urls([url])
+    service.remove(url)
+
+    assert service.index_urls([url]).added == [url]
+    assert "If-None-Match" not in page.requests[1]
+    assert service.status().articles == 1
+
+
 def test_failed_url_is_reported_and_the_others_are_indexed(
     service: NewsService,
     httpserver: HTTPServer,
@@ -522,13 +595,17 @@ def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPS
     assert [p for p in requested_paths(httpserver) if p != "/feed.xml"] == ["/artikel/wahl"]
 
 
-def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str) -> str:
-    """An Atom feed of one entry updated at `updated`, whose page says `text`; returns the entry's id."""
+def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:
+    """An Atom feed of one entry updated at `updated`, whose page says `text` (or is `page`); returns the
+    entry's id."""
     entry_id = "urn:uuid:5b0c2a4e-9d6e-4f0e-8a43-gipfel"
     httpserver.clear()
-    httpserver.expect_request("/artikel/gipfel").respond_with_data(
-        article_html("Gipfel in Budapest", text), content_type="text/html; charset=utf-8"
-    )
+    if page:
+        httpserver.expect_request("/artikel/gipfel").respond_with_handler(page)
+    else:
+        httpserver.expect_request("/artikel/gipfel").respond_with_data(
+            article_html("Gipfel in Budapest", text), content_type="text/html; charset=utf-8"
+        )
     atom = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Test</title>'
         f"<id>urn:uuid:feed</id><updated>{updated}</updated><entry><id>{entry_id}</id>"
@@ -560,6 +637,26 @@ def test_feed_entry_updated_after_indexing_is_fetched_again(service: NewsService
     serve_atom_entry(httpserver, "2024-05-01T15:30:00Z", GIPFEL_WIEN)
     report = service.index_feed(httpserver.url_for("/atom.xml"))
     assert (report.unchanged, requested_paths(httpserver)) == ([entry_id], ["/atom.xml"])
+
+
+def test_feed_entry_stamped_newer_on_every_poll_costs_a_304_not_a_download(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    page = ConditionalPage(GIPFEL)
+    entry_id = serve_atom_entry(httpserver, "2024-05-01T08:00:00Z", GIPFEL, page)
+    assert service.index_feed(httpserver.url_for("/atom.xml")).added == [entry_id]
+
+    # a feed generator that stamps every entry with the time of the poll
+    serve_atom_entry(httpserver, "2024-05-01T09:00:00Z", GIPFEL, page)
+    report = service.index_feed(httpserver.url_for("/atom.xml"))
+    assert (report.unchanged, report.updated, report.failed) == ([entry_id], [], [])
+    assert page.requests[1]["If-None-Match"] == '"v1"'
+    assert [response.status_code for _, response in httpserver.log] == [200, 304]
+
+    # that time is kept like any other: the same stamp again fetches the feed only
+    serve_atom_entry(httpserver, "2024-05-01T09:00:00Z", GIPFEL, page)
+    service.index_feed(httpserver.url_for("/atom.xml"))
+    assert requested_paths(httpserver) == ["/atom.xml"]
 
 
 def test_entry_indexed_before_updated_times_were_kept_is_compared_with_its_indexing_time(
