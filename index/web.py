@@ -330,21 +330,17 @@ def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None
 # ---- articles ----------------------------------------------------------------------------------
 
 
-def article_from_url(url: str, settings: Settings, *, untrusted: bool) -> Article:
-    """Fetch a page and extract its article (title, text, date, canonical URL).
+def fetch_article(
+    url: str, settings: Settings, *, untrusted: bool, validators: Validators | None = None
+) -> tuple[Article, Validators]:
+    """Fetch a page and extract its article (title, text, date, canonical URL), with the validators the
+    server sent for the next fetch; with the `validators` of the last fetch, `NotModified` when the page
+    has not changed since.
 
     The id is the normalised canonical URL, so the same article reached by another link is updated,
     not duplicated. For untrusted URLs a canonical link to another host is ignored: it would let any
     page overwrite another site's article in the index.
     """
-    return fetch_article(url, settings, untrusted=untrusted)[0]
-
-
-def fetch_article(
-    url: str, settings: Settings, *, untrusted: bool, validators: Validators | None = None
-) -> tuple[Article, Validators]:
-    """`article_from_url`, plus the page's validators for the next fetch; with the `validators` of the
-    last fetch, `NotModified` when the page has not changed since."""
     page = fetch(url, settings, untrusted=untrusted, validators=validators)
     if page.content_type == "text/plain":
         text = page.text.replace("\r\n", "\n").strip()

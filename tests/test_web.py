@@ -319,7 +319,7 @@ def test_charset_from_the_header_decodes_latin1(web_settings: Settings, httpserv
     httpserver.expect_request("/koeln").respond_with_data(
         html.encode("iso-8859-1"), content_type="text/html; charset=ISO-8859-1"
     )
-    article = web.article_from_url(httpserver.url_for("/koeln"), web_settings, untrusted=False)
+    article, _ = web.fetch_article(httpserver.url_for("/koeln"), web_settings, untrusted=False)
     assert article.title == "Größere Brücke für Köln"
     assert "Anwohner äußern Sorgen" in article.text
 
@@ -328,7 +328,7 @@ def test_plain_text_page_becomes_an_article(web_settings: Settings, httpserver: 
     httpserver.expect_request("/meldung.txt").respond_with_data(
         "Hitzewelle in Wien\n\nIn Wien wurden 38 Grad gemessen.", content_type="text/plain; charset=utf-8"
     )
-    article = web.article_from_url(httpserver.url_for("/meldung.txt"), web_settings, untrusted=False)
+    article, _ = web.fetch_article(httpserver.url_for("/meldung.txt"), web_settings, untrusted=False)
     assert (article.title, article.article_id) == ("Hitzewelle in Wien", httpserver.url_for("/meldung.txt"))
 
 
@@ -342,8 +342,8 @@ def test_untrusted_page_cannot_claim_another_hosts_canonical_url(
         article_html("Gipfel", GIPFEL, canonical=claimed), content_type="text/html"
     )
 
-    assert web.article_from_url(page_url, web_settings, untrusted=True).article_id == page_url
-    assert web.article_from_url(page_url, web_settings, untrusted=False).article_id == claimed
+    assert web.fetch_article(page_url, web_settings, untrusted=True)[0].article_id == page_url
+    assert web.fetch_article(page_url, web_settings, untrusted=False)[0].article_id == claimed
 
 
 # ---- indexing pages ----------------------------------------------------------------------------
