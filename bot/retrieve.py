@@ -262,7 +262,10 @@ def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> lis
             other_sentence = snapshot.sentences[other.row]
             if other_sentence.article_id == sentence.article_id:
                 continue
-            if len(pairs & other_pairs) / len(pairs | other_pairs) >= DUPLICATE_OVERLAP:
+            if min(len(pairs), len(other_pairs)) < DUPLICATE_OVERLAP * max(len(pairs), len(other_pairs)):
+                continue  # the overlap can be at most the smaller set over the larger: not a duplicate
+            shared = len(pairs & other_pairs)
+            if shared >= DUPLICATE_OVERLAP * (len(pairs) + len(other_pairs) - shared):
                 newer = published_or_indexed(snapshot.articles[sentence.article_id])
                 if newer > published_or_indexed(snapshot.articles[other_sentence.article_id]):
                     kept[position] = (candidate, pairs)
