@@ -231,7 +231,7 @@ class NewsService:
                 pages[entry.link] = (article.article_id, validators)
         report = self.index.add_articles(articles, origin="feed", report=report)
         self._remember_pages(pages, report)
-        indexed = set(report.added) | set(report.updated) | set(report.unchanged)
+        indexed = report.in_index()
         self.index.catalog.set_feed_entries_updated(
             (entry_id, updated) for entry_id, updated in fetched.items() if updated and entry_id in indexed
         )
@@ -250,7 +250,7 @@ class NewsService:
 
     def _remember_pages(self, pages: dict[str, tuple[str, Validators]], report: IndexReport) -> None:
         """Keep the validators of the pages whose articles are now in the index, for the next fetch."""
-        indexed = set(report.added) | set(report.updated) | set(report.unchanged)
+        indexed = report.in_index()
         self.index.catalog.set_page_validators(
             (normalise_url(url), article_id, validators.etag, validators.last_modified)
             for url, (article_id, validators) in pages.items()

@@ -42,6 +42,10 @@ class IndexReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     embedded_texts: int = 0
 
+    def in_index(self) -> set[str]:
+        """The articles this run left in the index: added, updated or unchanged."""
+        return {*self.added, *self.updated, *self.unchanged}
+
     def counts(self) -> dict[str, int]:
         return {
             "added": len(self.added),
