@@ -53,11 +53,11 @@ def answer_span(
         offset = bounds[r][1] + 1
     neighbours = [r for r in (best.row - 1, best.row + 1) if r in bounds]
     preferred = bounds[max(neighbours, key=lambda r: scores.get(r, 0.0))] if neighbours else (0, 0)
-    spans = list(bounds.values())
-    start, end = _best_window(context, limit - 2, weights, snapshot.lexical, spans, bounds[best.row], preferred)
+    starts = {a for a, _ in bounds.values()}
+    start, end = _best_window(context, limit - 2, weights, snapshot.lexical, starts, bounds[best.row], preferred)
     text = context[start:end]
-    cut_start = start not in {a for a, _ in spans}
-    cut_end = end not in {b for _, b in spans}
+    cut_start = start not in starts
+    cut_end = end not in {b for _, b in bounds.values()}
     if len(text) > limit - 2:  # a single word longer than the limit
         text, cut_end = text[: limit - 2], True
     return ("…" if cut_start else "") + text + ("…" if cut_end else ""), context
@@ -68,7 +68,7 @@ def _best_window(
     room: int,
     weights: dict[str, float],
     lexical: LexicalIndex,
-    sentences: list[tuple[int, int]],
+    starts: set[int],
     keep: tuple[int, int],
     prefer: tuple[int, int],
 ) -> tuple[int, int]:
@@ -76,13 +76,12 @@ def _best_window(
 
     The score is the share of the question's weight the run covers plus KEEP_BEST times the share of
     `keep` (the best sentence) it holds. Ties go, in this order, to the run holding more of `prefer`
-    (the better neighbour), to a run that starts where one of `sentences` starts, and to the run
+    (the better neighbour), to a run that starts at one of the sentence `starts`, and to the run
     centred on the best sentence.
     """
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     matched = lexical.matched_terms([text[a:b] for a, b in words], weights)
     total = sum(weights.values()) or 1.0
-    starts = {a for a, _ in sentences}
     centre = (keep[0] + keep[1]) / 2
 
     def share(span: tuple[int, int], start: int, end: int) -> float:
