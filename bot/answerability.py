@@ -2,10 +2,11 @@
 
 A cosine similarity alone barely separates "on topic" from "answers it" (e5 rates unrelated news at
 about 0.8). Together with how much of the question's rare vocabulary the answer's paragraph and article
-hold, and how far the best candidate stands out from the rest, it does much better. The model is a
+hold, how far the best candidate stands out from the rest, and how many sentences were searched (among
+more of them, an unrelated one is likelier to look like an answer), it does much better. The model is a
 logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
 whose articles were left out of the index; it ships as `answerability.json` beside this module, with
-its threshold, 0.5 (see the README for why not higher). Linear on purpose: the
+its threshold, 0.5 (see the README). Linear on purpose: the
 probability moves one way with each signal, so no signal can make a worse match look better (squares and
 products fitted no better).
 """
@@ -38,6 +39,7 @@ class Signals:
     margin: float  # its fused score minus the runner-up's
     spread: float  # the best cosine minus the mean of the ten best: does anything stand out?
     rarest_missing: float  # IDF of the rarest question term the article lacks, over the rarest term's: 1 = "Japan"
+    index_size: float  # log10 of the number of sentences searched: the best of many unrelated ones looks better
 
     @classmethod
     def names(cls) -> list[str]:
@@ -49,7 +51,11 @@ class Signals:
 
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    """Standardised signals, weighted, squashed to a probability."""
+    """Standardised signals, weighted, squashed to a probability.
+
+    Each signal is first held within the range seen in fitting (`lower`, `upper`): the model says
+    nothing about an index ten times larger than any it was fitted on, so it does not extrapolate.
+    """
 
     features: list[str]
     mean: np.ndarray
@@ -58,6 +64,8 @@ class AnswerabilityModel:
     intercept: float
     threshold: float
     embedder: str
+    lower: np.ndarray
+    upper: np.ndarray
 
     @classmethod
     def from_dict(cls, raw: dict) -> AnswerabilityModel:
@@ -69,6 +77,8 @@ class AnswerabilityModel:
             intercept=float(raw["intercept"]),
             threshold=float(raw["threshold"]),
             embedder=str(raw.get("embedder", "")),
+            lower=np.asarray(raw.get("lower", [-np.inf] * len(raw["features"])), dtype=float),
+            upper=np.asarray(raw.get("upper", [np.inf] * len(raw["features"])), dtype=float),
         )
 
     @classmethod
@@ -77,7 +87,9 @@ class AnswerabilityModel:
         try:
             text = path.read_text(encoding="utf-8") if path else resources.files("bot").joinpath(MODEL_FILE).read_text()
             model = cls.from_dict(json.loads(text))
-            if model.features != Signals.names() or len(model.coef) != len(model.features):
+            if model.features != Signals.names() or not all(
+                len(values) == len(model.features) for values in (model.coef, model.mean, model.lower, model.upper)
+            ):
                 raise ValueError(f"expects the signals {', '.join(model.features)}, not {', '.join(Signals.names())}")
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise NewsbotError(
@@ -86,7 +98,8 @@ class AnswerabilityModel:
         return model
 
     def probability(self, signals: Signals) -> float:
-        z = float((np.asarray(signals.as_list()) - self.mean) / self.scale @ self.coef) + self.intercept
+        values = np.clip(np.asarray(signals.as_list()), self.lower, self.upper)
+        z = float((values - self.mean) / self.scale @ self.coef) + self.intercept
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 

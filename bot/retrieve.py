@@ -10,6 +10,7 @@ is search over data prepared at indexing time, and dot products with vectors cop
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -405,6 +406,7 @@ class Retriever:
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),
             rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),
+            index_size=math.log10(max(1, len(snapshot.sentences))),
         )
 
     @staticmethod

@@ -13,8 +13,17 @@ from bot.service import NewsService
 from index.errors import NewsbotError
 
 TYPICAL = Signals(
-    dense=0.86, passage=0.86, context_coverage=0.55, article_coverage=0.6, margin=0.04, spread=0.03, rarest_missing=0.5
+    dense=0.86,
+    passage=0.86,
+    context_coverage=0.55,
+    article_coverage=0.6,
+    margin=0.04,
+    spread=0.03,
+    rarest_missing=0.5,
+    index_size=3.5,
 )
+# Evidence against an answer: a rare question word the article lacks, and more sentences to stumble on.
+AGAINST = {"rarest_missing", "index_size"}
 
 
 def test_shipped_model_matches_the_signals_and_its_threshold_is_a_probability():
@@ -26,7 +35,7 @@ def test_shipped_model_matches_the_signals_and_its_threshold_is_a_probability():
 @pytest.mark.parametrize("name", Signals.names())
 def test_more_evidence_never_lowers_the_probability(name):
     model = shipped_model()
-    step = -0.05 if name == "rarest_missing" else 0.05  # a missing rare term is evidence against
+    step = -0.05 if name in AGAINST else 0.05
     weaker = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) - step})
     stronger = dataclasses.replace(TYPICAL, **{name: getattr(TYPICAL, name) + step})
     assert model.probability(weaker) <= model.probability(TYPICAL) <= model.probability(stronger)
@@ -34,15 +43,44 @@ def test_more_evidence_never_lowers_the_probability(name):
 
 def test_an_off_topic_match_is_below_the_threshold_and_a_close_one_above():
     model = shipped_model()
-    off_topic = Signals(0.78, 0.79, context_coverage=0, article_coverage=0.1, margin=0, spread=0.01, rarest_missing=1)
-    close = Signals(0.92, 0.9, context_coverage=1, article_coverage=1, margin=0.08, spread=0.07, rarest_missing=0)
-    assert model.probability(off_topic) < model.threshold < model.probability(close)
+    off_topic = dataclasses.replace(
+        TYPICAL, dense=0.78, passage=0.79, context_coverage=0, article_coverage=0.1, margin=0, spread=0.01
+    )
+    close = dataclasses.replace(
+        TYPICAL, dense=0.92, passage=0.9, context_coverage=1, article_coverage=1, margin=0.08, spread=0.07
+    )
+    assert model.probability(dataclasses.replace(off_topic, rarest_missing=1)) < model.threshold
+    assert model.probability(dataclasses.replace(close, rarest_missing=0)) > model.threshold
+
+
+def test_the_index_size_counts_and_is_held_within_the_range_the_model_was_fitted_on():
+    model = shipped_model()
+    index_size = model.features.index("index_size")
+    smallest, largest = model.lower[index_size], model.upper[index_size]
+    assert smallest < largest
+    borderline = dataclasses.replace(TYPICAL, index_size=smallest)
+    assert model.probability(borderline) > model.probability(dataclasses.replace(borderline, index_size=largest))
+    # beyond the fitted range nothing changes: one sentence or a billion count as the range's ends
+    assert model.probability(dataclasses.replace(TYPICAL, index_size=0.0)) == model.probability(borderline)
+    assert model.probability(dataclasses.replace(TYPICAL, index_size=9.0)) == model.probability(
+        dataclasses.replace(TYPICAL, index_size=largest)
+    )
 
 
 @pytest.mark.parametrize(
     "content",
     [
         '{"features": ["dense"], "mean": [0.8], "scale": [0.1], "coef": [1.0], "intercept": 0, "threshold": 0.5}',
+        json.dumps(  # the right signals, but a range for only one of them
+            {
+                "features": Signals.names(),
+                **{key: [0.0] * len(Signals.names()) for key in ("mean", "coef")},
+                "scale": [1.0] * len(Signals.names()),
+                "lower": [0.0],
+                "intercept": 0,
+                "threshold": 0.5,
+            }
+        ),
         "{not json",
         None,  # no file at all
     ],

@@ -91,8 +91,12 @@ async def test_the_answer_opens_a_thread_named_after_the_question(service):
 async def test_a_follow_up_in_the_thread_is_asked_with_the_threads_earlier_question(
     settings, fake_embedder, articles_dir
 ):
-    # "Und wann?" alone scores 0.0 here, with the thread's earlier question about 0.004: refused, then answered.
-    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.002)
+    # The thread's earlier question lifts the confidence of "Und wann?": a threshold between the two
+    # refuses the question on its own and answers it in the thread.
+    probe = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0)
+    alone, with_thread = (probe.ask("Und wann?", history).confidence for history in ([], [GIPFEL]))
+    assert alone < with_thread
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=(alone + with_thread) / 2)
     calls = spy_on_ask(service)
     cog = AskCog(make_bot(), service)
     await cog.frage.callback(cog, make_interaction(thread_id=555), frage=GIPFEL)
