@@ -87,10 +87,11 @@ class AnswerabilityModel:
         try:
             text = path.read_text(encoding="utf-8") if path else resources.files("bot").joinpath(MODEL_FILE).read_text()
             model = cls.from_dict(json.loads(text))
-            if model.features != Signals.names() or not all(
-                len(values) == len(model.features) for values in (model.coef, model.mean, model.lower, model.upper)
-            ):
+            if model.features != Signals.names():
                 raise ValueError(f"expects the signals {', '.join(model.features)}, not {', '.join(Signals.names())}")
+            per_signal = (model.mean, model.scale, model.coef, model.lower, model.upper)
+            if any(len(values) != len(model.features) for values in per_signal):
+                raise ValueError("mean, scale, coef, lower and upper need one number per signal")
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise NewsbotError(
                 message("answerability_model_invalid", path=str(path or MODEL_FILE), reason=str(error)[:200])
