@@ -5,11 +5,10 @@ No text is generated, so every word of an answer stands in an article; a weak be
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from bot.answerability import AnswerabilityModel
-from bot.lexical import LexicalIndex
+from bot.lexical import WORDS, matched_terms
 from bot.result import Source
 from bot.retrieve import Candidate, Retrieval, Snapshot
 
@@ -21,7 +20,6 @@ NEIGHBOUR_TIE = 0.001
 WHOLE_START_TIE = 0.0005
 CENTRE_TIE = 0.0001
 SPAN_REACH = 2  # sentences on either side of the best one that the answer may draw on
-_WORD = re.compile(r"\S+")
 
 
 def confidence(retrieval: Retrieval, model: AnswerabilityModel) -> float:
@@ -54,7 +52,8 @@ def answer_span(
     neighbours = [r for r in (best.row - 1, best.row + 1) if r in bounds]
     preferred = bounds[max(neighbours, key=lambda r: scores.get(r, 0.0))] if neighbours else (0, 0)
     starts = {a for a, _ in bounds.values()}
-    start, end = _best_window(context, limit - 2, weights, snapshot.lexical, starts, bounds[best.row], preferred)
+    matched = matched_terms([terms for r in rows for terms in snapshot.word_terms(r)], weights)
+    start, end = _best_window(context, limit - 2, weights, matched, starts, bounds[best.row], preferred)
     text = context[start:end]
     cut_start = start not in starts
     cut_end = end not in {b for _, b in bounds.values()}
@@ -67,20 +66,20 @@ def _best_window(
     text: str,
     room: int,
     weights: dict[str, float],
-    lexical: LexicalIndex,
+    matched: list[set[str]],
     starts: set[int],
     keep: tuple[int, int],
     prefer: tuple[int, int],
 ) -> tuple[int, int]:
     """Start and end of the run of whole words of at most `room` characters that scores best.
 
-    The score is the share of the question's weight the run covers plus KEEP_BEST times the share of
+    `matched` holds, for each word of `text`, the question terms it covers. The score is the share of
+    the question's weight the run covers plus KEEP_BEST times the share of
     `keep` (the best sentence) it holds. Ties go, in this order, to the run holding more of `prefer`
     (the better neighbour), to a run that starts at one of the sentence `starts`, and to the run
     centred on the best sentence.
     """
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    matched = lexical.matched_terms([text[a:b] for a, b in words], weights)
+    words = [(m.start(), m.end()) for m in WORDS.finditer(text)]
     total = sum(weights.values()) or 1.0
     centre = (keep[0] + keep[1]) / 2
 

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from functools import cache
@@ -24,6 +25,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Single characters count: "3" or "5G" must stay searchable.
 TOKEN_PATTERN = r"(?u)\b\w+\b"
+# The words of an answer, as its stretch is cut: runs of anything but whitespace.
+WORDS = re.compile(r"\S+")
 # Words of questions that the stop-word lists lack and that say nothing about which sentence answers:
 # question words and forms of modal and auxiliary verbs ("Wer", "könnten", "wurde").
 QUESTION_STOPWORDS = {
@@ -58,6 +61,12 @@ def _prefixes(term: str) -> set[str]:
     if term.startswith("ge") and len(term) >= PREFIX + 2:
         found.add(term[2 : PREFIX + 2])
     return found
+
+
+def matched_terms(word_terms: list[tuple[str, ...]], weights: dict[str, float]) -> list[set[str]]:
+    """For each word's terms (`LexicalIndex.word_terms`), the question terms (keys of `weights`) it holds."""
+    forms = {term: _with_prefixes([term]) for term in weights}
+    return [{term for term, known in forms.items() if not known.isdisjoint(present)} for present in word_terms]
 
 
 @cache
@@ -213,14 +222,13 @@ class LexicalIndex:
         missing = [w for token, w in weights.items() if not self._present(token, present)]
         return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
 
-    def matched_terms(self, words: list[str], weights: dict[str, float]) -> list[set[str]]:
-        """For each of `words` (the words of an answer, in order), the question terms it holds."""
-        forms = {term: _with_prefixes([term]) for term in weights}
-        matched = []
-        for tokens in self._tokenize(words):
-            present = _with_prefixes(tokens)
-            matched.append({term for term, known in forms.items() if present and not known.isdisjoint(present)})
-        return matched
+    def word_terms(self, text: str) -> list[tuple[str, ...]]:
+        """The terms of each of the `WORDS` of `text`, in order, with their prefixes (see PREFIX).
+
+        Tuples of interned strings: callers cache them for many sentences, in less than half the memory of sets.
+        """
+        words = WORDS.findall(text)
+        return [tuple(map(sys.intern, _with_prefixes(tokens))) for tokens in self._tokenize(words)] if words else []
 
     @staticmethod
     def _present(term: str, present: set[str]) -> bool:

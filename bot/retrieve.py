@@ -156,6 +156,8 @@ class Snapshot:
         cache = index.settings.data_dir / "lexical" / f"generation-{self.generation}"
         self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
         self._article_terms: dict[str, set[str]] = {}
+        self._title_terms: dict[str, set[str]] = {}
+        self._word_terms: dict[int, list[tuple[str, ...]]] = {}
         self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
         # The passages in catalog order: an article's chunks 0 … chunk_count - 1, one after the other.
         self.passage_row: dict[tuple[str, int], int] = {}
@@ -212,6 +214,23 @@ class Snapshot:
             terms = self._article_terms[article_id] = self.lexical.terms(text)
         return terms
 
+    def word_terms(self, row: int) -> list[tuple[str, ...]]:
+        """The terms of each word of sentence `row` (`LexicalIndex.word_terms`), computed once per snapshot:
+        the refusal's coverage and the answer's stretch read them for every question."""
+        terms = self._word_terms.get(row)
+        if terms is None:
+            terms = self._word_terms[row] = self.lexical.word_terms(self.sentences[row].text)
+        return terms
+
+    def context_terms(self, row: int) -> set[str]:
+        """The terms of sentence `row`, its neighbours in the paragraph and its headline: the context
+        whose coverage of the question the refusal reads."""
+        article_id = self.sentences[row].article_id
+        headline = self._title_terms.get(article_id)
+        if headline is None:
+            headline = self._title_terms[article_id] = self.lexical.terms(self.articles[article_id].title)
+        return headline.union(*(terms for r in self.around(row, 1) for terms in self.word_terms(r)))
+
     def around(self, row: int, reach: int) -> list[int]:
         """`row` and up to `reach` sentences on either side of it, as far as its paragraph goes."""
         sentence = self.sentences[row]
@@ -226,11 +245,6 @@ class Snapshot:
     def _same_paragraph(self, other: int, sentence: SentenceRow) -> bool:
         o = self.sentences[other]
         return o.article_id == sentence.article_id and o.paragraph == sentence.paragraph
-
-
-def sentence_in_context(snapshot: Snapshot, row: int) -> str:
-    """The sentence with its neighbours in the same paragraph: the text whose coverage the refusal reads."""
-    return " ".join(snapshot.sentences[r].text for r in snapshot.around(row, 1))
 
 
 # Sentences whose word pairs overlap this much (Jaccard) are the same text: an agency report that several
@@ -394,14 +408,12 @@ class Retriever:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
-        context = sentence_in_context(snapshot, best.row)
-        headline = snapshot.articles[sentence.article_id].title
         article_terms = snapshot.article_terms(sentence.article_id)
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
-            context_coverage=snapshot.lexical.coverage(weights, f"{headline} {context}"),
+            context_coverage=snapshot.lexical.coverage(weights, snapshot.context_terms(best.row)),
             article_coverage=snapshot.lexical.coverage(weights, article_terms),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),

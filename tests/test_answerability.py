@@ -119,3 +119,17 @@ def test_coverage_ignores_question_words_and_meets_participles_with_their_nouns(
     assert not any(t.startswith("konnt") for t in weights)
     assert lexical.coverage(weights, "Die Lieferung von Marschflugkörpern an die Ukraine.") == pytest.approx(1.0)
     assert lexical.coverage(weights, "Ein anderer Satz.") == 0.0
+
+
+def test_the_cached_terms_of_a_context_are_those_of_its_headline_and_sentences_read_together(
+    settings, fake_embedder, articles_dir
+):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot = service.retriever.snapshot()
+    assert any(len(snapshot.around(row, 1)) > 1 for row in range(len(snapshot.sentences)))
+    for row, sentence in enumerate(snapshot.sentences):
+        around = [snapshot.sentences[r].text for r in snapshot.around(row, 1)]
+        joined = " ".join([snapshot.articles[sentence.article_id].title, *around])
+        assert snapshot.context_terms(row) == snapshot.lexical.terms(joined)
+        assert len(snapshot.word_terms(row)) == len(sentence.text.split())  # one entry per word of the answer

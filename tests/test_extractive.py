@@ -21,7 +21,10 @@ def snapshot_of(*sentences: str) -> SimpleNamespace:
     def around(row: int, reach: int) -> list[int]:
         return list(range(max(0, row - reach), min(len(rows), row + reach + 1)))
 
-    return SimpleNamespace(sentences=rows, around=around, lexical=LexicalIndex(list(sentences)))
+    lexical = LexicalIndex(list(sentences))
+    return SimpleNamespace(
+        sentences=rows, around=around, lexical=lexical, word_terms=lambda row: lexical.word_terms(rows[row].text)
+    )
 
 
 def weights_of(snap: SimpleNamespace, question: str) -> dict[str, float]:
