@@ -74,10 +74,9 @@ def _best_window(
     """Start and end of the run of whole words of at most `room` characters that scores best.
 
     `matched` holds, for each word of `text`, the question terms it covers. The score is the share of
-    the question's weight the run covers plus KEEP_BEST times the share of
-    `keep` (the best sentence) it holds. Ties go, in this order, to the run holding more of `prefer`
-    (the better neighbour), to a run that starts at one of the sentence `starts`, and to the run
-    centred on the best sentence.
+    the question's weight the run covers plus KEEP_BEST times the share of `keep` (the best sentence)
+    it holds. Ties go, in this order, to the run holding more of `prefer` (the better neighbour), to a
+    run that starts at one of the sentence `starts`, and to the run centred on the best sentence.
     """
     words = [(m.start(), m.end()) for m in WORDS.finditer(text)]
     total = sum(weights.values()) or 1.0
