@@ -290,6 +290,29 @@ def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> lis
     return [c for c, _ in kept] + ranked[DUPLICATE_WINDOW:]
 
 
+# How much more of the question's weight the runner-up's context must hold to take first place.
+RUNNER_UP_COVERAGE_LEAD = 0.2
+
+
+def prefer_the_covering_runner_up(
+    snapshot: Snapshot, ranked: list[Candidate], weights: dict[str, float]
+) -> list[Candidate]:
+    """Put the runner-up first where its context holds clearly more of the question's words.
+
+    The two best sentences are often close paraphrases of the question to the embedder. Then the one
+    whose context (the sentence, its neighbours in the paragraph and its headline, where the answer's
+    stretch also draws from) holds more than RUNNER_UP_COVERAGE_LEAD more of the question's weighted
+    terms is the better answer. Only the first two trade places: further down, coverage would
+    overrule the embedder where it is right, as with a question the article paraphrases.
+    """
+    if len(ranked) < 2:
+        return ranked
+    first, second = (snapshot.lexical.coverage(weights, snapshot.context_terms(c.row)) for c in ranked[:2])
+    if second - first > RUNNER_UP_COVERAGE_LEAD:
+        return [ranked[1], ranked[0], *ranked[2:]]
+    return ranked
+
+
 class Retriever:
     """Searches the index; keeps a snapshot of the catalog and refreshes it when the catalog changes."""
 
@@ -363,6 +386,7 @@ class Retriever:
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
         weights = snapshot.lexical.term_weights(terms)
+        ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
         signals = self._signals(snapshot, ranked, weights) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings, signals, weights)

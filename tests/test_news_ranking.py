@@ -1,4 +1,5 @@
-"""News-aware ranking: a text that several outlets ran is one answer and one source, the newest outlet's."""
+"""News-aware ranking: a text that several outlets ran is one answer and one source, the newest outlet's;
+and between the two best sentences, the one whose context holds the question."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieve import DUPLICATE_OVERLAP, word_pairs
+from bot.retrieve import (
+    DUPLICATE_OVERLAP,
+    RUNNER_UP_COVERAGE_LEAD,
+    Candidate,
+    prefer_the_covering_runner_up,
+    word_pairs,
+)
 from bot.service import NewsService
 
 AGENCY = (
@@ -65,3 +72,47 @@ def test_different_reports_on_one_topic_are_not_collapsed():
     overlap = len(first & same_with_a_word_changed) / len(first | same_with_a_word_changed)
     assert overlap >= DUPLICATE_OVERLAP
     assert len(first & other_report) / len(first | other_report) < 0.2
+
+
+BAHN_QUESTION = "Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?"
+
+
+def rows_about(snapshot, *words: str) -> list[int]:
+    return [row for row, s in enumerate(snapshot.sentences) if all(w in s.text for w in words)]
+
+
+@pytest.fixture
+def coverage_case(settings, fake_embedder, articles_dir):
+    """The test articles' snapshot, the question's term weights, a sentence that holds the question's
+    words in its context and one (about the weather) that holds none of them."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot = service.retriever.snapshot()
+    weights = snapshot.lexical.term_weights(snapshot.lexical.query_terms(BAHN_QUESTION))
+    (covering,) = rows_about(snapshot, "Graz", "Klagenfurt")
+    (other,) = rows_about(snapshot, "38 Grad")
+    lead = snapshot.lexical.coverage(weights, snapshot.context_terms(covering)) - snapshot.lexical.coverage(
+        weights, snapshot.context_terms(other)
+    )
+    assert lead > RUNNER_UP_COVERAGE_LEAD
+    return snapshot, weights, Candidate(covering), Candidate(other)
+
+
+def test_a_runner_up_whose_context_holds_the_question_takes_first_place(coverage_case):
+    snapshot, weights, covering, other = coverage_case
+    assert prefer_the_covering_runner_up(snapshot, [other, covering], weights) == [covering, other]
+    assert prefer_the_covering_runner_up(snapshot, [covering, other], weights) == [covering, other]
+
+
+def test_only_the_runner_up_can_take_first_place(coverage_case):
+    snapshot, weights, covering, other = coverage_case
+    (weather_too,) = rows_about(snapshot, "Trinkbrunnen")
+    ranked = [other, Candidate(weather_too), covering]
+    assert prefer_the_covering_runner_up(snapshot, ranked, weights) == ranked
+
+
+def test_a_small_lead_in_coverage_changes_nothing(coverage_case):
+    snapshot, weights, covering, other = coverage_case
+    # A question word no sentence holds, five times as weighty as the rest, shrinks the lead below 1/5.
+    diluted = {**weights, "unbekannt": 5 * sum(weights.values())}
+    assert prefer_the_covering_runner_up(snapshot, [other, covering], diluted) == [other, covering]
