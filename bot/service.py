@@ -21,6 +21,7 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.generate import GroundedAnswerer
 from bot.result import Answer
 from bot.retrieve import Candidate, Retriever, Snapshot
+from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
 from index.errors import NewsbotError
@@ -41,8 +42,9 @@ log = logging.getLogger(__name__)
 
 
 def validate_question(settings: Settings, question: str) -> str:
-    """The question with whitespace normalised; empty or overlong questions are user errors."""
-    text = " ".join(question.split())
+    """The question with whitespace normalised and invisible characters dropped (as in the articles);
+    empty or overlong questions are user errors."""
+    text = " ".join(without_invisible_characters(question).split())
     if not text:
         raise NewsbotError(message("empty_question", settings.language))
     if len(text) > settings.max_question_chars:

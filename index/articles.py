@@ -18,6 +18,13 @@ from index.texts import message
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 _MAX_TITLE_CHARS = 160
+# Characters that show nothing but split words for BM25 and the embedder: soft hyphens (U+00AD, which
+# web pages put inside long words), zero-width spaces, word joiners, and byte-order marks inside a text.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+
+
+def without_invisible_characters(text: str) -> str:
+    return _INVISIBLE.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,11 @@ class Article:
     url: str | None = None
     published: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every source (file, page, feed entry) ends here, so this is the one place to clean the text.
+        object.__setattr__(self, "title", without_invisible_characters(self.title))
+        object.__setattr__(self, "text", without_invisible_characters(self.text))
 
     @property
     def content_hash(self) -> str:

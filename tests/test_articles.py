@@ -97,3 +97,42 @@ def test_chunks_are_verbatim_slices_of_the_article_at_their_offsets(tmp_path: Pa
     assert len(parts.chunks) > 3
     for chunk in parts.chunks:
         assert article.text[chunk.start : chunk.start + len(chunk.text)] == chunk.text
+
+
+SOFT_HYPHEN, ZERO_WIDTH_SPACE, BYTE_ORDER_MARK = "\u00ad", "\u200b", "\ufeff"
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".html"])
+def test_invisible_characters_leave_title_and_text(tmp_path: Path, suffix: str):
+    headline = f"Bundes{SOFT_HYPHEN}regierung beschließt Klima{ZERO_WIDTH_SPACE}gesetz"
+    body = f"{BYTE_ORDER_MARK}Die Bundes{SOFT_HYPHEN}regierung hat am Montag das Klimagesetz beschlossen."
+    path = tmp_path / f"klima{suffix}"
+    if suffix == ".html":
+        path.write_text(f"<html><head><title>{headline}</title></head><body><p>{body}</p></body></html>", "utf-8")
+    else:
+        path.write_text(f"{headline}\n\n{body}", encoding="utf-8")
+    article = read_article_file(path)
+    assert article.title == "Bundesregierung beschließt Klimagesetz"
+    assert "Die Bundesregierung hat am Montag" in article.text
+    assert not any(c in article.text + article.title for c in (SOFT_HYPHEN, ZERO_WIDTH_SPACE, BYTE_ORDER_MARK))
+
+
+def test_a_soft_hyphenated_word_is_found_and_shown_whole(settings, fake_embedder, tmp_path: Path):
+    from bot.service import NewsService
+
+    (tmp_path / "klima.txt").write_text(
+        f"Klimagesetz\n\nDie Bundes{SOFT_HYPHEN}regierung hat am Montag das Klimagesetz beschlossen.\n\n"
+        "In Wien regnete es am Dienstag.",
+        encoding="utf-8",
+    )
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
+    service.index_paths([tmp_path / "klima.txt"])
+    snapshot = service.retriever.snapshot()
+    terms = snapshot.lexical.query_terms("Bundesregierung")
+    (row, _), *_ = snapshot.lexical.search(terms, 1)
+    assert snapshot.sentences[row].text.startswith("Die Bundesregierung hat")
+    answer = service.ask(f"Was hat die Bundes{SOFT_HYPHEN}regierung{ZERO_WIDTH_SPACE} beschlossen?")
+    assert answer.question == "Was hat die Bundesregierung beschlossen?"
+    assert "Die Bundesregierung hat am Montag das Klimagesetz beschlossen." in answer.text
+    with pytest.raises(NewsbotError, match="leer"):  # nothing visible is no question
+        service.ask(ZERO_WIDTH_SPACE * 3)
