@@ -231,6 +231,10 @@ class Snapshot:
             headline = self._title_terms[article_id] = self.lexical.terms(self.articles[article_id].title)
         return headline.union(*(terms for r in self.around(row, 1) for terms in self.word_terms(r)))
 
+    def context_coverage(self, row: int, weights: dict[str, float]) -> float:
+        """Share of the question's weighted terms (`weights`) that the `context_terms` of `row` hold."""
+        return self.lexical.coverage(weights, self.context_terms(row))
+
     def around(self, row: int, reach: int) -> list[int]:
         """`row` and up to `reach` sentences on either side of it, as far as its paragraph goes."""
         sentence = self.sentences[row]
@@ -307,7 +311,7 @@ def prefer_the_covering_runner_up(
     """
     if len(ranked) < 2:
         return ranked
-    first, second = (snapshot.lexical.coverage(weights, snapshot.context_terms(c.row)) for c in ranked[:2])
+    first, second = (snapshot.context_coverage(c.row, weights) for c in ranked[:2])
     if second - first > RUNNER_UP_COVERAGE_LEAD:
         return [ranked[1], ranked[0], *ranked[2:]]
     return ranked
@@ -437,7 +441,7 @@ class Retriever:
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
-            context_coverage=snapshot.lexical.coverage(weights, snapshot.context_terms(best.row)),
+            context_coverage=snapshot.context_coverage(best.row, weights),
             article_coverage=snapshot.lexical.coverage(weights, article_terms),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),

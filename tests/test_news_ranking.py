@@ -91,9 +91,7 @@ def coverage_case(settings, fake_embedder, articles_dir):
     weights = snapshot.lexical.term_weights(snapshot.lexical.query_terms(BAHN_QUESTION))
     (covering,) = rows_about(snapshot, "Graz", "Klagenfurt")
     (other,) = rows_about(snapshot, "38 Grad")
-    lead = snapshot.lexical.coverage(weights, snapshot.context_terms(covering)) - snapshot.lexical.coverage(
-        weights, snapshot.context_terms(other)
-    )
+    lead = snapshot.context_coverage(covering, weights) - snapshot.context_coverage(other, weights)
     assert lead > RUNNER_UP_COVERAGE_LEAD
     return snapshot, weights, Candidate(covering), Candidate(other)
 
