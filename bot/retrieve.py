@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -317,6 +318,11 @@ def prefer_the_covering_runner_up(
     return ranked
 
 
+# Query vectors kept for questions asked again (in a channel, the same question often comes from several
+# people): the embedding is most of a question's time, and a vector does not change with the index.
+QUERY_CACHE_SIZE = 512
+
+
 class Retriever:
     """Searches the index; keeps a snapshot of the catalog and refreshes it when the catalog changes."""
 
@@ -325,6 +331,12 @@ class Retriever:
         self.settings = index.settings
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        vector = self.index.embedder.encode_query(query)
+        vector.setflags(write=False)  # shared by every later ask of the same question
+        return vector
 
     def snapshot(self) -> Snapshot:
         generation = self.index.catalog.generation
@@ -353,7 +365,7 @@ class Retriever:
         timings: dict[str, float] = {}
 
         started = time.perf_counter()
-        vector = self.index.embedder.encode_query(query)
+        vector = self._query_vector(query)
         timings["embed"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()

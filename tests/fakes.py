@@ -26,6 +26,7 @@ class HashedBagOfWords(NamedEmbeddings):
         self.dim = dim
         self.name = name
         self.calls: list[int] = []  # how many texts each encode_passages call embedded
+        self.queries: list[str] = []  # every text encode_query embedded, in order
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dim, dtype=np.float32)
@@ -42,6 +43,7 @@ class HashedBagOfWords(NamedEmbeddings):
         return np.vstack([self._vector(t) for t in texts])
 
     def encode_query(self, text: str) -> np.ndarray:
+        self.queries.append(text)
         return self._vector(text)
 
 
