@@ -174,9 +174,9 @@ class NewsService:
     ) -> IndexReport:
         """Fetch and index web pages; a page that fails is reported with its reason and the rest go on.
 
-        `untrusted` (URLs from chat users) turns on the private-network guard unless settings allow it.
-        A page indexed before is fetched conditionally: when its server says it has not changed, it is
-        not downloaded again.
+        Every fetch follows the one fetch policy of `index.web`, whoever gave the URL: `untrusted` is
+        accepted for callers that still say so and changes nothing. A page indexed before is fetched
+        conditionally: when its server says it has not changed, it is not downloaded again.
         """
         report = report or IndexReport()
         articles = []
@@ -184,9 +184,7 @@ class NewsService:
         for url in urls:
             known = self._known_page(url)
             try:
-                article, validators = fetch_article(
-                    url, self.settings, untrusted=untrusted, validators=known[1] if known else None
-                )
+                article, validators = fetch_article(url, self.settings, validators=known[1] if known else None)
             except NotModified:  # the answer to a conditional fetch only, so to a known page
                 report.unchanged.append(known[0] if known else url)
                 continue
@@ -205,13 +203,15 @@ class NewsService:
         """Index the feed's new entries, and those the feed marks as updated since they were indexed.
 
         Other known entries are counted as unchanged without fetching their pages: news pages change
-        little after publication, and re-fetching every entry on every poll would not scale.
+        little after publication, and re-fetching every entry on every poll would not scale. The feed,
+        its entries' pages and every redirect follow the one fetch policy (`untrusted` changes nothing);
+        at most `feed_max_entries` entries, the newest, are read per call.
         """
         report = report or IndexReport()
         articles = []
         fetched: dict[str, str | None] = {}  # entry id: its updated time
         pages: dict[str, tuple[str, Validators]] = {}
-        for entry in read_feed(url, self.settings, untrusted=untrusted):
+        for entry in read_feed(url, self.settings):
             if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
@@ -219,7 +219,7 @@ class NewsService:
             known = self._known_page(entry.link) if entry.link else None
             try:
                 article, validators = article_from_feed_entry(
-                    entry, self.settings, untrusted=untrusted, validators=known[1] if known else None
+                    entry, self.settings, validators=known[1] if known else None
                 )
             except NotModified:  # marked as updated, but its page is the one indexed
                 report.unchanged.append(entry.entry_id)

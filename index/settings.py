@@ -6,11 +6,12 @@ never reads the environment itself.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -100,12 +101,31 @@ class Settings(BaseSettings):
     discord_manager_role: str | None = None
     discord_cooldown_seconds: float = 5.0
 
-    # Sources
-    allow_private_urls: bool = False
-    fetch_timeout_seconds: float = 15.0
-    fetch_max_bytes: int = 5_000_000
+    # Sources: one fetch policy for every outbound request (pages, feeds, feed entries, redirects)
+    fetch_allow_private: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts that may be fetched although they are on a private, loopback or link-local "
+        "network (comma-separated or a JSON list; '*' = every host); empty = none",
+    )
+    allow_private_urls: bool = Field(default=False, description="deprecated: true is NEWSBOT_FETCH_ALLOW_PRIVATE=*")
+    fetch_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="deadline for one fetch: connecting, redirects, retries and the body"
+    )
+    fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="limit of a response body, once decoded")
+    article_max_chars: int = Field(default=200_000, ge=1, description="longer web articles are not indexed")
     feeds: list[str] = Field(default_factory=list)
     feed_interval_minutes: float = 30.0
+    feed_max_entries: int = Field(default=200, ge=1, description="entries read per feed poll, newest first")
+
+    @field_validator("fetch_allow_private", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        """`a.example, 10.0.0.5` as well as a JSON list; host names in lower case, IPv6 without brackets."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        if isinstance(value, list | tuple):
+            return [str(host).strip().strip("[]").lower() for host in value if str(host).strip()]
+        return value
 
     @property
     def chroma_path(self) -> Path:

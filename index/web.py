@@ -1,25 +1,28 @@
 """Web pages and feeds as article sources: the one module that speaks HTTP (httpx) and reads feeds (feedparser).
 
-Every fetch is bounded (scheme, timeout, size, content type) and retried on transient failures; URLs a
-user handed in are checked against the private network (SSRF) on every redirect hop.
+One fetch policy holds for every request, whoever named the URL (a chat user, the operator, a feed, a
+redirect): the private network only for hosts the operator allowed, one deadline for the whole fetch,
+a size limit on the body as received and as decoded, retries on transient failures.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import ipaddress
 import logging
 import socket
-import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import feedparser
 import httpx
 import trafilatura
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+import zstandard
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from index.articles import Article, article_from_html, decode_bytes, title_from_text
 from index.errors import NewsbotError
@@ -37,6 +40,11 @@ FETCH_ATTEMPTS = 3
 RETRY_WAIT_SECONDS = 0.25
 USER_AGENT = "newsbot/0.1 (news question answering)"
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Content codings decoded here, piece by piece: a few kilobytes of gzip can hold a gigabyte.
+ACCEPT_ENCODING = "gzip, deflate, zstd"
+MAX_CONTENT_CODINGS = 3
+DECODE_PIECE_BYTES = 64 * 1024
+ZSTD_MAX_WINDOW_BYTES = 8 * 1024 * 1024  # RFC 9659: zstd in HTTP needs no larger window
 
 ARTICLE_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 FEED_TYPES = frozenset(
@@ -114,6 +122,10 @@ class _TransientStatus(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+
+
+class _TooLarge(Exception):
+    """More bytes than the limit arrived, or came out of decoding."""
 
 
 # ---- URLs and addresses ------------------------------------------------------------------------
@@ -200,6 +212,19 @@ def checked_address(url: httpx.URL, resolver: Resolver = system_resolver) -> str
     return addresses[0]
 
 
+def may_reach_private_network(url: httpx.URL, settings: Settings) -> bool:
+    """Whether the operator allowed `url`'s host to be on the private network (NEWSBOT_FETCH_ALLOW_PRIVATE).
+
+    The allowance is by host name as written in the URL, so a public name cannot be pointed at the
+    private network by its DNS, and it holds for every source: an allowed host is reachable through
+    any feed's links and any chat user's URL.
+    """
+    allowed = settings.fetch_allow_private
+    if settings.allow_private_urls or "*" in allowed:
+        return True
+    return url.host.lower() in allowed or url.raw_host.decode("ascii").lower() in allowed
+
+
 # ---- fetching ----------------------------------------------------------------------------------
 
 
@@ -207,59 +232,76 @@ def fetch(
     url: str,
     settings: Settings,
     *,
-    untrusted: bool,
     expect: Expect = "article",
     validators: Validators | None = None,
     resolver: Resolver = system_resolver,
-    transport: httpx.BaseTransport | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> FetchedPage:
-    """Fetch one page within the settings' limits; every failure is a `NewsbotError` naming the reason.
+    """Fetch one page under the fetch policy; every failure is a `NewsbotError` naming the reason.
 
     With `validators` of the version fetched before, the request is conditional: `NotModified` when the
     server says the page has not changed since.
 
-    Redirects are followed here, not by httpx, so that the SSRF guard (on when `untrusted` and not
-    `settings.allow_private_urls`) checks every hop. A guarded request connects to the very address that
-    was checked, sending the original Host header and TLS server name, so a DNS answer that changes
-    between check and connect (DNS rebinding) cannot turn it into the private network.
-    `resolver` and `transport` are seams for tests.
+    Redirects are followed here, not by httpx, so that the private-network guard checks every hop. A
+    guarded request connects to the very address that was checked, sending the original Host header
+    and TLS server name, so a DNS answer that changes between check and connect (DNS rebinding) cannot
+    turn it into the private network. The whole fetch (every hop, retry and byte) runs under one
+    deadline, `settings.fetch_timeout_seconds`: httpx's timeouts bound each read, not a server that
+    sends one byte just before each would expire. Runs its own event loop, so call it from a thread
+    without one (`asyncio.to_thread` from async code). `resolver` and `transport` are seams for tests.
     """
-    guarded = untrusted and not settings.allow_private_urls
+    return asyncio.run(_fetch(url, settings, expect, validators, resolver, transport))
+
+
+async def _fetch(
+    url: str,
+    settings: Settings,
+    expect: Expect,
+    validators: Validators | None,
+    resolver: Resolver,
+    transport: httpx.AsyncBaseTransport | None,
+) -> FetchedPage:
     current = parse_http_url(url)
-    retrying = Retrying(
+    retrying = AsyncRetrying(
         stop=stop_after_attempt(FETCH_ATTEMPTS),
         wait=wait_exponential(multiplier=RETRY_WAIT_SECONDS, max=2),
         retry=retry_if_exception_type((*_TRANSIENT_ERRORS, _TransientStatus)),
         reraise=True,
     )
-    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT[expect]}
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT[expect], "Accept-Encoding": ACCEPT_ENCODING}
     if validators and validators.etag:
         headers["If-None-Match"] = validators.etag
     if validators and validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
-    with httpx.Client(
-        timeout=settings.fetch_timeout_seconds, follow_redirects=False, headers=headers, transport=transport
-    ) as client:
-        for _hop in range(MAX_REDIRECTS + 1):
-            pinned = checked_address(current, resolver) if guarded else None
-            request = _request_for(client, current, pinned)
-            try:
-                outcome = retrying(_send_once, client, request, current, settings, expect)
-            except _TransientStatus as error:
-                raise _unreachable(current, message("web_reason_http", status=error.status)) from error
-            except httpx.TimeoutException as error:
-                raise _unreachable(current, message("web_reason_timeout"), error) from error
-            except httpx.ConnectError as error:
-                raise _unreachable(current, message("web_reason_connect"), error) from error
-            except httpx.HTTPError as error:
-                raise _unreachable(current, message("web_reason_transfer"), error) from error
-            if isinstance(outcome, FetchedPage):
-                return outcome
-            current = parse_http_url(outcome.target)
+    try:
+        async with (
+            asyncio.timeout(settings.fetch_timeout_seconds),
+            httpx.AsyncClient(
+                timeout=settings.fetch_timeout_seconds, follow_redirects=False, headers=headers, transport=transport
+            ) as client,
+        ):
+            for _hop in range(MAX_REDIRECTS + 1):
+                pinned = None if may_reach_private_network(current, settings) else checked_address(current, resolver)
+                request = _request_for(client, current, pinned)
+                try:
+                    outcome = await retrying(_send_once, client, request, current, settings, expect)
+                except _TransientStatus as error:
+                    raise _unreachable(current, message("web_reason_http", status=error.status)) from error
+                except httpx.TimeoutException as error:
+                    raise _unreachable(current, message("web_reason_timeout"), error) from error
+                except httpx.ConnectError as error:
+                    raise _unreachable(current, message("web_reason_connect"), error) from error
+                except httpx.HTTPError as error:
+                    raise _unreachable(current, message("web_reason_transfer"), error) from error
+                if isinstance(outcome, FetchedPage):
+                    return outcome
+                current = parse_http_url(outcome.target)
+    except TimeoutError as error:  # the deadline of the whole fetch
+        raise _unreachable(current, message("web_reason_timeout"), error) from error
     raise _unreachable(parse_http_url(url), message("web_reason_redirects"))
 
 
-def _request_for(client: httpx.Client, url: httpx.URL, pinned_address: str | None) -> httpx.Request:
+def _request_for(client: httpx.AsyncClient, url: httpx.URL, pinned_address: str | None) -> httpx.Request:
     if pinned_address is None:
         return client.build_request("GET", url)
     host = url.raw_host.decode("ascii")
@@ -269,16 +311,15 @@ def _request_for(client: httpx.Client, url: httpx.URL, pinned_address: str | Non
     )
 
 
-def _send_once(
-    client: httpx.Client,
+async def _send_once(
+    client: httpx.AsyncClient,
     request: httpx.Request,
     url: httpx.URL,
     settings: Settings,
     expect: Expect,
 ) -> FetchedPage | _Redirect:
     """One request: a redirect to follow, or a checked body; `url` is the address as the user sees it."""
-    started = time.monotonic()
-    response = client.send(request, stream=True)
+    response = await client.send(request, stream=True)
     try:
         location = response.headers.get("location")
         if response.status_code in _REDIRECT_STATUSES and location:
@@ -293,11 +334,11 @@ def _send_once(
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type and not _acceptable(content_type, expect):
             raise NewsbotError(message("url_wrong_type", url=str(url), content_type=content_type))
-        body = _read_limited(response, url, settings, started)
+        body = await _read_limited(response, url, settings)
         validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
         return FetchedPage(str(url), content_type, response.charset_encoding, body, validators)
     finally:
-        response.close()
+        await response.aclose()
 
 
 def _acceptable(content_type: str, expect: Expect) -> bool:
@@ -306,21 +347,94 @@ def _acceptable(content_type: str, expect: Expect) -> bool:
     return content_type in ARTICLE_TYPES
 
 
-def _read_limited(response: httpx.Response, url: httpx.URL, settings: Settings, started: float) -> bytes:
-    """The body, read in pieces and cut off past the size limit or the time limit, so an endless or
-    trickling response cannot fill the memory or hold the caller."""
+async def _read_limited(response: httpx.Response, url: httpx.URL, settings: Settings) -> bytes:
+    """The body, decoded as it arrives and refused as soon as more than the limit has arrived or come out
+    of decoding, so that neither an endless response nor a small compressed bomb can fill the memory."""
     limit = settings.fetch_max_bytes
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise NewsbotError(message("url_too_large", url=str(url), limit=limit))
-    body = bytearray()
-    for piece in response.iter_bytes():
-        body.extend(piece)
-        if len(body) > limit:
-            raise NewsbotError(message("url_too_large", url=str(url), limit=limit))
-        if time.monotonic() - started > settings.fetch_timeout_seconds:
-            raise _unreachable(url, message("web_reason_timeout"))
-    return bytes(body)
+    body = _LimitedBody(limit)
+    decoder = _decoder_for(response.headers.get("content-encoding", ""), body, url)
+    received = 0
+    try:
+        async for raw in response.aiter_raw():  # as sent: httpx would decode each piece whole
+            received += len(raw)
+            if received > limit:
+                raise _TooLarge
+            decoder.write(raw)
+    except _TooLarge as error:
+        raise NewsbotError(message("url_too_large", url=str(url), limit=limit)) from error
+    except (zlib.error, zstandard.ZstdError) as error:
+        raise _unreachable(url, message("web_reason_corrupt"), error) from error
+    return bytes(body.data)
+
+
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+class _LimitedBody:
+    """The decoded body; refuses the piece that would take it past `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+
+    def write(self, data: bytes, /) -> int:
+        if len(self.data) + len(data) > self.limit:
+            raise _TooLarge
+        self.data += data
+        return len(data)
+
+
+class _ZlibDecoder:
+    """gzip or deflate that hands on at most DECODE_PIECE_BYTES at a time, however much one piece of
+    input expands (zlib's `max_length`; what it has not read yet waits in `unconsumed_tail`)."""
+
+    def __init__(self, coding: str, downstream: _Sink) -> None:
+        self.coding = coding
+        self.downstream = downstream
+        self.inflate = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+        self.started = False
+
+    def write(self, data: bytes, /) -> int:
+        try:
+            self._inflate(data)
+        except zlib.error:
+            if self.coding != "deflate" or self.started:
+                raise
+            # "deflate" is zlib-wrapped by the standard, raw deflate in the wild
+            self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._inflate(data)
+        return len(data)
+
+    def _inflate(self, data: bytes) -> None:
+        while not self.inflate.eof:  # anything after the end of the stream is ignored
+            piece = self.inflate.decompress(data, DECODE_PIECE_BYTES)
+            self.started = True
+            data = self.inflate.unconsumed_tail
+            if piece:
+                self.downstream.write(piece)
+            if not data and len(piece) < DECODE_PIECE_BYTES:  # a full piece may leave output inside zlib
+                return
+
+
+def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL) -> _Sink:
+    """Where the raw body goes: one decoder per content coding, the last applied first, ending in `body`."""
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
+    if len(codings) > MAX_CONTENT_CODINGS:
+        raise _unreachable(url, message("web_reason_encoding", encoding=content_encoding))
+    sink = body
+    for coding in codings:
+        if coding in ("gzip", "x-gzip", "deflate"):
+            sink = _ZlibDecoder(coding, sink)
+        elif coding == "zstd":
+            decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW_BYTES)
+            sink = decompressor.stream_writer(sink, write_size=DECODE_PIECE_BYTES, write_return_read=True)
+        else:
+            raise _unreachable(url, message("web_reason_encoding", encoding=coding))
+    return sink
 
 
 def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None) -> NewsbotError:
@@ -330,50 +444,61 @@ def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None
 # ---- articles ----------------------------------------------------------------------------------
 
 
-def fetch_article(
-    url: str, settings: Settings, *, untrusted: bool, validators: Validators | None = None
-) -> tuple[Article, Validators]:
+def fetch_article(url: str, settings: Settings, *, validators: Validators | None = None) -> tuple[Article, Validators]:
     """Fetch a page and extract its article (title, text, date, canonical URL), with the validators the
     server sent for the next fetch; with the `validators` of the last fetch, `NotModified` when the page
     has not changed since.
 
     The id is the normalised canonical URL, so the same article reached by another link is updated,
-    not duplicated. For untrusted URLs a canonical link to another host is ignored: it would let any
-    page overwrite another site's article in the index.
+    not duplicated. A canonical link to another site is ignored: it would let any page overwrite
+    another site's article in the index. Articles longer than `settings.article_max_chars` are refused.
     """
-    page = fetch(url, settings, untrusted=untrusted, validators=validators)
+    page = fetch(url, settings, validators=validators)
     if page.content_type == "text/plain":
         text = page.text.replace("\r\n", "\n").strip()
         if not text:
             raise NewsbotError(message("empty_article", path=url))
         own_url = normalise_url(page.url)
-        return Article(own_url, url, title_from_text(text), text, own_url), page.validators
-    extracted = article_from_html(page.text, page.url, url, page.url)
-    canonical = _canonical_url(extracted.url, page.url, untrusted=untrusted)
-    return replace(extracted, article_id=canonical, url=canonical), page.validators
+        article = Article(own_url, url, title_from_text(text), text, own_url)
+    else:
+        extracted = article_from_html(page.text, page.url, url, page.url)
+        canonical = _canonical_url(extracted.url, page.url)
+        article = replace(extracted, article_id=canonical, url=canonical)
+    return _within_size(article, settings), page.validators
 
 
-def _canonical_url(candidate: str | None, page_url: str, *, untrusted: bool) -> str:
+def _within_size(article: Article, settings: Settings) -> Article:
+    if len(article.text) > settings.article_max_chars:
+        raise NewsbotError(
+            message("article_too_long", url=article.url or article.article_id, limit=settings.article_max_chars),
+            detail=f"{len(article.text)} characters",
+        )
+    return article
+
+
+def _canonical_url(candidate: str | None, page_url: str) -> str:
     page = httpx.URL(page_url)
     try:
         canonical = parse_http_url(page.join(candidate)) if candidate else page
     except (NewsbotError, httpx.InvalidURL):
         canonical = page
-    if untrusted and _bare_host(canonical) != _bare_host(page):
+    if _site(canonical) != _site(page):
         canonical = page
     return normalise_url(str(canonical))
 
 
-def _bare_host(url: httpx.URL) -> str:
-    return url.host.removeprefix("www.")
+def _site(url: httpx.URL) -> tuple[str, int | None]:
+    """Host (without www.) and port other than the scheme's default: what one source may speak for."""
+    return url.host.removeprefix("www."), url.port
 
 
 # ---- feeds -------------------------------------------------------------------------------------
 
 
-def read_feed(url: str, settings: Settings, *, untrusted: bool) -> list[FeedEntry]:
-    """The entries of an RSS or Atom feed, in feed order; feedparser only parses what was fetched here."""
-    page = fetch(url, settings, untrusted=untrusted, expect="feed")
+def read_feed(url: str, settings: Settings) -> list[FeedEntry]:
+    """The newest entries of an RSS or Atom feed, newest first, at most `settings.feed_max_entries`;
+    feedparser only parses what was fetched here."""
+    page = fetch(url, settings, expect="feed")
     content_type = page.content_type + (f"; charset={page.charset}" if page.charset else "")
     # A stream, never a string: feedparser would fetch a string that looks like a URL or a file name.
     parsed = feedparser.parse(
@@ -389,7 +514,11 @@ def read_feed(url: str, settings: Settings, *, untrusted: bool) -> list[FeedEntr
     # A slightly malformed feed with usable entries is common and still worth reading.
     if not entries and (parsed.bozo or not parsed.get("version")):
         raise NewsbotError(message("feed_invalid", url=url), detail=repr(parsed.get("bozo_exception")))
-    return entries
+    # Stable: entries without a date keep the feed's order, after the dated ones.
+    newest = sorted(entries, key=lambda e: max(e.updated or "", e.published or ""), reverse=True)
+    if len(newest) > settings.feed_max_entries:
+        log.info("feed %s: %d entries, reading the newest %d", url, len(newest), settings.feed_max_entries)
+    return newest[: settings.feed_max_entries]
 
 
 def _feed_entry(raw: Any, feed_url: str) -> FeedEntry | None:
@@ -408,19 +537,19 @@ def _feed_entry(raw: Any, feed_url: str) -> FeedEntry | None:
 
 
 def _entry_id(guid: str, link: str | None, feed_url: str) -> str | None:
-    """The GUID (normalised when it is a URL), else the canonical link.
+    """An id the feed cannot forge for another source: its GUID (else its link), normalised, when that is
+    a URL of the feed's own site; anything else qualified with the feed's URL.
 
-    A GUID with a scheme (urn:uuid:…, tag:…, http…) is unique by construction; a bare one such as a
-    number is only unique within its feed, so it is qualified with the feed's URL.
+    A feed is a third party's text: a GUID naming another site's page, or the urn:uuid of another feed's
+    entry, must not let its entry replace that article.
     """
-    if not guid:
-        return link
-    as_url = _http_url_or_none(guid)
-    if as_url:
+    own = guid or link
+    if not own:
+        return None
+    as_url = _http_url_or_none(own)
+    if as_url and _site(httpx.URL(as_url)) == _site(httpx.URL(feed_url)):
         return as_url
-    if ":" in guid:
-        return guid
-    return f"{normalise_url(feed_url)}#{guid}"
+    return f"{normalise_url(feed_url)}#{as_url or own}"
 
 
 def _http_url_or_none(text: str | None) -> str | None:
@@ -439,7 +568,7 @@ def _html_to_text(html: str) -> str:
 
 
 def article_from_feed_entry(
-    entry: FeedEntry, settings: Settings, *, untrusted: bool, validators: Validators | None = None
+    entry: FeedEntry, settings: Settings, *, validators: Validators | None = None
 ) -> tuple[Article, Validators]:
     """The entry's page as an article, stored under the entry's id, with the page's validators; when the
     page cannot be had, the text the feed itself carries (content or summary) under the entry's title.
@@ -447,7 +576,7 @@ def article_from_feed_entry(
     page_error: NewsbotError | None = None
     if entry.link:
         try:
-            article, page = fetch_article(entry.link, settings, untrusted=untrusted, validators=validators)
+            article, page = fetch_article(entry.link, settings, validators=validators)
             published = article.published or entry.published
             return replace(article, article_id=entry.entry_id, published=published), page
         except NewsbotError as error:
@@ -457,4 +586,5 @@ def article_from_feed_entry(
         raise page_error or NewsbotError(message("feed_entry_empty", entry=entry.title or entry.entry_id))
     title = entry.title or title_from_text(entry.summary)
     text = entry.summary if entry.summary.startswith(title) else f"{title}\n\n{entry.summary}"
-    return Article(entry.entry_id, entry.link or entry.entry_id, title, text, entry.link, entry.published), Validators()
+    article = Article(entry.entry_id, entry.link or entry.entry_id, title, text, entry.link, entry.published)
+    return _within_size(article, settings), Validators()

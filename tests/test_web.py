@@ -1,13 +1,15 @@
 """Web pages and feeds as sources: fetched from a real HTTP server on loopback, indexed into a real Chroma.
 
 The private-network guard is tested on literal addresses (refused before any connection) and with an
-injected resolver and transport for what needs a public-looking host.
+injected resolver and transport for what needs a public-looking host. The test server is on loopback,
+so most tests allow exactly its host names (`NEWSBOT_FETCH_ALLOW_PRIVATE`), as an operator would an
+intranet host.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -64,17 +66,30 @@ def requested_paths(httpserver: HTTPServer) -> list[str]:
     return [request.path for request, _ in httpserver.log]
 
 
+class Streamed(httpx.AsyncByteStream):
+    """A body that arrives as a stream, as from a server (httpx reads a `content=` body at once)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.body
+
+
 @pytest.fixture(autouse=True)
 def no_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries still happen, without the back-off pauses."""
     monkeypatch.setattr(web, "RETRY_WAIT_SECONDS", 0)
 
 
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1"]
+
+
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
-    """The test server is on loopback, which the guard would refuse."""
+    """The test server is on loopback, which the guard refuses unless its host names are allowed."""
     return settings.model_copy(
-        update={"allow_private_urls": True, "fetch_max_bytes": 50_000, "fetch_timeout_seconds": 5.0}
+        update={"fetch_allow_private": LOOPBACK_HOSTS, "fetch_max_bytes": 50_000, "fetch_timeout_seconds": 5.0}
     )
 
 
@@ -156,24 +171,24 @@ def test_checked_address_reports_an_unresolvable_host() -> None:
         "http://localhost:{port}/",
     ],
 )
-def test_untrusted_url_to_private_address_is_refused_before_connecting(
+def test_url_to_private_address_is_refused_before_connecting(
     url: str,
     settings: Settings,
     httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request("/").respond_with_data("geheim", content_type="text/plain")
-    assert not settings.allow_private_urls
+    assert settings.fetch_allow_private == []
     with pytest.raises(NewsbotError, match="darf nicht abgerufen werden"):
-        web.fetch(url.format(port=httpserver.port), settings, untrusted=True)
+        web.fetch(url.format(port=httpserver.port), settings)
     assert httpserver.log == []
 
 
-def test_untrusted_url_reaches_loopback_when_private_urls_are_allowed(
+def test_url_reaches_loopback_when_its_host_is_allowed(
     web_settings: Settings,
     httpserver: HTTPServer,
 ) -> None:
     httpserver.expect_request("/").respond_with_data("Hallo", content_type="text/plain")
-    assert web.fetch(httpserver.url_for("/"), web_settings, untrusted=True).text == "Hallo"
+    assert web.fetch(httpserver.url_for("/"), web_settings).text == "Hallo"
 
 
 def test_redirect_to_loopback_is_refused_at_the_redirect_hop(settings: Settings) -> None:
@@ -190,7 +205,6 @@ def test_redirect_to_loopback_is_refused_at_the_redirect_hop(settings: Settings)
         web.fetch(
             "http://news.example/artikel",
             settings,
-            untrusted=True,
             resolver=resolver,
             transport=httpx.MockTransport(handler),
         )
@@ -206,7 +220,6 @@ def test_redirect_to_a_name_resolving_privately_is_refused(settings: Settings) -
         web.fetch(
             "http://news.example/",
             settings,
-            untrusted=True,
             resolver=lambda host, port: addresses[host],
             transport=httpx.MockTransport(handler),
         )
@@ -217,12 +230,11 @@ def test_guarded_request_connects_to_the_checked_address_with_the_original_host(
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, text="Hallo", headers={"Content-Type": "text/plain"})
+        return httpx.Response(200, stream=Streamed(b"Hallo"), headers={"Content-Type": "text/plain"})
 
     page = web.fetch(
         "https://News.Example/artikel",
         settings,
-        untrusted=True,
         resolver=lambda host, port: ["93.184.216.34"],
         transport=httpx.MockTransport(handler),
     )
@@ -240,13 +252,13 @@ def test_guarded_request_connects_to_the_checked_address_with_the_original_host(
 )
 def test_fetch_refuses_anything_but_http(url: str, web_settings: Settings) -> None:
     with pytest.raises(NewsbotError, match="Ungültige URL"):
-        web.fetch(url, web_settings, untrusted=False)
+        web.fetch(url, web_settings)
 
 
 def test_redirect_to_another_scheme_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/weiter").respond_with_data("", status=302, headers={"Location": "file:///etc/passwd"})
     with pytest.raises(NewsbotError, match="Ungültige URL: file:"):
-        web.fetch(httpserver.url_for("/weiter"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/weiter"), web_settings)
 
 
 def test_redirects_are_followed_up_to_a_limit(web_settings: Settings, httpserver: HTTPServer) -> None:
@@ -257,41 +269,41 @@ def test_redirects_are_followed_up_to_a_limit(web_settings: Settings, httpserver
             "", status=302, headers={"Location": f"/kreis{hop + 1}"}
         )
 
-    page = web.fetch(httpserver.url_for("/alt"), web_settings, untrusted=False)
+    page = web.fetch(httpserver.url_for("/alt"), web_settings)
     assert (page.text, page.url) == ("Angekommen", httpserver.url_for("/neu"))
     with pytest.raises(NewsbotError, match="zu viele Weiterleitungen"):
-        web.fetch(httpserver.url_for("/kreis0"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/kreis0"), web_settings)
 
 
 def test_not_found_is_unreachable_with_the_status(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/weg").respond_with_data("nicht da", status=404)
     with pytest.raises(NewsbotError, match=r"URL nicht erreichbar: .*/weg \(HTTP 404\)"):
-        web.fetch(httpserver.url_for("/weg"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/weg"), web_settings)
 
 
 def test_refused_connection_is_unreachable(web_settings: Settings, closed_port: int) -> None:
     with pytest.raises(NewsbotError, match=r"URL nicht erreichbar: .* \(keine Verbindung\)"):
-        web.fetch(f"http://127.0.0.1:{closed_port}/", web_settings, untrusted=False)
+        web.fetch(f"http://127.0.0.1:{closed_port}/", web_settings)
 
 
 def test_transient_server_error_is_retried(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_oneshot_request("/wackelig").respond_with_data("besetzt", status=503)
     httpserver.expect_request("/wackelig").respond_with_data("Jetzt geht es", content_type="text/plain")
-    assert web.fetch(httpserver.url_for("/wackelig"), web_settings, untrusted=False).text == "Jetzt geht es"
+    assert web.fetch(httpserver.url_for("/wackelig"), web_settings).text == "Jetzt geht es"
     assert requested_paths(httpserver) == ["/wackelig", "/wackelig"]
 
 
 def test_lasting_server_error_gives_up_after_the_attempts(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/kaputt").respond_with_data("besetzt", status=503)
     with pytest.raises(NewsbotError, match=r"\(HTTP 503\)"):
-        web.fetch(httpserver.url_for("/kaputt"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/kaputt"), web_settings)
     assert len(httpserver.log) == web.FETCH_ATTEMPTS
 
 
 def test_wrong_content_type_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/bild").respond_with_data(b"\x89PNG\r\n\x1a\n", content_type="image/png")
     with pytest.raises(NewsbotError, match="Kein Artikel \\(Inhaltstyp image/png\\)"):
-        web.fetch(httpserver.url_for("/bild"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/bild"), web_settings)
 
 
 def test_streamed_response_beyond_the_limit_is_cut_off(web_settings: Settings, httpserver: HTTPServer) -> None:
@@ -305,13 +317,13 @@ def test_streamed_response_beyond_the_limit_is_cut_off(web_settings: Settings, h
 
     httpserver.expect_request("/endlos").respond_with_handler(endless_page)
     with pytest.raises(NewsbotError, match=r"Antwort zu groß: .*/endlos \(mehr als 50000 Bytes\)"):
-        web.fetch(httpserver.url_for("/endlos"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/endlos"), web_settings)
 
 
 def test_declared_oversized_response_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/gross").respond_with_data(b"x" * 60_000, content_type="text/plain")
     with pytest.raises(NewsbotError, match="Antwort zu groß"):
-        web.fetch(httpserver.url_for("/gross"), web_settings, untrusted=False)
+        web.fetch(httpserver.url_for("/gross"), web_settings)
 
 
 def test_charset_from_the_header_decodes_latin1(web_settings: Settings, httpserver: HTTPServer) -> None:
@@ -319,7 +331,7 @@ def test_charset_from_the_header_decodes_latin1(web_settings: Settings, httpserv
     httpserver.expect_request("/koeln").respond_with_data(
         html.encode("iso-8859-1"), content_type="text/html; charset=ISO-8859-1"
     )
-    article, _ = web.fetch_article(httpserver.url_for("/koeln"), web_settings, untrusted=False)
+    article, _ = web.fetch_article(httpserver.url_for("/koeln"), web_settings)
     assert article.title == "Größere Brücke für Köln"
     assert "Anwohner äußern Sorgen" in article.text
 
@@ -328,22 +340,23 @@ def test_plain_text_page_becomes_an_article(web_settings: Settings, httpserver: 
     httpserver.expect_request("/meldung.txt").respond_with_data(
         "Hitzewelle in Wien\n\nIn Wien wurden 38 Grad gemessen.", content_type="text/plain; charset=utf-8"
     )
-    article, _ = web.fetch_article(httpserver.url_for("/meldung.txt"), web_settings, untrusted=False)
+    article, _ = web.fetch_article(httpserver.url_for("/meldung.txt"), web_settings)
     assert (article.title, article.article_id) == ("Hitzewelle in Wien", httpserver.url_for("/meldung.txt"))
 
 
-def test_untrusted_page_cannot_claim_another_hosts_canonical_url(
-    web_settings: Settings,
-    httpserver: HTTPServer,
-) -> None:
+def test_page_cannot_claim_another_hosts_canonical_url(web_settings: Settings, httpserver: HTTPServer) -> None:
     page_url = f"http://127.0.0.1:{httpserver.port}/seite"
     claimed = f"http://localhost:{httpserver.port}/fremder-artikel"
+    same_site = f"http://127.0.0.1:{httpserver.port}/artikel"
     httpserver.expect_request("/seite").respond_with_data(
         article_html("Gipfel", GIPFEL, canonical=claimed), content_type="text/html"
     )
+    httpserver.expect_request("/seite2").respond_with_data(
+        article_html("Gipfel", GIPFEL, canonical=same_site), content_type="text/html"
+    )
 
-    assert web.fetch_article(page_url, web_settings, untrusted=True)[0].article_id == page_url
-    assert web.fetch_article(page_url, web_settings, untrusted=False)[0].article_id == claimed
+    assert web.fetch_article(page_url, web_settings)[0].article_id == page_url
+    assert web.fetch_article(page_url + "2", web_settings)[0].article_id == same_site
 
 
 # ---- indexing pages ----------------------------------------------------------------------------
@@ -597,8 +610,8 @@ def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPS
 
 def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:
     """An Atom feed of one entry updated at `updated`, whose page says `text` (or is `page`); returns the
-    entry's id."""
-    entry_id = "urn:uuid:5b0c2a4e-9d6e-4f0e-8a43-gipfel"
+    entry's id, its urn:uuid scoped to the feed."""
+    guid = "urn:uuid:5b0c2a4e-9d6e-4f0e-8a43-gipfel"
     httpserver.clear()
     if page:
         httpserver.expect_request("/artikel/gipfel").respond_with_handler(page)
@@ -608,12 +621,12 @@ def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: Cond
         )
     atom = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Test</title>'
-        f"<id>urn:uuid:feed</id><updated>{updated}</updated><entry><id>{entry_id}</id>"
+        f"<id>urn:uuid:feed</id><updated>{updated}</updated><entry><id>{guid}</id>"
         f'<title>Gipfel in Budapest</title><link href="{httpserver.url_for("/artikel/gipfel")}"/>'
         f"<published>2024-05-01T08:00:00Z</published><updated>{updated}</updated></entry></feed>"
     )
     httpserver.expect_request("/atom.xml").respond_with_data(atom, content_type="application/atom+xml")
-    return entry_id
+    return f"{httpserver.url_for('/atom.xml')}#{guid}"
 
 
 def test_feed_entry_updated_after_indexing_is_fetched_again(service: NewsService, httpserver: HTTPServer) -> None:
@@ -689,7 +702,7 @@ def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
 
     report = service.index_feed(httpserver.url_for("/atom.xml"))
 
-    assert report.added == ["urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"]
+    assert report.added == [httpserver.url_for("/atom.xml") + "#urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"]
     record = service.index.catalog.article(report.added[0])
     assert record is not None
     assert (record.title, record.url) == ("Hochwasser an der Donau", httpserver.url_for("/weg"))
@@ -701,7 +714,7 @@ def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, http
     httpserver.expect_request("/feed.xml").respond_with_data(
         rss([]).replace("</channel>", item + "</channel>"), content_type="text/xml"
     )
-    entries = web.read_feed(httpserver.url_for("/feed.xml"), web_settings, untrusted=False)
+    entries = web.read_feed(httpserver.url_for("/feed.xml"), web_settings)
     assert [e.entry_id for e in entries] == [httpserver.url_for("/feed.xml") + "#4711"]
 
 
@@ -723,7 +736,7 @@ def test_feed_url_serving_html_is_the_wrong_type(service: NewsService, httpserve
 
 @pytest.fixture
 def cli_env(web_settings: Settings) -> dict[str, str]:
-    return {"NEWSBOT_DATA_DIR": str(web_settings.data_dir), "NEWSBOT_ALLOW_PRIVATE_URLS": "true"}
+    return {"NEWSBOT_DATA_DIR": str(web_settings.data_dir), "NEWSBOT_FETCH_ALLOW_PRIVATE": ",".join(LOOPBACK_HOSTS)}
 
 
 @pytest.fixture
