@@ -14,6 +14,7 @@ import logging
 import socket
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -281,7 +282,7 @@ async def _fetch(
             ) as client,
         ):
             for _hop in range(MAX_REDIRECTS + 1):
-                pinned = None if may_reach_private_network(current, settings) else checked_address(current, resolver)
+                pinned = None if may_reach_private_network(current, settings) else await _resolved(current, resolver)
                 request = _request_for(client, current, pinned)
                 try:
                     outcome = await retrying(_send_once, client, request, current, settings, expect)
@@ -299,6 +300,16 @@ async def _fetch(
     except TimeoutError as error:  # the deadline of the whole fetch
         raise _unreachable(current, message("web_reason_timeout"), error) from error
     raise _unreachable(parse_http_url(url), message("web_reason_redirects"))
+
+
+async def _resolved(url: httpx.URL, resolver: Resolver) -> str:
+    """`checked_address` in a thread of its own, so the deadline also bounds a DNS server that does not
+    answer: getaddrinfo cannot be interrupted, and its thread is left to end when the system gives up."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-dns")
+    try:
+        return await asyncio.wrap_future(executor.submit(checked_address, url, resolver))
+    finally:
+        executor.shutdown(wait=False)
 
 
 def _request_for(client: httpx.AsyncClient, url: httpx.URL, pinned_address: str | None) -> httpx.Request:

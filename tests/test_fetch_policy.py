@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import zstandard
 from click.testing import CliRunner
@@ -28,7 +29,7 @@ from index.errors import NewsbotError
 from index.settings import Settings
 from tests.conftest import REPO
 from tests.fakes import HashedBagOfWords
-from tests.test_web import GIPFEL, article_html, requested_paths, rfc822, rss
+from tests.test_web import GIPFEL, Streamed, article_html, requested_paths, rfc822, rss
 
 
 @pytest.fixture(autouse=True)
@@ -247,6 +248,24 @@ def test_an_unresponsive_server_is_a_timeout(settings: Settings) -> None:
         slow = settings.model_copy(update={"fetch_allow_private": ["127.0.0.1"], "fetch_timeout_seconds": 0.5})
         with pytest.raises(NewsbotError, match="Zeitüberschreitung"):
             web.fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/", slow)
+
+
+def test_a_dns_server_that_does_not_answer_is_cut_at_the_deadline(settings: Settings) -> None:
+    released = threading.Event()
+
+    def stuck_resolver(host: str, port: int) -> list[str]:
+        released.wait(30)  # as a DNS server that never answers, until the test ends
+        return ["93.184.216.34"]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Streamed(b"Hallo"), headers={"Content-Type": "text/plain"})
+
+    slow = settings.model_copy(update={"fetch_timeout_seconds": 0.5})
+    try:
+        with pytest.raises(NewsbotError, match=r"http://langsam\.example/ \(Zeitüberschreitung\)"):
+            web.fetch("http://langsam.example/", slow, resolver=stuck_resolver, transport=httpx.MockTransport(handler))
+    finally:
+        released.set()
 
 
 # ---- feeds: a cap on entries, ids one feed cannot forge for another source -------------------------
