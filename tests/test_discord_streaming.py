@@ -15,7 +15,7 @@ from unittest.mock import AsyncMock
 import pytest
 
 from bot.discord.ask import AskCog
-from bot.discord.streaming import WRITING_MARK, iterate_in_thread, stream_answer
+from bot.discord.streaming import WRITING_MARK, iterate_in_thread, preview, stream_answer
 from bot.result import Answer
 from bot.service import NewsService
 from index.errors import NewsbotError
@@ -165,3 +165,8 @@ async def test_errors_of_the_blocking_stream_reach_the_event_loop():
     with pytest.raises(NewsbotError, match="kaputt"):
         await consume()
     assert received == ["a"]
+
+
+def test_a_link_the_model_writes_is_not_clickable_while_it_streams():
+    shown = preview("Anmelden unter [hier](https://evil.example/login) oder https://evil.example [1]")
+    assert "://" not in shown.replace("`https://evil.example/login`", "").replace("`https://evil.example`", "")
