@@ -91,7 +91,7 @@ async def test_setup_hook_registers_the_cogs_and_syncs_to_the_development_guild(
     (call,) = bot.tree.sync.await_args_list
     assert call.kwargs["guild"].id == 1234
     names = {c.name for c in bot.tree.get_commands(guild=discord.Object(id=1234))}
-    assert names == {"frage", "index", "artikel", "status"}
+    assert names == {"frage", "neu", "hilfe", "index", "artikel", "feeds", "status"}
 
 
 async def test_setup_hook_syncs_globally_without_a_development_guild(service):
@@ -100,15 +100,17 @@ async def test_setup_hook_syncs_globally_without_a_development_guild(service):
     await bot.setup_hook()
     bot.tree.sync.assert_awaited_once_with(guild=None)
     payloads = {c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()}  # what Discord receives
-    assert set(payloads) == {"frage", "index", "artikel", "status"}
+    assert set(payloads) == {"frage", "neu", "hilfe", "index", "artikel", "feeds", "status"}
+    assert [o["name"] for o in payloads["artikel"]["options"]] == ["liste", "entfernen"]
     assert [(o["name"], o["required"]) for o in payloads["frage"]["options"]] == [("frage", True)]
     assert [(o["name"], o["type"], o["required"]) for o in payloads["index"]["options"]] == [
         ("url", discord.AppCommandOptionType.string.value, False),
         ("datei", discord.AppCommandOptionType.attachment.value, False),
     ]
-    assert payloads["frage"]["default_member_permissions"] is None
+    for name in ("frage", "neu", "hilfe"):
+        assert payloads[name]["default_member_permissions"] is None
     manage_guild = discord.Permissions(manage_guild=True).value
-    for name in ("index", "artikel", "status"):
+    for name in ("index", "artikel", "feeds", "status"):
         assert int(payloads[name]["default_member_permissions"]) == manage_guild
 
 

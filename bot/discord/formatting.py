@@ -227,3 +227,18 @@ def report_text(reports: Sequence[IndexReport], language: str = "de") -> str:
         lines.append(report.summary(language))
         lines.extend(f"✗ {escape(truncate(source, 200))}: {escape(reason)}" for source, reason in report.failed)
     return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def feeds_text(results: Sequence[tuple[str, IndexReport | str]], language: str = "de") -> str:
+    """What `/feeds` found: each configured feed with its report, or the reason it failed, in one message."""
+    if not results:
+        return message("discord_feeds_none", language)
+    lines = [message("discord_feeds_title", language, count=len(results))]
+    for url, outcome in results:
+        shown = escape(truncate(url, 200))
+        if isinstance(outcome, str):
+            lines.append(f"✗ {shown}: {escape(outcome)}")
+        else:
+            lines.append(f"• {shown}: {outcome.summary(language)}")
+            lines.extend(f"  ✗ {escape(truncate(s, 200))}: {escape(r)}" for s, r in outcome.failed[:5])
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
