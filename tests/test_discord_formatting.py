@@ -88,6 +88,7 @@ def test_answer_embed_shows_answer_linked_sources_and_a_footer_with_passages_and
     assert "Hitzewelle in Wien (wetter.md)" in field.value
     assert "/data/articles" not in field.value  # the server's paths are nobody's business
     assert embed.footer.text == "2 Passagen · Sicherheit 53 %"
+    assert embed.footer.text.endswith(message("answer_confidence", percent=answered().confidence_percent))  # as the CLI
 
 
 def test_a_refusal_is_the_friendly_text_without_sources_or_footer():

@@ -116,6 +116,7 @@ def test_ask_returns_the_final_answer_of_the_stream(make_service, stub):
     assert answer.cited_sources[0].source.endswith("wetter.md")
     assert answer.to_json()["mode"] == "llm"
     assert answer.to_json()["cited"] == [wetter]
+    assert answer.to_json()["confidence"] == round(extractive_answer(service, WIEN).confidence, 4) > 0
 
 
 def test_extractive_mode_never_calls_the_llm(make_service, stub):
@@ -125,7 +126,7 @@ def test_extractive_mode_never_calls_the_llm(make_service, stub):
     assert isinstance(items[0], Answer)
     assert items[0].mode == "extractive"
     assert "llm" not in items[0].timings_ms
-    assert set(items[0].to_json()) == {"question", "answer", "answered", "sources", "latency_ms"}
+    assert set(items[0].to_json()) == {"question", "answer", "answered", "confidence", "sources", "latency_ms"}
     assert stub.requests == []
 
 

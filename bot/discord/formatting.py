@@ -151,9 +151,8 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
         embed.add_field(
             name=message("discord_sources_label", language), value=sources_field(answer.sources, language), inline=False
         )
-        footer = message(
-            "discord_answer_footer", language, passages=len(answer.sources), percent=round(answer.confidence * 100)
-        )
+        confidence = message("answer_confidence", language, percent=answer.confidence_percent)
+        footer = message("discord_answer_footer", language, passages=len(answer.sources), confidence=confidence)
         embed.set_footer(text=truncate(footer, EMBED_FOOTER_LIMIT))
     return fit_embed(embed)
 
