@@ -40,13 +40,24 @@ CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 
 # Links as Discord and terminals make them clickable: with a scheme, or starting with "www.".
 LINK = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>()\[\]]+", re.IGNORECASE)
+# bm25s's English list is short; replies to German articles may be written in English.
+ENGLISH_FILLER = (
+    "according also about after again all any been before being both can could did do does during each from "
+    "further had has have having he her here him his how its just more most my now only other our out over own "
+    "same she should so some than them those through too under until up very we were what when where which "
+    "while who whom why would you your article articles passage passages source sources states said"
+)
 # Words of a reply that say nothing of what it claims, in both languages a reply may be written in.
 FILLER_WORDS = frozenset(
-    STOPWORDS_GERMAN
-    + STOPWORDS_EN
-    + tuple(QUESTION_STOPWORDS["de"].split())
-    + tuple(QUESTION_STOPWORDS["en"].split())
-    + ("laut", "artikel", "textstelle", "according", "article", "passage")
+    {
+        *STOPWORDS_GERMAN,
+        *STOPWORDS_EN,
+        *ENGLISH_FILLER.split(),
+        *QUESTION_STOPWORDS["de"].split(),
+        *QUESTION_STOPWORDS["en"].split(),
+        *("laut", "artikel", "textstelle", "textstellen", "quelle", "demnach", "bereits", "wurde", "wurden", "ja"),
+        *("nein", "yes"),
+    }
 )
 # At least this share of the words a reply adds to the question must occur in the passages it cites.
 MIN_SUPPORTED_SHARE = 0.5
@@ -106,9 +117,10 @@ def content_words(text: str) -> set[str]:
     return {word for word in re.findall(r"\w+", plain) if word not in FILLER_WORDS}
 
 
-def _same_word(word: str, known: set[str]) -> bool:
-    """Exact, or the same first letters, so "stattfinden" and "stattfindet" agree; short words must match."""
-    return word in known or (len(word) >= PREFIX and word[:PREFIX] in known)
+def _same_word(word: str, known: set[str], text: str) -> bool:
+    """Exact, or the same first letters ("stattfinden", "stattfindet"), or part of a compound in `text`
+    ("Strecke" in "Bahnstrecke"); words under four letters must match exactly."""
+    return word in known or (len(word) >= PREFIX and word[:PREFIX] in known) or (len(word) >= 4 and word in text)
 
 
 def supported(reply: str, question: str, cited: Sequence[Passage]) -> bool:
@@ -118,14 +130,17 @@ def supported(reply: str, question: str, cited: Sequence[Passage]) -> bool:
     does not make ("abgesagt", "Wien"), and lets through paraphrases that keep the passage's key words.
     """
     words = content_words(reply)
-    passage_words = content_words(" ".join(f"{p.title} {p.text}" for p in cited))
+    if not words:  # "Nein [1]." claims nothing a word list could check
+        return True
+    passage_text = " ".join(f"{p.title} {p.text}" for p in cited).casefold()
+    passage_words = content_words(passage_text)
     known = passage_words | {w[:PREFIX] for w in passage_words if len(w) >= PREFIX}
     asked = content_words(question)
     asked |= {w[:PREFIX] for w in asked if len(w) >= PREFIX}
-    added = [w for w in words if not _same_word(w, asked)]
+    added = [w for w in words if not _same_word(w, asked, question.casefold())]
     if not added:  # the reply only restates the question: at least one of its words must be in the passages
-        return any(_same_word(w, known) for w in words)
-    found = sum(_same_word(w, known) for w in added)
+        return any(_same_word(w, known, passage_text) for w in words)
+    found = sum(_same_word(w, known, passage_text) for w in added)
     return found > 0 and found >= MIN_SUPPORTED_SHARE * len(added)
 
 

@@ -92,6 +92,7 @@ def test_a_reply_may_carry_only_links_its_cited_passages_carry(reply, reason):
         ("Der Gipfel findet in Wien statt [1].", False),  # Wien is in [2], not in the cited [1]
         ("In Wien wurden 41 Grad gemessen, ein Rekord seit 1875 [2].", False),
         ("Der Gipfel soll stattfinden [1].", True),  # restates the question, which [1] holds
+        ("Nein [1].", True),  # claims nothing a word list could check
     ],
 )
 def test_a_reply_whose_cited_passage_does_not_hold_it_is_replaced(reply, keep):
