@@ -170,3 +170,14 @@ async def test_errors_of_the_blocking_stream_reach_the_event_loop():
 def test_a_link_the_model_writes_is_not_clickable_while_it_streams():
     shown = preview("Anmelden unter [hier](https://evil.example/login) oder https://evil.example [1]")
     assert "://" not in shown.replace("`https://evil.example/login`", "").replace("`https://evil.example`", "")
+
+
+async def test_a_question_the_articles_do_not_answer_is_refused_without_asking_the_model(llm_service, stub):
+    stub.enqueue(reply("Die WM gewann Argentinien [1]."))
+    interaction = make_interaction()
+    cog = AskCog(make_bot(), llm_service)
+    await cog.frage.callback(cog, interaction, frage="Wer gewann die Fußball-WM?")
+    (sent,) = sent_kwargs(interaction.followup.send)
+    assert sent["embed"].description == message("refusal_friendly")
+    assert stub.requests == []
+    interaction.followup.send.return_value.create_thread.assert_not_awaited()
