@@ -6,6 +6,7 @@ import asyncio
 import logging
 from unittest.mock import AsyncMock
 
+import aiohttp
 import discord
 import pytest
 from click.testing import CliRunner
@@ -67,6 +68,16 @@ def test_a_rejected_token_stops_with_one_line_and_never_shows_the_token(
     for shown in (result.output, result.stderr, caplog.text, captured.out, captured.err):
         assert TOKEN not in shown  # ... and nowhere else
         assert "secret-token" not in shown
+
+
+def test_unreachable_discord_stops_with_one_line_and_exit_code_2(settings, fake_open, monkeypatch):
+    async def unreachable(self, token: str, *, reconnect: bool = True) -> None:
+        raise aiohttp.ClientConnectionError("Cannot connect to host discord.com:443")
+
+    monkeypatch.setattr(NewsBot, "start", unreachable)
+    result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message("discord_unreachable")
 
 
 def test_a_token_of_only_whitespace_counts_as_missing(settings, fake_open):

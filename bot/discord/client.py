@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -152,6 +153,10 @@ async def _run(bot: NewsBot, token: str) -> None:
             await bot.start(token)
         except discord.LoginFailure:
             raise NewsbotError(message("discord_token_rejected", bot.settings.language)) from None
+        except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as error:
+            raise NewsbotError(
+                message("discord_unreachable", bot.settings.language), detail=f"{type(error).__name__}: {error}"
+            ) from None
 
 
 def run_bot(settings: Settings, open_service: Callable[[], NewsService], *, force_sync: bool = False) -> None:
