@@ -55,8 +55,7 @@ FILLER_WORDS = frozenset(
         *ENGLISH_FILLER.split(),
         *QUESTION_STOPWORDS["de"].split(),
         *QUESTION_STOPWORDS["en"].split(),
-        *("laut", "artikel", "textstelle", "textstellen", "quelle", "demnach", "bereits", "wurde", "wurden", "ja"),
-        *("nein", "yes"),
+        *("laut", "artikel", "textstelle", "textstellen", "quelle", "demnach", "bereits", "ja", "nein", "yes"),
     }
 )
 # At least this share of the words a reply adds to the question must occur in the passages it cites.
