@@ -86,6 +86,15 @@ def failure_reason(error: BaseException) -> FailureReason:
     return "llm_failed"
 
 
+def describe(error: BaseException) -> str:
+    """The error for the log, without a server's response body: a 401 body may echo the API key."""
+    import openai
+
+    if isinstance(error, openai.APIStatusError):
+        return f"{type(error).__name__}: HTTP {error.status_code}"
+    return f"{type(error).__name__}: {error}"
+
+
 def stream_within(
     model: BaseChatModel, messages: Sequence[BaseMessage], slots: threading.Semaphore, timeout: float
 ) -> Iterator[str]:
@@ -131,6 +140,6 @@ def stream_within(
                 return
             else:
                 error = value if isinstance(value, BaseException) else RuntimeError(str(value))
-                raise LLMUnavailable(failure_reason(error), f"{type(error).__name__}: {error}") from error
+                raise LLMUnavailable(failure_reason(error), describe(error)) from None
     finally:
         stop.set()

@@ -24,6 +24,7 @@ class Behaviour:
     stall_seconds: float = 0.0  # pause before the response headers
     status: int = 200
     raw_body: bytes | None = None  # sent verbatim instead of well-formed events
+    error_message: str = "stub failure"  # the error body's message when `status` is not 200
 
 
 def reply(*deltas: str, gap_seconds: float = 0.0) -> Behaviour:
@@ -103,7 +104,7 @@ class OpenAIStub:
             def _respond(self, behaviour: Behaviour, stream: bool) -> None:
                 time.sleep(behaviour.stall_seconds)
                 if behaviour.status != 200:
-                    error = json.dumps({"error": {"message": "stub failure", "type": "server_error"}}).encode()
+                    error = json.dumps({"error": {"message": behaviour.error_message, "type": "server_error"}}).encode()
                     self._start(behaviour.status, "application/json", len(error))
                     self.wfile.write(error)
                     return

@@ -12,6 +12,7 @@ import pytest
 
 from bot.discord.ask import AskCog, conversation_id, strip_mentions
 from bot.discord.formatting import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
+from bot.discord.manage import ManageCog
 from bot.result import Answer, Source
 from bot.service import NewsService
 from index.errors import NewsbotError
@@ -240,6 +241,58 @@ async def test_a_direct_message_is_answered_and_remembered_for_the_next_one(serv
 
     assert calls == [(GIPFEL, []), ("Und wann?", [GIPFEL])]
     first.reply.return_value.create_thread.assert_not_awaited()  # no threads in DMs
+
+
+async def test_neu_forgets_the_threads_earlier_questions(service):
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    thread = make_thread(555)
+    await cog.frage.callback(cog, make_interaction(channel=thread), frage=GIPFEL)
+
+    fresh = make_interaction(channel=thread)
+    await cog.neu.callback(cog, fresh)
+    await cog.frage.callback(cog, make_interaction(channel=thread), frage="Und wann?")
+
+    assert calls == [(GIPFEL, []), ("Und wann?", [])]
+    kwargs = fresh.response.send_message.await_args
+    assert kwargs.args[0] == message("discord_new_conversation")
+    assert kwargs.kwargs["ephemeral"] is False  # everyone in the thread sees the conversation start afresh
+    assert_no_mentions(kwargs.kwargs)
+
+
+async def test_neu_in_a_direct_message_forgets_it_and_elsewhere_explains_itself(service):
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    await cog.on_message(make_message(GIPFEL, channel=dm, in_guild=False))
+    await cog.neu.callback(cog, make_interaction(channel=dm, in_guild=False))
+    await cog.on_message(make_message("Und wann?", channel=dm, in_guild=False))
+    assert calls[-1] == ("Und wann?", [])
+
+    plain = make_interaction()  # a text channel: every question stands alone anyway
+    await cog.neu.callback(cog, plain)
+    call = plain.response.send_message.await_args
+    assert call.args[0] == message("discord_new_no_conversation")
+    assert call.kwargs["ephemeral"] is True
+
+
+async def test_hilfe_names_every_command_privately(settings, fake_embedder):
+    from bot.discord.client import NewsBot
+
+    service = NewsService.open(settings, fake_embedder)
+    bot = NewsBot(service)
+    cog = AskCog(bot, service)
+    await bot.add_cog(cog)
+    await bot.add_cog(ManageCog(service))
+    interaction = make_interaction()
+    await cog.hilfe.callback(cog, interaction)
+    call = interaction.response.send_message.await_args
+    assert call.kwargs["ephemeral"] is True
+    help_text = call.args[0]
+    for command in bot.tree.walk_commands():
+        if not isinstance(command, discord.app_commands.Group) and command.name != "hilfe":
+            assert f"/{command.qualified_name}" in help_text
+    assert "5 Sekunden" in help_text  # the configured cooldown
 
 
 @pytest.mark.parametrize(

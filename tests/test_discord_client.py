@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from unittest.mock import AsyncMock
 
+import aiohttp
 import discord
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.discord.client import NewsBot
+from bot.discord.client import NewsBot, serve
 from bot.discord.feeds import FeedPoller
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.indexer import IndexReport
 from index.texts import message
-from tests.test_discord_mocks import make_bot
+from tests.test_discord_mocks import BOT_USER_ID, make_bot, make_message
 
 TOKEN = "MTIzNDU2Nzg5.secret-token-never-shown.abcdefghijklmnop"
 
@@ -68,6 +70,16 @@ def test_a_rejected_token_stops_with_one_line_and_never_shows_the_token(
         assert "secret-token" not in shown
 
 
+def test_unreachable_discord_stops_with_one_line_and_exit_code_2(settings, fake_open, monkeypatch):
+    async def unreachable(self, token: str, *, reconnect: bool = True) -> None:
+        raise aiohttp.ClientConnectionError("Cannot connect to host discord.com:443")
+
+    monkeypatch.setattr(NewsBot, "start", unreachable)
+    result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message("discord_unreachable")
+
+
 def test_a_token_of_only_whitespace_counts_as_missing(settings, fake_open):
     result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": "   "})
     assert result.exit_code == 2
@@ -90,25 +102,106 @@ async def test_setup_hook_registers_the_cogs_and_syncs_to_the_development_guild(
     (call,) = bot.tree.sync.await_args_list
     assert call.kwargs["guild"].id == 1234
     names = {c.name for c in bot.tree.get_commands(guild=discord.Object(id=1234))}
-    assert names == {"frage", "index", "artikel", "status"}
+    assert names == {"frage", "neu", "hilfe", "index", "artikel", "feeds", "status"}
 
 
 async def test_setup_hook_syncs_globally_without_a_development_guild(service):
     bot = NewsBot(service)
     bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
     await bot.setup_hook()
-    bot.tree.sync.assert_awaited_once_with()
+    bot.tree.sync.assert_awaited_once_with(guild=None)
     payloads = {c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()}  # what Discord receives
-    assert set(payloads) == {"frage", "index", "artikel", "status"}
+    assert set(payloads) == {"frage", "neu", "hilfe", "index", "artikel", "feeds", "status"}
+    assert [o["name"] for o in payloads["artikel"]["options"]] == ["liste", "entfernen"]
     assert [(o["name"], o["required"]) for o in payloads["frage"]["options"]] == [("frage", True)]
     assert [(o["name"], o["type"], o["required"]) for o in payloads["index"]["options"]] == [
         ("url", discord.AppCommandOptionType.string.value, False),
         ("datei", discord.AppCommandOptionType.attachment.value, False),
     ]
-    assert payloads["frage"]["default_member_permissions"] is None
+    for name in ("frage", "neu", "hilfe"):
+        assert payloads[name]["default_member_permissions"] is None
     manage_guild = discord.Permissions(manage_guild=True).value
-    for name in ("index", "artikel", "status"):
+    for name in ("index", "artikel", "feeds", "status"):
         assert int(payloads[name]["default_member_permissions"]) == manage_guild
+
+
+def stub_sync(bot: NewsBot) -> AsyncMock:
+    bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
+    return bot.tree.sync
+
+
+async def test_commands_are_synced_again_only_when_they_changed_or_when_forced(service, caplog):
+    caplog.set_level(logging.INFO)
+    first = NewsBot(service)
+    sync = stub_sync(first)
+    await first.setup_hook()
+    sync.assert_awaited_once()  # nothing synced before
+
+    restarted = NewsBot(service)
+    sync = stub_sync(restarted)
+    await restarted.setup_hook()
+    sync.assert_not_awaited()  # the same commands as last time: Discord already has them
+    assert "not synced" in caplog.text
+
+    forced = NewsBot(service, force_sync=True)
+    sync = stub_sync(forced)
+    await forced.setup_hook()
+    sync.assert_awaited_once()
+
+    # With a manager role the management commands become visible to everyone: a changed payload.
+    service.settings.discord_manager_role = "Redaktion"
+    changed = NewsBot(service)
+    sync = stub_sync(changed)
+    await changed.setup_hook()
+    sync.assert_awaited_once()
+
+
+async def test_a_damaged_sync_state_file_costs_one_sync_not_the_start(service):
+    service.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (service.settings.data_dir / "discord_commands.json").write_text("{kaputt", encoding="utf-8")
+    bot = NewsBot(service)
+    sync = stub_sync(bot)
+    await bot.setup_hook()
+    sync.assert_awaited_once()
+
+
+async def test_a_mention_is_no_unknown_prefix_command(service, caplog):
+    bot = NewsBot(service)
+    await bot._async_setup_hook()  # what `login` does first: the bot gets its event loop
+    bot._connection.user = make_bot().user  # ... and then its user
+    msg = make_message(f"<@{BOT_USER_ID}> Wo soll der Gipfel stattfinden?", mentions_bot=True)
+    msg.author.id = 1
+    caplog.set_level(logging.DEBUG)
+    await bot.on_message(msg)
+    for _ in range(5):  # let any scheduled error event run
+        await asyncio.sleep(0)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert "CommandNotFound" not in caplog.text
+
+
+def test_starting_the_bot_does_not_warn_about_voice_libraries(service, caplog, monkeypatch):
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)  # as in a fresh process without PyNaCl
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    caplog.set_level(logging.DEBUG)
+    NewsBot(service)
+    assert "PyNaCl" not in caplog.text
+    assert "davey" not in caplog.text
+
+
+async def test_without_the_message_content_intent_the_bot_connects_without_it(service, monkeypatch, caplog):
+    started: list[bool] = []
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        started.append(self.intents.message_content)
+        if self.intents.message_content:
+            raise discord.PrivilegedIntentsRequired(None)
+
+    monkeypatch.setattr(NewsBot, "start", start)
+    caplog.set_level(logging.INFO)
+    await serve(service, TOKEN)
+    assert started == [True, False]
+    assert "message content intent" in caplog.text
+    assert "mention" in caplog.text  # what the operator loses: follow-ups without a mention
 
 
 # ---- feed polling --------------------------------------------------------------------------------

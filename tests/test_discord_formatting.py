@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.discord.formatting import (
@@ -86,6 +88,7 @@ def test_answer_embed_shows_answer_linked_sources_and_a_footer_with_passages_and
     assert "Hitzewelle in Wien (wetter.md)" in field.value
     assert "/data/articles" not in field.value  # the server's paths are nobody's business
     assert embed.footer.text == "2 Passagen · Sicherheit 53 %"
+    assert embed.footer.text.endswith(message("answer_confidence", percent=answered().confidence_percent))  # as the CLI
 
 
 def test_a_refusal_is_the_friendly_text_without_sources_or_footer():
@@ -104,10 +107,44 @@ def test_answer_embed_stays_within_every_discord_limit_for_huge_answers():
     assert embed.fields[0].value.endswith("weitere")  # sources that did not fit are counted, not cut
 
 
+def outside_code(markdown: str) -> str:
+    """What Discord renders as text rather than inline code: the only place a URL becomes clickable."""
+    return re.sub(r"`[^`]*`", "", markdown)
+
+
 def test_article_text_cannot_plant_a_masked_link_or_formatting():
     embed = answer_embed(answered(text="[Hier klicken](https://evil.example) **laut**"))
-    assert "\\[Hier klicken]" in embed.description
+    assert "://" not in outside_code(embed.description)
+    assert "Hier klicken (`https://evil.example`)" in embed.description  # the target is shown, not hidden
     assert "\\*\\*laut\\*\\*" in embed.description
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mehr auf der [offiziellen Seite](https://evil.example/login).",
+        "Mehr auf der \\[offiziellen Seite](https://evil.example/login).",
+        "Melden Sie sich an: https://evil.example/login [1]",
+        'Siehe <https://evil.example/login> und [x](<https://evil.example> "Titel")',
+        "Öffnen: steam://evil.example/run",
+    ],
+)
+def test_links_in_answer_text_are_shown_but_never_clickable(text):
+    description = answer_embed(answered(text=text)).description
+    assert "://" not in outside_code(description)
+    assert "evil.example" in description
+
+
+def test_links_the_bot_builds_for_its_sources_stay_clickable_beside_an_inert_answer():
+    embed = answer_embed(answered(text="Siehe https://evil.example.", sources=[web_source()]))
+    assert outside_code(embed.description) == "Siehe ."
+    assert "[Gipfel in Budapest](https://news.example/gipfel)" in embed.fields[0].value
+
+
+def test_a_link_in_a_title_without_url_is_not_clickable():
+    source = Source("Gipfel [hier](https://evil.example)", "/tmp/a.txt", "x", 0.9)
+    field = answer_embed(answered(sources=[source])).fields[0].value
+    assert "://" not in outside_code(field)
 
 
 def test_brackets_in_titles_and_parentheses_in_urls_do_not_break_links():
@@ -160,7 +197,7 @@ def test_report_text_lists_failures_and_fits_one_message():
     report = IndexReport(added=["a"], failed=[(f"https://news.example/{n}", "HTTP 404") for n in range(200)])
     text = report_text([report])
     assert text.startswith("1 neu, 0 aktualisiert")
-    assert "✗ https://news.example/0: HTTP 404" in text
+    assert "✗ `https://news.example/0`: HTTP 404" in text
     assert len(text) <= MESSAGE_LIMIT
 
 

@@ -1,4 +1,4 @@
-"""Managing from Discord: only managers may, checked on every call; /index, /artikel and /status."""
+"""Managing from Discord: only managers may, checked on every call; /index, /artikel, /feeds and /status."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import pytest
 
 from bot.discord.ask import AskCog
 from bot.discord.guards import NotManager
-from bot.discord.manage import ArticlePages, ManageCog, looks_like_feed
+from bot.discord.manage import ArticlePages, ManageCog, article_choices, find_article, looks_like_feed
 from bot.service import NewsService, upload_name
 from index.catalog import ArticleRecord
 from index.errors import NewsbotError
 from index.indexer import IndexReport
 from index.settings import Settings
+from index.texts import message
 from tests.test_discord_mocks import assert_no_mentions, make_bot, make_interaction, make_member, sent_kwargs
 
 
@@ -85,8 +86,12 @@ async def test_nobody_manages_from_direct_messages(service):
 
 async def test_every_management_command_runs_the_check_not_only_hides_itself(service):
     cog = ManageCog(service)
-    commands = {command.name: command for command in cog.get_app_commands()}
-    assert set(commands) == {"index", "artikel", "status"}
+    commands = {
+        command.qualified_name: command
+        for command in cog.walk_app_commands()
+        if not isinstance(command, discord.app_commands.Group)
+    }
+    assert set(commands) == {"index", "artikel liste", "artikel entfernen", "feeds", "status"}
     for command in commands.values():
         # discord.py's own pre-invoke check runner, as the gateway dispatch calls it
         with pytest.raises(NotManager):
@@ -211,7 +216,7 @@ def test_upload_names_of_other_types_are_refused(settings, given):
 async def test_artikel_lists_the_indexed_articles_privately(service):
     cog = ManageCog(service)
     interaction = manager()
-    await cog.artikel.callback(cog, interaction)
+    await cog.artikel_liste.callback(cog, interaction)
     (kwargs,) = sent_kwargs(interaction.followup.send)
     assert kwargs["ephemeral"] is True
     assert "Gipfeltreffen in Budapest geplant" in kwargs["embed"].description
@@ -233,7 +238,7 @@ async def test_artikel_pages_turn_with_buttons(settings):
     stub.articles.return_value = many_records(25)
     cog = ManageCog(stub)
     interaction = manager(user=make_member(9))
-    await cog.artikel.callback(cog, interaction)
+    await cog.artikel_liste.callback(cog, interaction)
     pages: ArticlePages = sent_kwargs(interaction.followup.send)[0]["view"]
     assert pages.previous_page.disabled
     assert not pages.next_page.disabled
@@ -265,3 +270,102 @@ def test_uploads_land_in_the_data_directory(service):
     report = service.index_upload("notiz.txt", b"Titel\n\nDie Notiz ist kurz.")
     assert report.added == [(service.settings.data_dir / "uploads" / "notiz.txt").resolve().as_posix()]
     assert Path(report.added[0]).read_text(encoding="utf-8").startswith("Titel")
+
+
+# ---- /artikel entfernen --------------------------------------------------------------------------
+
+
+async def test_artikel_entfernen_removes_the_article_from_the_answers(service):
+    cog = ManageCog(service)
+    gipfel = next(r for r in service.articles() if r.title == "Gipfeltreffen in Budapest geplant")
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+    interaction = manager()
+    await cog.artikel_entfernen.callback(cog, interaction, artikel=gipfel.article_id)
+    (call,) = interaction.followup.send.await_args_list
+    assert call.args[0] == message("discord_removed", title="Gipfeltreffen in Budapest geplant")
+    assert call.kwargs["ephemeral"] is True
+    assert_no_mentions(call.kwargs)
+    assert gipfel.article_id not in {r.article_id for r in service.articles()}
+    assert "Budapest" not in service.ask("Wo soll der Gipfel stattfinden?").text
+
+
+async def test_artikel_entfernen_takes_a_title_too(service):
+    cog = ManageCog(service)
+    await cog.artikel_entfernen.callback(cog, manager(), artikel="hitzewelle in wien")
+    assert "Hitzewelle in Wien" not in {r.title for r in service.articles()}
+
+
+async def test_artikel_entfernen_of_an_unknown_article_is_a_user_error_and_removes_nothing(service):
+    cog = ManageCog(service)
+    with pytest.raises(NewsbotError) as raised:
+        await cog.artikel_entfernen.callback(cog, manager(), artikel="Gibt es nicht")
+    assert raised.value.message == message("article_not_found", article_id="Gibt es nicht")
+    assert len(service.articles()) == 3
+
+
+async def test_a_title_several_articles_share_removes_none_of_them(settings):
+    stub = MagicMock(spec=NewsService)
+    stub.settings = settings
+    stub.articles.return_value = many_records(2)
+    with pytest.raises(NewsbotError, match="2 Artikel"):
+        await ManageCog(stub).artikel_entfernen.callback(ManageCog(stub), manager(), artikel="Artikel")
+    stub.remove.assert_not_called()
+
+
+async def test_autocomplete_offers_matching_titles_to_managers_only(service):
+    cog = ManageCog(service)
+    choices = await cog.artikel_vorschlaege(manager(), "wien")
+    assert [(c.name, c.value) for c in choices] == [
+        ("Hitzewelle in Wien", next(r.article_id for r in service.articles() if r.title == "Hitzewelle in Wien"))
+    ]
+    assert await cog.artikel_vorschlaege(make_interaction(), "wien") == []
+
+
+def test_choices_fit_discords_limits_and_still_find_their_article(settings):
+    long_id = "https://news.example/" + "x" * 200
+    records = [ArticleRecord(long_id, long_id, "T" * 150, long_id, None, "2025-11-20", "v", 1, 1), *many_records(40)]
+    choices = article_choices(records, "")
+    assert len(choices) == 25
+    assert all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
+    stub = MagicMock(spec=NewsService)
+    stub.settings = settings
+    stub.articles.return_value = records
+    assert find_article(stub, choices[0].value).article_id == long_id
+
+
+# ---- /feeds --------------------------------------------------------------------------------------
+
+
+async def test_feeds_polls_every_configured_feed_now_and_reports_each(settings):
+    configured = settings.model_copy(update={"feeds": ["https://a.example/feed", "https://b.example/rss"]})
+    stub = StubWebService(configured)
+    cog = ManageCog(stub)  # type: ignore[arg-type]
+    interaction = manager()
+    await cog.feeds.callback(cog, interaction)
+    assert [c[1] for c in stub.calls] == ["https://a.example/feed", "https://b.example/rss"]
+    assert all(not c[2] for c in stub.calls)  # the operator's feeds are trusted
+    (call,) = interaction.followup.send.await_args_list
+    text = call.args[0]
+    assert "`https://a.example/feed`: 2 neu" in text
+    assert "`https://b.example/rss`: 2 neu" in text
+    assert call.kwargs["ephemeral"] is True
+
+
+async def test_a_failing_feed_is_reported_and_the_others_still_polled(settings):
+    configured = settings.model_copy(update={"feeds": ["https://a.example/feed", "https://b.example/rss"]})
+    stub = StubWebService(configured, feed_fails=True)
+    cog = ManageCog(stub)  # type: ignore[arg-type]
+    interaction = manager()
+    await cog.feeds.callback(cog, interaction)
+    assert len(stub.calls) == 2
+    text = interaction.followup.send.await_args.args[0]
+    assert "✗ `https://b.example/rss`: Kein gültiger RSS- oder Atom-Feed" in text
+
+
+async def test_feeds_without_configured_feeds_says_how_to_configure_them(settings):
+    stub = StubWebService(settings)
+    cog = ManageCog(stub)  # type: ignore[arg-type]
+    interaction = manager()
+    await cog.feeds.callback(cog, interaction)
+    assert interaction.followup.send.await_args.args[0] == message("discord_feeds_none")
+    assert stub.calls == []

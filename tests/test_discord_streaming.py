@@ -15,7 +15,7 @@ from unittest.mock import AsyncMock
 import pytest
 
 from bot.discord.ask import AskCog
-from bot.discord.streaming import WRITING_MARK, iterate_in_thread, stream_answer
+from bot.discord.streaming import WRITING_MARK, iterate_in_thread, preview, stream_answer
 from bot.result import Answer
 from bot.service import NewsService
 from index.errors import NewsbotError
@@ -165,3 +165,19 @@ async def test_errors_of_the_blocking_stream_reach_the_event_loop():
     with pytest.raises(NewsbotError, match="kaputt"):
         await consume()
     assert received == ["a"]
+
+
+def test_a_link_the_model_writes_is_not_clickable_while_it_streams():
+    shown = preview("Anmelden unter [hier](https://evil.example/login) oder https://evil.example [1]")
+    assert "://" not in shown.replace("`https://evil.example/login`", "").replace("`https://evil.example`", "")
+
+
+async def test_a_question_the_articles_do_not_answer_is_refused_without_asking_the_model(llm_service, stub):
+    stub.enqueue(reply("Die WM gewann Argentinien [1]."))
+    interaction = make_interaction()
+    cog = AskCog(make_bot(), llm_service)
+    await cog.frage.callback(cog, interaction, frage="Wer gewann die Fußball-WM?")
+    (sent,) = sent_kwargs(interaction.followup.send)
+    assert sent["embed"].description == message("refusal_friendly")
+    assert stub.requests == []
+    interaction.followup.send.return_value.create_thread.assert_not_awaited()

@@ -66,8 +66,9 @@ def test_cli_ask_json_has_the_documented_shape(example_index: Path):
     result = newsbot(example_index, "ask", "--json", "Wo soll der Gipfel stattfinden?")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) == {"question", "answer", "answered", "sources", "latency_ms"}
+    assert set(answer) == {"question", "answer", "answered", "confidence", "sources", "latency_ms"}
     assert answer["answered"]
+    assert 0 < answer["confidence"] <= 1
     assert "Budapest" in answer["answer"]
     assert set(answer["sources"][0]) == {"title", "source", "snippet", "score"}
     assert answer["sources"][0]["source"].endswith("gipfel-budapest.txt")

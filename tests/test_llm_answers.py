@@ -6,12 +6,14 @@ well-formed, cited answer must stream through and keep its citations mapped to t
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.evaluate import Question, evaluate
 from bot.result import Answer
@@ -114,6 +116,7 @@ def test_ask_returns_the_final_answer_of_the_stream(make_service, stub):
     assert answer.cited_sources[0].source.endswith("wetter.md")
     assert answer.to_json()["mode"] == "llm"
     assert answer.to_json()["cited"] == [wetter]
+    assert answer.to_json()["confidence"] == round(extractive_answer(service, WIEN).confidence, 4) > 0
 
 
 def test_extractive_mode_never_calls_the_llm(make_service, stub):
@@ -123,7 +126,7 @@ def test_extractive_mode_never_calls_the_llm(make_service, stub):
     assert isinstance(items[0], Answer)
     assert items[0].mode == "extractive"
     assert "llm" not in items[0].timings_ms
-    assert set(items[0].to_json()) == {"question", "answer", "answered", "sources", "latency_ms"}
+    assert set(items[0].to_json()) == {"question", "answer", "answered", "confidence", "sources", "latency_ms"}
     assert stub.requests == []
 
 
@@ -172,14 +175,26 @@ def test_unreachable_server_falls_back(make_service, stub):
     assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_unreachable")
 
 
-def test_failure_on_a_question_the_articles_do_not_answer_falls_back_to_the_refusal(make_service, stub):
-    stub.enqueue(Behaviour(status=500))
+def test_a_question_retrieval_refuses_never_reaches_the_model(make_service, stub):
+    stub.enqueue(reply("Die WM gewann Argentinien [1]."))  # what a model may well write, citing anything
     service = make_service()
-    _, answer = collect(service, FUSSBALL)
+    deltas, answer = collect(service, FUSSBALL)
+    assert deltas == []
     assert not answer.answered
     assert answer.text == message("refusal")
-    assert answer.mode == "extractive-fallback"
-    assert answer.note == message("llm_failed")
+    assert answer.cited == ()
+    assert stub.requests == []
+
+
+def test_a_401_body_that_echoes_the_key_never_reaches_the_log(make_service, stub, caplog):
+    key = "sk-test-Geheim4711Schluessel"
+    stub.enqueue(Behaviour(status=401, error_message=f"Incorrect API key provided: {key}."))
+    service = make_service(llm_api_key=SecretStr(key))
+    caplog.set_level(logging.DEBUG)
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_failed")
+    assert "401" in caplog.text  # the operator still learns what went wrong ...
+    assert "Geheim4711" not in caplog.text  # ... but not the key
 
 
 # ---- replies that are not grounded ---------------------------------------------------------------
@@ -199,6 +214,22 @@ def test_answer_without_citation_falls_back(make_service, stub):
     service = make_service()
     _, answer = collect(service, GIPFEL)
     assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_no_citation")
+
+
+def test_reply_with_a_link_its_passages_lack_falls_back(make_service, stub):
+    stub.enqueue(reply("Der Gipfel soll in Budapest stattfinden, Anmeldung unter https://evil.example/login [1]."))
+    service = make_service()
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_foreign_link")
+    assert "evil.example" not in answer.text
+
+
+def test_reply_its_cited_passage_does_not_hold_falls_back(make_service, stub):
+    service = make_service()
+    gipfel = next(n for n, s in enumerate(extractive_answer(service, GIPFEL).sources, 1) if "gipfel" in s.source)
+    stub.enqueue(reply(f"Der Gipfel wurde abgesagt [{gipfel}]."))
+    _, answer = collect(service, GIPFEL)
+    assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_unsupported")
 
 
 def test_dont_know_is_overruled_when_the_extractive_answer_is_confident(make_service, stub):

@@ -40,6 +40,13 @@ def test_cited_numbers_are_read_in_order_of_first_mention(reply, numbers):
     assert cited_numbers(reply) == numbers
 
 
+PASSAGES = [
+    Passage(1, "Gipfeltreffen in Budapest geplant", None, "Der Gipfel soll in Budapest stattfinden."),
+    Passage(2, "Hitzewelle in Wien", None, "In Wien wurden 38 Grad gemessen.", "https://wetter.example/wien"),
+    Passage(3, "Neue Bahnstrecke", None, "Mehr unter https://bahn.example/strecke, sagte die Bahn."),
+]
+
+
 @pytest.mark.parametrize(
     ("reply", "confidence", "keep", "answered", "reason"),
     [
@@ -54,8 +61,44 @@ def test_cited_numbers_are_read_in_order_of_first_mention(reply, numbers):
     ],
 )
 def test_judge_keeps_only_grounded_replies(reply, confidence, keep, answered, reason):
-    verdict = judge(reply, 3, confidence, 0.6, MARKERS)  # overruled from 0.6 on: 0.55 lies below
+    verdict = judge(reply, PASSAGES, confidence, 0.6, MARKERS)  # overruled from 0.6 on: 0.55 lies below
     assert (verdict.keep, verdict.answered, verdict.reason) == (keep, answered, reason)
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ("Budapest, Anmeldung unter https://evil.example/login [1].", "llm_foreign_link"),
+        ("Budapest [1]. Details: [offizielle Seite](https://evil.example)", "llm_foreign_link"),
+        ("Siehe www.evil.example [1].", "llm_foreign_link"),
+        ("Ich weiß es nicht, siehe https://evil.example [1].", "llm_foreign_link"),
+        ("In Wien wurden 38 Grad gemessen [2], siehe https://bahn.example/strecke.", "llm_foreign_link"),
+        ("In Wien wurden 38 Grad gemessen, siehe https://wetter.example/wien [2].", None),
+        ("Die Bahn nennt https://bahn.example/strecke [3].", None),
+    ],
+)
+def test_a_reply_may_carry_only_links_its_cited_passages_carry(reply, reason):
+    verdict = judge(reply, PASSAGES, 0.9, 0.95, MARKERS)
+    assert verdict.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("reply", "keep"),
+    [
+        ("Der Gipfel soll in Budapest stattfinden [1].", True),
+        ("Laut dem Artikel findet der Gipfel in Budapest statt [1].", True),
+        ("In Wien wurden 38 Grad gemessen [2].", True),
+        ("Der Gipfel wurde abgesagt [1].", False),  # nothing of the claim is in [1]
+        ("Der Gipfel findet in Wien statt [1].", False),  # Wien is in [2], not in the cited [1]
+        ("In Wien wurden 41 Grad gemessen, ein Rekord seit 1875 [2].", False),
+        ("Der Gipfel soll stattfinden [1].", True),  # restates the question, which [1] holds
+        ("Nein [1].", True),  # claims nothing a word list could check
+    ],
+)
+def test_a_reply_whose_cited_passage_does_not_hold_it_is_replaced(reply, keep):
+    verdict = judge(reply, PASSAGES, 0.9, 0.95, MARKERS, question="Wo soll der Gipfel stattfinden?")
+    assert verdict.keep is keep
+    assert verdict.reason == (None if keep else "llm_unsupported")
 
 
 def test_every_shipped_template_renders_strictly(settings):

@@ -27,7 +27,13 @@ pytestmark = pytest.mark.llm
 
 MODEL_ALIAS = "gemma-3-270m"
 SERVER_START_SECONDS = 180
-GROUNDING_NOTES = ("llm_no_citation", "llm_invalid_citation", "llm_unsure_overruled")
+GROUNDING_NOTES = (
+    "llm_no_citation",
+    "llm_invalid_citation",
+    "llm_foreign_link",
+    "llm_unsupported",
+    "llm_unsure_overruled",
+)
 
 
 def _require(module: str, package: str) -> None:

@@ -1,4 +1,5 @@
-"""Asking in Discord: `/frage`, mentions, direct messages and follow-ups in the bot's threads.
+"""Asking in Discord: `/frage`, mentions, direct messages and follow-ups in the bot's threads; `/neu` starts
+a conversation afresh and `/hilfe` explains it all.
 
 Thin glue over `NewsService.ask`: the search runs in a worker thread, so the gateway heartbeat and
 other questions go on while one is answered.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -86,6 +88,23 @@ class AskCog(commands.Cog):
         await interaction.response.defer(thinking=True)
         send = functools.partial(interaction.followup.send, wait=True)
         await self.answer(frage, interaction.channel, send)
+
+    @app_commands.command(name="neu", description=message("discord_describe_neu"))
+    async def neu(self, interaction: discord.Interaction) -> None:
+        """Forget this thread's or DM's earlier questions, so the next one is not read as a follow-up."""
+        key = conversation_id(interaction.channel)
+        if key is None:
+            text = message("discord_new_no_conversation", self.language)
+        else:
+            self.conversations.forget(key)
+            text = message("discord_new_conversation", self.language)
+        await interaction.response.send_message(text, ephemeral=key is None, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="hilfe", description=message("discord_describe_hilfe"))
+    async def hilfe(self, interaction: discord.Interaction) -> None:
+        """How to ask, and which commands there are; only the one who asked sees it."""
+        text = message("discord_help", self.language, cooldown=math.ceil(self.cooldown.seconds))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @commands.Cog.listener()
     async def on_message(self, msg: discord.Message) -> None:

@@ -44,3 +44,7 @@ class Conversations:
         self._questions[conversation_id] = (self._clock(), questions)
         while len(self._questions) > self.max_conversations:
             self._questions.popitem(last=False)
+
+    def forget(self, conversation_id: int) -> bool:
+        """Start the conversation afresh (`/neu`); False when there was nothing to forget."""
+        return self._questions.pop(conversation_id, None) is not None

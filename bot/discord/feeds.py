@@ -1,4 +1,5 @@
-"""Polls the configured feeds (`NEWSBOT_FEEDS`) while the bot runs, so new articles arrive on their own.
+"""Polls the configured feeds (`NEWSBOT_FEEDS`) while the bot runs, so new articles arrive on their own;
+`/feeds` polls them at once through the same `poll_feeds`.
 
 Feeds come from the operator's settings, so they are fetched as trusted; a feed that fails is
 logged and tried again next round, the others go on.
@@ -8,13 +9,38 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from discord.ext import commands, tasks
 
 from bot.service import NewsService
 from index.errors import NewsbotError
+from index.indexer import IndexReport
+from index.texts import message
 
 log = logging.getLogger(__name__)
+
+# A feed's outcome: what indexing it changed, or the text saying why it failed.
+FeedResult = tuple[str, IndexReport | str]
+
+
+async def poll_feeds(service: NewsService, feeds: Sequence[str]) -> list[FeedResult]:
+    """Index every feed's new entries, one after the other off the event loop; a failure stops only its feed."""
+    results: list[FeedResult] = []
+    language = service.settings.language
+    for url in feeds:
+        try:
+            report = await asyncio.to_thread(service.index_feed, url)
+        except NewsbotError as error:
+            log.warning("feed %s: %s", url, error.message)
+            results.append((url, error.message))
+        except Exception:
+            log.exception("feed %s failed", url)
+            results.append((url, message("unexpected_error", language)))
+        else:
+            log.info("feed %s: %s", url, report.summary(language))
+            results.append((url, report))
+    return results
 
 
 class FeedPoller(commands.Cog):
@@ -35,15 +61,7 @@ class FeedPoller(commands.Cog):
 
     @tasks.loop(minutes=30)
     async def poll(self) -> None:
-        for url in self.feeds:
-            try:
-                report = await asyncio.to_thread(self.service.index_feed, url)
-            except NewsbotError as error:
-                log.warning("feed %s: %s", url, error.message)
-            except Exception:
-                log.exception("feed %s failed", url)
-            else:
-                log.info("feed %s: %s", url, report.summary(self.service.settings.language))
+        await poll_feeds(self.service, self.feeds)
 
     @poll.before_loop
     async def wait_until_ready(self) -> None:

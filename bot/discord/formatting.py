@@ -1,11 +1,13 @@
 """Turns answers, reports and index listings into Discord embeds and messages that always fit its limits.
 
 Pure functions without I/O, so every limit is unit-tested without a gateway. Text that comes from
-articles is markdown-escaped: an article must not be able to plant a masked link or a heading.
+articles, users or the LLM is made inert: markdown escaped, and its links, masked or bare, shown as
+code that cannot be clicked; only the source links the bot builds itself lead anywhere.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
@@ -36,6 +38,11 @@ REFUSED_COLOUR = discord.Colour.light_grey()
 
 ELLIPSIS = "…"
 
+# `[label](target)`, also with `<target>` or a title: Discord turns it into a link showing only the label.
+MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# What Discord makes clickable on its own: anything with a scheme (https://, steam://, discord://).
+BARE_LINK = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s<>`]+", re.IGNORECASE)
+
 
 def truncate(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, at a word boundary when one is near, marked with an ellipsis."""
@@ -65,8 +72,28 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def escape(text: str) -> str:
-    """Article or user text made inert: no masked links, bold, spoilers or code blocks from outside."""
-    return discord.utils.escape_markdown(text)
+    """Article, user or LLM text made inert: no masked links, clickable URLs, bold, spoilers or code blocks.
+
+    A masked link shows its target beside its label; every URL becomes inline code, which Discord does not
+    link, so a reader still sees where it would lead (escaping alone leaves `\\[x](url)`'s URL clickable).
+    """
+    unmasked = MASKED_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    parts: list[str] = []
+    position = 0
+    for match in BARE_LINK.finditer(unmasked):
+        link = _without_trailing_punctuation(match.group(0))
+        parts.append(discord.utils.escape_markdown(unmasked[position : match.start()], ignore_links=False))
+        parts.append(f"`{link}`")
+        position = match.start() + len(link)
+    parts.append(discord.utils.escape_markdown(unmasked[position:], ignore_links=False))
+    return "".join(parts)
+
+
+def _without_trailing_punctuation(link: str) -> str:
+    """The URL without the sentence's full stop or the closing bracket around it (but with its own)."""
+    while link and (link[-1] in ".,;:!?'\"]" or (link[-1] == ")" and link.count("(") < link.count(")"))):
+        link = link[:-1]
+    return link
 
 
 def thread_name(question: str) -> str:
@@ -124,9 +151,8 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
         embed.add_field(
             name=message("discord_sources_label", language), value=sources_field(answer.sources, language), inline=False
         )
-        footer = message(
-            "discord_answer_footer", language, passages=len(answer.sources), percent=round(answer.confidence * 100)
-        )
+        confidence = message("answer_confidence", language, percent=answer.confidence_percent)
+        footer = message("discord_answer_footer", language, passages=len(answer.sources), confidence=confidence)
         embed.set_footer(text=truncate(footer, EMBED_FOOTER_LIMIT))
     return fit_embed(embed)
 
@@ -199,4 +225,19 @@ def report_text(reports: Sequence[IndexReport], language: str = "de") -> str:
     for report in reports:
         lines.append(report.summary(language))
         lines.extend(f"✗ {escape(truncate(source, 200))}: {escape(reason)}" for source, reason in report.failed)
+    return truncate("\n".join(lines), MESSAGE_LIMIT)
+
+
+def feeds_text(results: Sequence[tuple[str, IndexReport | str]], language: str = "de") -> str:
+    """What `/feeds` found: each configured feed with its report, or the reason it failed, in one message."""
+    if not results:
+        return message("discord_feeds_none", language)
+    lines = [message("discord_feeds_title", language, count=len(results))]
+    for url, outcome in results:
+        shown = escape(truncate(url, 200))
+        if isinstance(outcome, str):
+            lines.append(f"✗ {shown}: {escape(outcome)}")
+        else:
+            lines.append(f"• {shown}: {outcome.summary(language)}")
+            lines.extend(f"  ✗ {escape(truncate(s, 200))}: {escape(r)}" for s, r in outcome.failed[:5])
     return truncate("\n".join(lines), MESSAGE_LIMIT)

@@ -1,4 +1,5 @@
-"""Managing the index from Discord: `/index` (URL, feed or file), `/artikel` and `/status`.
+"""Managing the index from Discord: `/index` (URL, feed or file), `/artikel liste|entfernen`, `/feeds`
+and `/status`.
 
 Only for members with Manage Server or the configured role, checked on every call in
 `interaction_check`; replies are ephemeral, so managing does not clutter the channel.
@@ -17,7 +18,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.errors import NO_MENTIONS, explain
-from bot.discord.formatting import articles_embed, page_count, report_text, status_embed
+from bot.discord.feeds import poll_feeds
+from bot.discord.formatting import (
+    MAX_LINK_TITLE,
+    articles_embed,
+    escape,
+    feeds_text,
+    page_count,
+    report_text,
+    status_embed,
+    truncate,
+)
 from bot.discord.guards import NotManager, is_manager
 from bot.service import NewsService, upload_name
 from index.catalog import ArticleRecord
@@ -28,6 +39,9 @@ from index.texts import message
 log = logging.getLogger(__name__)
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom")
+# Discord's limits for autocomplete: 25 choices, names and values of at most 100 characters.
+MAX_CHOICES = 25
+CHOICE_LIMIT = 100
 
 
 def looks_like_feed(url: str) -> bool:
@@ -45,6 +59,40 @@ def index_url(service: NewsService, url: str) -> IndexReport:
         except NewsbotError as error:
             log.info("not readable as a feed, indexing as a page: %s (%s)", url, error.message)
     return service.index_urls([url], untrusted=True)
+
+
+def find_article(service: NewsService, given: str) -> ArticleRecord:
+    """The article a manager means: by id (as autocomplete fills it in), else by its unique title."""
+    records = service.articles()
+    wanted = given.strip()
+    for record in records:
+        if record.article_id == wanted:
+            return record
+    folded = wanted.casefold()
+    for matches in (
+        [r for r in records if r.title.casefold() == folded],
+        [r for r in records if folded and r.title.casefold().startswith(folded)],  # a title cut to 100 characters
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise NewsbotError(
+                message("discord_article_ambiguous", service.settings.language, title=wanted, count=len(matches))
+            )
+    raise NewsbotError(message("article_not_found", service.settings.language, article_id=wanted))
+
+
+def article_choices(records: Sequence[ArticleRecord], typed: str) -> list[app_commands.Choice[str]]:
+    """Up to 25 articles whose title or id holds what was typed; the value is the id when it fits, else the title."""
+    folded = typed.casefold().strip()
+    matches = [r for r in records if folded in r.title.casefold() or folded in r.article_id.casefold()]
+    return [
+        app_commands.Choice(
+            name=truncate(r.title, CHOICE_LIMIT),
+            value=r.article_id if len(r.article_id) <= CHOICE_LIMIT else r.title[:CHOICE_LIMIT],
+        )
+        for r in matches[:MAX_CHOICES]
+    ]
 
 
 class ArticlePages(discord.ui.View):
@@ -144,15 +192,47 @@ class ManageCog(commands.Cog):
         data = await attachment.read()
         return await asyncio.to_thread(self.service.index_upload, attachment.filename, data)
 
-    @app_commands.command(name="artikel", description=message("discord_describe_artikel"))
-    @app_commands.guild_only()
-    async def artikel(self, interaction: discord.Interaction) -> None:
+    artikel = app_commands.Group(name="artikel", description=message("discord_describe_artikel"), guild_only=True)
+
+    @artikel.command(name="liste", description=message("discord_describe_artikel_liste"))
+    async def artikel_liste(self, interaction: discord.Interaction) -> None:
         """The indexed articles, newest first, ten a page with buttons to turn."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         records = await asyncio.to_thread(self.service.articles)
         pages = ArticlePages(records, interaction.user.id, self.language)
         extra: dict[str, Any] = {"view": pages} if pages.pages > 1 else {}
         await interaction.followup.send(embed=pages.embed(), ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
+
+    @artikel.command(name="entfernen", description=message("discord_describe_artikel_entfernen"))
+    @app_commands.describe(artikel=message("discord_describe_artikel_entfernen_artikel"))
+    async def artikel_entfernen(self, interaction: discord.Interaction, artikel: str) -> None:
+        """Take one article out of the index; the search sees the change with the next question."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        record = await asyncio.to_thread(find_article, self.service, artikel)
+        await asyncio.to_thread(self.service.remove, record.article_id)
+        log.info("removed from Discord by %s: %s", interaction.user.id, record.article_id)
+        text = message("discord_removed", self.language, title=escape(truncate(record.title, MAX_LINK_TITLE)))
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @artikel_entfernen.autocomplete("artikel")
+    async def artikel_vorschlaege(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Titles to pick from while typing; only for managers, since the list is theirs to see."""
+        if not is_manager(interaction, self.settings.discord_manager_role):
+            return []
+        records = await asyncio.to_thread(self.service.articles)
+        return article_choices(records, current)
+
+    @app_commands.command(name="feeds", description=message("discord_describe_feeds"))
+    @app_commands.guild_only()
+    async def feeds(self, interaction: discord.Interaction) -> None:
+        """The configured feeds, each polled now, with what it brought or why it failed."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        results = await poll_feeds(self.service, self.settings.feeds)
+        await interaction.followup.send(
+            feeds_text(results, self.language), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     @app_commands.command(name="status", description=message("discord_describe_status"))
     @app_commands.guild_only()
