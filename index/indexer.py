@@ -112,6 +112,11 @@ class NewsIndex:
             batch: list[Article] = []
             for article in articles:
                 bar.update(1)
+                if len(article.text) > self.settings.max_article_chars:  # files are checked as they are read
+                    reason = message("article_too_large", path=article.source, limit=self.settings.max_article_chars)
+                    log.warning("skipping %s: %s", article.source, reason)
+                    report.failed.append((article.source, reason))
+                    continue
                 current = self.catalog.article(article.article_id)
                 if current is not None and current.version == article.content_hash:
                     report.unchanged.append(article.article_id)
@@ -173,7 +178,7 @@ class NewsIndex:
     def _read_files(self, files: list[Path], report: IndexReport) -> Iterator[Article]:
         for path in files:
             try:
-                yield read_article_file(path)
+                yield read_article_file(path, self.settings.max_article_chars)
             except NewsbotError as error:
                 log.warning("skipping %s: %s", path, error.message)
                 report.failed.append((str(path), error.message))

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # Chunking
     chunk_size: int = Field(default=1000, description="characters per chunk (fits 512 tokens)")
     chunk_overlap: int = 150
+    max_article_chars: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="longer articles are refused (a book is not news; splitting costs about a second per MB)",
+    )
 
     # Answering
     top_k: int = Field(default=5, description="number of passages shown as sources")
