@@ -5,6 +5,7 @@ catalog's journal (see `index.store`).
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import logging
 from collections.abc import Iterable, Iterator
@@ -276,7 +277,11 @@ class NewsIndex:
         """
         span = parts.chunks[chunk]
         end = span.start + len(span.text)
-        members = [s.index for s in parts.sentences if s.start < end and s.start + len(s.text) > span.start]
+        # sentences follow each other without overlap: the members are one run, found by two binary searches
+        sentences = parts.sentences
+        first = bisect.bisect_right(sentences, span.start, key=lambda s: s.start + len(s.text))
+        last = bisect.bisect_left(sentences, end, key=lambda s: s.start)
+        members = [s.index for s in sentences[first:last]]
         if not members:
             return self.embedder.encode_passages([span.text])[0]
         weights = np.array([len(parts.sentences[i].text) for i in members], dtype=np.float32)

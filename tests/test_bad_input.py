@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.service import NewsService
+from index import chunking
 from index.articles import Article, find_article_files, read_article_file
+from index.chunking import split_article, split_sentences
 from index.errors import NewsbotError
+from tests.conftest import shared_data
 
 TEXT = "Gipfel in Budapest geplant\n\nDer Gipfel der beiden Präsidenten soll in Budapest stattfinden. Größere Pläne."
 
@@ -77,3 +80,55 @@ def test_a_long_fetched_article_is_refused_too(settings, fake_embedder):
     assert report.failed
     assert "Artikel zu lang" in report.failed[0][1]
     assert service.status().articles == 0
+
+
+def _news_paragraph(chars: int) -> str:
+    """German news text as one paragraph (no line breaks) of about `chars` characters."""
+    text = " ".join(
+        path.read_text(encoding="utf-8").replace("\n", " ")
+        for path in sorted((shared_data() / "news_de" / "articles").glob("*.txt"))[:60]
+    )
+    return text[:chars].rsplit(" ", 1)[0]
+
+
+def test_a_long_paragraph_reaches_the_sentence_splitter_in_windows(monkeypatch: pytest.MonkeyPatch):
+    """pysbd's cost grows with the square of the text it gets (a 200,000-character paragraph took 25 s,
+    a 1 MB one would take minutes): it must never get more than a window at once."""
+    paragraph = _news_paragraph(30_000)
+    seen: list[int] = []
+    segmenter = chunking._segmenter("de")
+    original = segmenter.processor
+
+    def recording(text: str):  # type: ignore[no-untyped-def]
+        seen.append(len(text))
+        return original(text)
+
+    def recording_segment(text: str):  # type: ignore[no-untyped-def]
+        seen.append(len(text))
+        return original_segment(text)
+
+    original_segment = segmenter.segment
+    monkeypatch.setattr(segmenter, "processor", recording)
+    monkeypatch.setattr(segmenter, "segment", recording_segment)
+    sentences = split_sentences(paragraph)
+    assert max(seen) <= 2 * chunking.WINDOW_CHARS
+    assert " ".join(s for _, _, s in sentences).split() == paragraph.split()  # nothing lost, nothing doubled
+
+
+def test_windows_find_the_same_sentences_as_reading_the_paragraph_whole(monkeypatch: pytest.MonkeyPatch):
+    paragraph = _news_paragraph(12_000)
+    whole = split_sentences(paragraph)  # under two windows: read at once
+    monkeypatch.setattr(chunking, "WINDOW_CHARS", 700)  # about 18 windows
+    assert split_sentences(paragraph) == whole
+
+
+def test_every_sentence_is_held_by_the_first_chunk_that_contains_it():
+    article = Article("x", "x", "T", "\n\n".join(_news_paragraph(3000) for _ in range(8)))
+    parts = split_article(article, 400, 80)
+    for sentence in parts.sentences:
+        end = sentence.start + len(sentence.text)
+        expected = next(
+            (c.index for c in parts.chunks if c.start <= sentence.start and end <= c.start + len(c.text)),
+            max((c.index for c in parts.chunks if c.start <= sentence.start), default=0),
+        )
+        assert sentence.chunk == expected
