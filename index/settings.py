@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(
         default=1_000_000,
         ge=1,
-        description="longer articles are refused (a book is not news; splitting costs about a second per MB)",
+        description="longer articles are refused (a book is not news; splitting alone costs seconds per MB)",
     )
 
     # Answering
