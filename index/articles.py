@@ -126,11 +126,11 @@ def read_article_file(path: Path, max_chars: int | None = None) -> Article:
     except OSError as error:
         raise NewsbotError(message("unreadable_file", path=str(path), reason=error.strerror or "")) from error
     text = decode_bytes(data, str(path))
+    article_id = resolved.as_posix()
+    if resolved.suffix.lower() in {".html", ".htm"}:  # markup does not count: the indexer checks the text
+        return article_from_html(text, article_id, article_id)
     if max_chars is not None and len(text) > max_chars:
         raise NewsbotError(message("article_too_large", path=str(path), limit=max_chars))
-    article_id = resolved.as_posix()
-    if resolved.suffix.lower() in {".html", ".htm"}:
-        return article_from_html(text, article_id, article_id)
     text = text.replace("\r\n", "\n").strip()
     if not text:
         raise NewsbotError(message("empty_article", path=str(path)))

@@ -132,3 +132,24 @@ def test_every_sentence_is_held_by_the_first_chunk_that_contains_it():
             max((c.index for c in parts.chunks if c.start <= sentence.start), default=0),
         )
         assert sentence.chunk == expected
+
+
+def test_the_limit_counts_an_html_page_by_its_text_not_its_markup(settings, fake_embedder, tmp_path: Path):
+    settings.max_article_chars = 2000
+    folder = tmp_path / "seiten"
+    folder.mkdir()
+    markup = "<div class='menu'><span>x</span></div>" * 100  # ~3,900 characters of markup, no text worth keeping
+    paragraph = "<p>Die Bahnstrecke zwischen Graz und Klagenfurt wurde am Freitag eröffnet.</p>"
+    (folder / "kurz.html").write_text(
+        f"<html><head><title>Bahn</title><style>{markup}</style></head><body><article>{paragraph}</article></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "lang.html").write_text(
+        "<html><head><title>Lang</title></head><body><article>"
+        + "".join(f"<p>Absatz {n}: Die Strecke wurde um {n} Kilometer verlängert.</p>" for n in range(60))
+        + "</article></body></html>",
+        encoding="utf-8",
+    )
+    report = NewsService.open(settings, fake_embedder).index_paths([folder])
+    assert [Path(p).name for p in report.added] == ["kurz.html"]
+    assert [Path(p).name for p, _ in report.failed] == ["lang.html"]
