@@ -271,9 +271,11 @@ def chat(ctx: Context) -> None:
 @user_errors
 def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | None, timings: bool) -> None:
     """Antwort- und Suchqualität auf einem Fragensatz (JSON Lines) messen."""
-    from bot.evaluate import evaluate, load_questions
+    from bot.evaluate import check_details_path, evaluate, load_questions
 
     loaded = load_questions(questions)
+    if details:
+        check_details_path(details)
     service = ctx.service
     service.retriever.warm_up()  # load once, outside the timed questions
     metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")

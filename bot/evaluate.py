@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.result import Answer
 from index.errors import NewsbotError
@@ -23,29 +26,75 @@ class Question:
     unanswerable: bool
 
 
+class _QuestionLine(BaseModel):
+    """One line of a question file, checked strictly: `"answers": "Budapest"` would count every answer
+    with a "B" in it as a hit, `"article": 5` would fail only when the first answer is scored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    id: str | int | None = None
+    question: str = Field(pattern=r"\S")
+    answers: list[str] | None = None
+    article: str | None = None
+    unanswerable: bool = False
+
+
 def load_questions(path: Path) -> list[Question]:
+    """Read and check a whole question file before any question is asked; a bad line is a user error
+    that names the line and what is wrong with it."""
     if not path.is_file():
         raise NewsbotError(message("path_missing", path=str(path)))
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise NewsbotError(message("unreadable_file", path=str(path), reason=error.strerror or "")) from error
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise NewsbotError(_invalid(path, line, message("questions_reason_not_utf8")), detail=str(error)) from error
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
-            questions.append(
-                Question(
-                    id=str(raw.get("id", number)),
-                    question=str(raw["question"]),
-                    answers=[str(a) for a in raw.get("answers") or []],
-                    article=raw.get("article"),
-                    unanswerable=bool(raw.get("unanswerable", False)) or not raw.get("answers"),
-                )
+        except ValueError as error:
+            column = getattr(error, "colno", 1)
+            reason = message("questions_reason_not_json", column=column)
+            raise NewsbotError(_invalid(path, number, reason), detail=str(error)) from error
+        if not isinstance(raw, dict):
+            raise NewsbotError(_invalid(path, number, message("questions_reason_not_object")))
+        try:
+            checked = _QuestionLine.model_validate(raw)
+        except ValidationError as error:
+            reason = message(f"questions_reason_{error.errors()[0]['loc'][0]}")
+            raise NewsbotError(_invalid(path, number, reason), detail=str(error)) from error
+        questions.append(
+            Question(
+                id=str(number if checked.id is None else checked.id),
+                question=checked.question,
+                answers=checked.answers or [],
+                article=checked.article,
+                unanswerable=checked.unanswerable or not checked.answers,
             )
-        except (ValueError, KeyError, TypeError) as error:
-            raise NewsbotError(
-                message("questions_file_invalid", path=str(path), line=number, reason=str(error)[:120])
-            ) from error
+        )
+    if not questions:
+        raise NewsbotError(message("questions_file_empty", path=str(path)))
     return questions
+
+
+def _invalid(path: Path, line: int, reason: str) -> str:
+    return message("questions_file_invalid", path=str(path), line=line, reason=reason)
+
+
+def check_details_path(path: Path) -> None:
+    """Fail before any question is asked when the detail rows could not be written at the end."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise NewsbotError(message("details_folder_missing", path=str(folder)))
+    if path.is_dir() or not os.access(path if path.exists() else folder, os.W_OK):
+        raise NewsbotError(message("details_not_writable", path=str(path)))
 
 
 def answer_hit(answer: Answer, gold: Iterable[str]) -> bool:

@@ -6,6 +6,7 @@ and the Discord cogs hold one and call it, so neither face holds logic the other
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -41,10 +42,20 @@ from index.web import (
 log = logging.getLogger(__name__)
 
 
+# Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def validate_question(settings: Settings, question: str) -> str:
     """The question with whitespace normalised and invisible characters dropped (as in the articles);
-    empty or overlong questions are user errors."""
-    text = " ".join(without_invisible_characters(question).split())
+    empty or overlong questions are user errors.
+
+    Text that is not valid Unicode becomes valid: lone surrogates (bytes a terminal could not decode,
+    half of an emoji's pair from JSON) would make the embedder, JSON output and Discord fail. A surrogate
+    pair is joined into its character, a lone one replaced by U+FFFD.
+    """
+    repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
     if not text:
         raise NewsbotError(message("empty_question", settings.language))
     if len(text) > settings.max_question_chars:
@@ -57,11 +68,24 @@ def validate_question(settings: Settings, question: str) -> str:
 UPLOAD_SUFFIXES = (".txt", ".md", ".html")
 
 
+# File systems allow 255 bytes a name; a shortened name keeps this many bytes of its stem, plus a hash.
+MAX_UPLOAD_STEM_BYTES = 100
+
+
 def upload_name(settings: Settings, filename: str) -> str:
-    """A safe file name for an upload (no directories, no odd characters); other types are user errors."""
+    """A safe file name for an upload (no directories, no odd characters); other types are user errors.
+
+    A long name is shortened, with a hash of the whole name, so that the same upload again still
+    replaces its article and two long names that start alike do not.
+    """
     name = re.sub(r"[^\w.-]+", "_", Path(filename).name).lstrip("._")
     if not name.lower().endswith(UPLOAD_SUFFIXES) or not Path(name).stem:
-        raise NewsbotError(message("unsupported_file", settings.language, path=filename))
+        raise NewsbotError(message("unsupported_file", settings.language, path=filename[:200]))
+    stem, suffix = Path(name).stem, Path(name).suffix
+    if len(stem.encode("utf-8")) > MAX_UPLOAD_STEM_BYTES:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        short = stem.encode("utf-8")[:MAX_UPLOAD_STEM_BYTES].decode("utf-8", "ignore")
+        name = f"{short}-{digest}{suffix}"
     return name
 
 

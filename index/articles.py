@@ -6,8 +6,10 @@ Reading files lives here (encoding detection, HTML extraction); fetching URLs an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,17 +56,27 @@ class Article:
 
 
 def decode_bytes(data: bytes, origin: str) -> str:
-    """Decode text of unknown encoding: UTF-8 first, else the best guess; refuse binary data."""
-    if b"\x00" in data[:8192]:
+    """Decode text of unknown encoding: UTF-8 first, else charset detection (which knows UTF-16 and
+    UTF-32 by their byte-order mark or their zero bytes); refuse binary data, wherever it shows."""
+    text = None
+    if b"\x00" not in data:  # UTF-8 text has no zero bytes; UTF-16 and UTF-32 text has plenty
+        with contextlib.suppress(UnicodeDecodeError):
+            text = data.decode("utf-8-sig")
+    if text is None:
+        best = from_bytes(data).best()
+        text = str(best) if best is not None else None
+    if text is None or _looks_binary(text):
         raise NewsbotError(message("binary_file", path=origin))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is None:
-        raise NewsbotError(message("binary_file", path=origin))
-    return str(best)
+    return text
+
+
+# Control characters that text files do not hold (tab, line feed, form feed and carriage return are text).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _looks_binary(text: str) -> bool:
+    """A zero character anywhere, or more than one control character in a hundred: not an article."""
+    return "\x00" in text or len(_CONTROL.findall(text)) > len(text) / 100
 
 
 def title_from_text(text: str) -> str:
@@ -96,19 +108,29 @@ def article_from_html(html: str, article_id: str, source: str, url: str | None =
     return Article(article_id, source, title, text.strip(), canonical, published)
 
 
-def read_article_file(path: Path) -> Article:
-    """Read one .txt, .md or .html file into an Article; unreadable input is a `NewsbotError`."""
+def read_article_file(path: Path, max_chars: int | None = None) -> Article:
+    """Read one .txt, .md or .html file into an Article; unreadable input is a `NewsbotError`.
+
+    A file longer than `max_chars` characters is refused, one far larger without reading it.
+    """
     resolved = path.resolve()
     if resolved.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise NewsbotError(message("unsupported_file", path=str(path)))
     try:
+        status = resolved.stat()
+        if not stat.S_ISREG(status.st_mode):  # reading a pipe would wait forever, a device never ends
+            raise NewsbotError(message("not_regular_file", path=str(path)))
+        if max_chars is not None and status.st_size > 4 * max_chars:  # no encoding takes over 4 bytes a character
+            raise NewsbotError(message("article_too_large", path=str(path), limit=max_chars))
         data = resolved.read_bytes()
     except OSError as error:
         raise NewsbotError(message("unreadable_file", path=str(path), reason=error.strerror or "")) from error
     text = decode_bytes(data, str(path))
     article_id = resolved.as_posix()
-    if resolved.suffix.lower() in {".html", ".htm"}:
+    if resolved.suffix.lower() in {".html", ".htm"}:  # markup does not count: the indexer checks the text
         return article_from_html(text, article_id, article_id)
+    if max_chars is not None and len(text) > max_chars:
+        raise NewsbotError(message("article_too_large", path=str(path), limit=max_chars))
     text = text.replace("\r\n", "\n").strip()
     if not text:
         raise NewsbotError(message("empty_article", path=str(path)))
@@ -121,6 +143,8 @@ def find_article_files(path: Path) -> list[Path]:
         raise NewsbotError(message("path_missing", path=str(path)))
     if path.is_file():
         return [path]
+    if not path.is_dir():  # a device such as /dev/null, or a pipe: nothing to index, and that is an error
+        raise NewsbotError(message("not_regular_file", path=str(path)))
     return sorted(
         p
         for p in path.rglob("*")

@@ -7,6 +7,8 @@ ordinals such as "3. Oktober" do not end a sentence). Every sentence knows the c
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -82,9 +84,60 @@ def _whole_sentences(segments: list[str]) -> list[str]:
     return merged
 
 
+# pysbd's rules rewrite a whole paragraph once for every abbreviation they find in it, so its cost grows with
+# the square of a paragraph's length; a longer paragraph is read in windows of about this many characters.
+WINDOW_CHARS = 4000
+
+
+def _segments(paragraph: str, language: str) -> list[str]:
+    """pysbd's sentences of `paragraph`, each with the whitespace after it (what `Segmenter.segment` returns
+    with clean=False), in time linear in the paragraph's length.
+
+    Each window's last two sentences are read again at the start of the next window, since the window's
+    end may have cut them.
+    """
+    found: list[str] = []
+    start = 0
+    while start < len(paragraph):
+        end = len(paragraph) if len(paragraph) - start <= 2 * WINDOW_CHARS else start + WINDOW_CHARS
+        spans = _sentence_spans(paragraph, start, end, language)
+        if end < len(paragraph):
+            if len(spans) > 2:
+                spans = spans[:-2]
+            else:  # one sentence longer than the window: cut at its last space (it is split further anyway)
+                cut = paragraph.rfind(" ", start, end) + 1
+                spans = [(start, cut if cut > start else end)]
+        if not spans:
+            break
+        found.extend(paragraph[begin:stop] for begin, stop in spans)
+        start = spans[-1][1]
+    return found
+
+
+def _sentence_spans(paragraph: str, start: int, end: int, language: str) -> list[tuple[int, int]]:
+    """(begin, end) in `paragraph` of pysbd's sentences of `paragraph[start:end]`, trailing whitespace included.
+
+    pysbd's own `segment` finds each sentence by a regex search from the text's start, compiled anew for
+    every sentence: quadratic, and it evicts pysbd's rule patterns from `re`'s cache. A cursor finds them
+    in one pass.
+    """
+    window = paragraph[start:end]
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in _segmenter(language).processor(window).process() or []:
+        at = window.find(sentence, cursor)
+        if at < 0:  # pysbd's `segment` drops such a sentence too
+            continue
+        stop = at + len(sentence)
+        while stop < len(window) and window[stop].isspace():
+            stop += 1
+        spans.append((start + at, start + stop))
+        cursor = stop
+    return spans
+
+
 def split_sentences(text: str, language: str = "de") -> list[tuple[int, int, str]]:
     """(start offset, paragraph number, sentence) for every sentence of `text`, paragraph by paragraph."""
-    segmenter = _segmenter(language)
     found: list[tuple[int, int, str]] = []
     position = 0
     for paragraph_number, paragraph in enumerate(_PARAGRAPH.split(text)):
@@ -93,7 +146,7 @@ def split_sentences(text: str, language: str = "de") -> list[tuple[int, int, str
         if not paragraph.strip():
             continue
         cursor = paragraph_start
-        for raw in _whole_sentences(segmenter.segment(paragraph)):
+        for raw in _whole_sentences(_segments(paragraph, language)):
             sentence = raw.strip()
             if not sentence:
                 continue
@@ -113,13 +166,23 @@ def split_article(article: Article, chunk_size: int, chunk_overlap: int, languag
     """Chunks and sentences of one article, with each sentence mapped to the first chunk that holds it."""
     documents = _chunk_splitter(chunk_size, chunk_overlap).create_documents([article.text])
     chunks = [Chunk(i, doc.page_content, int(doc.metadata.get("start_index", 0))) for i, doc in enumerate(documents)]
+    # Chunks follow each other: their starts and their ends grow, so two binary searches find a sentence's
+    # chunk (a scan of all chunks for every sentence made long articles quadratic).
+    starts = [c.start for c in chunks]
+    ends = [c.start + len(c.text) for c in chunks]
+    ordered = all(a <= b for a, b in itertools.pairwise(ends))
     sentences: list[Sentence] = []
     for i, (start, paragraph, text) in enumerate(split_sentences(article.text, language)):
         end = start + len(text)
-        holder = next(
-            (c.index for c in chunks if c.start <= start and end <= c.start + len(c.text)),
-            max((c.index for c in chunks if c.start <= start), default=0),
-        )
+        if ordered:
+            first_holding = bisect.bisect_left(ends, end)  # the first chunk that reaches past the sentence
+            after_start = bisect.bisect_right(starts, start)  # chunks before this one begin before the sentence
+            holder = first_holding if first_holding < after_start else max(after_start - 1, 0)
+        else:
+            holder = next(
+                (c.index for c in chunks if c.start <= start and end <= c.start + len(c.text)),
+                max((c.index for c in chunks if c.start <= start), default=0),
+            )
         sentences.append(Sentence(i, text, start, holder, paragraph))
     return SplitArticle(chunks, sentences)
 

@@ -5,6 +5,7 @@ catalog's journal (see `index.store`).
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import logging
 from collections.abc import Iterable, Iterator
@@ -112,6 +113,11 @@ class NewsIndex:
             batch: list[Article] = []
             for article in articles:
                 bar.update(1)
+                if len(article.text) > self.settings.max_article_chars:  # files are checked as they are read
+                    reason = message("article_too_large", path=article.source, limit=self.settings.max_article_chars)
+                    log.warning("skipping %s: %s", article.source, reason)
+                    report.failed.append((article.source, reason))
+                    continue
                 current = self.catalog.article(article.article_id)
                 if current is not None and current.version == article.content_hash:
                     report.unchanged.append(article.article_id)
@@ -173,7 +179,7 @@ class NewsIndex:
     def _read_files(self, files: list[Path], report: IndexReport) -> Iterator[Article]:
         for path in files:
             try:
-                yield read_article_file(path)
+                yield read_article_file(path, self.settings.max_article_chars)
             except NewsbotError as error:
                 log.warning("skipping %s: %s", path, error.message)
                 report.failed.append((str(path), error.message))
@@ -271,7 +277,11 @@ class NewsIndex:
         """
         span = parts.chunks[chunk]
         end = span.start + len(span.text)
-        members = [s.index for s in parts.sentences if s.start < end and s.start + len(s.text) > span.start]
+        # sentences follow each other without overlap: the members are one run, found by two binary searches
+        sentences = parts.sentences
+        first = bisect.bisect_right(sentences, span.start, key=lambda s: s.start + len(s.text))
+        last = bisect.bisect_left(sentences, end, key=lambda s: s.start)
+        members = [s.index for s in sentences[first:last]]
         if not members:
             return self.embedder.encode_passages([span.text])[0]
         weights = np.array([len(parts.sentences[i].text) for i in members], dtype=np.float32)

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     # Chunking
     chunk_size: int = Field(default=1000, description="characters per chunk (fits 512 tokens)")
     chunk_overlap: int = 150
+    max_article_chars: int = Field(
+        default=200_000,
+        ge=1,
+        description="longer articles (files, pages, feed entries) are refused: a long read is 50,000 characters, "
+        "and embedding costs about a minute per 200,000",
+    )
 
     # Answering
     top_k: int = Field(default=5, description="number of passages shown as sources")
@@ -112,7 +118,6 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="deadline for one fetch: connecting, redirects, retries and the body"
     )
     fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="limit of a response body, once decoded")
-    article_max_chars: int = Field(default=200_000, ge=1, description="longer web articles are not indexed")
     feeds: list[str] = Field(default_factory=list)
     feed_interval_minutes: float = 30.0
     feed_max_entries: int = Field(default=200, ge=1, description="entries read per feed poll, newest first")

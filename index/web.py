@@ -462,7 +462,7 @@ def fetch_article(url: str, settings: Settings, *, validators: Validators | None
 
     The id is the normalised canonical URL, so the same article reached by another link is updated,
     not duplicated. A canonical link to another site is ignored: it would let any page overwrite
-    another site's article in the index. Articles longer than `settings.article_max_chars` are refused.
+    another site's article in the index. Articles longer than `settings.max_article_chars` are refused.
     """
     page = fetch(url, settings, validators=validators)
     if page.content_type == "text/plain":
@@ -479,9 +479,9 @@ def fetch_article(url: str, settings: Settings, *, validators: Validators | None
 
 
 def _within_size(article: Article, settings: Settings) -> Article:
-    if len(article.text) > settings.article_max_chars:
+    if len(article.text) > settings.max_article_chars:
         raise NewsbotError(
-            message("article_too_long", url=article.url or article.article_id, limit=settings.article_max_chars),
+            message("article_too_large", path=article.url or article.article_id, limit=settings.max_article_chars),
             detail=f"{len(article.text)} characters",
         )
     return article

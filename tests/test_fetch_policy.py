@@ -342,7 +342,7 @@ def test_entry_ids_are_scoped_to_the_feeds_site(guid: str, link: str | None, exp
 def test_an_article_over_the_size_cap_is_not_indexed(service: NewsService, httpserver: HTTPServer) -> None:
     long_text = "Der Gipfel findet in Budapest statt. " * 40
     httpserver.expect_request("/lang").respond_with_data(article_html("Lang", long_text), content_type="text/html")
-    service.settings = service.settings.model_copy(update={"article_max_chars": 500})
+    service.settings = service.settings.model_copy(update={"max_article_chars": 500})
 
     report = service.index_urls([httpserver.url_for("/lang")])
 
@@ -354,7 +354,7 @@ def test_an_article_over_the_size_cap_is_not_indexed(service: NewsService, https
 def test_a_feed_entrys_oversized_summary_is_not_indexed(service: NewsService, httpserver: HTTPServer) -> None:
     item = {"title": "Lang", "guid": "lang-1", "description": "Der Gipfel findet in Budapest statt. " * 40}
     httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
-    service.settings = service.settings.model_copy(update={"article_max_chars": 500})
+    service.settings = service.settings.model_copy(update={"max_article_chars": 500})
 
     report = service.index_feed(httpserver.url_for("/feed.xml"))
 

@@ -1,0 +1,58 @@
+"""Questions and upload names as users really send them: undecodable bytes, half emoji pairs, control
+characters, names longer than a file system allows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.service import NewsService, upload_name, validate_question
+from index.errors import NewsbotError
+
+
+def test_undecodable_bytes_of_a_terminal_become_replacement_characters(settings):
+    # what Python makes of `newsbot ask $'Wo \xff\xfe?'`: lone surrogates, which UTF-8 cannot encode
+    text = validate_question(settings, "Wo \udcff\udcfe ist der Gipfel?")
+    assert text == "Wo \ufffd\ufffd ist der Gipfel?"
+    text.encode("utf-8")
+
+
+def test_a_surrogate_pair_from_json_becomes_its_character(settings):
+    assert validate_question(settings, json.loads('"Gipfel \\ud83d\\ude00?"')) == "Gipfel 😀?"
+    assert validate_question(settings, "halb \ud83d") == "halb \ufffd"
+
+
+def test_control_characters_count_as_spaces(settings):
+    assert validate_question(settings, "Wo\x00ist\x1b[31m der\x85Gipfel?\x7f") == "Wo ist [31m der Gipfel?"
+    with pytest.raises(NewsbotError):
+        validate_question(settings, "\x00\x01\x9f")
+
+
+def test_ask_with_undecodable_bytes_answers_and_its_json_encodes(settings, fake_embedder, articles_dir: Path):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    answer = service.ask("Wo soll der Gipfel \udcff stattfinden?")
+    json.dumps(answer.to_json(), ensure_ascii=False).encode("utf-8")
+    assert "Budapest" in answer.text
+
+
+def test_an_upload_with_a_300_character_name_is_indexed_under_a_shorter_name(settings, fake_embedder):
+    service = NewsService.open(settings, fake_embedder)
+    long_name = "Gipfeltreffen_in_Budapest_" * 11 + ".txt"  # 290 characters
+    data = b"Gipfel in Budapest\n\nDer Gipfel soll in Budapest stattfinden."
+    report = service.index_upload(long_name, data)
+    assert len(report.added) == 1
+    stored = Path(report.added[0])
+    assert len(stored.name.encode()) < 255
+    assert stored.suffix == ".txt"
+    assert service.index_upload(long_name, data).unchanged == report.added  # the same upload again: same file
+
+
+def test_long_upload_names_that_start_alike_stay_apart(settings):
+    first = upload_name(settings, "ä" * 200 + "_eins.md")
+    second = upload_name(settings, "ä" * 200 + "_zwei.md")
+    assert first != second
+    assert all(len(name.encode()) < 255 and name.endswith(".md") for name in (first, second))
+    assert upload_name(settings, "kurz.html") == "kurz.html"
