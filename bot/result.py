@@ -46,11 +46,12 @@ class Answer:
         return [self.sources[n - 1] for n in self.cited if 1 <= n <= len(self.sources)]
 
     def to_json(self) -> dict[str, Any]:
-        """The `ask --json` shape: question, answer, answered, sources, latency_ms."""
+        """The `ask --json` shape: question, answer, answered, confidence, sources, latency_ms."""
         return {
             "question": self.question,
             "answer": self.text,
             "answered": self.answered,
+            "confidence": round(self.confidence, 4),
             "sources": [
                 {"title": s.title, "source": s.source, "snippet": s.snippet, "score": round(s.score, 4)}
                 for s in self.sources

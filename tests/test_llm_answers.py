@@ -123,7 +123,7 @@ def test_extractive_mode_never_calls_the_llm(make_service, stub):
     assert isinstance(items[0], Answer)
     assert items[0].mode == "extractive"
     assert "llm" not in items[0].timings_ms
-    assert set(items[0].to_json()) == {"question", "answer", "answered", "sources", "latency_ms"}
+    assert set(items[0].to_json()) == {"question", "answer", "answered", "confidence", "sources", "latency_ms"}
     assert stub.requests == []
 
 
@@ -261,4 +261,4 @@ def test_eval_reports_the_fallback_rate_only_in_llm_mode(make_service, stub):
         "latency_ms_p50",
         "latency_ms_p95",
     }
-    assert set(extractive_rows[0]) == {"id", "answer", "answered", "sources"}
+    assert set(extractive_rows[0]) == {"id", "answer", "answered", "confidence", "sources"}
