@@ -17,7 +17,6 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.ops import announce_bot, discord_token, verify_discord_login
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.settings import Settings
@@ -137,6 +136,8 @@ def test_discord_unreachable_is_one_line_exit_2_before_the_index_opens(settings,
 
 
 def test_the_discord_check_retries_what_may_pass_and_not_a_rejected_token(settings, httpserver, monkeypatch):
+    from bot.ops import verify_discord_login
+
     monkeypatch.setattr("tenacity.nap.time.sleep", lambda seconds: None)
     httpserver.expect_ordered_request("/users/@me").respond_with_data("", status=502)
     httpserver.expect_ordered_request("/users/@me").respond_with_json({"username": "newsbot"})
@@ -152,6 +153,8 @@ def test_the_discord_check_retries_what_may_pass_and_not_a_rejected_token(settin
 
 def test_a_pasted_bot_prefix_is_dropped_from_the_token(settings):
     from pydantic import SecretStr
+
+    from bot.ops import discord_token
 
     settings.discord_token = SecretStr(f"Bot {TOKEN}")
     assert discord_token(settings) == TOKEN
@@ -269,6 +272,8 @@ def test_ask_loads_neither_the_llm_stack_nor_the_indexing_and_web_stacks(tmp_pat
 
 
 def test_status_shows_the_last_feed_poll_and_the_running_bot(settings, httpserver, opened, fake_embedder):
+    from bot.ops import announce_bot
+
     httpserver.expect_request("/feed.xml").respond_with_data("kein feed", content_type="application/xml")
     service = NewsService.open(settings, fake_embedder)
     with pytest.raises(NewsbotError):
