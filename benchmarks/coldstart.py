@@ -5,9 +5,11 @@ the process and its threads, from `wait4`), which depends less on the machine's 
 time. With `--importtime` it also runs each command once under `python -X importtime` and prints the
 top-level modules that took longest to import. Usage:
 
-    python benchmarks/coldstart.py [--runs 7] [--data-dir DIR] [--importtime] [--json FILE]
+    python benchmarks/coldstart.py [--runs 7] [--data-dir DIR] [--importtime] [--json FILE] [--repo DIR]
 
 Without `--data-dir` the examples are indexed into a temporary folder first (the demo's index).
+`--repo` runs another checkout's code (e.g. an export of the commit before a change): on a shared
+machine, compare code with code alternately, in the same minutes.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def environment(data_dir: Path) -> dict[str, str]:
+def environment(data_dir: Path, repo: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    env.update(NEWSBOT_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
+    env.update(NEWSBOT_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", PYTHONPATH=str(repo))
     return env
 
 
@@ -44,7 +46,7 @@ def run_once(args: list[str], env: dict[str, str], python_flags: tuple[str, ...]
     process = subprocess.Popen(
         [sys.executable, *python_flags, "-m", "bot.cli", *args],
         env=env,
-        cwd=REPO,
+        cwd=env["PYTHONPATH"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -80,12 +82,13 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="an existing index; default: the examples in a temp folder")
     parser.add_argument("--importtime", action="store_true", help="also list the slowest imports per command")
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose code runs (default: this one)")
     parser.add_argument("commands", nargs="*", default=list(COMMANDS), help=f"any of {list(COMMANDS)}")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="newsbot-coldstart-") as scratch:
         data_dir = options.data_dir or Path(scratch) / "data"
-        env = environment(data_dir)
+        env = environment(data_dir, options.repo.resolve())
         if options.data_dir is None:
             run_once(["index", "add", str(REPO / "examples" / "articles")], env)
         results = []
@@ -99,6 +102,7 @@ def main() -> None:
             samples = [run_once(args, env)[:2] for _ in range(options.runs)]
             result: dict[str, object] = {
                 "command": name,
+                "repo": str(options.repo),
                 "cpu_s_median": round(statistics.median(cpu for cpu, _ in samples), 3),
                 "cpu_s_min": round(min(cpu for cpu, _ in samples), 3),
                 "wall_s_median": round(statistics.median(wall for _, wall in samples), 3),
