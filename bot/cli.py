@@ -371,6 +371,8 @@ def discord_command(ctx: Context) -> None:
     from bot.ops import announce_bot, check_llm_configured, discord_token, verify_discord_login
 
     settings = ctx.settings
+    if logging.getLogger("newsbot").getEffectiveLevel() > logging.INFO:
+        logging.getLogger("newsbot").setLevel(logging.INFO)  # a running bot logs each question (one line)
     token = discord_token(settings)  # all of these before the model and the index load
     check_llm_configured(settings)
     name = verify_discord_login(token, settings)
