@@ -1,12 +1,14 @@
 # Two commands on a fresh machine: `make demo` (set up, index the examples, ask) and `make test`.
+# The demo indexes into the default data folder (./data, or NEWSBOT_DATA_DIR), so `.venv/bin/newsbot ask …`
+# afterwards answers from the same index.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NEWSBOT := $(VENV)/bin/newsbot
 STAMP := $(VENV)/.installed
-DEMO_ENV := NEWSBOT_DATA_DIR=data/demo HF_HUB_OFFLINE=1
+DEMO_ENV := HF_HUB_OFFLINE=1
 QUESTION ?= Wo soll der Gipfel stattfinden?
 
-.PHONY: setup demo test test-llm lint bench clean
+.PHONY: setup demo test test-llm lint bench coldstart clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,5 +39,10 @@ lint: setup
 bench: setup
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/bench.py
 
+# Cold start of one-shot commands (--help, ask, index list): median CPU seconds of whole processes.
+coldstart: setup
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/coldstart.py --importtime
+
+# Leaves ./data (the index) alone: delete it yourself to start afresh.
 clean:
-	rm -rf data/demo .pytest_cache
+	rm -rf .pytest_cache .ruff_cache

@@ -1,28 +1,39 @@
 """The `newsbot` command line: a thin face over `bot.service` and `index`.
 
 Every command is also a Python call; errors a user caused print one German line and exit with 2.
+Heavy modules (Chroma, LangChain, the embedder, trafilatura) are imported inside the commands that
+need them, so `--help`, `status` and `index list` start in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.result import Answer
 from index.errors import NewsbotError
-from index.indexer import IndexReport
-from index.settings import Settings
-from index.texts import message
+
+if TYPE_CHECKING:
+    from bot.result import Answer
+    from index.indexer import IndexReport
+    from index.settings import Settings
 
 log = logging.getLogger("newsbot")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def message(key: str, language: str = "de", **values: Any) -> str:
+    """`index.texts.message`, imported on first use (Jinja2 and YAML are not needed for `--help`)."""
+    from index.texts import message as render_message
+
+    return render_message(key, language, **values)
 
 
 def _fail(text: str, code: int = 2) -> None:
@@ -51,15 +62,31 @@ def user_errors(func: F) -> F:
 
 
 class Context:
-    """Lazily opened service, so `--help` and input checks never load a model."""
+    """Settings and service built on first use, so `--help` reads nothing and input checks load no model.
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    Bad settings surface inside the command (as one line, exit code 2), and the configuration checks
+    run before the embedder and the index are opened.
+    """
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self._overrides = overrides
+        self._settings: Settings | None = None
         self._service: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from index.settings import load_settings
+
+            self._settings = load_settings(**self._overrides)
+        return self._settings
 
     @property
     def service(self) -> Any:
         if self._service is None:
+            from bot.ops import check_llm_configured
+
+            check_llm_configured(self.settings)
             from bot.service import NewsService
 
             self._service = NewsService.open(self.settings)
@@ -72,6 +99,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.group()
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Datenverzeichnis (NEWSBOT_DATA_DIR).")
 @click.option("-v", "--verbose", is_flag=True, help="Ausführliches Log auf stderr.")
+@click.version_option(package_name="newsbot", prog_name="newsbot", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """newsbot: Fragen zu Nachrichtenartikeln beantworten."""
@@ -81,7 +109,7 @@ def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     overrides: dict[str, Any] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    ctx.obj = Context(Settings(**overrides))
+    ctx.obj = Context(overrides)
 
 
 # ---- index -------------------------------------------------------------------------------------
@@ -111,6 +139,8 @@ def _is_url(text: str) -> bool:
 @user_errors
 def index_add(ctx: Context, sources: tuple[str, ...]) -> None:
     """Dateien, Ordner (.txt, .md, .html) oder URLs indexieren."""
+    from index.indexer import IndexReport
+
     paths = [Path(s) for s in sources if not _is_url(s)]
     for path in paths:  # check everything before changing anything
         if not path.exists():
@@ -151,14 +181,17 @@ def index_sync(ctx: Context, folder: Path) -> None:
 @user_errors
 def index_list(ctx: Context, as_json: bool) -> None:
     """Indexierte Artikel auflisten."""
-    articles = ctx.service.articles()
+    from bot.ops import list_articles
+
+    articles = list_articles(ctx.settings)  # from the catalog alone: no model, no Chroma
     if as_json:
         click.echo(json.dumps([vars(a) for a in articles], ensure_ascii=False, indent=2))
         return
     if not articles:
         click.echo(message("cli_no_articles"))
     for a in articles:
-        click.echo(f"{a.article_id}\n    {a.title}  ({a.chunk_count} Abschnitte, {a.indexed_at})")
+        chunks = message("cli_chunk_count", ctx.settings.language, count=a.chunk_count)
+        click.echo(f"{a.article_id}\n    {a.title}  ({chunks}, {a.indexed_at})")
 
 
 @index_group.command("remove")
@@ -184,6 +217,8 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
             lines.append(click.style(answer.text, fg="yellow"))
     if answer.note:
         lines.append(click.style(answer.note, dim=True))
+    if answer.answered:  # the same figure as the footer of Discord's answers
+        lines.append(click.style(message("answer_confidence", percent=answer.confidence_percent), dim=True))
     if answer.sources and answer.answered:
         lines.append(click.style(f"{message('cli_sources_label')}:", bold=True))
         quoted = set(answer.cited) or {1}
@@ -195,8 +230,41 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _one_question_at_a_time() -> None:
+    """Let the embedder's OpenMP threads sleep between parallel regions instead of spinning.
+
+    Spinning pays off for long batches (indexing); one query embeds in a few milliseconds, after which
+    the spinning threads burned 0.3 s of CPU on a quiet machine and 1.4 s on a busy one (measured with
+    benchmarks/coldstart.py). Read when the embedder's library loads, so set before the service opens;
+    an OMP_WAIT_POLICY in the environment wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def terminal_text(text: str) -> str:
+    """`text` as typed, or a user error when it held bytes that are not UTF-8.
+
+    Python hands such bytes on as lone surrogates (argv, and stdin after `_tolerant_stdin`); anything
+    that encodes them later (the embedder, the log, the terminal) would fail with a traceback.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NewsbotError(message("question_invalid_encoding"), detail=ascii(text)[:200]) from None
+    return text
+
+
+def _tolerant_stdin() -> None:
+    """Read stdin so that bytes that are not UTF-8 arrive as surrogates instead of ending the session."""
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
+
 def stream_answer(service: Any, question: str, history: list[str] | None = None) -> Answer:
     """Print a generated answer as it is written, then its note and sources; return the final Answer."""
+    from bot.result import Answer
+
     final: Answer | None = None
     streamed = False
     for item in service.ask_stream(question, history=history or []):
@@ -225,7 +293,9 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
     """Eine Frage zu den indexierten Artikeln stellen."""
     from bot.service import validate_question
 
+    terminal_text(question)
     validate_question(ctx.settings, question)  # before the model loads, so the message comes at once
+    _one_question_at_a_time()
     if ctx.settings.answer_mode == "llm" and not as_json:
         stream_answer(ctx.service, question)
         return
@@ -241,8 +311,10 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
 @user_errors
 def chat(ctx: Context) -> None:
     """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext."""
+    _one_question_at_a_time()
     service = ctx.service
     click.echo(message("cli_chat_intro"))
+    _tolerant_stdin()
     history: list[str] = []
     while True:
         try:
@@ -252,6 +324,7 @@ def chat(ctx: Context) -> None:
         if not question:
             break
         try:
+            terminal_text(question)
             if ctx.settings.answer_mode == "llm":
                 stream_answer(service, question, history)
             else:
@@ -293,13 +366,84 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
 
 
 @cli.command("discord")
+@click.option("--sync", "force_sync", is_flag=True, help="Slash-Befehle mit Discord abgleichen, auch unverändert.")
 @pass_context
 @user_errors
-def discord_command(ctx: Context) -> None:
+def discord_command(ctx: Context, force_sync: bool) -> None:
     """Den Discord-Bot starten (Token aus DISCORD_TOKEN in der Umgebung oder .env)."""
+    from bot.ops import announce_bot, check_llm_configured, discord_token, verify_discord_login
+
+    settings = ctx.settings
+    if logging.getLogger("newsbot").getEffectiveLevel() > logging.INFO:
+        logging.getLogger("newsbot").setLevel(logging.INFO)  # a running bot logs each question (one line)
+    token = discord_token(settings)  # all of these before the model and the index load
+    check_llm_configured(settings)
+    name = verify_discord_login(token, settings)
+    log.info("Discord accepts the token of %s", name)
+
+    import aiohttp
+    import discord
+
     from bot.discord.client import run_bot
 
-    run_bot(ctx.settings, lambda: ctx.service)
+    bot_file = announce_bot(settings.data_dir)
+    try:
+        run_bot(settings, lambda: ctx.service, force_sync=force_sync)
+    except (aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.HTTPException) as error:
+        log.debug("Discord connection failed", exc_info=True)
+        reason = type(error).__name__
+        raise NewsbotError(message("discord_unreachable", settings.language, reason=reason)) from error
+    finally:
+        bot_file.unlink(missing_ok=True)
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Als JSON ausgeben.")
+@click.option("--bot-running", is_flag=True, help="Exit-Code 1, wenn der Discord-Bot nicht läuft (Healthcheck).")
+@pass_context
+@user_errors
+def status_command(ctx: Context, as_json: bool, bot_running: bool) -> None:
+    """Indexgröße, letzte Aktualisierung, letzter Feed-Abruf und ob der Bot läuft (seit wann)."""
+    from dataclasses import asdict
+
+    from bot.ops import format_duration, read_status
+
+    status = read_status(ctx.settings)
+    if as_json:
+        click.echo(json.dumps(asdict(status), ensure_ascii=False))
+    if bot_running and status.bot is None:
+        sys.exit(1)
+    if as_json:
+        return
+    never = message("discord_status_never")
+    click.echo(message("status_index", articles=status.articles, chunks=status.chunks, sentences=status.sentences))
+    click.echo(message("status_embedder", embedder=status.embedder or "–"))
+    click.echo(message("status_last_update", when=status.last_update or never))
+    poll = status.last_feed_poll
+    click.echo(
+        message("status_feed_poll", when=poll["at"], url=poll["url"], result=poll["result"])
+        if poll
+        else message("status_feed_poll_never")
+    )
+    bot = status.bot
+    click.echo(
+        message("status_bot_running", pid=bot["pid"], uptime=format_duration(bot["uptime_seconds"]))
+        if bot
+        else message("status_bot_stopped")
+    )
+
+
+@cli.command("doctor")
+@pass_context
+def doctor_command(ctx: Context) -> None:
+    """Einstellungen, Index, Embedder, Sprachmodell und Discord-Token prüfen, ohne Discord zu verbinden."""
+    from bot.ops import run_doctor
+
+    results = run_doctor(ctx._overrides)
+    for ok, line in results:
+        click.echo(("✓ " if ok else "✗ ") + line, err=not ok)
+    if not all(ok for ok, _ in results):
+        sys.exit(2)
 
 
 def main() -> None:

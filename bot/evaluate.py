@@ -145,6 +145,7 @@ def evaluate(
             "id": question.id,
             "answer": answer.text,
             "answered": answer.answered,
+            "confidence": round(answer.confidence, 4),
             "sources": answer.to_json()["sources"],
         }
         if count_llm_fallbacks:

@@ -13,13 +13,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING, Any
 
 from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
-from bot.generate import GroundedAnswerer
 from bot.result import Answer
 from bot.retrieve import Candidate, Retriever, Snapshot
 from index.articles import without_invisible_characters
@@ -29,17 +28,16 @@ from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
 from index.settings import Settings
 from index.texts import message
-from index.web import (
-    FeedEntry,
-    NotModified,
-    Validators,
-    article_from_feed_entry,
-    fetch_article,
-    normalise_url,
-    read_feed,
-)
+
+if TYPE_CHECKING:  # LangChain's chat models and the web stack load only when LLM mode or a URL needs them
+    from langchain_core.language_models import BaseChatModel
+
+    from bot.generate import GroundedAnswerer
+    from index.web import FeedEntry, Validators
 
 log = logging.getLogger(__name__)
+# One line per question (`question_log`), so operators can follow latency and answers in any log tool.
+question_log = logging.getLogger("newsbot.questions")
 
 
 # Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space.
@@ -96,6 +94,8 @@ class Status:
     sentences: int
     embedder: str
     last_update: str | None
+    last_feed_poll: dict[str, Any] | None = None  # at, url, result, ok (see bot.ops.record_feed_poll)
+    uptime_seconds: int | None = None  # of this process's service, e.g. the running bot
 
 
 class NewsService:
@@ -117,7 +117,16 @@ class NewsService:
             )
         threshold = settings.refusal_threshold
         self.refusal_threshold = self.answerability.threshold if threshold is None else threshold
-        self.generator = GroundedAnswerer(settings, self.refusal_threshold, chat_model)
+        self._chat_model = chat_model
+        self.started_at = datetime.now().astimezone()
+        if settings.answer_mode == "llm":
+            _ = self.generator  # a missing model name is reported when the service opens
+
+    @cached_property
+    def generator(self) -> GroundedAnswerer:
+        from bot.generate import GroundedAnswerer
+
+        return GroundedAnswerer(self.settings, self.refusal_threshold, self._chat_model)
 
     @classmethod
     def open(
@@ -171,9 +180,27 @@ class NewsService:
             span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, retrieval.weights)
             answer = Answer(text, span, True, sources, sure, context=context)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
-        log.debug("asked in %.1f ms: %s", (time.perf_counter() - started) * 1000, text)
         timed = Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})
+        self._log_question(timed, (time.perf_counter() - started) * 1000)
         return timed, snapshot, ranked
+
+    def _log_question(self, answer: Answer, total_ms: float) -> None:
+        """One JSON line per question: when, how long each stage took, answered, confidence, sources;
+        the question's text only with NEWSBOT_LOG_QUESTIONS (it may hold personal data)."""
+        import json
+
+        record: dict[str, Any] = {
+            "event": "question",
+            "time": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+            "latency_ms": round(total_ms, 1),
+            "stages_ms": {stage: round(ms, 1) for stage, ms in answer.timings_ms.items()},
+            "answered": answer.answered,
+            "confidence": round(answer.confidence, 3),
+            "sources": len(answer.sources),
+        }
+        if self.settings.log_questions:
+            record["question"] = answer.question
+        question_log.info("%s", json.dumps(record, ensure_ascii=False))
 
     # ---- the index -----------------------------------------------------------------------------
 
@@ -202,6 +229,8 @@ class NewsService:
         accepted for callers that still say so and changes nothing. A page indexed before is fetched
         conditionally: when its server says it has not changed, it is not downloaded again.
         """
+        from index.web import NotModified, fetch_article
+
         report = report or IndexReport()
         articles = []
         pages: dict[str, tuple[str, Validators]] = {}
@@ -213,7 +242,7 @@ class NewsService:
                 report.unchanged.append(known[0] if known else url)
                 continue
             except NewsbotError as error:
-                log.warning("skipping %s: %s", url, error.message)
+                log.info("skipping %s: %s", url, error.message)  # the report shows the reason
                 report.failed.append((url, error.message))
                 continue
             articles.append(article)
@@ -229,8 +258,22 @@ class NewsService:
         Other known entries are counted as unchanged without fetching their pages: news pages change
         little after publication, and re-fetching every entry on every poll would not scale. The feed,
         its entries' pages and every redirect follow the one fetch policy (`untrusted` changes nothing);
-        at most `feed_max_entries` entries, the newest, are read per call.
+        at most `feed_max_entries` entries, the newest, are read per call. The poll and its result are
+        kept in the catalog for `newsbot status` and Discord's `/status`.
         """
+        from bot.ops import record_feed_poll
+
+        try:
+            report = self._index_feed(url, report, untrusted=untrusted)
+        except NewsbotError as error:
+            record_feed_poll(self.index.catalog, url, error.message, ok=False)
+            raise
+        record_feed_poll(self.index.catalog, url, report.summary(self.settings.language), ok=True)
+        return report
+
+    def _index_feed(self, url: str, report: IndexReport | None, *, untrusted: bool) -> IndexReport:
+        from index.web import NotModified, article_from_feed_entry, read_feed
+
         report = report or IndexReport()
         articles = []
         fetched: dict[str, str | None] = {}  # entry id: its updated time
@@ -249,7 +292,7 @@ class NewsService:
                 report.unchanged.append(entry.entry_id)
                 continue
             except NewsbotError as error:
-                log.warning("skipping feed entry %s: %s", entry.entry_id, error.message)
+                log.info("skipping feed entry %s: %s", entry.entry_id, error.message)  # the report shows it
                 report.failed.append((entry.link or entry.entry_id, error.message))
                 continue
             articles.append(article)
@@ -266,6 +309,8 @@ class NewsService:
     def _known_page(self, url: str) -> tuple[str, Validators] | None:
         """The article the page at `url` was indexed as, with the validators its server sent then; None
         when there are none or that article has left the index (then the page is fetched whole)."""
+        from index.web import Validators, normalise_url
+
         try:
             row = self.index.catalog.page_validators(normalise_url(url))
         except NewsbotError:  # not a URL: fetching it says so
@@ -276,6 +321,8 @@ class NewsService:
 
     def _remember_pages(self, pages: dict[str, tuple[str, Validators]], report: IndexReport) -> None:
         """Keep the validators of the pages whose articles are now in the index, for the next fetch."""
+        from index.web import normalise_url
+
         indexed = report.in_index()
         self.index.catalog.set_page_validators(
             (normalise_url(url), article_id, validators.etag, validators.last_modified)
@@ -308,5 +355,19 @@ class NewsService:
         return self.index.catalog.articles()
 
     def status(self) -> Status:
+        import json
+
+        from bot.ops import FEED_POLL_KEY
+
         articles, chunks, sentences = self.index.catalog.counts()
-        return Status(articles, chunks, sentences, self.index.embedder.name, self.index.catalog.last_indexed_at())
+        poll = self.index.catalog.get_meta(FEED_POLL_KEY)
+        uptime = int((datetime.now().astimezone() - self.started_at).total_seconds())
+        return Status(
+            articles,
+            chunks,
+            sentences,
+            self.index.embedder.name,
+            self.index.catalog.last_indexed_at(),
+            json.loads(poll) if poll else None,
+            uptime,
+        )

@@ -80,11 +80,18 @@ def _looks_binary(text: str) -> bool:
 
 
 def title_from_text(text: str) -> str:
-    """The first line, or its first sentence when the first line is a whole lead paragraph."""
+    """The first line, or its first sentence when the first line is a whole lead paragraph.
+
+    The sentence comes from the same German rules as the index's sentences (pysbd), so a headline
+    does not end at an abbreviation: "… nach St. Petersburg", not "… nach St.".
+    """
+    from index.chunking import split_sentences  # imports index.articles: loaded on first use
+
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     first = re.sub(r"^#+\s*", "", first)
     if len(first) > _MAX_TITLE_CHARS:
-        sentence = re.split(r"(?<=[.!?])\s+", first, maxsplit=1)[0]
+        sentences = split_sentences(first)
+        sentence = sentences[0][2].strip() if sentences else first
         first = sentence if len(sentence) <= _MAX_TITLE_CHARS else sentence[: _MAX_TITLE_CHARS - 1] + "…"
     return first
 

@@ -13,18 +13,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from tqdm import tqdm
 
 from index.articles import Article, find_article_files, read_article_file
 from index.catalog import ArticleRecord, Catalog, JournalEntry, SentenceRow
-from index.chunking import SplitArticle, sentence_embedding_text, split_article
-from index.embedders import NamedEmbeddings
 from index.errors import NewsbotError
 from index.settings import Settings
 from index.store import VectorStore, chunk_id, journal_ids, recover, sentence_id
 from index.texts import message
+
+if TYPE_CHECKING:  # the splitter (LangChain) and the embedders load only where indexing needs them
+    from index.chunking import SplitArticle
+    from index.embedders import NamedEmbeddings
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,8 @@ class NewsIndex:
         total: int | None = None,
     ) -> IndexReport:
         """Index new and changed articles; an unchanged article (same content hash) embeds nothing."""
+        from tqdm import tqdm
+
         report = report or IndexReport()
         with self.writing():
             bar = tqdm(total=total, unit="Artikel", desc="Indexieren", disable=not progress, leave=False)
@@ -181,10 +185,12 @@ class NewsIndex:
             try:
                 yield read_article_file(path, self.settings.max_article_chars)
             except NewsbotError as error:
-                log.warning("skipping %s: %s", path, error.message)
+                log.info("skipping %s: %s", path, error.message)  # the report shows the reason
                 report.failed.append((str(path), error.message))
 
     def _write_batch(self, articles: list[Article], origin: str | None, report: IndexReport) -> None:
+        from index.chunking import sentence_embedding_text, split_article
+
         split: list[tuple[Article, SplitArticle]] = []
         for article in articles:
             parts = split_article(

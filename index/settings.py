@@ -8,10 +8,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from index.errors import NewsbotError
+
+
+def _json_or_comma_list(value: Any) -> Any:
+    """A JSON list, or the plain `a,b` people write in `.env`, as a list of non-empty stripped parts.
+
+    Text that starts like JSON but is not stays text, so validation reports the key as "not a list".
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 class Settings(BaseSettings):
@@ -101,6 +119,11 @@ class Settings(BaseSettings):
         default=None, description="folder with replacement prompt templates (same file names as in prompts/)"
     )
 
+    # Operations
+    log_questions: bool = Field(
+        default=False, description="put the question's text into the per-question log line (it may be personal)"
+    )
+
     # Discord
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     discord_guild_id: int | None = None
@@ -118,7 +141,9 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="deadline for one fetch: connecting, redirects, retries and the body"
     )
     fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="limit of a response body, once decoded")
-    feeds: list[str] = Field(default_factory=list)
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="a JSON list or comma-separated URLs"
+    )
     feed_interval_minutes: float = 30.0
     feed_max_entries: int = Field(default=200, ge=1, description="entries read per feed poll, newest first")
 
@@ -126,11 +151,16 @@ class Settings(BaseSettings):
     @classmethod
     def _host_list(cls, value: Any) -> Any:
         """`a.example, 10.0.0.5` as well as a JSON list; host names in lower case, IPv6 without brackets."""
-        if isinstance(value, str):
-            value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+        value = _json_or_comma_list(value)
         if isinstance(value, list | tuple):
             return [str(host).strip().strip("[]").lower() for host in value if str(host).strip()]
         return value
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds_from_text(cls, value: Any) -> Any:
+        """A JSON list as pydantic-settings reads it, or the plain `url,url` people write in `.env`."""
+        return _json_or_comma_list(value)
 
     @property
     def chroma_path(self) -> Path:
@@ -139,3 +169,58 @@ class Settings(BaseSettings):
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite3"
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable a setting is read from (`NEWSBOT_TOP_K`, or its alias `DISCORD_TOKEN`)."""
+    field = Settings.model_fields.get(field_name)
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return f"NEWSBOT_{field_name.upper()}"
+
+
+def _expected(error: dict[str, Any]) -> str:
+    """What the setting should have been, in the user's words (German texts from prompts/)."""
+    from index.texts import message
+
+    kind = error["type"]
+    field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    if kind == "literal_error" and field is not None:
+        choices = [str(choice) for arg in get_args(field.annotation) for choice in (get_args(arg) or (arg,))]
+        choices = [c for c in choices if c != "None"]
+        return message("setting_expected_choice", choices=", ".join(choices))
+    if kind.startswith("int_"):
+        return message("setting_expected_int")
+    if kind.startswith("float_"):
+        return message("setting_expected_number")
+    if kind.startswith("bool_"):
+        return message("setting_expected_bool")
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        limit = next(iter(error.get("ctx", {}).values()), "?")
+        return message(f"setting_expected_{kind}", limit=limit)
+    if kind in ("list_type", "json_invalid", "json_type"):
+        return message("setting_expected_list")
+    return str(error.get("msg", kind))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `.env`; a bad value is a `NewsbotError` naming every bad key.
+
+    pydantic's own report is a multi-line traceback in English; this one line says which variable is
+    wrong and what it accepts, and the full report goes to the log as detail.
+    """
+    from index.texts import message
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            name = env_name(str(item["loc"][0])) if item["loc"] else "?"
+            field = Settings.model_fields.get(str(item["loc"][0])) if item["loc"] else None
+            secret = field is not None and "SecretStr" in str(field.annotation)
+            shown = "…" if secret else str(item.get("input", ""))[:60]
+            problems.append(message("setting_problem", name=name, value=shown, expected=_expected(item)))
+        raise NewsbotError(message("settings_invalid", problems="; ".join(problems)), detail=str(error)) from None
+    except SettingsError as error:  # a value pydantic-settings could not even decode
+        raise NewsbotError(message("settings_invalid", problems=str(error)), detail=repr(error.__cause__)) from None

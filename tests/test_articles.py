@@ -46,6 +46,19 @@ def test_a_lead_paragraph_as_first_line_gives_its_first_sentence_as_title():
     assert title_from_text(lead) == "Die Gewerkschaft lanciert einen Rechner."
 
 
+@pytest.mark.parametrize(
+    ("lead", "title"),
+    [
+        ("Benfica mit Abwehrsorgen nach St. Petersburg. ", "Benfica mit Abwehrsorgen nach St. Petersburg."),
+        ("Der Gipfel findet am 1. Oktober statt. ", "Der Gipfel findet am 1. Oktober statt."),
+        ("Laut Dr. Huber steigen die Preise. ", "Laut Dr. Huber steigen die Preise."),
+    ],
+)
+def test_a_headline_taken_from_the_lead_does_not_end_at_an_abbreviation(lead: str, title: str):
+    text = lead + "Danach folgt der Rest des langen ersten Absatzes, der kein Titel sein kann. " * 3
+    assert title_from_text(text) == title
+
+
 def test_folder_search_is_recursive_and_skips_hidden_and_other_files(tmp_path: Path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "eins.txt").write_text("Eins", encoding="utf-8")

@@ -50,17 +50,18 @@ def test_a_missing_token_stops_with_one_line_and_exit_code_2(settings, fake_open
 
 
 def test_a_rejected_token_stops_with_one_line_and_never_shows_the_token(
-    settings, fake_open, monkeypatch, caplog, capsys
+    settings, fake_open, monkeypatch, caplog, capsys, httpserver
 ):
     caplog.set_level(logging.DEBUG)
-
-    async def reject(self, token: str, *, reconnect: bool = True) -> None:
-        assert token == TOKEN  # the real token reached discord.py ...
-        raise discord.LoginFailure("Improper token has been passed.")
-
-    monkeypatch.setattr(NewsBot, "start", reject)
+    # Discord's API on loopback: the start-up check asks it who the token belongs to, as login does.
+    httpserver.expect_request("/users/@me", headers={"Authorization": f"Bot {TOKEN}"}).respond_with_json(
+        {"message": "401: Unauthorized", "code": 0}, status=401
+    )
+    monkeypatch.setattr("bot.ops.DISCORD_API", httpserver.url_for("").rstrip("/"))
     result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": TOKEN})
 
+    assert len(httpserver.log) == 1  # the real token reached Discord ...
+    assert fake_open == []  # and was rejected before the model and the index loaded
     assert result.exit_code == 2
     assert result.stderr.strip() == message("discord_token_rejected")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -70,14 +71,18 @@ def test_a_rejected_token_stops_with_one_line_and_never_shows_the_token(
         assert "secret-token" not in shown
 
 
-def test_unreachable_discord_stops_with_one_line_and_exit_code_2(settings, fake_open, monkeypatch):
+def test_unreachable_discord_stops_with_one_line_and_exit_code_2(settings, fake_open, monkeypatch, httpserver):
+    # The start-up check reaches Discord's API (on loopback), then the gateway connection fails.
+    httpserver.expect_request("/users/@me").respond_with_json({"username": "newsbot"})
+    monkeypatch.setattr("bot.ops.DISCORD_API", httpserver.url_for("").rstrip("/"))
+
     async def unreachable(self, token: str, *, reconnect: bool = True) -> None:
         raise aiohttp.ClientConnectionError("Cannot connect to host discord.com:443")
 
     monkeypatch.setattr(NewsBot, "start", unreachable)
     result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": TOKEN})
     assert result.exit_code == 2
-    assert result.stderr.strip() == message("discord_unreachable")
+    assert result.stderr.strip() == message("discord_unreachable", reason="ClientConnectionError")
 
 
 def test_a_token_of_only_whitespace_counts_as_missing(settings, fake_open):

@@ -101,7 +101,7 @@ def test_cli_eval_prints_exactly_the_metric_keys_and_writes_details(example_inde
     assert metrics["refusal_accuracy"] == 1.0
     rows = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["ex-01", "ex-02", "ex-03", "ex-04", "ex-05"]
-    assert set(rows[0]) == {"id", "answer", "answered", "sources"}
+    assert set(rows[0]) == {"id", "answer", "answered", "confidence", "sources"}
 
 
 def test_cli_reindex_of_unchanged_examples_embeds_nothing(example_index: Path):

@@ -292,4 +292,4 @@ def test_eval_reports_the_fallback_rate_only_in_llm_mode(make_service, stub):
         "latency_ms_p50",
         "latency_ms_p95",
     }
-    assert set(extractive_rows[0]) == {"id", "answer", "answered", "sources"}
+    assert set(extractive_rows[0]) == {"id", "answer", "answered", "confidence", "sources"}

