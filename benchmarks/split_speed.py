@@ -22,6 +22,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="+", type=float, help="article sizes in MB")
     parser.add_argument("--one-paragraph", action="store_true", help="no line breaks at all")
     args = parser.parse_args()
+    if not NEWS.is_dir():
+        parser.exit(2, f"news articles not found: {NEWS}\n")
     separator = " " if args.one_paragraph else "\n\n"
     texts = (path.read_text(encoding="utf-8") for path in sorted(NEWS.glob("*.txt")))
     corpus = separator.join(t.replace("\n", " ") if args.one_paragraph else t for t in texts)
