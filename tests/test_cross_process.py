@@ -20,10 +20,14 @@ from tests.test_end_to_end import newsbot
 WEATHER = "Hitzewelle in Wien\n\nIn Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet zusätzliche Trinkbrunnen."
 
 
-def sync_in_another_process(data_dir: Path, folder: Path) -> subprocess.Popen[str]:
-    """Mirror `folder` into the index at `data_dir` from a second process (fake embedder)."""
+def sync_in_another_process(
+    data_dir: Path, folder: Path, settings: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Mirror `folder` into the index at `data_dir` from a second process (fake embedder); `settings`
+    are NEWSBOT_ variables for it."""
     args = [sys.executable, "-m", "tests.crash_driver", str(data_dir), str(folder), "sync"]
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(ANONYMIZED_TELEMETRY="False", **(settings or {}))
     return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
