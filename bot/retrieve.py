@@ -339,7 +339,8 @@ class Retriever:
         return vector
 
     def snapshot(self) -> Snapshot:
-        generation = self.index.catalog.generation
+        """The snapshot of the catalog's current generation, also after another process changed it."""
+        generation = self.index.follow_outside_changes()
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 started = time.perf_counter()
