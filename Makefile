@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_ENV := NEWSBOT_DATA_DIR=data/demo HF_HUB_OFFLINE=1
 QUESTION ?= Wo soll der Gipfel stattfinden?
 
-.PHONY: setup demo test test-llm lint bench clean
+.PHONY: setup demo test test-llm lint bench bench-stress clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: setup
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/bench.py
+
+# 50 askers for 2 minutes while the CLI in another process indexes and polls misbehaving feeds
+bench-stress: setup
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/stress.py $(STRESS_ARGS)
 
 clean:
 	rm -rf data/demo .pytest_cache
