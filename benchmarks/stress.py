@@ -323,6 +323,8 @@ class Writer:
         exact. `minimum_done` is set after `minimum` actions. A CLI run takes many seconds on a busy
         machine, so the cycle puts every kind of action and fault early."""
         turn = 0
+        if minimum <= 0:
+            self.minimum_done.set()
         try:
             while not self.stop.is_set():
                 kind = ACTION_CYCLE[turn % len(ACTION_CYCLE)]
