@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.service import NewsService
+from index.catalog import Catalog
 from tests.conftest import REPO
 from tests.test_end_to_end import newsbot
 
@@ -146,3 +147,31 @@ def test_many_threads_asking_while_another_process_indexes_never_fail(settings, 
         for asker in askers:
             asker.join()
     assert not failures, [repr(f) for f in failures[:5]]
+
+
+def test_a_snapshot_holds_one_generation_when_another_process_commits_while_it_is_read(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """The snapshot reads articles, then sentences: a change committed in between gave sentences of an
+    article the snapshot did not know (KeyError, an unexpected error for the user)."""
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
+    read_articles = Catalog.articles
+    commits = []
+
+    def articles_then_another_process_commits(catalog: Catalog, *args: object) -> list:
+        articles = read_articles(catalog, *args)
+        if not commits:
+            writer = sync_in_another_process(settings.data_dir, mirrored)
+            commits.append(writer.wait(timeout=120))
+        return articles
+
+    monkeypatch.setattr(Catalog, "articles", articles_then_another_process_commits)
+    service.ask("Wo soll der Gipfel stattfinden?")  # the first snapshot is read while the other process adds
+    assert commits == [0]
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
