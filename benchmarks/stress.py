@@ -631,6 +631,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if writer.actions
             else None,
             "unexpected": writer.unexpected,
+            "runs": [
+                {"kind": a.kind, "args": a.args, "exit": a.exit_code, "seconds": round(a.seconds, 1)}
+                for a in writer.actions
+            ],
         },
         "index": check,
         "rss_mb": {
