@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_ENV := HF_HUB_OFFLINE=1
 QUESTION ?= Wo soll der Gipfel stattfinden?
 
-.PHONY: setup demo test test-llm lint bench coldstart clean
+.PHONY: setup demo test test-llm lint bench bench-stress coldstart clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: setup
 # Cold start of one-shot commands (--help, ask, index list): median CPU seconds of whole processes.
 coldstart: setup
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/coldstart.py --importtime
+
+# 50 askers for 2 minutes while the CLI in another process indexes and polls misbehaving feeds
+bench-stress: setup
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/stress.py $(STRESS_ARGS)
 
 # Leaves ./data (the index) alone: delete it yourself to start afresh.
 clean:

@@ -145,11 +145,10 @@ class Snapshot:
     """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them."""
 
     def __init__(self, index: NewsIndex) -> None:
-        self.generation = index.catalog.generation
-        self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in index.catalog.articles()}
+        self.generation, articles, self.sentences = index.catalog.read_one_generation()
+        self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in articles}
         # The version each article is at: vectors of any other version are in flight or stale.
         self.versions = {article_id: a.version for article_id, a in self.articles.items()}
-        self.sentences: list[SentenceRow] = index.catalog.sentences()
         self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
         # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
         texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
@@ -339,7 +338,8 @@ class Retriever:
         return vector
 
     def snapshot(self) -> Snapshot:
-        generation = self.index.catalog.generation
+        """The snapshot of the catalog's current generation, also after another process changed it."""
+        generation = self.index.follow_outside_changes()
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 started = time.perf_counter()

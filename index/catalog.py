@@ -80,6 +80,7 @@ class Catalog:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -117,8 +118,8 @@ class Catalog:
         row = self._db.execute("SELECT * FROM articles WHERE article_id = ?", (article_id,)).fetchone()
         return ArticleRecord(*row) if row else None
 
-    def articles(self) -> list[ArticleRecord]:
-        rows = self._db.execute("SELECT * FROM articles ORDER BY indexed_at DESC, article_id").fetchall()
+    def articles(self, db: sqlite3.Connection | None = None) -> list[ArticleRecord]:
+        rows = (db or self._db).execute("SELECT * FROM articles ORDER BY indexed_at DESC, article_id").fetchall()
         return [ArticleRecord(*row) for row in rows]
 
     def versions(self) -> dict[str, str]:
@@ -134,11 +135,27 @@ class Catalog:
         row = self._db.execute("SELECT MAX(indexed_at) FROM articles").fetchone()
         return row[0] if row else None
 
-    def sentences(self) -> list[SentenceRow]:
-        rows = self._db.execute(
-            "SELECT article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n"
-        ).fetchall()
+    def sentences(self, db: sqlite3.Connection | None = None) -> list[SentenceRow]:
+        rows = (
+            (db or self._db)
+            .execute("SELECT article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n")
+            .fetchall()
+        )
         return [SentenceRow(*row) for row in rows]
+
+    def read_one_generation(self) -> tuple[int, list[ArticleRecord], list[SentenceRow]]:
+        """The generation, articles and sentences as of one commit. Read one after the other, another
+        process's change could land between them; so they are read in one transaction, on a connection of
+        its own: this process's threads share the other one, and its transactions would get in the way."""
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN")
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            articles, sentences = self.articles(db), self.sentences(db)
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        return int(row[0]) if row else 0, articles, sentences
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import fcntl
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,19 +83,48 @@ class NewsIndex:
                     configured_dim=embedder.dim,
                 )
             )
+        generation = self.catalog.generation  # read first: a change after it makes the store reconnect
         self.store = VectorStore(settings, embedder.name, embedder.dim)
+        self.store.seen_generation = generation
         if stored is None:
             self.catalog.set_meta("embedder", f"{embedder.name}|{embedder.dim}")
+        self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
+        self._follow_lock = threading.Lock()
         recover(self.catalog, self.store)
+
+    def follow_outside_changes(self) -> int:
+        """The catalog's generation, after reconnecting to Chroma if another process changed the index
+        since this one last looked: embedded Chroma would search segments it loaded before the change."""
+        generation = self.catalog.generation
+        if generation != self.store.seen_generation and not self._writes_here:
+            with self._follow_lock:  # one reconnect per change, not one per thread that asks meanwhile
+                if generation != self.store.seen_generation:
+                    log.info("index changed outside this process (generation %d): reconnecting to Chroma", generation)
+                    self.store.reconnect()
+                    self.store.seen_generation = generation
+        return generation
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the data directory's write lock: two index runs at once would race on the journal."""
+        """Hold the data directory's write lock: two index runs at once would race on the journal.
+
+        Writing to segments older than the last change of another process would overwrite that change
+        on disk, so the store reconnects first where it is behind, or where a killed run left work.
+        """
         with open(self.settings.data_dir / ".index.lock", "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
-                recover(self.catalog, self.store)
-                yield
+                generation = self.catalog.generation
+                if generation != self.store.seen_generation or self.catalog.journal():
+                    self.store.reconnect()
+                    self.store.seen_generation = generation
+                self._writes_here += 1
+                try:
+                    recover(self.catalog, self.store)
+                    yield
+                finally:
+                    self._writes_here -= 1
+                    self.store.seen_generation = self.catalog.generation
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 

@@ -4,11 +4,17 @@ This is the one module that imports chromadb. Vector ids carry the article versi
 (`<article id>@<version>:<n>` for chunks, `...:s<n>` for sentences), so an update writes the new
 version beside the old one, flips the catalog, then deletes the old ids: a reader never sees a mix,
 and `recover()` finishes or undoes a change that a killed process left in the journal.
+
+Embedded Chroma loads its HNSW segments into memory once per process and path, so another process's
+writes never reach them: `VectorStore.reconnect()` makes the process load them from disk again, and
+the index calls it whenever the catalog shows a change this process did not make.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -48,6 +54,30 @@ class Hit:
     score: float
 
 
+# chromadb shares one System (with the HNSW segments in memory) among all clients of a path in a
+# process. A reconnect drops it from chromadb's cache, so the next client starts a new System that
+# loads the segments from disk; the count per path tells the process's other stores to follow. The
+# old System is not stopped: calls in flight on it finish, and it goes when nothing refers to it.
+# chromadb's cache is not safe against a drop while another thread creates a client (a KeyError on the
+# path, or a System handed out before it has started), so creating clients and dropping the System of
+# a path happen under one lock.
+_reconnects: dict[str, int] = {}
+_reconnect_lock = threading.RLock()
+
+
+def _drop_shared_system(path: str) -> None:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+
+
+def _has_shared_system(path: str) -> bool:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    return path in SharedSystemClient._identifier_to_system
+
+
 def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -72,13 +102,30 @@ class VectorStore:
     """Two Chroma collections (chunks, sentences) that record which embedder filled them."""
 
     def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
-        self._client = _client(settings)
+        self._settings = settings
+        self._embedder_name = embedder_name
+        self._dim = dim
+        # The chromadb System's key (its persist directory); None for a server, which all clients share.
+        self._path = None if settings.chroma_url else str(settings.chroma_path)
+        # The catalog generation whose vectors this process's segments are known to hold (set by the index).
+        self.seen_generation: int | None = None
+        self._epoch = 0
+        if self._path is not None and _has_shared_system(self._path):
+            self.reconnect()  # this process opened the path before: its segments may be behind the disk
+        else:
+            self._connect()
+
+    def _connect(self) -> None:
+        settings, embedder_name, dim = self._settings, self._embedder_name, self._dim
+        with _reconnect_lock:
+            epoch = _reconnects.get(self._path or "", 0)
+            client = _client(settings)
         metadata = {"embedder": embedder_name, "dim": dim, "hnsw:space": "cosine"}
         try:
-            self.chunks = self._client.get_or_create_collection(
+            chunks = client.get_or_create_collection(
                 f"{settings.collection}-chunks", metadata=metadata, embedding_function=None
             )
-            self.sentences = self._client.get_or_create_collection(
+            sentences = client.get_or_create_collection(
                 f"{settings.collection}-sentences", metadata=metadata, embedding_function=None
             )
         except NewsbotError:
@@ -87,7 +134,7 @@ class VectorStore:
             if settings.chroma_url:
                 raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
             raise
-        for collection in (self.chunks, self.sentences):
+        for collection in (chunks, sentences):
             stored = collection.metadata or {}
             if stored.get("embedder") != embedder_name or int(stored.get("dim", dim)) != dim:
                 raise NewsbotError(
@@ -99,7 +146,36 @@ class VectorStore:
                         configured_dim=dim,
                     )
                 )
-        self._max_batch = int(getattr(self._client, "get_max_batch_size", lambda: 5000)())
+        self._client, self._chunks, self._sentences, self._epoch = client, chunks, sentences, epoch
+        self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
+
+    def reconnect(self) -> None:
+        """Load the segments from disk again: another process has changed them (embedded Chroma only)."""
+        if self._path is None:
+            return  # a server serves every client's writes
+        with _reconnect_lock:
+            _drop_shared_system(self._path)
+            _reconnects[self._path] = _reconnects.get(self._path, 0) + 1
+            self._connect()
+
+    def _follow(self) -> None:
+        """Connect again when another store of this process has reconnected to the same path."""
+        if self._path is not None and _reconnects.get(self._path, 0) != self._epoch:
+            self._connect()
+
+    @property
+    def chunks(self) -> Any:
+        self._follow()
+        return self._chunks
+
+    @property
+    def sentences(self) -> Any:
+        self._follow()
+        return self._sentences
+
+    def _current(self, collection: Any) -> Any:
+        """The current client's collection of the same name: a caller may hold one from before a reconnect."""
+        return self.sentences if collection.name == self._sentences.name else self.chunks
 
     def add(
         self,
@@ -130,17 +206,45 @@ class VectorStore:
         and position they are, so no metadata is fetched either."""
         if k <= 0:
             return []
-        result = collection.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        from chromadb.errors import ChromaError
+
+        try:
+            result = self._read(
+                lambda: self._current(collection).query(query_embeddings=[vector], n_results=k, include=["distances"])
+            )
+        except ChromaError as error:
+            if self._path is None:
+                raise
+            # still failing while another process writes: BM25 answers alone rather than the question failing
+            log.warning("vector search failed again, answering without it: %s", error)
+            return []
         return [
             Hit(*parse_id(vector_id), 1.0 - float(distance))
             for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
+    def _read(self, call: Callable[[], Any]) -> Any:
+        """`call` on Chroma, and on embedded Chroma once more after a reconnect if it fails.
+
+        Another process writing at this moment can leave this process's segments behind what the shared
+        SQLite says ("Error finding id"); loading them again mends that.
+        """
+        if self._path is None:
+            return call()
+        from chromadb.errors import ChromaError
+
+        try:
+            return call()
+        except ChromaError as error:
+            log.warning("reading Chroma failed, loading its segments from disk again: %s", error)
+        self.reconnect()
+        return call()
+
     def vectors(self, collection: Any, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (ids that do not exist are left out)."""
         if not ids:
             return {}
-        result = collection.get(ids=ids, include=["embeddings"])
+        result = self._read(lambda: self._current(collection).get(ids=ids, include=["embeddings"]))
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
 
     def vectors_in_order(self, collection: Any, ids: list[str]) -> np.ndarray:

@@ -16,6 +16,7 @@ import pytest
 from bot.service import NewsService
 from index.errors import NewsbotError
 from tests.conftest import free_port
+from tests.test_cross_process import sync_in_another_process
 from tests.test_vector_cache import passage_vectors_in_chroma, vectors_in_chroma
 
 pytestmark = pytest.mark.slow
@@ -73,3 +74,29 @@ def test_unreachable_chroma_server_is_a_clear_error(settings, fake_embedder):
     settings.chroma_url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(NewsbotError, match="Chroma-Server nicht erreichbar"):
         NewsService.open(settings, fake_embedder)
+
+
+def test_a_service_on_a_chroma_server_answers_from_what_another_process_added_and_removed(
+    settings, fake_embedder, tmp_path, chroma_server
+):
+    settings.chroma_url = chroma_server
+    settings.collection = "cross-process"  # the module's server is shared with the test above
+    settings.refusal_threshold = 0.0
+    folder = tmp_path / "mirrored"
+    folder.mkdir()
+    (folder / "gipfel.txt").write_text("Gipfel\n\nDer Gipfel soll in Budapest stattfinden.", encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([folder])
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+    (folder / "wetter.txt").write_text("Hitze\n\nIn Wien wurden am Sonntag 38 Grad gemessen.", encoding="utf-8")
+    other = {"NEWSBOT_CHROMA_URL": chroma_server, "NEWSBOT_COLLECTION": settings.collection}
+    added = sync_in_another_process(settings.data_dir, folder, other)
+    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+
+    (folder / "wetter.txt").unlink()
+    removed = sync_in_another_process(settings.data_dir, folder, other)
+    assert removed.wait(timeout=120) == 0, removed.stderr.read() if removed.stderr else ""
+    answer = service.ask("Wie viele Grad wurden in Wien gemessen?")
+    assert all(not s.source.endswith("wetter.txt") for s in answer.sources)

