@@ -73,6 +73,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Datenverzeichnis (NEWSBOT_DATA_DIR).")
 @click.option("-v", "--verbose", is_flag=True, help="Ausführliches Log auf stderr.")
 @click.pass_context
+@user_errors  # a setting no value of which works (NEWSBOT_LANGUAGE=fr) is one line too
 def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """newsbot: Fragen zu Nachrichtenartikeln beantworten."""
     logging.basicConfig(

@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import NewsbotError
+from index.texts import message, supported_languages
 
 
 class Settings(BaseSettings):
@@ -63,7 +66,9 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = 1000
     max_answer_chars: int = 300
-    language: Literal["de", "en"] = "de"
+    language: str = Field(
+        default="de", description="language of the articles and of the texts; questions may come in any supported one"
+    )
 
     # LLM
     answer_mode: Literal["extractive", "llm"] = Field(
@@ -106,6 +111,17 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = 5_000_000
     feeds: list[str] = Field(default_factory=list)
     feed_interval_minutes: float = 30.0
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, language: str) -> str:
+        """Only a language with its texts and stemmer: anything else would fail at the first message.
+
+        A NewsbotError, not a ValueError, so that it passes pydantic and faces show its one line."""
+        if language not in supported_languages():
+            supported = ", ".join(supported_languages())
+            raise NewsbotError(message("unsupported_language", value=language, supported=supported))
+        return language
 
     @property
     def chroma_path(self) -> Path:
