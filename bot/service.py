@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.generate import GroundedAnswerer
+from bot.language import question_language
 from bot.result import Answer
 from bot.retrieve import Candidate, Retriever, Snapshot
 from index.articles import without_invisible_characters
@@ -139,13 +140,16 @@ class NewsService:
         ranked = retrieval.candidates
         sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
         best = ranked[0] if ranked else None
-        sure = confidence(retrieval, self.answerability)
+        # A question in another language than the articles is answered in the articles' words; only the
+        # refusal follows the question, and its confidence comes from the cross-language model.
+        language = question_language(text, self.settings.language)
+        sure = confidence(retrieval, self.answerability, cross_language=language != self.settings.language)
         if best is None or sure < self.refusal_threshold:
-            answer = Answer(text, message("refusal", self.settings.language), False, sources, sure)
+            answer = Answer(text, message("refusal", language), False, sources, sure, language=language)
         else:
             scores = {c.row: c.fused for c in ranked}
             span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, retrieval.weights)
-            answer = Answer(text, span, True, sources, sure, context=context)
+            answer = Answer(text, span, True, sources, sure, context=context, language=language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         log.debug("asked in %.1f ms: %s", (time.perf_counter() - started) * 1000, text)
         timed = Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})

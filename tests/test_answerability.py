@@ -21,9 +21,12 @@ TYPICAL = Signals(
     spread=0.03,
     rarest_missing=0.5,
     index_size=3.5,
+    context_rarest_missing=0.5,
+    type_missing=0.0,
 )
-# Evidence against an answer: a rare question word the article lacks, and more sentences to stumble on.
-AGAINST = {"rarest_missing", "index_size"}
+# Evidence against an answer: a rare question word the article or the answer's context lacks, an answer
+# without the kind of thing asked for, and more sentences to stumble on.
+AGAINST = {"rarest_missing", "index_size", "context_rarest_missing", "type_missing"}
 
 
 def test_shipped_model_matches_the_signals_and_its_threshold_is_a_probability():
@@ -70,7 +73,7 @@ def test_the_index_size_counts_and_is_held_within_the_range_the_model_was_fitted
 @pytest.mark.parametrize(
     "content",
     [
-        '{"features": ["dense"], "mean": [0.8], "scale": [0.1], "coef": [1.0], "intercept": 0, "threshold": 0.5}',
+        '{"features": ["cosine"], "mean": [0.8], "scale": [0.1], "coef": [1.0], "intercept": 0, "threshold": 0.5}',
         json.dumps(  # the right signals, but a range for only one of them
             {
                 "features": Signals.names(),
