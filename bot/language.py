@@ -20,6 +20,12 @@ def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
     return identifier
 
 
+def load() -> None:
+    """Read the model now (about half a second, seconds on a busy machine), not at the first question."""
+    if len(supported_languages()) > 1:
+        _identifier(supported_languages())
+
+
 def question_language(question: str, default: str) -> str:
     """The supported language `question` is most likely in; `default` when there is nothing to tell by.
 

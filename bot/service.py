@@ -19,6 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.generate import GroundedAnswerer
+from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.result import Answer
 from bot.retrieve import Candidate, Retriever, Snapshot
@@ -95,6 +96,7 @@ class NewsService:
         threshold = settings.refusal_threshold
         self.refusal_threshold = self.answerability.threshold if threshold is None else threshold
         self.generator = GroundedAnswerer(settings, self.refusal_threshold, chat_model)
+        load_language_model()
 
     @classmethod
     def open(
