@@ -6,7 +6,9 @@ hold, how far the best candidate stands out from the rest, and how many sentence
 more of them, an unrelated one is likelier to look like an answer), it does much better. The model is a
 logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
 whose articles were left out of the index; it ships as `answerability.json` beside this module, with
-its threshold, 0.5 (see the README). Linear on purpose: the
+its threshold, 0.5 (see the README). Questions in another language than the articles share few words
+with them, so the file holds a second model for them, over the signals that do not count shared words
+(`cross_language`). Linear on purpose: the
 probability moves one way with each signal, so no signal can make a worse match look better (squares and
 products fitted no better).
 """
