@@ -6,7 +6,9 @@ hold, how far the best candidate stands out from the rest, and how many sentence
 more of them, an unrelated one is likelier to look like an answer), it does much better. The model is a
 logistic regression over these signals, fitted by `benchmarks/calibrate_refusal.py` on dev questions
 whose articles were left out of the index; it ships as `answerability.json` beside this module, with
-its threshold, 0.5 (see the README). Linear on purpose: the
+its threshold, 0.5 (see the README). Questions in another language than the articles share few words
+with them, so the file holds a second model for them, over the signals that do not count shared words
+(`cross_language`). Linear on purpose: the
 probability moves one way with each signal, so no signal can make a worse match look better (squares and
 products fitted no better).
 """
@@ -40,6 +42,9 @@ class Signals:
     spread: float  # the best cosine minus the mean of the ten best: does anything stand out?
     rarest_missing: float  # IDF of the rarest question term the article lacks, over the rarest term's: 1 = "Japan"
     index_size: float  # log10 of the number of sentences searched: the best of many unrelated ones looks better
+    # A near miss (on the article's topic, but its fact is not there) shows in what the answer's context lacks:
+    context_rarest_missing: float  # as rarest_missing, for the best sentence's context: the fact's own words
+    type_missing: float  # 1 when the question asks for a number, date or place and the context holds none
 
     @classmethod
     def names(cls) -> list[str]:
@@ -47,6 +52,9 @@ class Signals:
 
     def as_list(self) -> list[float]:
         return [float(v) for v in astuple(self)]
+
+    def values(self, names: list[str]) -> list[float]:
+        return [float(getattr(self, name)) for name in names]
 
 
 @dataclass(frozen=True)
@@ -66,9 +74,13 @@ class AnswerabilityModel:
     embedder: str
     lower: np.ndarray
     upper: np.ndarray
+    # For questions in another language than the articles (see bot/language.py), which share few words with
+    # them: a model over the signals that do not count shared words, its intercept set for the same threshold.
+    cross_language: AnswerabilityModel | None = None
 
     @classmethod
     def from_dict(cls, raw: dict) -> AnswerabilityModel:
+        cross = raw.get("cross_language")
         return cls(
             features=list(raw["features"]),
             mean=np.asarray(raw["mean"], dtype=float),
@@ -79,6 +91,7 @@ class AnswerabilityModel:
             embedder=str(raw.get("embedder", "")),
             lower=np.asarray(raw.get("lower", [-np.inf] * len(raw["features"])), dtype=float),
             upper=np.asarray(raw.get("upper", [np.inf] * len(raw["features"])), dtype=float),
+            cross_language=cls.from_dict(cross) if cross else None,
         )
 
     @classmethod
@@ -87,19 +100,26 @@ class AnswerabilityModel:
         try:
             text = path.read_text(encoding="utf-8") if path else resources.files("bot").joinpath(MODEL_FILE).read_text()
             model = cls.from_dict(json.loads(text))
-            if model.features != Signals.names():
-                raise ValueError(f"expects the signals {', '.join(model.features)}, not {', '.join(Signals.names())}")
-            per_signal = (model.mean, model.scale, model.coef, model.lower, model.upper)
-            if any(len(values) != len(model.features) for values in per_signal):
-                raise ValueError("mean, scale, coef, lower and upper need one number per signal")
+            for part in (model, model.cross_language):
+                if part is None:
+                    continue
+                unknown = set(part.features) - set(Signals.names())
+                if unknown or not part.features:
+                    raise ValueError(f"unknown signals: {', '.join(sorted(unknown))}" if unknown else "no signals")
+                per_signal = (part.mean, part.scale, part.coef, part.lower, part.upper)
+                if any(len(values) != len(part.features) for values in per_signal):
+                    raise ValueError("mean, scale, coef, lower and upper need one number per signal")
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise NewsbotError(
                 message("answerability_model_invalid", path=str(path or MODEL_FILE), reason=str(error)[:200])
             ) from error
         return model
 
-    def probability(self, signals: Signals) -> float:
-        values = np.clip(np.asarray(signals.as_list()), self.lower, self.upper)
+    def probability(self, signals: Signals, cross_language: bool = False) -> float:
+        """The probability that the articles answer; `cross_language`: the question is in another language."""
+        if cross_language and self.cross_language is not None:
+            return self.cross_language.probability(signals)
+        values = np.clip(np.asarray(signals.values(self.features)), self.lower, self.upper)
         z = float((values - self.mean) / self.scale @ self.coef) + self.intercept
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 

@@ -101,6 +101,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.option("-v", "--verbose", is_flag=True, help="Ausführliches Log auf stderr.")
 @click.version_option(package_name="newsbot", prog_name="newsbot", message="%(prog)s %(version)s")
 @click.pass_context
+@user_errors  # a setting no value of which works (NEWSBOT_LANGUAGE=fr) is one line too
 def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """newsbot: Fragen zu Nachrichtenartikeln beantworten."""
     logging.basicConfig(

@@ -22,9 +22,9 @@ CENTRE_TIE = 0.0001
 SPAN_REACH = 2  # sentences on either side of the best one that the answer may draw on
 
 
-def confidence(retrieval: Retrieval, model: AnswerabilityModel) -> float:
+def confidence(retrieval: Retrieval, model: AnswerabilityModel, cross_language: bool = False) -> float:
     """The probability that the best candidate answers the question (see bot/answerability.py)."""
-    return round(model.probability(retrieval.signals), 4) if retrieval.signals else 0.0
+    return round(model.probability(retrieval.signals, cross_language), 4) if retrieval.signals else 0.0
 
 
 def answer_span(

@@ -21,6 +21,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from index.texts import STEMMERS
+
 log = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which would print to every CLI user's terminal.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -75,7 +77,7 @@ def matched_terms(word_terms: list[tuple[str, ...]], weights: dict[str, float]) 
 def _stemmer(language: str):  # type: ignore[no-untyped-def]
     import Stemmer
 
-    return Stemmer.Stemmer({"de": "german", "en": "english"}[language])
+    return Stemmer.Stemmer(STEMMERS[language])
 
 
 class Decompounder:

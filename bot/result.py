@@ -36,6 +36,7 @@ class Answer:
     mode: str = "extractive"
     note: str | None = None
     cited: tuple[int, ...] = ()  # passage numbers a generated answer cites: [n] is sources[n - 1]
+    language: str = ""  # of the question (bot/language.py): faces word a refusal in it; empty: the configured one
 
     @property
     def confidence_percent(self) -> int:

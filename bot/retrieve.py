@@ -41,12 +41,19 @@ ANSWER_TYPE_WEIGHT = 0.06
 
 _NUMBER_QUESTION = re.compile(
     r"\b(wie\s?viele?|wie\s+(hoch|lang|lange|alt|groß|gross|weit|schwer|teuer|oft|breit|tief)|um\s+wie\s?viel"
-    r"|wieviel|welche[ms]?\s+(jahr|jahrhundert|alter|anzahl|prozentsatz|betrag))\b",
+    r"|wieviel|welche[ms]?\s+(jahr|jahrhundert|alter|anzahl|prozentsatz|betrag)"
+    # the articles' German answers a question in English asks for: "How many?", "How old?"
+    r"|how\s+(many|much|long|old|high|large|big|far|often|tall)|what\s+(percentage|number|amount))\b",
     re.IGNORECASE,
 )
-_DATE_QUESTION = re.compile(r"\b(wann|seit\s+wann|bis\s+wann|in\s+welchem\s+jahr|an\s+welchem\s+tag)\b", re.IGNORECASE)
+_DATE_QUESTION = re.compile(
+    r"\b(wann|seit\s+wann|bis\s+wann|in\s+welchem\s+jahr|an\s+welchem\s+tag|when|(in|of)\s+what\s+year|on\s+what\s+day)\b",
+    re.IGNORECASE,
+)
 _PLACE_QUESTION = re.compile(
-    r"\b(wo|wohin|woher|in\s+welche[mrn]?\s+(stadt|land|ort|staat|region|gebäude|hauptstadt))\b", re.IGNORECASE
+    r"\b(wo|wohin|woher|in\s+welche[mrn]?\s+(stadt|land|ort|staat|region|gebäude|hauptstadt)"
+    r"|where|in\s+(which|what)\s+(city|country|town|state|region|building))\b",
+    re.IGNORECASE,
 )
 # "in Budapest", "im Weißen Haus", "bei Wien"; not "am Donnerstag" nor "aus Washington" (a source, not a place)
 _PLACE = re.compile(r"\b(in|im|bei|nach)\s+(der\s+|dem\s+|den\s+)?[A-ZÄÖÜ]\w+")
@@ -403,7 +410,7 @@ class Retriever:
         ranked = collapse_near_duplicates(snapshot, ranked)
         weights = snapshot.lexical.term_weights(terms)
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
-        signals = self._signals(snapshot, ranked, weights) if ranked else None
+        signals = self._signals(snapshot, ranked, weights, pattern) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings, signals, weights)
 
@@ -444,11 +451,14 @@ class Retriever:
         return floor
 
     @staticmethod
-    def _signals(snapshot: Snapshot, ranked: list[Candidate], weights: dict[str, float]) -> Signals:
+    def _signals(
+        snapshot: Snapshot, ranked: list[Candidate], weights: dict[str, float], pattern: re.Pattern[str] | None
+    ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
         article_terms = snapshot.article_terms(sentence.article_id)
+        context = " ".join(snapshot.sentences[r].text for r in snapshot.around(best.row, 1))
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         return Signals(
             dense=best.dense or 0.0,
@@ -459,6 +469,8 @@ class Retriever:
             spread=top_dense[0] - float(np.mean(top_dense)),
             rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),
             index_size=math.log10(max(1, len(snapshot.sentences))),
+            context_rarest_missing=snapshot.lexical.rarest_missing(weights, snapshot.context_terms(best.row)),
+            type_missing=float(bool(pattern and not pattern.search(context))),
         )
 
     @staticmethod

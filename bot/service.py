@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
+from bot.language import load as load_language_model
+from bot.language import question_language
 from bot.result import Answer
 from bot.retrieve import Candidate, Retriever, Snapshot
 from index.articles import without_invisible_characters
@@ -119,6 +121,7 @@ class NewsService:
         self.refusal_threshold = self.answerability.threshold if threshold is None else threshold
         self._chat_model = chat_model
         self.started_at = datetime.now().astimezone()
+        load_language_model()  # here, not at the first question: its first answer should not wait for it
         if settings.answer_mode == "llm":
             _ = self.generator  # a missing model name is reported when the service opens
 
@@ -172,13 +175,16 @@ class NewsService:
         ranked = retrieval.candidates
         sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
         best = ranked[0] if ranked else None
-        sure = confidence(retrieval, self.answerability)
+        # A question in another language than the articles is answered in the articles' words; only the
+        # refusal follows the question, and its confidence comes from the cross-language model.
+        language = question_language(text, self.settings.language)
+        sure = confidence(retrieval, self.answerability, cross_language=language != self.settings.language)
         if best is None or sure < self.refusal_threshold:
-            answer = Answer(text, message("refusal", self.settings.language), False, sources, sure)
+            answer = Answer(text, message("refusal", language), False, sources, sure, language=language)
         else:
             scores = {c.row: c.fused for c in ranked}
             span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, retrieval.weights)
-            answer = Answer(text, span, True, sources, sure, context=context)
+            answer = Answer(text, span, True, sources, sure, context=context, language=language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timed = Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})
         self._log_question(timed, (time.perf_counter() - started) * 1000)

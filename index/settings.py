@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from index.errors import NewsbotError
+from index.texts import supported_languages
 
 
 def _json_or_comma_list(value: Any) -> Any:
@@ -88,7 +90,9 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = 1000
     max_answer_chars: int = 300
-    language: Literal["de", "en"] = "de"
+    language: str = Field(
+        default="de", description="language of the articles and of the texts; questions may come in any supported one"
+    )
 
     # LLM
     answer_mode: Literal["extractive", "llm"] = Field(
@@ -162,6 +166,17 @@ class Settings(BaseSettings):
         """A JSON list as pydantic-settings reads it, or the plain `url,url` people write in `.env`."""
         return _json_or_comma_list(value)
 
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, language: str) -> str:
+        """Only a language with its texts and stemmer: anything else would fail at the first message.
+        Reported like any bad choice (`load_settings`), with the languages there are."""
+        if language not in supported_languages():
+            raise PydanticCustomError(
+                "unsupported_choice", "not one of {choices}", {"choices": ", ".join(supported_languages())}
+            )
+        return language
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
@@ -185,6 +200,8 @@ def _expected(error: dict[str, Any]) -> str:
 
     kind = error["type"]
     field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    if kind == "unsupported_choice":
+        return message("setting_expected_choice", choices=error["ctx"]["choices"])
     if kind == "literal_error" and field is not None:
         choices = [str(choice) for arg in get_args(field.annotation) for choice in (get_args(arg) or (arg,))]
         choices = [c for c in choices if c != "None"]

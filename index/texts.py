@@ -12,6 +12,20 @@ from jinja2 import Environment, StrictUndefined
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
+# The Snowball stemmer of each language the search can handle (bot/lexical.py stems and drops stop words by it).
+STEMMERS = {"de": "german", "en": "english"}
+# What a language needs in prompts/: its user-facing texts and its LLM prompts.
+LANGUAGE_FILES = ("messages.{}.yaml", "answer_system.{}.j2", "answer_user.{}.j2", "grounding.{}.yaml")
+
+
+@cache
+def supported_languages() -> tuple[str, ...]:
+    """The languages with a stemmer and every text shipped: the only values NEWSBOT_LANGUAGE accepts."""
+    shipped = resources.files("prompts")
+    return tuple(
+        code for code in STEMMERS if all(shipped.joinpath(name.format(code)).is_file() for name in LANGUAGE_FILES)
+    )
+
 
 @cache
 def _messages(language: str) -> dict[str, str]:

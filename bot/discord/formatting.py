@@ -141,7 +141,7 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
         if answer.note:
             text += f"\n\n*{escape(answer.note)}*"
     else:
-        text = message("refusal_friendly", language)
+        text = message("refusal_friendly", answer.language or language)  # in the question's language
     embed = discord.Embed(
         title=truncate(escape(" ".join(answer.question.split())), EMBED_TITLE_LIMIT),
         description=truncate(text, EMBED_DESCRIPTION_LIMIT),

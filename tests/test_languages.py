@@ -1,0 +1,96 @@
+"""Languages: NEWSBOT_LANGUAGE accepts only those with texts and stemmer; questions in another language
+than the articles are answered from them, and refused in the question's language."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.language import question_language
+from bot.service import NewsService
+from index.errors import NewsbotError
+from index.settings import load_settings
+from index.texts import message, message_keys, supported_languages
+from tests.conftest import REPO
+
+
+def test_every_language_ships_every_text_of_the_german_ones():
+    assert set(supported_languages()) == {"de", "en"}
+    for language in supported_languages():
+        assert message_keys(language) == message_keys("de"), language
+
+
+@pytest.mark.parametrize("key", message_keys("en"))
+def test_every_english_text_renders(key):
+    from jinja2 import Environment, meta
+
+    from index.texts import _messages
+
+    names = meta.find_undeclared_variables(Environment().parse(_messages("en")[key]))
+    assert message(key, "en", **{name: f"<{name}>" for name in names}).strip()
+
+
+def test_english_is_a_language_whose_texts_load(settings):
+    english = settings.model_copy(update={"language": "en"})
+    assert message("refusal", english.language) == "I found nothing about that in the articles."
+
+
+@pytest.mark.parametrize("language", ["fr", "EN", "", "de-AT"])
+def test_a_language_without_texts_or_stemmer_is_a_one_line_user_error(language):
+    with pytest.raises(NewsbotError) as raised:
+        load_settings(_env_file=None, language=language)
+    assert raised.value.message == message(
+        "settings_invalid", problems=f"NEWSBOT_LANGUAGE={language} (erlaubt: de, en)"
+    )
+
+
+def test_the_cli_rejects_an_unsupported_language_in_one_line_with_exit_code_2(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update({"NEWSBOT_LANGUAGE": "fr", "NEWSBOT_DATA_DIR": str(tmp_path / "data")})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "index", "list"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == message("settings_invalid", problems="NEWSBOT_LANGUAGE=fr (erlaubt: de, en)")
+    assert not (tmp_path / "data").exists()  # nothing was created
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Where will the summit take place?", "en"),
+        ("How many points did the Panthers defense surrender?", "en"),
+        ("Wo soll der Gipfel stattfinden?", "de"),
+        ("Wer ist der General Manager der Broncos?", "de"),
+        ("2026?", "de"),  # nothing to tell by: the articles' language
+    ],
+)
+def test_the_question_language_is_detected_among_the_supported_ones(question, language):
+    assert question_language(question, "de") == language
+
+
+def test_a_question_in_english_is_refused_in_english_and_a_german_one_in_german(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.99}), fake_embedder)
+    service.index_paths([articles_dir])
+    english = service.ask("Who won the football world cup in 2014?")
+    german = service.ask("Wer hat die Fußball-Weltmeisterschaft 2014 gewonnen?")
+    assert not english.answered
+    assert not german.answered
+    assert english.text == message("refusal", "en")
+    assert english.language == "en"
+    assert german.text == message("refusal", "de")
+
+
+def test_a_question_in_english_is_judged_by_the_cross_language_model(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": None}), fake_embedder)
+    service.index_paths([articles_dir])
+    model = service.answerability
+    assert model.cross_language is not None
+    _, retrieval = service.retriever.retrieve("Where will the summit take place?")
+    expected = model.probability(retrieval.signals, cross_language=True)
+    assert expected != model.probability(retrieval.signals)
+    assert service.ask("Where will the summit take place?").confidence == pytest.approx(expected, abs=1e-4)
