@@ -26,6 +26,7 @@ from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
 from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
+from index.retention import as_time, retention_cutoff
 from index.settings import Settings
 from index.texts import message
 from index.web import (
@@ -205,13 +206,18 @@ class NewsService:
         Other known entries are counted as unchanged without fetching their pages: news pages change
         little after publication, and re-fetching every entry on every poll would not scale. The feed,
         its entries' pages and every redirect follow the one fetch policy (`untrusted` changes nothing);
-        at most `feed_max_entries` entries, the newest, are read per call.
+        at most `feed_max_entries` entries, the newest, are read per call. Entries published before the
+        retention limit (`retention_days`) are left out.
         """
         report = report or IndexReport()
         articles = []
         fetched: dict[str, str | None] = {}  # entry id: its updated time
         pages: dict[str, tuple[str, Validators]] = {}
+        cutoff = retention_cutoff(self.settings.retention_days)
         for entry in read_feed(url, self.settings):
+            published = as_time(entry.published)
+            if cutoff and published and published < cutoff:
+                continue  # retention would remove it again after the poll, and the next poll fetch it again
             if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
