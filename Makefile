@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_ENV := NEWSBOT_DATA_DIR=data/demo HF_HUB_OFFLINE=1
 QUESTION ?= Wo soll der Gipfel stattfinden?
 
-.PHONY: setup demo test test-llm lint bench clean
+.PHONY: setup demo test test-llm lint bench bench-scale bench-freshness clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,16 @@ lint: setup
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/bench.py
+
+# Latency, memory and disk against index size (SIZES=25k,100k,250k,1M); writes benchmarks/scale.png.
+SIZES ?= 25k,100k
+bench-scale: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/scale.py --sizes $(SIZES) --chroma-server
+
+# Seconds from a new feed entry to the running bot's answer about it, polling every 30 s and 5 s.
+bench-freshness: setup
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/freshness.py --intervals 30,5
 
 clean:
 	rm -rf data/demo .pytest_cache
