@@ -234,6 +234,9 @@ class NewsService:
                 log.warning("skipping feed entry %s: %s", entry.entry_id, error.message)
                 report.failed.append((entry.link or entry.entry_id, error.message))
                 continue
+            dated = as_time(article.published)  # the page's own date, where the feed gave none
+            if cutoff and dated and dated < cutoff:
+                continue
             articles.append(article)
             if entry.link:
                 pages[entry.link] = (article.article_id, validators)

@@ -163,3 +163,23 @@ def test_a_feed_entry_older_than_the_retention_is_not_indexed_again(settings, fa
 
     assert report.added == [httpserver.url_for("/artikel/frisch")]
     assert "/artikel/alt" not in [request.path for request, _ in httpserver.log]
+
+
+def test_a_feed_entry_without_a_date_whose_page_is_older_than_the_retention_is_not_indexed(
+    settings, fake_embedder, httpserver: HTTPServer
+):
+    """Else retention would remove it after every poll, and every removal rebuild the snapshot."""
+    settings = settings.model_copy(update={"fetch_allow_private": LOOPBACK_HOSTS, "retention_days": 365})
+    service = NewsService.open(settings, fake_embedder)
+    httpserver.expect_request("/artikel/alt").respond_with_data(
+        article_html("Alte Meldung", "Die Meldung ist alt. Mehr gibt es nicht", published="2019-04-01"),
+        content_type="text/html; charset=utf-8",
+    )
+    link = httpserver.url_for("/artikel/alt")
+    item = {"title": "Alte Meldung", "link": link, "guid": link, "description": "Die Meldung ist alt."}
+    httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
+
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+
+    assert report.added == []
+    assert service.articles() == []
