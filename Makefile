@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_ENV := HF_HUB_OFFLINE=1
 QUESTION ?= Wo soll der Gipfel stattfinden?
 
-.PHONY: setup demo test test-llm lint bench bench-stress coldstart clean
+.PHONY: setup demo test test-llm lint bench bench-stress bench-scale bench-freshness coldstart clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,16 @@ coldstart: setup
 # 50 askers for 2 minutes while the CLI in another process indexes and polls misbehaving feeds
 bench-stress: setup
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/stress.py $(STRESS_ARGS)
+
+# Latency, memory and disk against index size (SIZES=25k,100k,250k,1M); writes benchmarks/scale.png.
+SIZES ?= 25k,100k
+bench-scale: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/scale.py --sizes $(SIZES) --chroma-server
+
+# Seconds from a new feed entry to the running bot's answer about it, polling every 30 s and 5 s.
+bench-freshness: setup
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/freshness.py --intervals 30,5
 
 # Leaves ./data (the index) alone: delete it yourself to start afresh.
 clean:

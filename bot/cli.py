@@ -205,6 +205,18 @@ def index_remove(ctx: Context, article_id: str) -> None:
     click.echo(message("cli_removed", article_id=report.removed[0]))
 
 
+@index_group.command("prune")
+@click.option("--older-than", "older_than", required=True, help="Alter, z. B. 365d (Tage) oder 52w (Wochen).")
+@pass_context
+@user_errors
+def index_prune(ctx: Context, older_than: str) -> None:
+    """Artikel entfernen, die älter sind (Veröffentlichungsdatum, sonst Indexierungszeit)."""
+    from index.retention import parse_age
+
+    age = parse_age(older_than)  # before the index opens, so a typo changes nothing and loads no model
+    print_report(ctx.service.index.prune(age))
+
+
 # ---- asking ------------------------------------------------------------------------------------
 
 

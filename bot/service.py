@@ -28,6 +28,7 @@ from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
 from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
+from index.retention import as_time, retention_cutoff
 from index.settings import Settings
 from index.texts import message
 
@@ -264,8 +265,9 @@ class NewsService:
         Other known entries are counted as unchanged without fetching their pages: news pages change
         little after publication, and re-fetching every entry on every poll would not scale. The feed,
         its entries' pages and every redirect follow the one fetch policy (`untrusted` changes nothing);
-        at most `feed_max_entries` entries, the newest, are read per call. The poll and its result are
-        kept in the catalog for `newsbot status` and Discord's `/status`.
+        at most `feed_max_entries` entries, the newest, are read per call. Entries published before the
+        retention limit (`retention_days`) are left out. The poll and its result are kept in the catalog
+        for `newsbot status` and Discord's `/status`.
         """
         from bot.ops import record_feed_poll
 
@@ -284,7 +286,11 @@ class NewsService:
         articles = []
         fetched: dict[str, str | None] = {}  # entry id: its updated time
         pages: dict[str, tuple[str, Validators]] = {}
+        cutoff = retention_cutoff(self.settings.retention_days)
         for entry in read_feed(url, self.settings):
+            published = as_time(entry.published)
+            if cutoff and published and published < cutoff:
+                continue  # retention would remove it again after the poll, and the next poll fetch it again
             if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
@@ -300,6 +306,9 @@ class NewsService:
             except NewsbotError as error:
                 log.info("skipping feed entry %s: %s", entry.entry_id, error.message)  # the report shows it
                 report.failed.append((entry.link or entry.entry_id, error.message))
+                continue
+            dated = as_time(article.published)  # the page's own date, where the feed gave none
+            if cutoff and dated and dated < cutoff:
                 continue
             articles.append(article)
             if entry.link:

@@ -122,6 +122,10 @@ class Catalog:
         rows = (db or self._db).execute("SELECT * FROM articles ORDER BY indexed_at DESC, article_id").fetchall()
         return [ArticleRecord(*row) for row in rows]
 
+    def article_dates(self) -> list[tuple[str, str | None, str]]:
+        """(article id, published, indexed_at) of every article: all that retention needs to read."""
+        return self._db.execute("SELECT article_id, published, indexed_at FROM articles").fetchall()
+
     def versions(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT article_id, version FROM articles").fetchall())
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ import numpy as np
 from index.articles import Article, find_article_files, read_article_file
 from index.catalog import ArticleRecord, Catalog, JournalEntry, SentenceRow
 from index.errors import NewsbotError
+from index.retention import article_time
 from index.settings import Settings
 from index.store import VectorStore, chunk_id, journal_ids, recover, sentence_id
 from index.texts import message
@@ -192,14 +193,21 @@ class NewsIndex:
             self.remove(gone, report)
         return report
 
-    def remove(self, article_ids: Iterable[str], report: IndexReport | None = None) -> IndexReport:
+    def remove(
+        self, article_ids: Iterable[str], report: IndexReport | None = None, missing_ok: bool = False
+    ) -> IndexReport:
+        """Remove articles crash-safely; `missing_ok` skips ids already gone (another process pruned them)."""
         report = report or IndexReport()
         records = []
         for article_id in article_ids:
             record = self.catalog.article(article_id)
             if record is None:
+                if missing_ok:
+                    continue
                 raise NewsbotError(message("article_not_found", article_id=article_id))
             records.append(record)
+        if not records:
+            return report
         with self.writing():
             entries = [
                 JournalEntry(r.article_id, None, 0, 0, r.version, r.chunk_count, r.sentence_count) for r in records
@@ -208,6 +216,23 @@ class NewsIndex:
             self.catalog.commit_versions([], removals=[r.article_id for r in records])
             self._delete_old(entries)
         report.removed.extend(r.article_id for r in records)
+        return report
+
+    def prune(
+        self, older_than: timedelta, now: datetime | None = None, report: IndexReport | None = None
+    ) -> IndexReport:
+        """Remove every article published (else indexed) more than `older_than` before `now`, through
+        `remove`: the archive stays bounded, and a crash mid-way is rolled forward like any removal."""
+        cutoff = (now or datetime.now(UTC)) - older_than
+        old = [
+            a
+            for a, published, indexed_at in self.catalog.article_dates()
+            if article_time(published, indexed_at) < cutoff
+        ]
+        report = report or IndexReport()
+        if old:
+            self.remove(old, report, missing_ok=True)
+            log.info("pruned %d articles older than %s", len(report.removed), cutoff.isoformat(timespec="seconds"))
         return report
 
     def _read_files(self, files: list[Path], report: IndexReport) -> Iterator[Article]:

@@ -150,6 +150,13 @@ class Settings(BaseSettings):
     )
     feed_interval_minutes: float = 30.0
     feed_max_entries: int = Field(default=200, ge=1, description="entries read per feed poll, newest first")
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=999_999,
+        description="articles published (else indexed) more than this many days ago are removed after every "
+        "feed poll, and older feed entries are not indexed; empty = keep everything",
+    )
 
     @field_validator("fetch_allow_private", mode="before")
     @classmethod

@@ -63,8 +63,9 @@ def _build_or_load(root: Path, generation: int, compound: str, barrier, results)
 def test_concurrent_processes_building_and_loading_the_cache_never_break_each_other(tmp_path: Path):
     """Half the processes build a generation while the other half build the next one, which makes
     the first one stale: nobody may delete what another process is still writing."""
-    Decompounder().parts(COMPOUNDS[0])  # load CharSplit's statistics once; the forked processes inherit them
-    context = multiprocessing.get_context("fork")
+    # Spawned, not forked: a fork copies whatever locks other tests' threads (Chroma, the embedder) held at
+    # that moment, and a child that needs one of them waits forever.
+    context = multiprocessing.get_context("spawn")
     for round_number in range(ROUNDS):
         generation = 2 * round_number
         barrier = context.Barrier(PROCESSES)

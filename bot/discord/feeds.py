@@ -1,5 +1,6 @@
-"""Polls the configured feeds (`NEWSBOT_FEEDS`) while the bot runs, so new articles arrive on their own;
-`/feeds` polls them at once through the same `poll_feeds`.
+"""Polls the configured feeds (`NEWSBOT_FEEDS`) while the bot runs, so new articles arrive on their own,
+and after each poll removes what is older than `NEWSBOT_RETENTION_DAYS`; `/feeds` polls them at once
+through the same `poll_feeds`.
 
 Feeds come from the operator's settings, so they are fetched as trusted; a feed that fails is
 logged and tried again next round, the others go on.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from discord.ext import commands, tasks
 
@@ -43,8 +45,26 @@ async def poll_feeds(service: NewsService, feeds: Sequence[str]) -> list[FeedRes
     return results
 
 
+async def apply_retention(service: NewsService) -> IndexReport | None:
+    """Remove the articles older than `retention_days` off the event loop; None when there is no limit.
+
+    A failure is logged and the poller goes on: the next round tries again.
+    """
+    days = service.settings.retention_days
+    if days is None:
+        return None
+    try:
+        report = await asyncio.to_thread(service.index.prune, timedelta(days=days))
+    except Exception:
+        log.exception("applying the retention of %d days failed", days)
+        return None
+    if report.removed:
+        log.info("retention: removed %d articles older than %d days", len(report.removed), days)
+    return report
+
+
 class FeedPoller(commands.Cog):
-    """Indexes new entries of every configured feed every `feed_interval_minutes`."""
+    """Indexes new entries of every configured feed every `feed_interval_minutes`, then applies retention."""
 
     def __init__(self, bot: commands.Bot, service: NewsService) -> None:
         self.bot = bot
@@ -62,6 +82,7 @@ class FeedPoller(commands.Cog):
     @tasks.loop(minutes=30)
     async def poll(self) -> None:
         await poll_feeds(self.service, self.feeds)
+        await apply_retention(self.service)
 
     @poll.before_loop
     async def wait_until_ready(self) -> None:
