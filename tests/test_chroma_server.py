@@ -16,7 +16,7 @@ import pytest
 from bot.service import NewsService
 from index.errors import NewsbotError
 from tests.conftest import free_port
-from tests.test_outside_changes import sync_in_another_process
+from tests.test_cross_process import sync_in_another_process
 from tests.test_vector_cache import passage_vectors_in_chroma, vectors_in_chroma
 
 pytestmark = pytest.mark.slow
