@@ -22,6 +22,7 @@ from index.settings import Settings
 from index.texts import message
 
 log = logging.getLogger("newsbot")
+NEW_CONVERSATION = ":neu"  # in `chat`: forget the earlier questions
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -184,6 +185,8 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
             lines.append(click.style(answer.text, fg="yellow"))
     if answer.note:
         lines.append(click.style(answer.note, dim=True))
+    if answer.used_history and answer.answered:
+        lines.append(click.style(message("history_used"), dim=True))
     if answer.sources and answer.answered:
         lines.append(click.style(f"{message('cli_sources_label')}:", bold=True))
         quoted = set(answer.cited) or {1}
@@ -240,7 +243,7 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
 @pass_context
 @user_errors
 def chat(ctx: Context) -> None:
-    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext."""
+    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ vergisst sie."""
     service = ctx.service
     click.echo(message("cli_chat_intro"))
     history: list[str] = []
@@ -251,6 +254,10 @@ def chat(ctx: Context) -> None:
             break
         if not question:
             break
+        if question.casefold() == NEW_CONVERSATION:
+            history.clear()
+            click.echo(message("cli_chat_new"))
+            continue
         try:
             if ctx.settings.answer_mode == "llm":
                 stream_answer(service, question, history)

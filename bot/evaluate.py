@@ -21,6 +21,7 @@ class Question:
     answers: list[str]
     article: str | None
     unanswerable: bool
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -32,6 +33,9 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             raw = json.loads(line)
+            history = raw.get("history") or []
+            if not isinstance(history, list):
+                raise TypeError("history must be a list of earlier questions")
             questions.append(
                 Question(
                     id=str(raw.get("id", number)),
@@ -39,6 +43,7 @@ def load_questions(path: Path) -> list[Question]:
                     answers=[str(a) for a in raw.get("answers") or []],
                     article=raw.get("article"),
                     unanswerable=bool(raw.get("unanswerable", False)) or not raw.get("answers"),
+                    history=tuple(str(h) for h in history),
                 )
             )
         except (ValueError, KeyError, TypeError) as error:
@@ -68,7 +73,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def evaluate(
-    questions: list[Question], ask: Callable[[str], Answer], count_llm_fallbacks: bool = False
+    questions: list[Question], ask: Callable[..., Answer], count_llm_fallbacks: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, float]]:
     """Ask every question; return the metrics, one detail row per question, and median stage timings.
 
@@ -82,7 +87,8 @@ def evaluate(
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
     for question in questions:
-        answer = ask(question.question)
+        # `ask(question)` or, for a question with a history, `ask(question, history)`
+        answer = ask(question.question, question.history) if question.history else ask(question.question)
         latencies.append(answer.latency_ms)
         for stage, ms in answer.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
@@ -98,6 +104,8 @@ def evaluate(
             "answered": answer.answered,
             "sources": answer.to_json()["sources"],
         }
+        if question.history:
+            row["used_history"] = answer.used_history
         if count_llm_fallbacks:
             fallbacks += answer.mode == "extractive-fallback"
             row.update(mode=answer.mode, note=answer.note)
