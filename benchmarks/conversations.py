@@ -35,7 +35,7 @@ SHARED = REPO.parent / "shared" / "data"
 
 
 def after_unrelated(questions: list[Question], seed: int = 14) -> list[Question]:
-    """Each question with one earlier question about another article."""
+    """Each question with one earlier question about another article (of the same list)."""
     rng = random.Random(seed)
     switched = []
     for question in questions:
@@ -64,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--switches", type=Path, help="write the topic-switch set here (JSON Lines)")
+    parser.add_argument("--every", type=int, default=1, help="only every n-th dev and seed question (a quicker run)")
     args = parser.parse_args()
 
     service = NewsService.open(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
@@ -71,7 +72,7 @@ def main() -> None:
     follow_ups = load_questions(REPO / "benchmarks" / "conversations.jsonl")
     dev = load_questions(SHARED / "xquad_de_dev" / "questions.jsonl")
     seed = [q for q in load_questions(SHARED / "seed_questions.jsonl") if not q.unanswerable]
-    single = dev + seed
+    single = (dev + seed)[:: args.every]
     switched = after_unrelated(single)
     if args.switches:
         with args.switches.open("w", encoding="utf-8") as out:

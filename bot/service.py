@@ -69,7 +69,7 @@ def upload_name(settings: Settings, filename: str) -> str:
 # Earlier questions searched with a follow-up, and how much more confident that search must be than the
 # question's own to win where the question alone is not refused (see NewsService.search).
 CONTEXT_QUESTIONS = 3
-FOLLOW_UP_LEAD = 0.5
+FOLLOW_UP_LEAD = 0.05
 
 
 @dataclass(frozen=True)
@@ -182,8 +182,9 @@ class NewsService:
         question that does: glued in front of "Wie heiß war es in Wien?", the summit asked before
         drags the search to the summit. So the context is kept only where the question alone would be
         refused and the search with it is more confident (an elliptic follow-up finds nothing sure on
-        its own), or where it is more confident by FOLLOW_UP_LEAD: the question alone found something,
-        but the conversation's topic fits far better.
+        its own), or where it is more confident by FOLLOW_UP_LEAD: on a small index even "Und Ford?"
+        finds something, but the conversation's topic fits better. A question that stands on its own
+        is as sure alone as with an unrelated question before it, so it is answered as if asked alone.
         """
         snapshot, alone = self.retriever.retrieve(question)
         sure_alone = confidence(alone, self.answerability)

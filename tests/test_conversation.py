@@ -74,3 +74,23 @@ def test_chat_shows_when_earlier_questions_were_used_and_neu_starts_afresh(
     assert message("history_used") in after_reset[0]
     assert message("history_used") not in after_reset[1]
     assert message("refusal") in after_reset[1]
+
+
+async def test_discord_dms_answer_follow_ups_in_context_and_other_questions_as_if_alone(service):
+    import discord
+
+    from bot.discord.ask import AskCog
+    from tests.test_discord_mocks import make_bot, make_channel, make_message, sent_kwargs
+
+    service.settings.discord_cooldown_seconds = 0.0
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    asked = [make_message(text, channel=dm, in_guild=False) for text in (SUMMIT, ELLIPTIC, HEAT)]
+    for msg in asked:
+        await cog.on_message(msg)
+    follow_up, unrelated = (sent_kwargs(msg.reply)[0]["embed"].description for msg in asked[1:])
+
+    assert "die nächsten zwei Wochen" in follow_up
+    assert message("history_used") in follow_up
+    assert "38 Grad" in unrelated
+    assert message("history_used") not in unrelated
