@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 log = logging.getLogger("newsbot")
+NEW_CONVERSATION = ":neu"  # in `chat`: forget the earlier questions
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -232,6 +233,8 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
         lines.append(click.style(answer.note, dim=True))
     if answer.answered:  # the same figure as the footer of Discord's answers
         lines.append(click.style(message("answer_confidence", percent=answer.confidence_percent), dim=True))
+    if answer.used_history and answer.answered:
+        lines.append(click.style(message("history_used"), dim=True))
     if answer.sources and answer.answered:
         lines.append(click.style(f"{message('cli_sources_label')}:", bold=True))
         quoted = set(answer.cited) or {1}
@@ -323,7 +326,7 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
 @pass_context
 @user_errors
 def chat(ctx: Context) -> None:
-    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext."""
+    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ vergisst sie."""
     _one_question_at_a_time()
     service = ctx.service
     click.echo(message("cli_chat_intro"))
@@ -336,6 +339,10 @@ def chat(ctx: Context) -> None:
             break
         if not question:
             break
+        if question.casefold() == NEW_CONVERSATION:
+            history.clear()
+            click.echo(message("cli_chat_new"))
+            continue
         try:
             terminal_text(question)
             if ctx.settings.answer_mode == "llm":

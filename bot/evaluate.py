@@ -24,6 +24,7 @@ class Question:
     answers: list[str]
     article: str | None
     unanswerable: bool
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
 
 
 class _QuestionLine(BaseModel):
@@ -37,6 +38,7 @@ class _QuestionLine(BaseModel):
     answers: list[str] | None = None
     article: str | None = None
     unanswerable: bool = False
+    history: list[str] | None = None  # earlier questions of the conversation, oldest first
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -77,6 +79,7 @@ def load_questions(path: Path) -> list[Question]:
                 answers=checked.answers or [],
                 article=checked.article,
                 unanswerable=checked.unanswerable or not checked.answers,
+                history=tuple(checked.history or ()),
             )
         )
     if not questions:
@@ -117,7 +120,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def evaluate(
-    questions: list[Question], ask: Callable[[str], Answer], count_llm_fallbacks: bool = False
+    questions: list[Question], ask: Callable[..., Answer], count_llm_fallbacks: bool = False
 ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, float]]:
     """Ask every question; return the metrics, one detail row per question, and median stage timings.
 
@@ -131,7 +134,8 @@ def evaluate(
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
     for question in questions:
-        answer = ask(question.question)
+        # `ask(question)` or, for a question with a history, `ask(question, history)`
+        answer = ask(question.question, question.history) if question.history else ask(question.question)
         latencies.append(answer.latency_ms)
         for stage, ms in answer.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
@@ -148,6 +152,8 @@ def evaluate(
             "confidence": round(answer.confidence, 4),
             "sources": answer.to_json()["sources"],
         }
+        if question.history:
+            row["used_history"] = answer.used_history
         if count_llm_fallbacks:
             fallbacks += answer.mode == "extractive-fallback"
             row.update(mode=answer.mode, note=answer.note)

@@ -36,6 +36,7 @@ class Answer:
     mode: str = "extractive"
     note: str | None = None
     cited: tuple[int, ...] = ()  # passage numbers a generated answer cites: [n] is sources[n - 1]
+    used_history: bool = False  # the conversation's earlier questions shaped the search (a follow-up)
     language: str = ""  # of the question (bot/language.py): faces word a refusal in it; empty: the configured one
 
     @property

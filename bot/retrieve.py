@@ -366,13 +366,19 @@ class Retriever:
         snapshot.passage_vectors()
 
     def retrieve(self, question: str, context: str = "") -> tuple[Snapshot, Retrieval]:
-        """Rank answer candidates for `question`; `context` (earlier questions) widens the search."""
+        """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
+        vector is then the mean of the question's own and that of context and question together."""
         snapshot = self.snapshot()
         query = f"{context} {question}".strip() if context else question
         timings: dict[str, float] = {}
 
         started = time.perf_counter()
         vector = self._query_vector(query)
+        if context:
+            # A follow-up's own words say what it asks for, the context only its topic: with the glued
+            # query alone, the sentence that answered the earlier question often wins again.
+            vector = vector + self._query_vector(question)
+            vector = vector / (np.linalg.norm(vector) or 1.0)
         timings["embed"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()

@@ -6,6 +6,7 @@ and the Discord cogs hold one and call it, so neither face holds logic the other
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -22,7 +23,7 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.result import Answer
-from bot.retrieve import Candidate, Retriever, Snapshot
+from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -88,6 +89,24 @@ def upload_name(settings: Settings, filename: str) -> str:
         short = stem.encode("utf-8")[:MAX_UPLOAD_STEM_BYTES].decode("utf-8", "ignore")
         name = f"{short}-{digest}{suffix}"
     return name
+
+
+# Earlier questions searched with a follow-up, and how much more confident that search must be than the
+# question's own to win where the question alone is not refused (see NewsService.search).
+CONTEXT_QUESTIONS = 3
+FOLLOW_UP_LEAD = 0.05
+
+
+@dataclass(frozen=True)
+class Search:
+    """What answering a question searched: the snapshot, its ranking and confidence, and whether the
+    conversation's earlier questions were part of it."""
+
+    snapshot: Snapshot
+    retrieval: Retrieval
+    confidence: float
+    used_history: bool
+    language: str  # of the question: the refusal is worded in it
 
 
 @dataclass(frozen=True)
@@ -162,13 +181,24 @@ class NewsService:
         if self.settings.answer_mode != "llm" or not extractive.sources:
             yield extractive
             return
-        yield from self.generator.stream(extractive, snapshot, ranked, history)
+        # the model sees the earlier questions only where the search used them: else they would mislead it too
+        yield from self.generator.stream(extractive, snapshot, ranked, history if extractive.used_history else ())
 
     def _extract(self, question: str, history: Sequence[str]) -> tuple[Answer, Snapshot, list[Candidate]]:
         """The extractive answer (or refusal), plus what generation needs to write from the same passages."""
         text = validate_question(self.settings, question)
         started = time.perf_counter()
-        snapshot, retrieval = self.retriever.retrieve(text, context=" ".join(history[-3:]))
+        search = self.search(text, history)
+        answer = self.answer_from(text, search)
+        self._log_question(answer, (time.perf_counter() - started) * 1000)
+        return answer, search.snapshot, search.retrieval.candidates
+
+    def answer_from(self, question: str, search: Search) -> Answer:
+        """The extractive answer to `question` from what `search` found, or the refusal.
+
+        A question in another language than the articles is answered in the articles' words; only the
+        refusal follows the question's language."""
+        snapshot, retrieval, sure = search.snapshot, search.retrieval, search.confidence
         if not snapshot.sentences:
             raise NewsbotError(message("empty_index", self.settings.language))
         timings = dict(retrieval.timings_ms)
@@ -176,20 +206,49 @@ class NewsService:
         ranked = retrieval.candidates
         sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
         best = ranked[0] if ranked else None
-        # A question in another language than the articles is answered in the articles' words; only the
-        # refusal follows the question, and its confidence comes from the cross-language model.
-        language = question_language(text, self.settings.language)
-        sure = confidence(retrieval, self.answerability, cross_language=language != self.settings.language)
         if best is None or sure < self.refusal_threshold:
-            answer = Answer(text, message("refusal", language), False, sources, sure, language=language)
+            answer = Answer(
+                question, message("refusal", search.language), False, sources, sure, language=search.language
+            )
         else:
             scores = {c.row: c.fused for c in ranked}
             span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, retrieval.weights)
-            answer = Answer(text, span, True, sources, sure, context=context, language=language)
+            answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
-        timed = Answer(**{**answer.__dict__, "timings_ms": {k: round(v, 3) for k, v in timings.items()}})
-        self._log_question(timed, (time.perf_counter() - started) * 1000)
-        return timed, snapshot, ranked
+        timings_ms = {k: round(v, 3) for k, v in timings.items()}
+        return dataclasses.replace(answer, timings_ms=timings_ms, used_history=search.used_history)
+
+    def search(self, question: str, history: Sequence[str] = ()) -> Search:
+        """Search for `question` alone and, in a conversation, with its earlier questions; keep the better.
+
+        The earlier questions help a follow-up that does not name its topic ("Und wann?") and hurt a
+        question that does: glued in front of "Wie heiß war es in Wien?", the summit asked before
+        drags the search to the summit. So the context is kept only where the question alone would be
+        refused and the search with it is more confident (an elliptic follow-up finds nothing sure on
+        its own), or where it is more confident by FOLLOW_UP_LEAD: on a small index even "Und Ford?"
+        finds something, but the conversation's topic fits better. A question that stands on its own
+        is as sure alone as with an unrelated question before it, so it is answered as if asked alone.
+
+        Its confidence comes from the cross-language model where the question's language is not the
+        articles' (bot/language.py).
+        """
+        language = question_language(question, self.settings.language)
+        cross_language = language != self.settings.language
+        snapshot, alone = self.retriever.retrieve(question)
+        sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
+        context = " ".join(history[-CONTEXT_QUESTIONS:])
+        if not context:
+            return Search(snapshot, alone, sure_alone, False, language)
+        snapshot, with_context = self.retriever.retrieve(question, context=context)
+        sure_with_context = confidence(with_context, self.answerability, cross_language=cross_language)
+        timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
+        refused_alone = sure_alone < self.refusal_threshold
+        if (refused_alone and sure_with_context > sure_alone) or sure_with_context - sure_alone > FOLLOW_UP_LEAD:
+            log.debug("follow-up: %.2f with the conversation, %.2f alone", sure_with_context, sure_alone)
+            with_context.timings_ms = timings
+            return Search(snapshot, with_context, sure_with_context, True, language)
+        alone.timings_ms = timings
+        return Search(snapshot, alone, sure_alone, False, language)
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;

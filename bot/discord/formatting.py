@@ -140,6 +140,8 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
         text = escape(answer.text)
         if answer.note:
             text += f"\n\n*{escape(answer.note)}*"
+        if answer.used_history:
+            text += f"\n\n*{message('history_used', language)}*"
     else:
         text = message("refusal_friendly", answer.language or language)  # in the question's language
     embed = discord.Embed(

@@ -1,0 +1,90 @@
+"""Conversation benchmark: follow-ups must use the conversation, other questions must not suffer from it.
+
+`python benchmarks/conversations.py --data-dir DIR` over an index that holds the XQuAD dev articles and
+the seed article (`newsbot --data-dir DIR index add ../shared/data/xquad_de_dev/articles
+../shared/data/articles`). Prints one JSON line per set:
+
+- `follow_ups`: `benchmarks/conversations.jsonl`, written for this project: a first question, then an
+  elliptic follow-up ("Und wann?", "Und Ford?", "Wer hat sie ins Englische übersetzt?") with its gold
+  answer. Also asked without their history, to show how much they need it.
+- `alone` and `after_unrelated`: the dev and seed questions asked on their own, and each asked after an
+  unrelated question (one about another article, drawn with a fixed seed): the conversation must not
+  drag them off topic. `--switches FILE` writes that set as JSON Lines for `newsbot eval`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.evaluate import Question, evaluate, load_questions  # noqa: E402
+from bot.service import NewsService  # noqa: E402
+from index.settings import Settings  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data"
+
+
+def after_unrelated(questions: list[Question], seed: int = 14) -> list[Question]:
+    """Each question with one earlier question about another article (of the same list)."""
+    rng = random.Random(seed)
+    switched = []
+    for question in questions:
+        earlier = rng.choice([q for q in questions if q.article != question.article])
+        switched.append(dataclasses.replace(question, history=(earlier.question,)))
+    return switched
+
+
+def report(name: str, questions: list[Question], service: NewsService) -> dict[str, object]:
+    metrics, rows, _ = evaluate(questions, service.ask)
+    used = [row["used_history"] for row in rows if "used_history" in row]
+    line = {
+        "set": name,
+        "n": metrics["n"],
+        "answer_hit_at_1": metrics["answer_hit_at_1"],
+        "false_refusal_rate": metrics["false_refusal_rate"],
+        "latency_ms_p50": metrics["latency_ms_p50"],
+    }
+    if used:
+        line["used_history_rate"] = round(sum(used) / len(used), 4)
+    print(json.dumps(line), flush=True)
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--switches", type=Path, help="write the topic-switch set here (JSON Lines)")
+    parser.add_argument("--every", type=int, default=1, help="only every n-th dev and seed question (a quicker run)")
+    args = parser.parse_args()
+
+    service = NewsService.open(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
+    service.retriever.warm_up()
+    follow_ups = load_questions(REPO / "benchmarks" / "conversations.jsonl")
+    dev = load_questions(SHARED / "xquad_de_dev" / "questions.jsonl")
+    seed = [q for q in load_questions(SHARED / "seed_questions.jsonl") if not q.unanswerable]
+    single = (dev + seed)[:: args.every]
+    switched = after_unrelated(single)
+    if args.switches:
+        with args.switches.open("w", encoding="utf-8") as out:
+            for q in switched:
+                out.write(json.dumps(dataclasses.asdict(q), ensure_ascii=False) + "\n")
+
+    report("follow_ups", follow_ups, service)
+    report("follow_ups_without_history", [dataclasses.replace(q, history=()) for q in follow_ups], service)
+    alone = report("alone", single, service)
+    after = report("after_unrelated", switched, service)
+    print(json.dumps({"after_unrelated_minus_alone": round(after["answer_hit_at_1"] - alone["answer_hit_at_1"], 4)}))
+
+
+if __name__ == "__main__":
+    main()
