@@ -282,17 +282,10 @@ class NewsService:
         path.write_bytes(data)
         return self.index.add_paths([path])
 
-    def index_urls(
-        self,
-        urls: Sequence[str],
-        report: IndexReport | None = None,
-        *,
-        untrusted: bool = False,
-    ) -> IndexReport:
+    def index_urls(self, urls: Sequence[str], report: IndexReport | None = None) -> IndexReport:
         """Fetch and index web pages; a page that fails is reported with its reason and the rest go on.
 
-        Every fetch follows the one fetch policy of `index.web`, whoever gave the URL: `untrusted` is
-        accepted for callers that still say so and changes nothing. A page indexed before is fetched
+        Every fetch follows the one fetch policy of `index.web`, whoever gave the URL. A page indexed before is fetched
         conditionally: when its server says it has not changed, it is not downloaded again.
         """
         from index.web import NotModified, fetch_article
@@ -318,12 +311,12 @@ class NewsService:
         self._remember_pages(pages, report)
         return report
 
-    def index_feed(self, url: str, report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
+    def index_feed(self, url: str, report: IndexReport | None = None) -> IndexReport:
         """Index the feed's new entries, and those the feed marks as updated since they were indexed.
 
         Other known entries are counted as unchanged without fetching their pages: news pages change
         little after publication, and re-fetching every entry on every poll would not scale. The feed,
-        its entries' pages and every redirect follow the one fetch policy (`untrusted` changes nothing);
+        its entries' pages and every redirect follow the one fetch policy, whoever configured the feed;
         at most `feed_max_entries` entries, the newest, are read per call. Entries published before the
         retention limit (`retention_days`) are left out. The poll and its result are kept in the catalog
         for `newsbot status` and Discord's `/status`.
@@ -331,14 +324,14 @@ class NewsService:
         from bot.ops import record_feed_poll
 
         try:
-            report = self._index_feed(url, report, untrusted=untrusted)
+            report = self._index_feed(url, report)
         except NewsbotError as error:
             record_feed_poll(self.index.catalog, url, error.message, ok=False)
             raise
         record_feed_poll(self.index.catalog, url, report.summary(self.settings.language), ok=True)
         return report
 
-    def _index_feed(self, url: str, report: IndexReport | None, *, untrusted: bool) -> IndexReport:
+    def _index_feed(self, url: str, report: IndexReport | None) -> IndexReport:
         from index.web import NotModified, article_from_feed_entry, read_feed
 
         report = report or IndexReport()

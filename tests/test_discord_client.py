@@ -218,10 +218,10 @@ class StubFeedService:
     def __init__(self, settings, failing: str = "") -> None:
         self.settings = settings
         self.failing = failing
-        self.polled: list[tuple[str, bool]] = []
+        self.polled: list[str] = []
 
-    def index_feed(self, url: str, report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
-        self.polled.append((url, untrusted))
+    def index_feed(self, url: str, report: IndexReport | None = None) -> IndexReport:
+        self.polled.append(url)
         if url == self.failing:
             raise NewsbotError(f"Kein gültiger RSS- oder Atom-Feed: {url}")
         return IndexReport(added=[f"{url}#neu"])
@@ -237,7 +237,7 @@ async def test_a_poll_indexes_every_configured_feed_and_a_failing_one_does_not_s
     )
     poller = FeedPoller(make_bot(), stub)  # type: ignore[arg-type]
     await poller.poll()
-    assert stub.polled == [("https://a.example/feed", False), ("https://b.example/rss", False)]
+    assert stub.polled == ["https://a.example/feed", "https://b.example/rss"]
     assert "Kein gültiger RSS- oder Atom-Feed: https://a.example/feed" in caplog.text
 
 

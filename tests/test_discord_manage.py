@@ -33,16 +33,16 @@ class StubWebService:
     def __init__(self, settings: Settings, feed_fails: bool = False) -> None:
         self.settings = settings
         self.feed_fails = feed_fails
-        self.calls: list[tuple[str, object, bool]] = []
+        self.calls: list[tuple[str, object]] = []
 
-    def index_feed(self, url: str, report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
-        self.calls.append(("feed", url, untrusted))
+    def index_feed(self, url: str, report: IndexReport | None = None) -> IndexReport:
+        self.calls.append(("feed", url))
         if self.feed_fails:
             raise NewsbotError(f"Kein gültiger RSS- oder Atom-Feed: {url}")
         return IndexReport(added=[f"{url}#1", f"{url}#2"])
 
-    def index_urls(self, urls: list[str], report: IndexReport | None = None, *, untrusted: bool = False) -> IndexReport:
-        self.calls.append(("urls", list(urls), untrusted))
+    def index_urls(self, urls: list[str], report: IndexReport | None = None) -> IndexReport:
+        self.calls.append(("urls", list(urls)))
         return IndexReport(added=list(urls))
 
 
@@ -126,12 +126,12 @@ def test_looks_like_feed(url, feed):
     assert looks_like_feed(url) is feed
 
 
-async def test_index_url_of_a_feed_indexes_the_feed_as_untrusted(settings):
+async def test_index_url_of_a_feed_indexes_the_feed(settings):
     stub = StubWebService(settings)
     interaction = manager()
     cog = ManageCog(stub)  # type: ignore[arg-type]
     await cog.index.callback(cog, interaction, url="https://news.example/feed.xml")
-    assert stub.calls == [("feed", "https://news.example/feed.xml", True)]
+    assert stub.calls == [("feed", "https://news.example/feed.xml")]
     interaction.response.defer.assert_awaited_once_with(ephemeral=True, thinking=True)
     (text,) = [c.args[0] for c in interaction.followup.send.await_args_list]
     assert text.startswith("2 neu")
@@ -139,11 +139,11 @@ async def test_index_url_of_a_feed_indexes_the_feed_as_untrusted(settings):
     assert_no_mentions(interaction.followup.send.await_args.kwargs)
 
 
-async def test_index_url_of_a_page_indexes_the_page_as_untrusted(settings):
+async def test_index_url_of_a_page_indexes_the_page(settings):
     stub = StubWebService(settings)
     cog = ManageCog(stub)  # type: ignore[arg-type]
     await cog.index.callback(cog, manager(), url="https://news.example/politik/gipfel")
-    assert stub.calls == [("urls", ["https://news.example/politik/gipfel"], True)]
+    assert stub.calls == [("urls", ["https://news.example/politik/gipfel"])]
 
 
 async def test_a_feed_like_url_that_is_no_feed_is_indexed_as_a_page(settings):
@@ -343,7 +343,6 @@ async def test_feeds_polls_every_configured_feed_now_and_reports_each(settings):
     interaction = manager()
     await cog.feeds.callback(cog, interaction)
     assert [c[1] for c in stub.calls] == ["https://a.example/feed", "https://b.example/rss"]
-    assert all(not c[2] for c in stub.calls)  # the operator's feeds are trusted
     (call,) = interaction.followup.send.await_args_list
     text = call.args[0]
     assert "`https://a.example/feed`: 2 neu" in text

@@ -2,8 +2,8 @@
 and after each poll removes what is older than `NEWSBOT_RETENTION_DAYS`; `/feeds` polls them at once
 through the same `poll_feeds`.
 
-Feeds come from the operator's settings, so they are fetched as trusted; a feed that fails is
-logged and tried again next round, the others go on.
+A feed is a third party's text even when the operator configured it, so it is fetched under the one
+fetch policy like any URL; a feed that fails is logged and tried again next round, the others go on.
 """
 
 from __future__ import annotations

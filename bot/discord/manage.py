@@ -52,13 +52,13 @@ def looks_like_feed(url: str) -> bool:
 
 
 def index_url(service: NewsService, url: str) -> IndexReport:
-    """Index a URL a chat user gave: a feed's new entries, or the one page (fetched as untrusted)."""
+    """Index a URL a chat user gave: a feed's new entries, or the one page (under the one fetch policy)."""
     if looks_like_feed(url):
         try:
-            return service.index_feed(url, untrusted=True)
+            return service.index_feed(url)
         except NewsbotError as error:
             log.info("not readable as a feed, indexing as a page: %s (%s)", url, error.message)
-    return service.index_urls([url], untrusted=True)
+    return service.index_urls([url])
 
 
 def find_article(service: NewsService, given: str) -> ArticleRecord:
