@@ -21,7 +21,9 @@ from bot.discord.formatting import (
     thread_name,
     truncate,
 )
+from bot.ops import format_duration
 from bot.result import Answer, Source
+from bot.service import Status
 from index.catalog import ArticleRecord
 from index.indexer import IndexReport
 from index.texts import message, message_keys
@@ -182,15 +184,22 @@ def test_articles_embed_says_so_when_the_index_is_empty():
     assert embed.footer.text == "Seite 1 von 1"
 
 
-def test_status_embed_shows_counts_embedder_and_last_update_as_discord_timestamp():
-    embed = status_embed(3, 7, "fake:hashed-bow", "2025-11-20T10:00:00+00:00")
-    values = {field.name: field.value for field in embed.fields}
+def test_status_embed_shows_counts_embedder_last_update_feed_poll_and_uptime():
+    poll = {"at": "2025-11-20T10:05:00+00:00", "url": "https://news.example/rss", "result": "HTTP 500", "ok": False}
+    status = Status(3, 7, 40, "fake:hashed-bow", "2025-11-20T10:00:00+00:00", poll, 3 * 3600 + 300)
+    values = {field.name: field.value for field in status_embed(status).fields}
     assert values["Artikel"] == "3"
     assert values["Abschnitte"] == "7"
     assert values["Embedder"] == "fake:hashed-bow"
     assert values["Letzte Aktualisierung"].startswith("<t:")
-    never = {f.name: f.value for f in status_embed(0, 0, "x", None).fields}
+    assert values["Letzter Feed-Abruf"].startswith("✗ <t:")
+    assert "https://news.example/rss" in values["Letzter Feed-Abruf"]
+    assert values["Letzter Feed-Abruf"].endswith("HTTP 500")
+    assert values["Läuft seit"] == format_duration(status.uptime_seconds)
+    never = {f.name: f.value for f in status_embed(Status(0, 0, 0, "x", None)).fields}
     assert never["Letzte Aktualisierung"] == "noch nie"
+    assert never["Letzter Feed-Abruf"] == "noch nie"
+    assert "Läuft seit" not in never
 
 
 def test_report_text_lists_failures_and_fits_one_message():

@@ -11,13 +11,18 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 import discord
 
+from bot.ops import format_duration
 from bot.result import Answer, Source
 from index.catalog import ArticleRecord
 from index.indexer import IndexReport
 from index.texts import message
+
+if TYPE_CHECKING:
+    from bot.service import Status
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 MESSAGE_LIMIT = 2000
@@ -204,20 +209,35 @@ def _when(iso: str | None, language: str) -> str:
         return escape(iso)
 
 
-def status_embed(
-    articles: int, chunks: int, embedder: str, last_update: str | None, language: str = "de"
-) -> discord.Embed:
+def status_embed(status: Status, language: str = "de") -> discord.Embed:
+    """The index's size, embedder and last change, the last feed poll with its result, and the uptime."""
     embed = discord.Embed(title=message("discord_status_title", language), colour=ANSWERED_COLOUR)
-    embed.add_field(name=message("discord_status_articles", language), value=str(articles))
-    embed.add_field(name=message("discord_status_chunks", language), value=str(chunks))
+    embed.add_field(name=message("discord_status_articles", language), value=str(status.articles))
+    embed.add_field(name=message("discord_status_chunks", language), value=str(status.chunks))
     embed.add_field(
         name=message("discord_status_embedder", language),
-        value=escape(truncate(embedder, EMBED_FIELD_VALUE_LIMIT)),
+        value=escape(truncate(status.embedder, EMBED_FIELD_VALUE_LIMIT)),
         inline=False,
     )
     embed.add_field(
-        name=message("discord_status_last_update", language), value=_when(last_update, language), inline=False
+        name=message("discord_status_last_update", language), value=_when(status.last_update, language), inline=False
     )
+    poll = status.last_feed_poll
+    polled = (
+        message(
+            "discord_status_feed_poll_result",
+            language,
+            when=_when(poll.get("at"), language),
+            ok=bool(poll.get("ok")),
+            url=escape(truncate(str(poll.get("url", "")), 200)),
+            result=escape(truncate(str(poll.get("result", "")), 500)),
+        )
+        if poll
+        else message("discord_status_never", language)
+    )
+    embed.add_field(name=message("discord_status_feed_poll", language), value=polled, inline=False)
+    if status.uptime_seconds is not None:
+        embed.add_field(name=message("discord_status_uptime", language), value=format_duration(status.uptime_seconds))
     return fit_embed(embed)
 
 

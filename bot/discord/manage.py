@@ -240,5 +240,5 @@ class ManageCog(commands.Cog):
         """Article and chunk counts, the embedder and when the index last changed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         status = await asyncio.to_thread(self.service.status)
-        embed = status_embed(status.articles, status.chunks, status.embedder, status.last_update, self.language)
+        embed = status_embed(status, self.language)
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
