@@ -228,7 +228,7 @@ def status_embed(status: Status, language: str = "de") -> discord.Embed:
             "discord_status_feed_poll_result",
             language,
             when=_when(poll.get("at"), language),
-            ok=bool(poll.get("ok")),
+            mark="✓" if poll.get("ok") else "✗",
             url=escape(truncate(str(poll.get("url", "")), 200)),
             result=escape(truncate(str(poll.get("result", "")), 500)),
         )
