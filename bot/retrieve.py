@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -90,6 +91,8 @@ class Candidate:
     lexical: float = 0.0
     passage: float | None = None
     answer_type: bool = False
+    topic: float = 0.0  # share of the question's weighted terms its article holds (weigh_topic_and_recency)
+    age_days: float = 0.0  # how much older its article is than the newest on the question's topic
     fused: float = 0.0
 
 
@@ -301,6 +304,58 @@ def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> lis
     return [c for c, _ in kept] + ranked[DUPLICATE_WINDOW:]
 
 
+# What the question's own words weigh beside the embedder: a candidate gains up to TOPIC_WEIGHT by the share
+# of the question's weighted terms (rare words weigh most) its whole article holds. A sentence that only
+# echoes the question's phrasing ("soll … stattfinden") in an article about something else gains little.
+TOPIC_WEIGHT = 0.05
+# News goes stale: a candidate whose article is older than the newest article on the question's topic
+# loses up to RECENCY_WEIGHT, half of it at HALF_LIFE_DAYS older. "On the topic": among the TOPIC_POOL
+# best candidates, the articles that hold as much of the question's weighted terms as the best of them.
+RECENCY_WEIGHT = 0.05
+HALF_LIFE_DAYS = 7.0
+TOPIC_POOL = 10
+
+
+def article_time(article: ArticleRecord) -> datetime:
+    """When an article was news: its publication time, else when it was indexed (a date alone counts
+    from midnight UTC; an unreadable one is taken as unknown, the oldest possible)."""
+    for value in (article.published, article.indexed_at):
+        if value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], weights: dict[str, float]) -> None:
+    """Add the topic's and the recency's part to each candidate's fused score (see TOPIC_WEIGHT, RECENCY_WEIGHT).
+
+    A definite "der Gipfel" in a news question usually means the newest summit; a question that names an
+    older one ("der Klimagipfel in Nairobi") finds its words only in that article, which is then the
+    newest on the topic and loses nothing. Articles indexed in one run, undated, are as new as each other.
+    """
+    if not candidates:
+        return
+    coverage: dict[str, float] = {}
+    times: dict[str, datetime] = {}
+    for c in candidates:
+        article_id = snapshot.sentences[c.row].article_id
+        if article_id not in coverage:
+            coverage[article_id] = snapshot.lexical.coverage(weights, snapshot.article_terms(article_id))
+            times[article_id] = article_time(snapshot.articles[article_id])
+        c.topic = coverage[article_id]
+        c.fused += TOPIC_WEIGHT * c.topic
+    pool = sorted(candidates, key=lambda c: c.fused, reverse=True)[:TOPIC_POOL]
+    best = max(c.topic for c in pool)
+    newest = max(times[snapshot.sentences[c.row].article_id] for c in pool if c.topic >= best)
+    for c in candidates:
+        age = (newest - times[snapshot.sentences[c.row].article_id]).total_seconds() / 86400
+        c.age_days = max(0.0, age)
+        c.fused -= RECENCY_WEIGHT * (1 - 0.5 ** (c.age_days / HALF_LIFE_DAYS))
+
+
 # How much more of the question's weight the runner-up's context must hold to take first place.
 RUNNER_UP_COVERAGE_LEAD = 0.2
 
@@ -403,6 +458,7 @@ class Retriever:
         self._fill_missing_dense(snapshot, candidates, vector)
         floor = self._score_passages(snapshot, candidates, vector)
         pattern = expected_answer_pattern(question)
+        weights = snapshot.lexical.term_weights(terms)
         for c in candidates.values():
             sentence = snapshot.sentences[c.row]
             c.answer_type = bool(pattern and pattern.search(sentence.text))
@@ -412,9 +468,9 @@ class Retriever:
                 + PASSAGE_WEIGHT * (c.passage - floor)
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
+        weigh_topic_and_recency(snapshot, list(candidates.values()), weights)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
-        weights = snapshot.lexical.term_weights(terms)
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
         signals = self._signals(snapshot, ranked, weights, pattern) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
