@@ -6,24 +6,89 @@ decision needs to know whether the question can share words with the articles at
 
 from __future__ import annotations
 
-from functools import cache
+import logging
+import os
+import threading
+from array import array
+from importlib.metadata import version
+from pathlib import Path
 
+import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from index.texts import supported_languages
 
+log = logging.getLogger(__name__)
 
-@cache
-def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
-    identifier.set_languages(list(languages))
-    return identifier
+_identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
+_lock = threading.Lock()
 
 
-def load() -> None:
-    """Read the model now (about half a second, seconds on a busy machine), not at the first question."""
+def _unsigned(values: np.ndarray) -> array:
+    """The stdlib array py3langid's tokenizer walks, from a NumPy array of unsigned integers."""
+    typecode = {2: "H", 4: "I", 8: "L"}[values.dtype.itemsize]
+    out = array(typecode)
+    out.frombytes(np.ascontiguousarray(values).tobytes())
+    return out
+
+
+def _from_cache(path: Path) -> LanguageIdentifier:
+    with np.load(path, allow_pickle=False) as data:
+        return LanguageIdentifier(
+            data["ptc"],
+            data["pc"],
+            data["classes"].tolist(),
+            _unsigned(data["nextmove"]),
+            data["output"].tolist(),
+            tk_row=_unsigned(data["row"]),
+        )
+
+
+def _save(identifier: LanguageIdentifier, path: Path) -> None:
+    """The model restricted to our languages, uncompressed: reading it costs a few milliseconds where
+    py3langid's own file (LZMA, 142 languages) costs half a second of CPU in every one-shot `newsbot ask`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
+    with partial.open("wb") as out:
+        np.savez(
+            out,
+            ptc=np.asarray(identifier.nb_ptc),
+            pc=np.asarray(identifier.nb_pc),
+            classes=np.asarray(identifier.nb_classes),
+            nextmove=np.frombuffer(identifier.tk_nextmove, dtype=f"u{identifier.tk_nextmove.itemsize}"),
+            output=np.asarray(identifier.tk_output, dtype=np.int32),
+            row=np.frombuffer(identifier.tk_row, dtype=f"u{identifier.tk_row.itemsize}"),
+        )
+    partial.replace(path)  # another process never reads half a file
+
+
+def _identifier(languages: tuple[str, ...], cache_dir: Path | None = None) -> LanguageIdentifier:
+    with _lock:
+        identifier = _identifiers.get(languages)
+        if identifier is not None:
+            return identifier
+        cached = cache_dir / f"langid-{version('py3langid')}-{'-'.join(languages)}.npz" if cache_dir else None
+        if cached is not None and cached.is_file():
+            try:
+                identifier = _from_cache(cached)
+            except (OSError, ValueError, KeyError) as error:
+                log.warning("rebuilding unreadable language model copy %s: %s", cached, error)
+        if identifier is None:
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+            identifier.set_languages(list(languages))
+            if cached is not None:
+                try:
+                    _save(identifier, cached)
+                except OSError as error:  # a read-only data directory still answers, only slower to start
+                    log.warning("could not keep the language model copy %s: %s", cached, error)
+        _identifiers[languages] = identifier
+        return identifier
+
+
+def load(cache_dir: Path | None = None) -> None:
+    """Read the model now, not at the first question; from a copy in `cache_dir` where there is one."""
     if len(supported_languages()) > 1:
-        _identifier(supported_languages())
+        _identifier(supported_languages(), cache_dir)
 
 
 def question_language(question: str, default: str) -> str:

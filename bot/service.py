@@ -141,7 +141,7 @@ class NewsService:
         self.refusal_threshold = self.answerability.threshold if threshold is None else threshold
         self._chat_model = chat_model
         self.started_at = datetime.now().astimezone()
-        load_language_model()  # here, not at the first question: its first answer should not wait for it
+        load_language_model(settings.data_dir)  # here, not at the first question, which should not wait for it
         if settings.answer_mode == "llm":
             _ = self.generator  # a missing model name is reported when the service opens
 

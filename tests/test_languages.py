@@ -94,3 +94,34 @@ def test_a_question_in_english_is_judged_by_the_cross_language_model(settings, f
     expected = model.probability(retrieval.signals, cross_language=True)
     assert expected != model.probability(retrieval.signals)
     assert service.ask("Where will the summit take place?").confidence == pytest.approx(expected, abs=1e-4)
+
+
+QUESTIONS = ["Where will the summit take place?", "Wo soll der Gipfel stattfinden?", "How hot was it in Vienna?"]
+
+
+def test_the_language_model_is_read_from_its_copy_in_the_data_dir_with_the_same_answers(tmp_path: Path, monkeypatch):
+    import bot.language
+
+    monkeypatch.setattr(bot.language, "_identifiers", {})
+    bot.language.load(tmp_path)  # from py3langid's own file; leaves the copy
+    (copy,) = tmp_path.glob("langid-*.npz")
+    first = [bot.language.question_language(q, "de") for q in QUESTIONS]
+    monkeypatch.setattr(bot.language, "_identifiers", {})
+    monkeypatch.setattr(bot.language.LanguageIdentifier, "from_model_file", None)  # the copy must do
+    bot.language.load(tmp_path)
+    assert [bot.language.question_language(q, "de") for q in QUESTIONS] == first == ["en", "de", "en"]
+    assert not list(tmp_path.glob(".partial-*"))
+    assert copy.stat().st_size < 60_000_000  # two languages of 142
+
+
+def test_an_unreadable_language_model_copy_is_made_again(tmp_path: Path, monkeypatch):
+    import bot.language
+
+    monkeypatch.setattr(bot.language, "_identifiers", {})
+    bot.language.load(tmp_path)
+    (copy,) = tmp_path.glob("langid-*.npz")
+    copy.write_bytes(b"not a model")
+    monkeypatch.setattr(bot.language, "_identifiers", {})
+    bot.language.load(tmp_path)
+    assert bot.language.question_language(QUESTIONS[0], "de") == "en"
+    assert copy.stat().st_size > 1_000_000
