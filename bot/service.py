@@ -234,21 +234,22 @@ class NewsService:
         """
         language = question_language(question, self.settings.language)
         cross_language = language != self.settings.language
-        snapshot, alone = self.retriever.retrieve(question)
+        snapshot_alone, alone = self.retriever.retrieve(question)
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         context = " ".join(history[-CONTEXT_QUESTIONS:])
         if not context:
-            return Search(snapshot, alone, sure_alone, False, language)
-        snapshot, with_context = self.retriever.retrieve(question, context=context)
+            return Search(snapshot_alone, alone, sure_alone, False, language)
+        # each search keeps its own snapshot: another process may change the index between the two
+        snapshot_with_context, with_context = self.retriever.retrieve(question, context=context)
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_language)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
         refused_alone = sure_alone < self.refusal_threshold
         if (refused_alone and sure_with_context > sure_alone) or sure_with_context - sure_alone > FOLLOW_UP_LEAD:
             log.debug("follow-up: %.2f with the conversation, %.2f alone", sure_with_context, sure_alone)
             with_context.timings_ms = timings
-            return Search(snapshot, with_context, sure_with_context, True, language)
+            return Search(snapshot_with_context, with_context, sure_with_context, True, language)
         alone.timings_ms = timings
-        return Search(snapshot, alone, sure_alone, False, language)
+        return Search(snapshot_alone, alone, sure_alone, False, language)
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;
