@@ -28,7 +28,13 @@ test: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest
 
 # The generative mode's tests against a real llama.cpp server; the extra compiles for several minutes.
+# llama.cpp is compiled for any x86-64 CPU, not this one's (-DGGML_NATIVE=OFF): a native build used
+# instructions the virtual CPU announces but cannot run (AMX, AVX-512: "invalid opcode" on the first
+# answer), and without the cache a native wheel built earlier is not reused.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 test-llm: setup
+	$(PY) -c "import llama_cpp" 2>/dev/null || \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir 'llama-cpp-python[server]'
 	$(PY) -m pip install --quiet -e '.[dev,llm-test]'
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -m llm
 
