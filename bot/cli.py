@@ -55,6 +55,8 @@ def user_errors(func: F) -> F:
             _fail(error.message, 2)
         except KeyboardInterrupt:
             _fail("Abgebrochen.", 130)
+        except BrokenPipeError:
+            raise  # the reader stopped (`| head`): click leaves quietly
         except Exception:
             log.exception("unexpected error")
             _fail(message("unexpected_error"), 1)

@@ -214,6 +214,22 @@ def test_an_unreachable_url_prints_its_reason_once(tmp_path, httpserver):
     assert stderr.count("HTTP 404") == 1, stderr
 
 
+@pytest.mark.parametrize("command", [["status"], ["index", "list"]])
+def test_a_reader_that_stops_early_gets_no_error(tmp_path, command):
+    """`newsbot status | head -1`: the closed pipe ends the command quietly, not as an unexpected error."""
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *command], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    process.wait()
+    assert "Traceback" not in errors
+    assert message("unexpected_error") not in errors
+
+
 def test_version_prints_the_package_version():
     from importlib.metadata import version
 
