@@ -57,9 +57,10 @@ def user_errors(func: F) -> F:
             _fail("Abgebrochen.", 130)
         except BrokenPipeError:
             raise  # the reader stopped (`| head`): click leaves quietly
-        except Exception:
-            log.exception("unexpected error")
-            _fail(message("unexpected_error"), 1)
+        except Exception as error:
+            # the traceback is for whoever runs `newsbot -v`; a user gets one line
+            log.debug("unexpected error", exc_info=True)
+            _fail(message("cli_unexpected_error", error=type(error).__name__), 1)
 
     return wrapper  # type: ignore[return-value]
 

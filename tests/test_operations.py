@@ -227,7 +227,33 @@ def test_a_reader_that_stops_early_gets_no_error(tmp_path, command):
     errors = process.stderr.read().decode()
     process.wait()
     assert "Traceback" not in errors
-    assert message("unexpected_error") not in errors
+    assert "Unerwarteter Fehler" not in errors
+
+
+FAILING_STATUS = """
+import sys
+import bot.ops
+from bot.cli import main
+
+def broken(settings):
+    raise RuntimeError("catalog on fire")
+
+bot.ops.read_status = broken
+sys.argv = ["newsbot", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_v(tmp_path, verbose):
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+    args = [sys.executable, "-c", FAILING_STATUS, *(["-v"] if verbose else []), "status"]
+    result = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == message("cli_unexpected_error", error="RuntimeError")
+    assert ("catalog on fire" in result.stderr) is verbose  # the traceback, for whoever asks for details
+    if not verbose:
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_version_prints_the_package_version():
