@@ -95,11 +95,6 @@ def upload_name(settings: Settings, filename: str) -> str:
 CONTEXT_QUESTIONS = 3
 
 
-def _best_sentence(snapshot: Snapshot, retrieval: Retrieval) -> tuple[str, int]:
-    sentence = snapshot.sentences[retrieval.candidates[0].row]
-    return sentence.article_id, sentence.n
-
-
 @dataclass(frozen=True)
 class Search:
     """What answering a question searched: the snapshot, its ranking and confidence, and whether the
@@ -269,8 +264,8 @@ class NewsService:
     def _own_words_prefer(
         self, question: str, alone: tuple[Snapshot, Retrieval], with_context: tuple[Snapshot, Retrieval]
     ) -> bool:
-        """Whether the answer found alone is the conversation's, or fits the question's own words better on
-        every signal: the share of its weighted terms in the answer's context, and the similarity of the
+        """Whether the answer found alone is the one with the conversation, or fits the question's own words
+        better on every signal: the share of its weighted terms in the answer's context, and the similarity of the
         question alone to the answer's sentence and to its passage.
 
         One signal alone cannot tell: an elliptic follow-up's few words ("Jahr", "erlassen") are found
@@ -285,9 +280,15 @@ class NewsService:
 
         if not alone[1].candidates or not with_context[1].candidates:
             return not with_context[1].candidates
-        if _best_sentence(*alone) == _best_sentence(*with_context):
-            return True  # the conversation changes nothing: answered, and said to be answered, as if alone
+        if self._stretch(*alone, weights) == self._stretch(*with_context, weights):
+            return True  # the conversation changes nothing shown: answered, and said to be answered, as if alone
         return all(a > c for a, c in zip(fit(*alone), fit(*with_context), strict=True))
+
+    def _stretch(self, snapshot: Snapshot, retrieval: Retrieval, weights: dict[str, float]) -> str:
+        """The answer text `answer_from` would show from `retrieval`, its stretch chosen by `weights`."""
+        scores = {c.row: c.fused for c in retrieval.candidates}
+        best = retrieval.candidates[0]
+        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights or retrieval.weights)[0]
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;
