@@ -56,6 +56,12 @@ _PLACE_QUESTION = re.compile(
     r"|where|in\s+(which|what)\s+(city|country|town|state|region|building))\b",
     re.IGNORECASE,
 )
+# Any question word: a follow-up without one ("Und Ford?") is a fragment of the earlier question.
+_QUESTION_WORD = re.compile(
+    r"\b(wer|wen|wem|wessen|was|wann|wo\w*|wie\w*|welch\w*|warum|weshalb|wieso"
+    r"|who|whom|whose|what|when|where|which|why|how)\b",
+    re.IGNORECASE,
+)
 # "in Budapest", "im Weißen Haus", "bei Wien"; not "am Donnerstag" nor "aus Washington" (a source, not a place)
 _PLACE = re.compile(r"\b(in|im|bei|nach)\s+(der\s+|dem\s+|den\s+)?[A-ZÄÖÜ]\w+")
 _NUMBER = re.compile(
@@ -71,14 +77,20 @@ _DATE = re.compile(
 )
 
 
-def expected_answer_pattern(question: str) -> re.Pattern[str] | None:
-    """What an answer to `question` must contain, where the question word tells: a number, a date, a place."""
+def expected_answer_pattern(question: str, earlier: str = "") -> re.Pattern[str] | None:
+    """What an answer to `question` must contain, where the question word tells: a number, a date, a place.
+
+    A follow-up without a question word of its own ("Und Ford?" after "Wann schließt Toyota?") asks what
+    the `earlier` question asked, so it expects the same kind of answer.
+    """
     if _NUMBER_QUESTION.search(question):
         return _NUMBER
     if _DATE_QUESTION.search(question):
         return _DATE
     if _PLACE_QUESTION.search(question):
         return _PLACE
+    if earlier and not _QUESTION_WORD.search(question):
+        return expected_answer_pattern(earlier)
     return None
 
 
@@ -420,9 +432,11 @@ class Retriever:
         snapshot.sentence_vectors()
         snapshot.passage_vectors()
 
-    def retrieve(self, question: str, context: str = "") -> tuple[Snapshot, Retrieval]:
+    def retrieve(self, question: str, context: str = "", earlier: str = "") -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
-        vector is then the mean of the question's own and that of context and question together."""
+        vector is then the mean of the question's own and that of context and question together, BM25 over
+        both finds candidates, and BM25 over the question's own words scores them. `earlier`, the question
+        asked last, gives a follow-up without a question word its kind of answer (expected_answer_pattern)."""
         snapshot = self.snapshot()
         query = f"{context} {question}".strip() if context else question
         timings: dict[str, float] = {}
@@ -442,6 +456,12 @@ class Retriever:
         sentence_hits = store.query(store.sentences, vector, min(k, len(snapshot.sentences)))
         terms = snapshot.lexical.query_terms(query)  # once: BM25 and the refusal signals both need them
         lexical_hits = snapshot.lexical.search(terms, k)
+        context_hits: list[tuple[int, float]] = []
+        if context:
+            # The conversation's words find the topic's sentences; only the follow-up's own words score
+            # them: scored by the glued words, the sentence that answered the earlier question wins again.
+            context_hits = lexical_hits
+            lexical_hits = snapshot.lexical.search(snapshot.lexical.query_terms(question), k)
         timings["search"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
@@ -452,12 +472,14 @@ class Retriever:
             if row is not None and versions.get(hit.article_id) == hit.version:
                 # a vector of a version the catalog no longer (or not yet) points at is skipped
                 candidates[row] = Candidate(row, dense=hit.score)
+        for row, _ in context_hits:
+            candidates.setdefault(row, Candidate(row))
         top_lexical = lexical_hits[0][1] if lexical_hits else 1.0
         for row, score in lexical_hits:
             candidates.setdefault(row, Candidate(row)).lexical = score / top_lexical
         self._fill_missing_dense(snapshot, candidates, vector)
         floor = self._score_passages(snapshot, candidates, vector)
-        pattern = expected_answer_pattern(question)
+        pattern = expected_answer_pattern(question, earlier)
         weights = snapshot.lexical.term_weights(terms)
         for c in candidates.values():
             sentence = snapshot.sentences[c.row]
@@ -475,6 +497,16 @@ class Retriever:
         signals = self._signals(snapshot, ranked, weights, pattern) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings, signals, weights)
+
+    def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
+        """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""
+        vector = self._query_vector(question)
+        sentences, passages = snapshot.sentence_vectors(), snapshot.passage_vectors()
+        passage = snapshot.passage_of(row)
+        sentence = float(np.asarray(sentences[row]) @ vector) if sentences.shape[1] == len(vector) else math.nan
+        if passage is None or passages.shape[1] != len(vector):
+            return sentence, math.nan
+        return sentence, float(np.asarray(passages[passage]) @ vector)
 
     @staticmethod
     def _fill_missing_dense(snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray) -> None:

@@ -91,10 +91,8 @@ def upload_name(settings: Settings, filename: str) -> str:
     return name
 
 
-# Earlier questions searched with a follow-up, and how much more confident that search must be than the
-# question's own to win where the question alone is not refused (see NewsService.search).
+# Earlier questions searched with a follow-up (see NewsService.search).
 CONTEXT_QUESTIONS = 3
-FOLLOW_UP_LEAD = 0.05
 
 
 @dataclass(frozen=True)
@@ -107,6 +105,8 @@ class Search:
     confidence: float
     used_history: bool
     language: str  # of the question: the refusal is worded in it
+    # the question's own terms by rarity: where the conversation chose the passage, they choose the answer's stretch
+    question_weights: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,22 +212,23 @@ class NewsService:
             )
         else:
             scores = {c.row: c.fused for c in ranked}
-            span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, retrieval.weights)
+            weights = search.question_weights or retrieval.weights
+            span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings_ms = {k: round(v, 3) for k, v in timings.items()}
         return dataclasses.replace(answer, timings_ms=timings_ms, used_history=search.used_history)
 
     def search(self, question: str, history: Sequence[str] = ()) -> Search:
-        """Search for `question` alone and, in a conversation, with its earlier questions; keep the better.
+        """Search for `question` alone and, in a conversation, with its earlier questions; keep one.
 
-        The earlier questions help a follow-up that does not name its topic ("Und wann?") and hurt a
-        question that does: glued in front of "Wie heiß war es in Wien?", the summit asked before
-        drags the search to the summit. So the context is kept only where the question alone would be
-        refused and the search with it is more confident (an elliptic follow-up finds nothing sure on
-        its own), or where it is more confident by FOLLOW_UP_LEAD: on a small index even "Und Ford?"
-        finds something, but the conversation's topic fits better. A question that stands on its own
-        is as sure alone as with an unrelated question before it, so it is answered as if asked alone.
+        The conversation decides the topic, the question's own words what it asks: the search with the
+        earlier questions is kept unless the question's own words prefer the answer found alone on every
+        signal (`_own_words_prefer`). "Wie heiß war es in Wien?" after the summit names what the summit's
+        sentences lack; "Und wann?" or "Wann wurde es erlassen?" find some sentence anywhere on their own,
+        but not one their words fit better in every way than the conversation's. Where the question alone
+        would be refused, the conversation is kept if it makes the search surer; where only the search
+        with it would be refused, the question is answered alone.
 
         Its confidence comes from the cross-language model where the question's language is not the
         articles' (bot/language.py).
@@ -240,16 +241,54 @@ class NewsService:
         if not context:
             return Search(snapshot_alone, alone, sure_alone, False, language)
         # each search keeps its own snapshot: another process may change the index between the two
-        snapshot_with_context, with_context = self.retriever.retrieve(question, context=context)
+        snapshot_with_context, with_context = self.retriever.retrieve(question, context=context, earlier=history[-1])
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_language)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
-        refused_alone = sure_alone < self.refusal_threshold
-        if (refused_alone and sure_with_context > sure_alone) or sure_with_context - sure_alone > FOLLOW_UP_LEAD:
+        if sure_alone < self.refusal_threshold:
+            use_context = sure_with_context > sure_alone
+        elif sure_with_context < self.refusal_threshold:
+            use_context = False
+        else:
+            use_context = not self._own_words_prefer(
+                question, (snapshot_alone, alone), (snapshot_with_context, with_context)
+            )
+        if use_context:
             log.debug("follow-up: %.2f with the conversation, %.2f alone", sure_with_context, sure_alone)
             with_context.timings_ms = timings
-            return Search(snapshot_with_context, with_context, sure_with_context, True, language)
+            return Search(
+                snapshot_with_context, with_context, sure_with_context, True, language, question_weights=alone.weights
+            )
         alone.timings_ms = timings
         return Search(snapshot_alone, alone, sure_alone, False, language)
+
+    def _own_words_prefer(
+        self, question: str, alone: tuple[Snapshot, Retrieval], with_context: tuple[Snapshot, Retrieval]
+    ) -> bool:
+        """Whether the answer found alone is the one with the conversation, or fits the question's own words
+        better on every signal: the share of its weighted terms in the answer's context, and the similarity of the
+        question alone to the answer's sentence and to its passage.
+
+        One signal alone cannot tell: an elliptic follow-up's few words ("Jahr", "erlassen") are found
+        in a sentence of any article, while a question that names its own topic ("Lady Gaga") matches its
+        answer better in words and in meaning than the sentence the earlier question drags the search to.
+        """
+        weights = alone[1].weights
+
+        def fit(snapshot: Snapshot, retrieval: Retrieval) -> tuple[float, ...]:
+            row = retrieval.candidates[0].row
+            return (snapshot.context_coverage(row, weights), *self.retriever.similarity(snapshot, question, row))
+
+        if not alone[1].candidates or not with_context[1].candidates:
+            return not with_context[1].candidates
+        if self._stretch(*alone, weights) == self._stretch(*with_context, weights):
+            return True  # the conversation changes nothing shown: answered, and said to be answered, as if alone
+        return all(a > c for a, c in zip(fit(*alone), fit(*with_context), strict=True))
+
+    def _stretch(self, snapshot: Snapshot, retrieval: Retrieval, weights: dict[str, float]) -> str:
+        """The answer text `answer_from` would show from `retrieval`, its stretch chosen by `weights`."""
+        scores = {c.row: c.fused for c in retrieval.candidates}
+        best = retrieval.candidates[0]
+        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights or retrieval.weights)[0]
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;

@@ -94,3 +94,63 @@ async def test_discord_dms_answer_follow_ups_in_context_and_other_questions_as_i
     assert message("history_used") in follow_up
     assert "38 Grad" in unrelated
     assert message("history_used") not in unrelated
+
+
+TOYOTA = "Wann schließt Toyota sein Werk in Victoria?"
+
+
+@pytest.fixture
+def car_service(settings, fake_embedder, tmp_path) -> NewsService:
+    """Two articles that both name Ford: the plant closures asked about, and one about another Ford."""
+    folder = tmp_path / "cars"
+    folder.mkdir()
+    (folder / "werke.txt").write_text(
+        "Autowerke in Victoria schließen\n\n"
+        "Toyota schließt sein Werk in Victoria im Jahr 2017. Die Gewerkschaft protestiert.\n\n"
+        "Ford schließt sein Werk in Victoria im Oktober 2016. Der Standort bleibt leer.\n\n"
+        "Tausende Beschäftigte verlieren ihre Arbeit.",
+        encoding="utf-8",
+    )
+    (folder / "mustang.txt").write_text(
+        "Ein Klassiker wird sechzig\n\nFord baut den Mustang in Michigan. Der Wagen ist bei Sammlern beliebt.",
+        encoding="utf-8",
+    )
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([folder])
+    return service
+
+
+def test_a_follow_up_whose_word_another_article_also_holds_stays_in_the_conversation(car_service):
+    # alone, "Und Ford?" is answered surely from the Mustang article; the conversation means the plant
+    alone = car_service.ask("Und Ford?")
+    assert alone.answered
+    assert "Mustang" in alone.text
+    follow_up = car_service.ask("Und Ford?", [TOYOTA])
+    assert "Oktober 2016" in follow_up.text
+    assert follow_up.used_history
+
+
+def test_a_question_that_names_another_topic_leaves_the_conversation(car_service):
+    question = "Wo baut Ford den Mustang?"
+    after_toyota = car_service.ask(question, [TOYOTA])
+    assert "Michigan" in after_toyota.text
+    assert after_toyota.text == car_service.ask(question).text
+    assert not after_toyota.used_history
+
+
+def test_with_a_conversation_only_the_follow_ups_own_words_score_lexically(car_service):
+    snapshot, retrieval = car_service.retriever.retrieve("Und Ford?", context=TOYOTA)
+    lexical = {snapshot.sentences[c.row].text: c.lexical for c in retrieval.candidates}
+    # the earlier question's words still find the sentence that answered it, but do not score it
+    assert lexical["Toyota schließt sein Werk in Victoria im Jahr 2017."] == 0.0
+    assert lexical["Ford schließt sein Werk in Victoria im Oktober 2016."] > 0.5
+
+
+def test_a_follow_up_without_a_question_word_expects_the_earlier_questions_kind_of_answer():
+    from bot.retrieve import expected_answer_pattern
+
+    assert expected_answer_pattern("Und Ford?", TOYOTA) is expected_answer_pattern(TOYOTA)
+    assert expected_answer_pattern("Und Ford?", TOYOTA) is not None
+    # one with a question word of its own asks its own kind: "Wer?" names none of the kinds
+    assert expected_answer_pattern("Wer war darunter?", "Wie viele Nominierungen gab es?") is None
+    assert expected_answer_pattern("Und Ford?") is None
