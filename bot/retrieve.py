@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import Decompounder, LexicalIndex
+from bot.lexical import CatalogLexicalIndex, Decompounder
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex
 from index.store import VectorStore, chunk_id, sentence_id
@@ -146,7 +146,8 @@ VECTOR_CACHE_SIZE = 20_000
 
 
 class Snapshot:
-    """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them."""
+    """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them
+    (searched in the catalog, hits of other article versions left out)."""
 
     def __init__(self, index: NewsIndex, vectors: StoredVectors | None = None) -> None:
         self.generation, articles, self.sentences = index.catalog.read_one_generation()
@@ -154,11 +155,10 @@ class Snapshot:
         # The version each article is at: vectors of any other version are in flight or stale.
         self.versions = {article_id: a.version for article_id, a in self.articles.items()}
         self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
-        # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
-        texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
         decompounder = Decompounder(index.settings.data_dir / "compounds.json")
-        cache = index.settings.data_dir / "lexical" / f"generation-{self.generation}"
-        self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
+        self.lexical = CatalogLexicalIndex(
+            index.catalog, len(self.sentences), self._row_of, index.settings.language, decompounder
+        )
         self._article_terms: dict[str, set[str]] = {}
         self._title_terms: dict[str, set[str]] = {}
         self._word_terms: dict[int, list[tuple[str, ...]]] = {}
@@ -167,6 +167,10 @@ class Snapshot:
         self.passage_keys = [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
         self.passage_row = {key: row for row, key in enumerate(self.passage_keys)}
         self._vectors = vectors or StoredVectors(index.store)
+
+    def _row_of(self, article_id: str, n: int, version: str) -> int | None:
+        """The row of sentence `n` of `article_id`, if this snapshot holds that version of the article."""
+        return self.position.get((article_id, n)) if self.versions.get(article_id) == version else None
 
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         """The stored vectors of sentences `rows` (NaN where Chroma lacks one), fetched by id: the cosine
@@ -375,8 +379,9 @@ class Retriever:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._vectors = StoredVectors(index.store)
-        # Older versions copied every vector here once per generation (gigabytes on a large index).
-        shutil.rmtree(self.settings.data_dir / "vectors", ignore_errors=True)
+        # Older versions copied every vector and built BM25 here once per generation (gigabytes on a large index).
+        for leftover in ("vectors", "lexical"):
+            shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -400,7 +405,7 @@ class Retriever:
             return self._snapshot
 
     def warm_up(self) -> None:
-        """Load what questions need (the snapshot and its BM25 index) before the first one."""
+        """Load what questions need (the snapshot) before the first one."""
         self.snapshot()
 
     def retrieve(self, question: str, context: str = "") -> tuple[Snapshot, Retrieval]:

@@ -9,6 +9,7 @@ import bisect
 import fcntl
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,6 +93,20 @@ class NewsIndex:
         self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
         self._follow_lock = threading.Lock()
         recover(self.catalog, self.store)
+        self._fill_terms()
+
+    def _fill_terms(self) -> None:
+        """Have the catalog analyse every sentence it commits into the terms BM25 searches (and, once,
+        those it holds already when they were analysed otherwise or not at all)."""
+        from bot.lexical import Decompounder, LexicalIndex, analyser_name  # the analyser of the questions
+
+        language = self.settings.language
+        self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
+        analyser = LexicalIndex([], language, self._decompounder)
+        started = time.perf_counter()
+        if self.catalog.fill_terms(analyser.document_terms, analyser_name(language)):
+            log.info("analysed the catalog's sentences for BM25 in %.1f s", time.perf_counter() - started)
+        self._decompounder.save()  # the compounds split meanwhile, for the next process
 
     def follow_outside_changes(self) -> int:
         """The catalog's generation, after reconnecting to Chroma if another process changed the index
@@ -321,6 +336,7 @@ class NewsIndex:
         self.store.add(self.store.sentences, sent_ids, vectors, sent_docs, sent_metas)
         self.store.add(self.store.chunks, chunk_ids, np.vstack(chunk_vectors), chunk_docs, chunk_metas)
         self.catalog.commit_versions(upserts)
+        self._decompounder.save()
         self._delete_old(entries)
 
     def _delete_old(self, entries: list[JournalEntry]) -> None:
