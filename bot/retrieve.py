@@ -16,11 +16,11 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import pairwise
+from itertools import groupby, pairwise
 from typing import Any
 
 import numpy as np
@@ -145,17 +145,64 @@ class StoredVectors:
 VECTOR_CACHE_SIZE = 20_000
 
 
+class SentencePositions(Mapping[tuple[str, int], int]):
+    """The row of each sentence (article id, n) of a snapshot, from where each article's rows start."""
+
+    def __init__(self, spans: dict[str, tuple[int, int]], sentences: list[SentenceRow]) -> None:
+        self.spans = spans  # article id: (first row, row after the last)
+        self._sentences = sentences
+
+    def __getitem__(self, key: tuple[str, int]) -> int:
+        article_id, n = key
+        start, end = self.spans.get(article_id, (0, 0))
+        row = start + n
+        if not start <= row < end or self._sentences[row].n != n:
+            raise KeyError(key)
+        return row
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        for start, end in self.spans.values():
+            for sentence in self._sentences[start:end]:
+                yield sentence.article_id, sentence.n
+
+    def __len__(self) -> int:
+        return sum(end - start for start, end in self.spans.values())
+
+
 class Snapshot:
     """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them
     (searched in the catalog, hits of other article versions left out)."""
 
-    def __init__(self, index: NewsIndex, vectors: StoredVectors | None = None) -> None:
-        self.generation, articles, self.sentences = index.catalog.read_one_generation()
+    def __init__(
+        self,
+        index: NewsIndex,
+        vectors: StoredVectors | None = None,
+        decompounder: Decompounder | None = None,
+        previous: Snapshot | None = None,
+    ) -> None:
+        """Read the catalog's current generation; with the `previous` snapshot, only the sentences of the
+        articles whose version differs from it are read, the others' rows are taken over."""
+        if previous is None:
+            self.generation, articles, sentences = index.catalog.read_one_generation()
+            changed = {a: list(rows) for a, rows in groupby(sentences, key=lambda s: s.article_id)}
+        else:
+            self.generation, articles, changed = index.catalog.read_changes(previous.versions)
         self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in articles}
         # The version each article is at: vectors of any other version are in flight or stale.
         self.versions = {article_id: a.version for article_id, a in self.articles.items()}
-        self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
-        decompounder = Decompounder(index.settings.data_dir / "compounds.json")
+        # Articles in id order, each one's sentences consecutive from n = 0 on, as the catalog sorts them.
+        self.sentences: list[SentenceRow] = []
+        spans: dict[str, tuple[int, int]] = {}
+        for article_id in sorted(self.articles):
+            rows = changed.get(article_id)
+            if rows is None and previous is not None and article_id in previous.position.spans:
+                start, end = previous.position.spans[article_id]
+                rows = previous.sentences[start:end]
+            if rows:
+                spans[article_id] = (len(self.sentences), len(self.sentences) + len(rows))
+                self.sentences.extend(rows)
+        self.position = SentencePositions(spans, self.sentences)
+        decompounder = decompounder or Decompounder(index.settings.data_dir / "compounds.json")
         self.lexical = CatalogLexicalIndex(
             index.catalog, len(self.sentences), self._row_of, index.settings.language, decompounder
         )
@@ -379,6 +426,7 @@ class Retriever:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._vectors = StoredVectors(index.store)
+        self._decompounder: Decompounder | None = None  # loaded with the first snapshot, shared by all
         # Older versions copied every vector and built BM25 here once per generation (gigabytes on a large index).
         for leftover in ("vectors", "lexical"):
             shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
@@ -395,7 +443,9 @@ class Retriever:
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 started = time.perf_counter()
-                self._snapshot = Snapshot(self.index, self._vectors)
+                if self._decompounder is None:
+                    self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
+                self._snapshot = Snapshot(self.index, self._vectors, self._decompounder, self._snapshot)
                 log.info(
                     "loaded %d sentences (generation %d) in %.0f ms",
                     len(self._snapshot.sentences),

@@ -200,6 +200,30 @@ class Catalog:
             db.close()
         return int(row[0]) if row else 0, articles, sentences
 
+    def read_changes(self, known: dict[str, str]) -> tuple[int, list[ArticleRecord], dict[str, list[SentenceRow]]]:
+        """The generation and articles as of one commit, and the sentences of the articles whose version
+        differs from `known` (article id: version), by article: what changed since a reader's last look."""
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN")
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            articles = self.articles(db)
+            ids = [a.article_id for a in articles if known.get(a.article_id) != a.version]
+            changed: dict[str, list[SentenceRow]] = {}
+            if len(ids) > max(100, len(articles) // 4):  # most of the catalog: one read of all is faster
+                wanted = set(ids)
+                for sentence in self.sentences(db):
+                    if sentence.article_id in wanted:
+                        changed.setdefault(sentence.article_id, []).append(sentence)
+            else:
+                query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id = ? ORDER BY n"
+                for article_id in ids:
+                    changed[article_id] = [SentenceRow(*r) for r in db.execute(query, (article_id,))]
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        return int(row[0]) if row else 0, articles, changed
+
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()
         return row[0] if row else None
