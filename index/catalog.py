@@ -40,6 +40,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS sentence_terms USING fts5(
     terms, tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS sentence_term_counts USING fts5vocab(sentence_terms, row);
+-- A sentence's terms go with it, whoever deletes it; a sentence written by a newsbot that does not know the
+-- terms (an older version) marks them incomplete, to be filled again on the next open (`fill_terms`).
+CREATE TRIGGER IF NOT EXISTS sentence_terms_follow_deletes AFTER DELETE ON sentences BEGIN
+    DELETE FROM sentence_terms WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS sentence_terms_follow_inserts AFTER INSERT ON sentences BEGIN
+    DELETE FROM meta WHERE key = 'sentence_terms';
+END;
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -271,6 +279,7 @@ class Catalog:
         analyse = self.analyse
         terms = [analyse(record.title, rows) if analyse else [] for record, _, rows in upserts]
         with self.transaction() as db:
+            complete = db.execute("SELECT value FROM meta WHERE key = ?", (TERMS_KEY,)).fetchone()
             for (record, chunk_texts, sentence_rows), sentence_terms in zip(upserts, terms, strict=True):
                 self._delete_rows(db, record.article_id)
                 db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tuple(vars(record).values()))
@@ -287,8 +296,8 @@ class Catalog:
                         db.execute("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", (rowid, text))
             for article_id in removals:
                 self._delete_rows(db, article_id)
-            if upserts and analyse is None:
-                db.execute("DELETE FROM meta WHERE key = ?", (TERMS_KEY,))  # incomplete: filled again on open
+            if complete and analyse is not None:  # the inserts' trigger took the mark: each came with its terms
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TERMS_KEY, complete[0]))
             db.execute(
                 "INSERT INTO meta VALUES ('generation', '1') "
                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -296,10 +305,6 @@ class Catalog:
 
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
-        db.execute(
-            "DELETE FROM sentence_terms WHERE rowid IN (SELECT rowid FROM sentences WHERE article_id = ?)",
-            (article_id,),
-        )
         for table in ("articles", "chunks", "sentences"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
 

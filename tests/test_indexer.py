@@ -176,3 +176,21 @@ def test_catalog_bm25_ranks_like_bm25s(settings, fake_embedder, articles_dir):
         assert ours
         assert [row for row, _ in ours[:3]] == [row for row, _ in theirs[:3]]
         assert snapshot.lexical.term_weights(terms) == pytest.approx(reference.term_weights(terms))
+
+
+def test_sentences_an_older_newsbot_writes_get_their_terms_on_the_next_open(settings, fake_embedder, articles_dir):
+    """An older newsbot writes sentences without terms: its deletes take the terms along (a trigger), its
+    inserts mark the terms incomplete, and the next open analyses them."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    article_id = lexical_rows(service, "Gipfel Budapest")[0]
+    db = sqlite3.connect(settings.catalog_path)
+    with db:  # what an older newsbot's flip does to the catalog's sentences
+        db.execute("DELETE FROM sentences WHERE article_id = ? AND n > 0", (article_id,))
+        db.execute("INSERT INTO sentences VALUES (?, 1, 0, 1, 'Der Gipfel findet in Szeged statt.')", (article_id,))
+    orphans = db.execute("SELECT COUNT(*) FROM sentence_terms WHERE rowid NOT IN (SELECT rowid FROM sentences)")
+    assert orphans.fetchone() == (0,)
+    db.close()
+    reopened = NewsService.open(settings, fake_embedder)
+    assert lexical_rows(reopened, "Szeged") == [article_id]
+    assert lexical_rows(reopened, "Präsidenten Regierungschef") == []  # only in the sentences it deleted
