@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.articles import Article, find_article_files, read_article_file
-from index.catalog import ArticleRecord, Catalog, JournalEntry, SentenceRow
+from index.catalog import TERMS_KEY, ArticleRecord, Catalog, JournalEntry, SentenceRow
 from index.errors import NewsbotError
 from index.retention import article_time
 from index.settings import Settings
@@ -104,6 +104,9 @@ class NewsIndex:
         self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
         analyser = LexicalIndex([], language, self._decompounder)
         started = time.perf_counter()
+        sentences = self.catalog.counts()[2] if self.catalog.get_meta(TERMS_KEY) != analyser_name(language) else 0
+        if sentences:
+            log.warning("analysing the catalog's %d sentences for BM25, once (an older newsbot's catalog)", sentences)
         if self.catalog.fill_terms(analyser.document_terms, analyser_name(language)):
             log.info("analysed the catalog's sentences for BM25 in %.1f s", time.perf_counter() - started)
         self._decompounder.save()  # the compounds split meanwhile, for the next process
