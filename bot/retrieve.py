@@ -4,29 +4,29 @@ Candidates come from two searches (dense sentences in Chroma, BM25 over sentence
 then scored on all signals at once: its own cosine similarity, its BM25 score relative to the best one,
 the similarity of the passage around it, and whether it holds the kind of answer the question asks
 for (a number for "Wie viele?", a date for "Wann?"). One query embedding per question; everything else
-is search over data prepared at indexing time, and dot products with vectors copied out of Chroma.
+is search over data prepared at indexing time, and dot products with the candidates' vectors fetched from Chroma.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import re
+import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import pairwise
-from pathlib import Path
+from itertools import groupby, pairwise
 from typing import Any
 
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import Decompounder, LexicalIndex
+from bot.lexical import CatalogLexicalIndex, Decompounder
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex
 from index.store import VectorStore, chunk_id, sentence_id
@@ -116,100 +116,133 @@ class Retrieval:
     weights: dict[str, float] = field(default_factory=dict)  # the question's terms, by rarity (term_weights)
 
 
-class VectorCopy:
-    """The vectors of one Chroma collection in catalog order, copied out once per catalog generation.
+class StoredVectors:
+    """Sentence and passage vectors fetched from Chroma by id when a question needs them.
 
-    Kept on disk, mapped into memory, so a one-shot `newsbot ask` does not copy them again; the copy is
-    written atomically, rebuilt when unreadable, and older generations are deleted. A row whose vector
-    is missing in Chroma holds NaN.
+    A question needs the vectors of its candidates only (about a hundred sentences and their passages),
+    so nothing is copied when the catalog changes. An id names one version of one text, so its vector
+    never changes: the last VECTOR_CACHE_SIZE fetched are kept for the next questions, whatever the
+    generation. Ids missing from Chroma give NaN rows and are not kept.
     """
 
-    def __init__(self, store: VectorStore, collection: Any, path: Path, ids: Callable[[], list[str]]) -> None:
-        self._store = store
-        self._collection = collection
-        self._path = path
-        self._ids = ids  # called only when the copy has to be made
-        self._matrix: np.ndarray | None = None
+    def __init__(self, store: VectorStore) -> None:
+        self.store = store
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def matrix(self) -> np.ndarray:
+    def fetch(self, collection: Any, ids: list[str]) -> np.ndarray:
+        """The vectors of `ids` as rows of one matrix (NaN rows for ids Chroma does not hold)."""
         with self._lock:
-            if self._matrix is None:
-                self._matrix = self._load()
-            return self._matrix
+            known = {i: self._cache[i] for i in ids if i in self._cache}
+            for i in known:
+                self._cache.move_to_end(i)
+        missing = [i for i in dict.fromkeys(ids) if i not in known]
+        fetched = self.store.vectors(collection, missing) if missing else {}
+        if fetched:
+            with self._lock:
+                self._cache.update(fetched)
+                while len(self._cache) > VECTOR_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        found = known | fetched
+        dim = len(next(iter(found.values()))) if found else 0
+        rows = np.full((len(ids), dim), np.nan, dtype=np.float32)
+        for row, vector_id in enumerate(ids):
+            vector = found.get(vector_id)
+            if vector is not None:
+                rows[row] = vector
+        return rows
 
-    def _load(self) -> np.ndarray:
-        path = self._path
-        ids = self._ids()
-        if path.is_file():
-            try:
-                vectors = np.load(path, mmap_mode="r")
-                if vectors.shape[0] == len(ids):
-                    return vectors
-            except (OSError, ValueError):
-                pass
-            log.warning("rebuilding unreadable vector copy %s", path)
-        vectors = self._store.vectors_in_order(self._collection, ids)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        kind, _, generation = path.stem.rpartition("generation-")
-        for other in path.parent.glob("*generation-*.npy"):
-            other_kind, _, number = other.stem.rpartition("generation-")
-            older = other_kind == kind and number.isdigit() and int(number) < int(generation)
-            if older or not other_kind:  # of no use any more; no kind: a sentence copy from before kinds
-                other.unlink(missing_ok=True)
-        partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
-        np.save(partial, vectors)
-        partial.replace(path)  # a reader never maps half a file
-        return vectors
+
+# Vectors kept between questions (StoredVectors): 1.5 KB each at 384 dimensions, 30 MB in all.
+VECTOR_CACHE_SIZE = 20_000
+
+
+class SentencePositions(Mapping[tuple[str, int], int]):
+    """The row of each sentence (article id, n) of a snapshot, from where each article's rows start."""
+
+    def __init__(self, spans: dict[str, tuple[int, int]], sentences: list[SentenceRow]) -> None:
+        self.spans = spans  # article id: (first row, row after the last)
+        self._sentences = sentences
+
+    def __getitem__(self, key: tuple[str, int]) -> int:
+        article_id, n = key
+        start, end = self.spans.get(article_id, (0, 0))
+        row = start + n
+        if not start <= row < end or self._sentences[row].n != n:
+            raise KeyError(key)
+        return row
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        for start, end in self.spans.values():
+            for sentence in self._sentences[start:end]:
+                yield sentence.article_id, sentence.n
+
+    def __len__(self) -> int:
+        return sum(end - start for start, end in self.spans.values())
 
 
 class Snapshot:
-    """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them."""
+    """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them
+    (searched in the catalog, hits of other article versions left out)."""
 
-    def __init__(self, index: NewsIndex) -> None:
-        self.generation, articles, self.sentences = index.catalog.read_one_generation()
+    def __init__(
+        self,
+        index: NewsIndex,
+        vectors: StoredVectors | None = None,
+        decompounder: Decompounder | None = None,
+        previous: Snapshot | None = None,
+    ) -> None:
+        """Read the catalog's current generation; with the `previous` snapshot, only the sentences of the
+        articles whose version differs from it are read, the others' rows are taken over."""
+        if previous is None:
+            self.generation, articles, sentences = index.catalog.read_one_generation()
+            changed = {a: list(rows) for a, rows in groupby(sentences, key=lambda s: s.article_id)}
+        else:
+            self.generation, articles, changed = index.catalog.read_changes(previous.versions)
         self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in articles}
         # The version each article is at: vectors of any other version are in flight or stale.
         self.versions = {article_id: a.version for article_id, a in self.articles.items()}
-        self.position = {(s.article_id, s.n): i for i, s in enumerate(self.sentences)}
-        # The headline goes with every sentence, as in the embedded text: it names what "er" or "das Team" is.
-        texts = [f"{self.articles[s.article_id].title} {s.text}" if s.n else s.text for s in self.sentences]
-        decompounder = Decompounder(index.settings.data_dir / "compounds.json")
-        cache = index.settings.data_dir / "lexical" / f"generation-{self.generation}"
-        self.lexical = LexicalIndex(texts, index.settings.language, decompounder, cache)
+        # Articles in id order, each one's sentences consecutive from n = 0 on, as the catalog sorts them.
+        self.sentences: list[SentenceRow] = []
+        spans: dict[str, tuple[int, int]] = {}
+        for article_id in sorted(self.articles):
+            rows = changed.get(article_id)
+            if rows is None and previous is not None and article_id in previous.position.spans:
+                start, end = previous.position.spans[article_id]
+                rows = previous.sentences[start:end]
+            if rows:
+                spans[article_id] = (len(self.sentences), len(self.sentences) + len(rows))
+                self.sentences.extend(rows)
+        self.position = SentencePositions(spans, self.sentences)
+        decompounder = decompounder or Decompounder(index.settings.data_dir / "compounds.json")
+        self.lexical = CatalogLexicalIndex(
+            index.catalog, len(self.sentences), self._row_of, index.settings.language, decompounder
+        )
         self._article_terms: dict[str, set[str]] = {}
         self._title_terms: dict[str, set[str]] = {}
         self._word_terms: dict[int, list[tuple[str, ...]]] = {}
         self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
         # The passages in catalog order: an article's chunks 0 … chunk_count - 1, one after the other.
-        self.passage_row: dict[tuple[str, int], int] = {}
-        for article in self.articles.values():
-            for n in range(article.chunk_count):
-                self.passage_row[(article.article_id, n)] = len(self.passage_row)
-        vectors = index.settings.data_dir / "vectors"
-        store = index.store
-        self._sentence_vectors = VectorCopy(
-            store,
-            store.sentences,
-            vectors / f"sentences-generation-{self.generation}.npy",
-            lambda: [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in self.sentences],
-        )
-        self._passage_vectors = VectorCopy(
-            store,
-            store.chunks,
-            vectors / f"passages-generation-{self.generation}.npy",
-            lambda: [chunk_id(a, self.versions[a], n) for a, n in self.passage_row],
-        )
+        self.passage_keys = [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
+        self.passage_row = {key: row for row, key in enumerate(self.passage_keys)}
+        self._vectors = vectors or StoredVectors(index.store)
 
-    def sentence_vectors(self) -> np.ndarray:
-        """Every sentence's stored vector, by row: the cosine of a sentence that only BM25 found is one
-        dot product instead of a fetch from Chroma (2.7 ms a question)."""
-        return self._sentence_vectors.matrix()
+    def _row_of(self, article_id: str, n: int, version: str) -> int | None:
+        """The row of sentence `n` of `article_id`, if this snapshot holds that version of the article."""
+        return self.position.get((article_id, n)) if self.versions.get(article_id) == version else None
 
-    def passage_vectors(self) -> np.ndarray:
-        """Every passage's stored vector, by `passage_row`: the candidates' passages are scored by dot
-        products instead of a second search in Chroma (2.2 ms a question)."""
-        return self._passage_vectors.matrix()
+    def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """The stored vectors of sentences `rows` (NaN where Chroma lacks one), fetched by id: the cosine
+        of a sentence that only BM25 found, without a second search."""
+        sentences = [self.sentences[row] for row in rows]
+        ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in sentences]
+        return self._vectors.fetch(self._vectors.store.sentences, ids)
+
+    def passage_vectors(self, passages: Sequence[int]) -> np.ndarray:
+        """The stored vectors of passages `passages` (by `passage_row`, NaN where Chroma lacks one): the
+        candidates' passages are scored by dot products instead of a second search in Chroma."""
+        ids = [chunk_id(a, self.versions[a], n) for a, n in map(self.passage_keys.__getitem__, passages)]
+        return self._vectors.fetch(self._vectors.store.chunks, ids)
 
     def passage_of(self, row: int) -> int | None:
         """The `passage_row` of the passage (chunk) that sentence `row` belongs to."""
@@ -404,6 +437,11 @@ class Retriever:
         self.settings = index.settings
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._vectors = StoredVectors(index.store)
+        self._decompounder: Decompounder | None = None  # loaded with the first snapshot, shared by all
+        # Older versions copied every vector and built BM25 here once per generation (gigabytes on a large index).
+        for leftover in ("vectors", "lexical"):
+            shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -417,7 +455,9 @@ class Retriever:
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 started = time.perf_counter()
-                self._snapshot = Snapshot(self.index)
+                if self._decompounder is None:
+                    self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
+                self._snapshot = Snapshot(self.index, self._vectors, self._decompounder, self._snapshot)
                 log.info(
                     "loaded %d sentences (generation %d) in %.0f ms",
                     len(self._snapshot.sentences),
@@ -427,10 +467,8 @@ class Retriever:
             return self._snapshot
 
     def warm_up(self) -> None:
-        """Load what questions need (the snapshot, its BM25 index and vector copies) before the first one."""
-        snapshot = self.snapshot()
-        snapshot.sentence_vectors()
-        snapshot.passage_vectors()
+        """Load what questions need (the snapshot) before the first one."""
+        self.snapshot()
 
     def retrieve(self, question: str, context: str = "", earlier: str = "") -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
@@ -514,12 +552,12 @@ class Retriever:
         missing = [c for c in candidates.values() if c.dense is None]
         if not missing:
             return
-        stored = snapshot.sentence_vectors()
+        stored = snapshot.sentence_vectors([c.row for c in missing])
         if stored.shape[1] != len(vector):
             for c in missing:
                 c.dense = 0.0
             return
-        scores = np.asarray(stored[[c.row for c in missing]]) @ vector
+        scores = stored @ vector
         for c, score in zip(missing, scores, strict=True):
             c.dense = 0.0 if np.isnan(score) else float(score)
 
@@ -533,11 +571,11 @@ class Retriever:
         """
         passage_of = {c.row: snapshot.passage_of(c.row) for c in candidates.values()}
         rows = sorted({r for r in passage_of.values() if r is not None})
-        stored = snapshot.passage_vectors()
+        stored = snapshot.passage_vectors(rows)
         scores: dict[int | None, float] = {}
         if rows and stored.shape[1] == len(vector):
             # a passage whose vector is missing scores lowest
-            scores.update(zip(rows, np.nan_to_num(np.asarray(stored[rows]) @ vector, nan=-1.0).tolist(), strict=True))
+            scores.update(zip(rows, np.nan_to_num(stored @ vector, nan=-1.0).tolist(), strict=True))
         ranked = sorted(scores.values(), reverse=True)
         floor = ranked[min(len(ranked), PASSAGE_FLOOR_RANK) - 1] if ranked else 0.0
         for c in candidates.values():

@@ -1,18 +1,21 @@
 """The catalog: which version of each article is current, its metadata, chunks and sentences (SQLite).
 
-It is the source of truth for what the index holds. Vectors live in Chroma under ids that carry the
-article's version; the catalog flips from the old version to the new one in one SQLite transaction,
-and a journal row records every change in flight, so a killed run is rolled forward or back on the
-next open (see `index.store`).
+It is the source of truth for what the index holds, and it holds the lexical index too: the analysed
+terms of every sentence in an FTS5 table, written in the same transactions as the sentences. Vectors
+live in Chroma under ids that carry the article's version; the catalog flips from the old version to
+the new one in one SQLite transaction, and a journal row records every change in flight, so a killed
+run is rolled forward or back on the next open (see `index.store`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,6 +35,19 @@ CREATE TABLE IF NOT EXISTS feed_entries (entry_id TEXT PRIMARY KEY, updated TEXT
 CREATE TABLE IF NOT EXISTS page_validators (
     url TEXT PRIMARY KEY, article_id TEXT NOT NULL, etag TEXT, last_modified TEXT
 );
+-- BM25 over each sentence's terms (stemmed, compounds split, stop words out), by the sentence's rowid.
+CREATE VIRTUAL TABLE IF NOT EXISTS sentence_terms USING fts5(
+    terms, tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS sentence_term_counts USING fts5vocab(sentence_terms, row);
+-- A sentence's terms go with it, whoever deletes it; a sentence written by a newsbot that does not know the
+-- terms (an older version) marks them incomplete, to be filled again on the next open (`fill_terms`).
+CREATE TRIGGER IF NOT EXISTS sentence_terms_follow_deletes AFTER DELETE ON sentences BEGIN
+    DELETE FROM sentence_terms WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS sentence_terms_follow_inserts AFTER INSERT ON sentences BEGIN
+    DELETE FROM meta WHERE key = 'sentence_terms';
+END;
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -62,6 +78,20 @@ class SentenceRow:
     text: str
 
 
+# The terms of one article's sentences, one space-joined string per sentence (title, sentences).
+Analyser = Callable[[str, list[SentenceRow]], list[str]]
+# Which analyser wrote `sentence_terms` (meta key): another one (or none) means the table must be filled again.
+TERMS_KEY = "sentence_terms"
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    article_id: str
+    n: int
+    version: str
+    score: float
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     """A change in flight: which vector ids exist for the old and the new version of one article."""
@@ -85,9 +115,21 @@ class Catalog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        # Set by the index: turns sentences into their terms as they are committed (see `fill_terms`).
+        self.analyse: Analyser | None = None
+        self._analyser_name = ""
+        self._readers = threading.local()
 
     def close(self) -> None:
         self._db.close()
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection of this thread's own for searches: on the shared one, a search would see the
+        half-done transaction of an index run in another thread."""
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = self._readers.db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        return db
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -147,7 +189,7 @@ class Catalog:
         )
         return [SentenceRow(*row) for row in rows]
 
-    def read_one_generation(self) -> tuple[int, list[ArticleRecord], list[SentenceRow]]:
+    def read_one_generation(self, with_rowids: bool = False) -> tuple[int, list[ArticleRecord], list[Any]]:
         """The generation, articles and sentences as of one commit. Read one after the other, another
         process's change could land between them; so they are read in one transaction, on a connection of
         its own: this process's threads share the other one, and its transactions would get in the way."""
@@ -155,11 +197,40 @@ class Catalog:
         try:
             db.execute("BEGIN")
             row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-            articles, sentences = self.articles(db), self.sentences(db)
+            articles = self.articles(db)
+            if with_rowids:
+                query = "SELECT rowid, article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n"
+                sentences: list[Any] = [(row[0], SentenceRow(*row[1:])) for row in db.execute(query)]
+            else:
+                sentences = self.sentences(db)
             db.execute("COMMIT")
         finally:
             db.close()
         return int(row[0]) if row else 0, articles, sentences
+
+    def read_changes(self, known: dict[str, str]) -> tuple[int, list[ArticleRecord], dict[str, list[SentenceRow]]]:
+        """The generation and articles as of one commit, and the sentences of the articles whose version
+        differs from `known` (article id: version), by article: what changed since a reader's last look."""
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN")
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            articles = self.articles(db)
+            ids = [a.article_id for a in articles if known.get(a.article_id) != a.version]
+            changed: dict[str, list[SentenceRow]] = {}
+            if len(ids) > max(100, len(articles) // 4):  # most of the catalog: one read of all is faster
+                wanted = set(ids)
+                for sentence in self.sentences(db):
+                    if sentence.article_id in wanted:
+                        changed.setdefault(sentence.article_id, []).append(sentence)
+            else:
+                query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id = ? ORDER BY n"
+                for article_id in ids:
+                    changed[article_id] = [SentenceRow(*r) for r in db.execute(query, (article_id,))]
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        return int(row[0]) if row else 0, articles, changed
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()
@@ -204,21 +275,29 @@ class Catalog:
         upserts: list[tuple[ArticleRecord, list[str], list[SentenceRow]]],
         removals: Iterable[str] = (),
     ) -> None:
-        """Make new article versions (and removals) current, all or nothing."""
+        """Make new article versions (and removals) current, all or nothing, their terms with them."""
+        analyse = self.analyse
+        terms = [analyse(record.title, rows) if analyse else [] for record, _, rows in upserts]
         with self.transaction() as db:
-            for record, chunk_texts, sentence_rows in upserts:
+            complete = db.execute("SELECT value FROM meta WHERE key = ?", (TERMS_KEY,)).fetchone()
+            for (record, chunk_texts, sentence_rows), sentence_terms in zip(upserts, terms, strict=True):
                 self._delete_rows(db, record.article_id)
                 db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", tuple(vars(record).values()))
                 db.executemany(
                     "INSERT INTO chunks VALUES (?, ?, ?)",
                     [(record.article_id, n, text) for n, text in enumerate(chunk_texts)],
                 )
-                db.executemany(
-                    "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
-                    [(s.article_id, s.n, s.chunk, s.paragraph, s.text) for s in sentence_rows],
-                )
+                for s, text in zip(sentence_rows, sentence_terms or [None] * len(sentence_rows), strict=True):
+                    rowid = db.execute(
+                        "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+                        (s.article_id, s.n, s.chunk, s.paragraph, s.text),
+                    ).lastrowid
+                    if text is not None:
+                        db.execute("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", (rowid, text))
             for article_id in removals:
                 self._delete_rows(db, article_id)
+            if complete and analyse is not None:  # the inserts' trigger took the mark: each came with its terms
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TERMS_KEY, complete[0]))
             db.execute(
                 "INSERT INTO meta VALUES ('generation', '1') "
                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -228,3 +307,57 @@ class Catalog:
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
         for table in ("articles", "chunks", "sentences"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+
+    # the lexical index
+    def fill_terms(self, analyse: Analyser, name: str) -> bool:
+        """Make `analyse` the analyser of `sentence_terms`; when the table was written by another one (or
+        by none: a catalog of an older newsbot), analyse every sentence once and write it anew.
+
+        The analysing happens outside the write lock; if another process commits meanwhile, it starts over.
+        Returns whether it filled the table.
+        """
+        self.analyse, self._analyser_name = analyse, name
+        while self.get_meta(TERMS_KEY) != name:
+            generation, articles, sentences = self.read_one_generation(with_rowids=True)
+            titles = {a.article_id: a.title for a in articles}
+            rows: list[tuple[int, str]] = []
+            start = 0
+            while start < len(sentences):
+                end = start
+                article_id = sentences[start][1].article_id
+                while end < len(sentences) and sentences[end][1].article_id == article_id:
+                    end += 1
+                part = sentences[start:end]
+                rows.extend(zip((r for r, _ in part), analyse(titles[article_id], [s for _, s in part]), strict=True))
+                start = end
+            with self.transaction() as db:
+                if self.generation != generation:
+                    continue  # changed meanwhile: read again
+                db.execute("DELETE FROM sentence_terms")
+                db.executemany("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", rows)
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TERMS_KEY, name))
+            return True
+        return False
+
+    def search_terms(self, terms: list[str], k: int) -> list[LexicalHit]:
+        """The `k` sentences with the best BM25 score (FTS5's) for any of `terms`, best first."""
+        if not terms or k <= 0:
+            return []
+        match = " OR ".join(f'"{term}"' for term in terms)  # terms are runs of word characters: no quotes
+        rows = self._reader().execute(
+            "SELECT s.article_id, s.n, a.version, -best.rank FROM "
+            "(SELECT rowid, rank FROM sentence_terms WHERE sentence_terms MATCH ? ORDER BY rank LIMIT ?) AS best "
+            "JOIN sentences AS s ON s.rowid = best.rowid JOIN articles AS a ON a.article_id = s.article_id "
+            "ORDER BY best.rank",
+            (match, k),
+        )
+        return [LexicalHit(*row) for row in rows]
+
+    def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many sentences hold each of `terms` (terms no sentence holds are left out)."""
+        wanted = sorted(set(terms))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
+        query = f"SELECT term, doc FROM sentence_term_counts WHERE term IN ({marks})"
+        return dict(self._reader().execute(query, wanted).fetchall())

@@ -9,6 +9,7 @@ import bisect
 import fcntl
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.articles import Article, find_article_files, read_article_file
-from index.catalog import ArticleRecord, Catalog, JournalEntry, SentenceRow
+from index.catalog import TERMS_KEY, ArticleRecord, Catalog, JournalEntry, SentenceRow
 from index.errors import NewsbotError
 from index.retention import article_time
 from index.settings import Settings
@@ -92,6 +93,23 @@ class NewsIndex:
         self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
         self._follow_lock = threading.Lock()
         recover(self.catalog, self.store)
+        self._fill_terms()
+
+    def _fill_terms(self) -> None:
+        """Have the catalog analyse every sentence it commits into the terms BM25 searches (and, once,
+        those it holds already when they were analysed otherwise or not at all)."""
+        from bot.lexical import Decompounder, LexicalIndex, analyser_name  # the analyser of the questions
+
+        language = self.settings.language
+        self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
+        analyser = LexicalIndex([], language, self._decompounder)
+        started = time.perf_counter()
+        sentences = self.catalog.counts()[2] if self.catalog.get_meta(TERMS_KEY) != analyser_name(language) else 0
+        if sentences:
+            log.warning("analysing the catalog's %d sentences for BM25, once (an older newsbot's catalog)", sentences)
+        if self.catalog.fill_terms(analyser.document_terms, analyser_name(language)):
+            log.info("analysed the catalog's sentences for BM25 in %.1f s", time.perf_counter() - started)
+        self._decompounder.save()  # the compounds split meanwhile, for the next process
 
     def follow_outside_changes(self) -> int:
         """The catalog's generation, after reconnecting to Chroma if another process changed the index
@@ -321,6 +339,7 @@ class NewsIndex:
         self.store.add(self.store.sentences, sent_ids, vectors, sent_docs, sent_metas)
         self.store.add(self.store.chunks, chunk_ids, np.vstack(chunk_vectors), chunk_docs, chunk_metas)
         self.catalog.commit_versions(upserts)
+        self._decompounder.save()
         self._delete_old(entries)
 
     def _delete_old(self, entries: list[JournalEntry]) -> None:

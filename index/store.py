@@ -241,25 +241,15 @@ class VectorStore:
         return call()
 
     def vectors(self, collection: Any, ids: list[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by id (ids that do not exist are left out)."""
-        if not ids:
-            return {}
-        result = self._read(lambda: self._current(collection).get(ids=ids, include=["embeddings"]))
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
-
-    def vectors_in_order(self, collection: Any, ids: list[str]) -> np.ndarray:
-        """The vectors of `ids` as rows of one matrix, in batches Chroma accepts; NaN rows for missing ids."""
-        rows: np.ndarray | None = None
+        """Stored vectors by id (ids that do not exist are left out), in batches Chroma accepts."""
+        found: dict[str, np.ndarray] = {}
         for start in range(0, len(ids), self._max_batch):
-            found = self.vectors(collection, ids[start : start + self._max_batch])
-            for offset, vector_id in enumerate(ids[start : start + self._max_batch]):
-                vector = found.get(vector_id)
-                if vector is None:
-                    continue
-                if rows is None:
-                    rows = np.full((len(ids), len(vector)), np.nan, dtype=np.float32)
-                rows[start + offset] = vector
-        return rows if rows is not None else np.full((len(ids), 0), np.nan, dtype=np.float32)
+            batch = ids[start : start + self._max_batch]
+            result = self._read(lambda batch=batch: self._current(collection).get(ids=batch, include=["embeddings"]))
+            found.update(
+                (i, np.asarray(v, dtype=np.float32)) for i, v in zip(result["ids"], result["embeddings"], strict=True)
+            )
+        return found
 
     def count(self) -> tuple[int, int]:
         return self.chunks.count(), self.sentences.count()

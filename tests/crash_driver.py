@@ -7,9 +7,11 @@ whose embedder sleeps, to be killed from outside at a random moment).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -39,7 +41,8 @@ def die_after(owner: object, name: str, nth: int = 1) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         return result
 
-    setattr(owner, name, wrapper)
+    static = isinstance(inspect.getattr_static(owner, name), staticmethod)
+    setattr(owner, name, staticmethod(wrapper) if static else wrapper)
 
 
 POINTS = {
@@ -47,14 +50,32 @@ POINTS = {
     "sentences": (VectorStore, "add", 1),
     "chunks": (VectorStore, "add", 2),
     "flip": (Catalog, "commit_versions", 1),
+    "in-flip": (Catalog, "_delete_rows", 2),  # inside the flip's transaction: sentences and terms half written
     "cleanup": (VectorStore, "delete", 1),
 }
+
+
+def terms_match(index: NewsIndex) -> bool:
+    """Whether the catalog's BM25 terms are exactly those of its current sentences, no more, no fewer."""
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        stored = dict(db.execute("SELECT rowid, terms FROM sentence_terms").fetchall())
+    finally:
+        db.close()
+    _, articles, rows = index.catalog.read_one_generation(with_rowids=True)
+    expected: dict[int, str] = {}
+    for article in articles:
+        own = [(rowid, sentence) for rowid, sentence in rows if sentence.article_id == article.article_id]
+        analysed = index.catalog.analyse(article.title, [sentence for _, sentence in own])  # type: ignore[misc]
+        expected.update(zip([rowid for rowid, _ in own], analysed, strict=True))
+    return bool(expected) == bool(articles) and stored == expected
 
 
 def state(index: NewsIndex) -> dict[str, object]:
     chunks = index.store.chunks.get(include=["metadatas"])
     sentences = index.store.sentences.get(include=["metadatas"])
     return {
+        "terms_match": terms_match(index),
         "articles": {a.article_id: [a.version, a.chunk_count, a.sentence_count] for a in index.catalog.articles()},
         "chunk_ids": sorted(chunks["ids"]),
         "sentence_ids": sorted(sentences["ids"]),

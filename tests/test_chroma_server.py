@@ -61,11 +61,12 @@ def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, artic
     assert chunks == service.status().chunks
     assert sentences == service.status().sentences
     assert not (settings.data_dir / "chroma").exists()  # nothing embedded on disk
-    # the vector copy, read back through the server in batches, holds every sentence in catalog order
-    copied = service.retriever.snapshot().sentence_vectors()
+    # the vectors fetched by id through the server, in batches, are every sentence's in catalog order
+    snapshot = service.retriever.snapshot()
+    copied = snapshot.sentence_vectors(range(len(snapshot.sentences)))
     assert not np.isnan(copied).any()
     assert np.allclose(copied, vectors_in_chroma(service))
-    passages = service.retriever.snapshot().passage_vectors()
+    passages = snapshot.passage_vectors(range(len(snapshot.passage_keys)))
     assert not np.isnan(passages).any()
     assert np.allclose(passages, passage_vectors_in_chroma(service))
 

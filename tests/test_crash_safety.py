@@ -34,7 +34,8 @@ def check(data_dir: Path, folder: Path) -> dict:
 
 
 def assert_consistent(state: dict) -> None:
-    """Every catalog article has exactly the vectors of its current version, and nothing else exists."""
+    """Every catalog article has exactly the vectors and BM25 terms of its current version, and nothing else
+    exists."""
     expected_chunks, expected_sentences = set(), set()
     for article_id, (version, chunks, sentences) in state["articles"].items():
         expected_chunks |= {f"{article_id}@{version}:{n}" for n in range(chunks)}
@@ -42,6 +43,7 @@ def assert_consistent(state: dict) -> None:
     assert set(state["chunk_ids"]) == expected_chunks
     assert set(state["sentence_ids"]) == expected_sentences
     assert state["journal"] == 0
+    assert state["terms_match"]
 
 
 def write_articles(folder: Path, version: str, count: int) -> None:
@@ -55,7 +57,7 @@ def version_of(state: dict, folder: Path) -> dict[str, str]:
     return {Path(a).name: v for a, (v, _, _) in state["articles"].items()}
 
 
-@pytest.mark.parametrize("point", ["journal", "sentences", "chunks", "flip", "cleanup"])
+@pytest.mark.parametrize("point", ["journal", "sentences", "chunks", "in-flip", "flip", "cleanup"])
 def test_kill_at_each_step_leaves_old_or_new_and_next_run_completes(tmp_path: Path, point: str):
     folder, data_dir = tmp_path / "articles", tmp_path / "data"
     write_articles(folder, "alt", 4)

@@ -1,7 +1,9 @@
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from bot.lexical import Decompounder, LexicalIndex, sentence_text
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.indexer import NewsIndex
@@ -116,19 +118,79 @@ def test_vector_ids_parse_back_to_article_version_and_position(article_id):
     assert parse_id(sentence_id(article_id, "0123abcd", 12)) == (article_id, "0123abcd", 12)
 
 
-def test_lexical_index_is_cached_per_generation_and_follows_changes(settings, fake_embedder, articles_dir):
+def lexical_rows(service: NewsService, question: str) -> list[str]:
+    """The article ids of the BM25 hits for `question`, best first."""
+    snapshot = service.retriever.snapshot()
+    hits = snapshot.lexical.search(snapshot.lexical.query_terms(question), 10)
+    return [snapshot.sentences[row].article_id for row, _ in hits]
+
+
+def test_lexical_index_follows_every_change_without_a_rebuild(settings, fake_embedder, articles_dir):
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([articles_dir])
-    service.ask("Wo soll der Gipfel stattfinden?")
-    cache_root = settings.data_dir / "lexical"
-    first = {p.name for p in cache_root.iterdir()}
-    assert first == {f"generation-{service.index.catalog.generation}"}
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+    zoo = articles_dir / "neu.txt"
+    zoo.write_text("Neuer Artikel\n\nDer Zoo in Linz bekommt einen Elefanten.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    assert lexical_rows(service, "Zoo Linz Elefant") == [str(zoo)]
+    assert "Elefanten" in service.ask("Welches Tier bekommt der Zoo in Linz?").text
 
-    reopened = NewsService.open(settings, fake_embedder)  # a new process would load, not rebuild
+    zoo.write_text("Neuer Artikel\n\nDer Zoo in Linz bekommt eine Giraffe.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    assert lexical_rows(service, "Elefant") == []  # the old version's terms went with it
+    assert lexical_rows(service, "Giraffe") == [str(zoo)]
+    service.remove(str(zoo))
+    assert lexical_rows(service, "Giraffe") == []
+    assert not (settings.data_dir / "lexical").exists()  # nothing built per generation
+
+    reopened = NewsService.open(settings, fake_embedder)  # another process reads the same terms
     assert "Budapest" in reopened.ask("Wo soll der Gipfel stattfinden?").text
 
-    (articles_dir / "neu.txt").write_text("Neuer Artikel\n\nDer Zoo in Linz bekommt einen Elefanten.", encoding="utf-8")
-    reopened.index_paths([articles_dir])
-    answer = reopened.ask("Welches Tier bekommt der Zoo in Linz?")
-    assert "Elefanten" in answer.text
-    assert {p.name for p in cache_root.iterdir()} == {f"generation-{reopened.index.catalog.generation}"}
+
+def test_a_catalog_without_terms_gets_them_once_on_open(settings, fake_embedder, articles_dir):
+    """A catalog of an older newsbot (no terms table filled) is analysed once when it is opened."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    expected = lexical_rows(service, "Gipfel Budapest")
+    db = sqlite3.connect(settings.catalog_path)
+    with db:
+        db.execute("DELETE FROM sentence_terms")
+        db.execute("DELETE FROM meta WHERE key = 'sentence_terms'")
+    db.close()
+    reopened = NewsService.open(settings, fake_embedder)
+    assert expected
+    assert lexical_rows(reopened, "Gipfel Budapest") == expected
+    assert not reopened.index.catalog.fill_terms(reopened.index.catalog.analyse, "de|1")  # only once
+
+
+def test_catalog_bm25_ranks_like_bm25s(settings, fake_embedder, articles_dir):
+    """FTS5's BM25 (k1 1.2) and bm25s's Lucene variant (k1 1.5) rank the same sentences first."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot = service.retriever.snapshot()
+    texts = [sentence_text(snapshot.articles[s.article_id].title, s) for s in snapshot.sentences]
+    reference = LexicalIndex(texts, "de", Decompounder())
+    for question in ("Wo soll der Gipfel stattfinden?", "Bahnstrecke Graz Klagenfurt eröffnet", "Präsidenten Treffen"):
+        terms = snapshot.lexical.query_terms(question)
+        ours, theirs = snapshot.lexical.search(terms, 5), reference.search(terms, 5)
+        assert ours
+        assert [row for row, _ in ours[:3]] == [row for row, _ in theirs[:3]]
+        assert snapshot.lexical.term_weights(terms) == pytest.approx(reference.term_weights(terms))
+
+
+def test_sentences_an_older_newsbot_writes_get_their_terms_on_the_next_open(settings, fake_embedder, articles_dir):
+    """An older newsbot writes sentences without terms: its deletes take the terms along (a trigger), its
+    inserts mark the terms incomplete, and the next open analyses them."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    article_id = lexical_rows(service, "Gipfel Budapest")[0]
+    db = sqlite3.connect(settings.catalog_path)
+    with db:  # what an older newsbot's flip does to the catalog's sentences
+        db.execute("DELETE FROM sentences WHERE article_id = ? AND n > 0", (article_id,))
+        db.execute("INSERT INTO sentences VALUES (?, 1, 0, 1, 'Der Gipfel findet in Szeged statt.')", (article_id,))
+    orphans = db.execute("SELECT COUNT(*) FROM sentence_terms WHERE rowid NOT IN (SELECT rowid FROM sentences)")
+    assert orphans.fetchone() == (0,)
+    db.close()
+    reopened = NewsService.open(settings, fake_embedder)
+    assert lexical_rows(reopened, "Szeged") == [article_id]
+    assert lexical_rows(reopened, "Präsidenten Regierungschef") == []  # only in the sentences it deleted

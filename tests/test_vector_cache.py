@@ -1,9 +1,7 @@
-"""The sentence and passage vectors copied out of Chroma per catalog generation: right rows, right version,
-self-healing."""
+"""The candidates' sentence and passage vectors, fetched from Chroma by id per question: right rows, right
+version, and no copy of every vector when the catalog changes."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,59 +48,84 @@ def test_sentences_only_bm25_found_get_the_cosine_of_their_stored_vector(setting
     assert len(set(np.round(expected, 4))) > 3  # the rows differ, so a shifted row would show
 
 
-def test_the_cache_follows_an_update_and_drops_the_old_generation(settings, fake_embedder, articles_dir):
+def every_row(snapshot) -> range:
+    return range(len(snapshot.sentences))
+
+
+def test_the_vectors_follow_an_update_to_the_new_version(settings, fake_embedder, articles_dir):
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([articles_dir])
     first = service.retriever.snapshot()
-    first.sentence_vectors()
-    copies = settings.data_dir / "vectors"
-    assert [p.name for p in copies.iterdir()] == [f"sentences-generation-{first.generation}.npy"]
+    before = first.sentence_vectors(every_row(first))  # the old version's vectors, now in the cache
 
+    (articles_dir / "gipfel.txt").write_text(
+        "Gipfeltreffen in Wien geplant\n\nDer Gipfel der beiden Präsidenten soll in Wien stattfinden. "
+        "Die Hitze in Wien ist groß.",
+        encoding="utf-8",
+    )
+    service.index_paths([articles_dir])
+    second = service.retriever.snapshot()
+    vectors = second.sentence_vectors(every_row(second))
+    assert second.generation != first.generation
+    changed = [a for a in second.versions if second.versions[a] != first.versions[a]]
+    assert len(changed) == 1
+    assert not np.isnan(vectors).any()
+    assert np.allclose(vectors, vectors_in_chroma(service))  # the new version's vectors, row by row
+    rows = [r for r, s in enumerate(second.sentences) if s.article_id == changed[0]]
+    old_rows = [r for r, s in enumerate(first.sentences) if s.article_id == changed[0]]
+    assert not np.allclose(vectors[rows[:1]], before[old_rows[:1]])  # not the old version's, from the cache
+
+
+def test_a_catalog_change_fetches_only_the_candidates_vectors(settings, fake_embedder, articles_dir, monkeypatch):
+    """One new article costs no copy of the archive's vectors: the next question fetches its candidates'
+    sentence vectors and their passages' from Chroma, nothing more."""
+    settings.candidates = 2
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    service.ask("Wo soll der Gipfel stattfinden?")
+    fetched: list[str] = []
+    store = service.index.store
+    original = store.vectors
+
+    def counting(collection, ids):
+        fetched.extend(ids)
+        return original(collection, ids)
+
+    monkeypatch.setattr(store, "vectors", counting)
     (articles_dir / "wetter.md").write_text(
         "# Hitzewelle in Wien\n\nIn Wien wurden am Montag 41 Grad gemessen. Der Hitzerekord fiel.", encoding="utf-8"
     )
     service.index_paths([articles_dir])
-    second = service.retriever.snapshot()
-    vectors = second.sentence_vectors()
-    assert second.generation != first.generation
-    assert [p.name for p in copies.iterdir()] == [f"sentences-generation-{second.generation}.npy"]
-    changed = [a for a in second.versions if second.versions[a] != first.versions[a]]
-    assert len(changed) == 1
-    assert np.allclose(vectors, vectors_in_chroma(service))  # the new version's vectors, row by row
-
-
-def test_an_unreadable_cache_is_rebuilt(settings, fake_embedder, articles_dir):
-    service = NewsService.open(settings, fake_embedder)
-    service.index_paths([articles_dir])
-    good = np.array(service.retriever.snapshot().sentence_vectors())
-    cache: Path = next((settings.data_dir / "vectors").iterdir())
-    cache.write_bytes(b"not a numpy file")
-
-    reopened = NewsService.open(settings, fake_embedder)
-    assert np.allclose(reopened.retriever.snapshot().sentence_vectors(), good)
-    assert np.allclose(np.load(cache), good)  # and written back whole
-
-
-def test_warm_up_copies_the_vectors_before_the_first_question(settings, fake_embedder, articles_dir):
-    service = NewsService.open(settings, fake_embedder)
-    service.index_paths([articles_dir])
-    assert not (settings.data_dir / "vectors").exists()
     service.retriever.warm_up()
-    generation = service.index.catalog.generation
-    assert {p.name for p in (settings.data_dir / "vectors").iterdir()} == {
-        f"sentences-generation-{generation}.npy",
-        f"passages-generation-{generation}.npy",
-    }
+    assert fetched == []  # the new snapshot copies nothing
+    answer = service.ask("Wie heiß wurde es am Montag in Wien?")
+    assert "41 Grad" in answer.text
+    snapshot = service.retriever.snapshot()
+    assert 0 < len(fetched) <= 2 * 2 * settings.candidates < len(snapshot.sentences) + len(snapshot.passage_keys)
 
 
-def test_a_sentence_copy_named_the_old_way_is_removed(settings, fake_embedder, articles_dir):
+def test_vector_copies_of_an_older_newsbot_are_removed(settings, fake_embedder, articles_dir):
+    """Older versions copied every vector into data_dir/vectors once per generation: gigabytes on a large
+    index, of no use now."""
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([articles_dir])
     vectors = settings.data_dir / "vectors"
     vectors.mkdir()
-    (vectors / f"generation-{service.index.catalog.generation}.npy").write_bytes(b"a copy from an older newsbot")
-    service.retriever.warm_up()
-    assert not any(p.name.startswith("generation-") for p in vectors.iterdir())
+    (vectors / f"sentences-generation-{service.index.catalog.generation}.npy").write_bytes(b"an old copy")
+    NewsService.open(settings, fake_embedder).ask("Wo soll der Gipfel stattfinden?")
+    assert not vectors.exists()
+
+
+def test_a_vector_missing_in_chroma_scores_nothing(settings, fake_embedder, articles_dir):
+    service, snapshot, query, candidates = every_sentence_a_candidate(
+        settings, fake_embedder, articles_dir, "Wo soll der Gipfel stattfinden?"
+    )
+    sentence = snapshot.sentences[0]
+    store = service.index.store
+    store.delete(store.sentences, [sentence_id(sentence.article_id, snapshot.versions[sentence.article_id], 0)])
+    Retriever._fill_missing_dense(snapshot, candidates, query)
+    assert candidates[0].dense == 0.0
+    assert all(c.dense != 0.0 for row, c in candidates.items() if row)
 
 
 def test_each_candidate_gets_the_cosine_of_its_stored_passage(settings, fake_embedder, articles_dir):

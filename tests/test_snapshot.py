@@ -1,0 +1,50 @@
+"""A new snapshot after a catalog change reads only the articles that changed, and holds what a full read
+of the catalog would."""
+
+from __future__ import annotations
+
+from bot.retrieve import Snapshot
+from bot.service import NewsService
+
+
+def assert_same_as_a_full_read(service: NewsService) -> Snapshot:
+    snapshot = service.retriever.snapshot()
+    full = Snapshot(service.index)
+    assert snapshot.generation == full.generation
+    assert snapshot.sentences == full.sentences
+    assert snapshot.articles == full.articles
+    assert dict(snapshot.position) == dict(full.position)
+    assert dict(snapshot.position) == {(s.article_id, s.n): row for row, s in enumerate(full.sentences)}
+    return snapshot
+
+
+def test_a_change_reads_only_the_changed_articles(settings, fake_embedder, articles_dir, monkeypatch):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    service.retriever.snapshot()
+    read: list[list[str]] = []
+    original = service.index.catalog.read_changes
+
+    def recording(known):
+        generation, articles, changed = original(known)
+        read.append(sorted(changed))
+        return generation, articles, changed
+
+    monkeypatch.setattr(service.index.catalog, "read_changes", recording)
+
+    zoo = articles_dir / "aaa-zoo.txt"  # sorts first: every other article's rows move by its sentences
+    zoo.write_text("Neuer Zoo\n\nDer Zoo in Linz bekommt einen Elefanten. Er heißt Toni.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    assert_same_as_a_full_read(service)
+    assert "Elefanten" in service.ask("Welches Tier bekommt der Zoo in Linz?").text
+
+    zoo.write_text("Neuer Zoo\n\nDer Zoo in Linz bekommt eine Giraffe.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    snapshot = assert_same_as_a_full_read(service)
+    assert "Giraffe" in service.ask("Welches Tier bekommt der Zoo in Linz?").text
+
+    service.remove(str(zoo))
+    after_removal = assert_same_as_a_full_read(service)
+    assert len(after_removal.sentences) == len(snapshot.sentences) - snapshot.articles[str(zoo)].sentence_count
+    assert read == [[str(zoo)], [str(zoo)], []]  # the other articles' sentences were never read again
+    assert after_removal.position.get((str(zoo), 0)) is None
