@@ -539,12 +539,13 @@ class Retriever:
     def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
         """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""
         vector = self._query_vector(question)
-        sentences, passages = snapshot.sentence_vectors(), snapshot.passage_vectors()
+        stored = snapshot.sentence_vectors([row])
+        sentence = float(stored[0] @ vector) if stored.shape[1] == len(vector) else math.nan
         passage = snapshot.passage_of(row)
-        sentence = float(np.asarray(sentences[row]) @ vector) if sentences.shape[1] == len(vector) else math.nan
-        if passage is None or passages.shape[1] != len(vector):
+        if passage is None:
             return sentence, math.nan
-        return sentence, float(np.asarray(passages[passage]) @ vector)
+        stored = snapshot.passage_vectors([passage])
+        return sentence, float(stored[0] @ vector) if stored.shape[1] == len(vector) else math.nan
 
     @staticmethod
     def _fill_missing_dense(snapshot: Snapshot, candidates: dict[int, Candidate], vector: np.ndarray) -> None:
