@@ -45,6 +45,10 @@ class Signals:
     # A near miss (on the article's topic, but its fact is not there) shows in what the answer's context lacks:
     context_rarest_missing: float  # as rarest_missing, for the best sentence's context: the fact's own words
     type_missing: float  # 1 when the question asks for a number, date or place and the context holds none
+    # What an answerable question's article lacks is mostly a verb or a question's word ("sang", "lautet");
+    # what a near miss's lacks is a thing or a name ("Japan", "Ticket"): German capitalises both.
+    name_missing: float  # IDF of the rarest capitalised question word the article lacks, over the rarest term's
+    context_name_missing: float  # the same, for the best sentence's context
 
     @classmethod
     def names(cls) -> list[str]:

@@ -23,8 +23,16 @@ SPAN_REACH = 2  # sentences on either side of the best one that the answer may d
 
 
 def confidence(retrieval: Retrieval, model: AnswerabilityModel, cross_language: bool = False) -> float:
-    """The probability that the best candidate answers the question (see bot/answerability.py)."""
-    return round(model.probability(retrieval.signals, cross_language), 4) if retrieval.signals else 0.0
+    """The probability that the best candidate answers the question (see bot/answerability.py).
+
+    An article that holds none of the question's terms does not answer it (in the calibration no answerable
+    question in the articles' language had one), nor does any article a question of question words alone
+    ("Und wann?"): there the model would weigh only how the best of some unrelated sentences stands out.
+    """
+    signals = retrieval.signals
+    if signals is None or not retrieval.weights or (not cross_language and signals.article_coverage == 0):
+        return 0.0
+    return round(model.probability(signals, cross_language), 4)
 
 
 def answer_span(

@@ -264,11 +264,11 @@ class LexicalIndex:
         if not total:
             return 0.0
         present = self.terms(text) if isinstance(text, str) else text
-        return sum(w for token, w in weights.items() if self._present(token, present)) / total
+        return sum(w for token, w in weights.items() if self.present(token, present)) / total
 
     def rarest_missing(self, weights: dict[str, float], present: set[str]) -> float:
         """The weight of the rarest query term missing from `present`, relative to the rarest term (0 to 1)."""
-        missing = [w for token, w in weights.items() if not self._present(token, present)]
+        missing = [w for token, w in weights.items() if not self.present(token, present)]
         return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
 
     def word_terms(self, text: str) -> list[tuple[str, ...]]:
@@ -280,7 +280,8 @@ class LexicalIndex:
         return [tuple(map(sys.intern, _with_prefixes(tokens))) for tokens in self._tokenize(words)] if words else []
 
     @staticmethod
-    def _present(term: str, present: set[str]) -> bool:
+    def present(term: str, present: set[str]) -> bool:
+        """Whether the query term `term` (or a prefix of it, see PREFIX) is among the index terms `present`."""
         return not _with_prefixes([term]).isdisjoint(present)
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:

