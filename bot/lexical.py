@@ -274,6 +274,13 @@ class LexicalIndex:
     def _present(term: str, present: set[str]) -> bool:
         return not _with_prefixes([term]).isdisjoint(present)
 
+    def scores(self, terms: list[str], rows: list[int]) -> list[float]:
+        """The BM25 scores of the texts at `rows` for the `query_terms` of a question (0 without terms)."""
+        if self._size == 0 or not terms:
+            return [0.0] * len(rows)
+        scores = self._bm25.get_scores(terms)
+        return [float(scores[row]) for row in rows]
+
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         """The `k` best texts for the `query_terms` of a question, as (position, score), best first."""
         if self._size == 0 or not terms:
