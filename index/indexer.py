@@ -10,6 +10,7 @@ import fcntl
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -162,7 +163,7 @@ class NewsIndex:
 
         report = report or IndexReport()
         with self.writing():
-            started = datetime.now(UTC).isoformat(timespec="seconds")
+            recorded = False  # the run, once it writes a first batch
             bar = tqdm(total=total, unit="Artikel", desc="Indexieren", disable=not progress, leave=False)
             batch: list[Article] = []
             for article in articles:
@@ -178,27 +179,32 @@ class NewsIndex:
                     continue
                 batch.append(article)
                 if len(batch) >= ARTICLES_PER_BATCH:
-                    self._record_run(started)
+                    recorded = recorded or self._record_run()
                     self._write_batch(batch, origin, report)
                     batch = []
             if batch:
-                self._record_run(started)
+                recorded = recorded or self._record_run()
                 self._write_batch(batch, origin, report)
             bar.close()
         return report
 
-    def _record_run(self, started: str) -> None:
-        """Note that an indexing run that writes articles began at `started` (see `index_runs`).
+    def _record_run(self) -> bool:
+        """Note that an indexing run starts writing articles now (see `index_runs`); returns True.
 
         Undated articles carry only the time of the batch that wrote them, and the batches of one run
         follow each other as fast as the embedder goes: the run tells a bulk load from what came later.
+        Times are in seconds, so a run starts in a second after the last article written before it.
         Starts older than every article are dropped, since they tell no articles apart.
         """
+        last = self.catalog.last_indexed_at()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        while last is not None and started <= last:  # at most a second, where runs follow at once
+            time.sleep(0.05)
+            started = datetime.now(UTC).isoformat(timespec="seconds")
         runs = index_runs(self.catalog)
-        if runs and runs[-1] == started:
-            return
         oldest = min((indexed_at for _, _, indexed_at in self.catalog.article_dates()), default=started)
         self.catalog.set_meta(INDEX_RUNS_KEY, json.dumps([s for s in runs if s > oldest] + [started]))
+        return True
 
     def add_paths(
         self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None
