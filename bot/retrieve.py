@@ -28,7 +28,7 @@ import numpy as np
 from bot.answerability import Signals
 from bot.lexical import WORDS, CatalogLexicalIndex, Decompounder, LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
-from index.indexer import NewsIndex
+from index.indexer import NewsIndex, index_runs, run_of
 from index.store import VectorStore, chunk_id, sentence_id
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class Candidate:
     topic: float = 0.0  # share of the question's weighted terms its article holds (weigh_topic_and_recency)
     age_days: float = 0.0  # how much older its article is than the newest on the question's topic
     fused: float = 0.0
+    story: bool = False  # of the story the question means (current_story): ranked before all others
 
 
 @dataclass
@@ -401,6 +402,30 @@ def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], wei
         c.fused -= RECENCY_WEIGHT * (1 - 0.5 ** (c.age_days / HALF_LIFE_DAYS))
 
 
+def current_story(snapshot: Snapshot, rows: list[int], weights: dict[str, float], runs: list[str]) -> str | None:
+    """The article a question about "der Gipfel" means when several undated articles tell such a story.
+
+    The question's topic: the articles among the candidates' (`rows`) that hold every one of its
+    terms. When there are several and all are undated, the only clue to their age is when the bot
+    learned of them: an article that a later indexing run (`runs`, see `index.indexer.index_runs`)
+    brought is newer news than the archive loaded before, however close in time; within one run
+    (a bulk load) nothing tells their age apart. If exactly one of them is of the latest run, it is
+    the story. Only the order of runs is known, not how much older the rest is, so this is an order
+    (its sentences first), not a weight. A question that names an older story finds all its words
+    only there; dated articles are weighed by their dates instead (`weigh_topic_and_recency`).
+    """
+    coverage: dict[str, float] = {}
+    for row in rows:
+        article_id = snapshot.sentences[row].article_id
+        if article_id not in coverage:
+            coverage[article_id] = snapshot.lexical.coverage(weights, snapshot.article_terms(article_id))
+    on_topic = [a for a, share in coverage.items() if share >= 1.0 - 1e-9]
+    if len(on_topic) < 2 or any(snapshot.articles[a].published for a in on_topic):
+        return None
+    newest, runner_up = sorted((run_of(snapshot.articles[a].indexed_at, runs), a) for a in on_topic)[-1:-3:-1]
+    return newest[1] if newest[0] > runner_up[0] else None
+
+
 # How much more of the question's weight the runner-up's context must hold to take first place.
 RUNNER_UP_COVERAGE_LEAD = 0.2
 
@@ -457,6 +482,7 @@ class Retriever:
         for leftover in ("vectors", "lexical"):
             shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        self._runs: tuple[int, list[str]] = (-1, [])
 
     def _embed_query(self, query: str) -> np.ndarray:
         vector = self.index.embedder.encode_query(query)
@@ -479,6 +505,14 @@ class Retriever:
                     (time.perf_counter() - started) * 1000,
                 )
             return self._snapshot
+
+    def index_runs(self, snapshot: Snapshot) -> list[str]:
+        """The recorded starts of indexing runs (`index.indexer.index_runs`), read once per generation."""
+        generation, runs = self._runs
+        if generation != snapshot.generation:
+            runs = index_runs(self.index.catalog)
+            self._runs = (snapshot.generation, runs)
+        return runs
 
     def warm_up(self) -> None:
         """Load what questions need (the snapshot) before the first one."""
@@ -529,10 +563,18 @@ class Retriever:
         top_lexical = lexical_hits[0][1] if lexical_hits else 1.0
         for row, score in lexical_hits:
             candidates.setdefault(row, Candidate(row)).lexical = score / top_lexical
+        weights = snapshot.lexical.term_weights(terms)
+        story = current_story(snapshot, list(candidates), weights, self.index_runs(snapshot))
+        if story is not None:  # all its sentences compete, scored as if the two searches had found them
+            scores = snapshot.lexical.article_scores(terms, story)
+            for row in range(*snapshot.position.spans[story]):
+                score = scores.get(snapshot.sentences[row].n, 0.0)
+                candidate = candidates.setdefault(row, Candidate(row))
+                candidate.story = True
+                candidate.lexical = max(candidate.lexical, min(1.0, score / top_lexical))
         self._fill_missing_dense(snapshot, candidates, vector)
         floor = self._score_passages(snapshot, candidates, vector)
         pattern = expected_answer_pattern(question, earlier)
-        weights = snapshot.lexical.term_weights(terms)
         for c in candidates.values():
             sentence = snapshot.sentences[c.row]
             c.answer_type = bool(pattern and pattern.search(sentence.text))
@@ -628,6 +670,8 @@ class Retriever:
         )
 
     @staticmethod
-    def _sort_key(snapshot: Snapshot, c: Candidate) -> tuple[float, str]:
-        # On a tie the newer article wins: news that was updated should beat what it replaced.
-        return (round(c.fused, 4), published_or_indexed(snapshot.articles[snapshot.sentences[c.row].article_id]))
+    def _sort_key(snapshot: Snapshot, c: Candidate) -> tuple[bool, float, str]:
+        # The story the question means first; on a tie the newer article wins: news that was updated
+        # should beat what it replaced.
+        article = snapshot.articles[snapshot.sentences[c.row].article_id]
+        return (c.story, round(c.fused, 4), published_or_indexed(article))

@@ -353,6 +353,19 @@ class Catalog:
         )
         return [LexicalHit(*row) for row in rows]
 
+    def article_term_scores(self, terms: list[str], article_id: str) -> dict[int, float]:
+        """The BM25 scores (FTS5's, as `search_terms`) of the sentences of `article_id` that hold any of
+        `terms`, by sentence number: for an article whose every sentence is to be scored."""
+        if not terms:
+            return {}
+        match = " OR ".join(f'"{term}"' for term in terms)
+        rows = self._reader().execute(
+            "SELECT s.n, -sentence_terms.rank FROM sentence_terms "
+            "JOIN sentences AS s ON s.rowid = sentence_terms.rowid WHERE sentence_terms MATCH ? AND s.article_id = ?",
+            (match, article_id),
+        )
+        return dict(rows.fetchall())
+
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each of `terms` (terms no sentence holds are left out)."""
         wanted = sorted(set(terms))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import fcntl
+import json
 import logging
 import threading
 import time
@@ -35,6 +36,23 @@ log = logging.getLogger(__name__)
 
 # Articles embedded together: large enough to keep both cores busy, small enough that a crash loses little.
 ARTICLES_PER_BATCH = 32
+INDEX_RUNS_KEY = "index_runs"
+
+
+def index_runs(catalog: Catalog) -> list[str]:
+    """When each indexing run that wrote articles began (ISO times, oldest first), as far as recorded."""
+    value = catalog.get_meta(INDEX_RUNS_KEY)
+    try:
+        runs = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return [str(s) for s in runs] if isinstance(runs, list) else []
+
+
+def run_of(indexed_at: str, runs: list[str]) -> int:
+    """The number of the run that indexed an article at `indexed_at`: how many recorded runs began by then
+    (0: before the first recorded one). Only the order of these numbers means anything."""
+    return bisect.bisect_right(runs, indexed_at)
 
 
 @dataclass
@@ -162,6 +180,7 @@ class NewsIndex:
 
         report = report or IndexReport()
         with self.writing():
+            recorded = False  # the run, once it writes a first batch
             bar = tqdm(total=total, unit="Artikel", desc="Indexieren", disable=not progress, leave=False)
             batch: list[Article] = []
             for article in articles:
@@ -177,12 +196,32 @@ class NewsIndex:
                     continue
                 batch.append(article)
                 if len(batch) >= ARTICLES_PER_BATCH:
+                    recorded = recorded or self._record_run()
                     self._write_batch(batch, origin, report)
                     batch = []
             if batch:
+                recorded = recorded or self._record_run()
                 self._write_batch(batch, origin, report)
             bar.close()
         return report
+
+    def _record_run(self) -> bool:
+        """Note that an indexing run starts writing articles now (see `index_runs`); returns True.
+
+        Undated articles carry only the time of the batch that wrote them, and the batches of one run
+        follow each other as fast as the embedder goes: the run tells a bulk load from what came later.
+        Times are in seconds, so a run starts in a second after the last article written before it.
+        Starts older than every article are dropped, since they tell no articles apart.
+        """
+        last = self.catalog.last_indexed_at()
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        while last is not None and started <= last:  # at most a second, where runs follow at once
+            time.sleep(0.05)
+            started = datetime.now(UTC).isoformat(timespec="seconds")
+        runs = index_runs(self.catalog)
+        oldest = min((indexed_at for _, _, indexed_at in self.catalog.article_dates()), default=started)
+        self.catalog.set_meta(INDEX_RUNS_KEY, json.dumps([s for s in runs if s > oldest] + [started]))
+        return True
 
     def add_paths(
         self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None

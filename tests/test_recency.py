@@ -102,3 +102,47 @@ def test_sharing_only_the_phrasing_of_the_question_is_no_match(settings, fake_em
     assert budapest.topic == 1.0
     assert zurich.topic < 1.0
     assert budapest.fused > zurich.fused
+
+
+def test_an_undated_article_of_a_later_indexing_run_is_the_story_a_bare_question_means(
+    settings, fake_embedder, tmp_path: Path
+):
+    # The archive, loaded in one run, tells two summits in the question's own words; the article that a
+    # later run brought (today's news) tells its summit in other words.
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "eu.txt").write_text(
+        "Rat plant Gipfel\n\nDer Gipfel soll in Brüssel stattfinden, teilte der Rat mit. "
+        "Der Gipfel soll zwei Tage dauern."
+    )
+    (archive / "bund.txt").write_text("Bund plant Gipfel\n\nDer Gipfel soll in Genf stattfinden, teilte der Bund mit.")
+    today = tmp_path / "today"
+    today.mkdir()
+    (today / "budapest.txt").write_text(
+        "Trump und Putin telefonieren\n\nDas Telefonat sei gut gewesen. Das Gipfeltreffen mit Putin soll in "
+        "Budapest stattfinden, sagte Trump."
+    )
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
+    service.index_paths([archive])
+    service.index_paths([today])
+    answer = service.ask("Wo soll der Gipfel stattfinden?")
+    assert Path(answer.sources[0].source).name == "budapest.txt"
+    assert "Budapest" in answer.text
+    # A question that names what only an archive article tells still gets that one.
+    assert "Brüssel" in service.ask("Wo soll der Gipfel des Rates stattfinden?").text
+
+
+def test_one_indexing_run_records_one_start_and_a_run_that_adds_nothing_none(settings, fake_embedder, tmp_path: Path):
+    from index.indexer import index_runs, run_of
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for n in range(40):  # more than one batch (ARTICLES_PER_BATCH): still one run
+        (folder / f"{n:02}.txt").write_text(f"Meldung {n}\n\nDer Rat tagte zum {n}. Mal in Brüssel.")
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([folder])
+    service.index_paths([folder])  # nothing new: no run to tell apart
+    catalog = service.index.catalog
+    runs = index_runs(catalog)
+    assert len(runs) == 1
+    assert {run_of(a.indexed_at, runs) for a in catalog.articles()} == {1}

