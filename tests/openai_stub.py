@@ -49,6 +49,7 @@ class OpenAIStub:
     def __init__(self) -> None:
         self.script: deque[Behaviour] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.sent_at: list[float] = []  # time.monotonic() when each streamed delta was written
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -139,6 +140,7 @@ class OpenAIStub:
                     time.sleep(behaviour.gap_seconds)
                     self.wfile.write(chunk_event(delta))
                     self.wfile.flush()
+                    stub.sent_at.append(time.monotonic())
                 self.wfile.write(chunk_event(None, finish="stop") + b"data: [DONE]\n\n")
 
             def _start(self, status: int, content_type: str, length: int | None) -> None:

@@ -86,7 +86,8 @@ def test_streamed_answer_with_citation_is_kept_and_mapped_to_sources(make_servic
             deltas.append(item)
 
     assert deltas == sent
-    assert arrivals[-1] - arrivals[0] > 0.3, "deltas arrive as they are written, not all at the end"
+    # causal, not timed: the first delta was shown before the server had written the last one
+    assert arrivals[0] < stub.sent_at[-1], "deltas arrive as they are written, not all at the end"
     assert final is not None
     assert final.mode == "llm"
     assert final.note is None
@@ -136,10 +137,8 @@ def test_extractive_mode_never_calls_the_llm(make_service, stub):
 def test_timeout_falls_back_to_the_extractive_answer(make_service, stub):
     stub.enqueue(Behaviour(stall_seconds=3.0, deltas=["zu spät [1]"]))
     service = make_service(llm_timeout_seconds=0.5)
-    started = time.monotonic()
     deltas, answer = collect(service, GIPFEL)
-    assert time.monotonic() - started < 2.5
-    assert deltas == []
+    assert deltas == []  # the stalled reply's text never came: the wait ended at the deadline
     assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_timeout")
 
 
@@ -147,10 +146,8 @@ def test_trickling_server_is_cut_off_at_the_hard_timeout(make_service, stub):
     # Every gap is shorter than the HTTP read timeout, so only the overall deadline can stop this reply.
     stub.enqueue(reply(*(["bla "] * 40), gap_seconds=0.1))
     service = make_service(llm_timeout_seconds=1.0)
-    started = time.monotonic()
     deltas, answer = collect(service, GIPFEL)
-    assert time.monotonic() - started < 2.0
-    assert 0 < len(deltas) < 40
+    assert 0 < len(deltas) < 40  # cut off while the server was still writing
     assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_timeout")
 
 
