@@ -97,14 +97,7 @@ CROSS_LANGUAGE_SIGNALS = [
 ]
 KINDS = ("answerable", "off_topic", "near_miss")
 # Signals that speak against an answer (bot/answerability.py); every other one speaks for it.
-AGAINST = {
-    "rarest_missing",
-    "index_size",
-    "context_rarest_missing",
-    "type_missing",
-    "name_missing",
-    "context_name_missing",
-}
+AGAINST = Signals.against()
 
 
 class RememberedQueries(NamedEmbeddings):

