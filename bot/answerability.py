@@ -59,8 +59,14 @@ class Signals:
         """The signals that speak against an answer; every other one speaks for it. The fit keeps each
         signal's weight on its side (benchmarks/calibrate_refusal.py)."""
         return frozenset(
-            {"rarest_missing", "index_size", "context_rarest_missing", "type_missing"}
-            | {"name_missing", "context_name_missing"}
+            (
+                "rarest_missing",
+                "index_size",
+                "context_rarest_missing",
+                "type_missing",
+                "name_missing",
+                "context_name_missing",
+            )
         )
 
     def as_list(self) -> list[float]:

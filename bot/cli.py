@@ -58,8 +58,10 @@ def user_errors(func: F) -> F:
         except BrokenPipeError:
             raise  # the reader stopped (`| head`): click leaves quietly
         except Exception as error:
-            # the traceback is for whoever runs `newsbot -v`; a user gets one line
-            log.debug("unexpected error", exc_info=True)
+            # The traceback is for operators: a running bot logs at INFO, and `newsbot -v` at DEBUG. A one-shot
+            # command's user gets one line.
+            operators = log.isEnabledFor(logging.INFO)
+            log.log(logging.ERROR if operators else logging.DEBUG, "unexpected error", exc_info=True)
             _fail(message("cli_unexpected_error", error=type(error).__name__), 1)
 
     return wrapper  # type: ignore[return-value]

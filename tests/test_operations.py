@@ -244,6 +244,21 @@ main()
 """
 
 
+def test_a_running_bots_unexpected_error_keeps_its_traceback_in_the_log(caplog, monkeypatch):
+    """`newsbot discord` logs at INFO for its operators: there the traceback must stay in the log."""
+    from bot.cli import user_errors
+
+    @user_errors
+    def broken() -> None:
+        raise RuntimeError("catalog on fire")
+
+    monkeypatch.setattr(logging.getLogger("newsbot"), "level", logging.INFO)
+    with caplog.at_level(logging.INFO, logger="newsbot"), pytest.raises(SystemExit):
+        broken()
+    assert any(r.levelno == logging.ERROR and r.exc_info for r in caplog.records)
+    assert "catalog on fire" in caplog.text
+
+
 @pytest.mark.parametrize("verbose", [False, True])
 def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_v(tmp_path, verbose):
     env = {**os.environ, "NEWSBOT_DATA_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
