@@ -181,6 +181,10 @@ class Catalog:
         row = self._db.execute("SELECT MAX(indexed_at) FROM articles").fetchone()
         return row[0] if row else None
 
+    def first_indexed_at(self) -> str | None:
+        row = self._db.execute("SELECT MIN(indexed_at) FROM articles").fetchone()
+        return row[0] if row else None
+
     def sentences(self, db: sqlite3.Connection | None = None) -> list[SentenceRow]:
         rows = (
             (db or self._db)

@@ -220,7 +220,7 @@ class NewsIndex:
             time.sleep(0.05)
             started = datetime.now(UTC).isoformat(timespec="seconds")
         runs = index_runs(self.catalog)
-        oldest = min((indexed_at for _, _, indexed_at in self.catalog.article_dates()), default=started)
+        oldest = self.catalog.first_indexed_at() or started
         self.catalog.set_meta(INDEX_RUNS_KEY, json.dumps([s for s in runs if s > oldest] + [started]))
         return True
 
