@@ -44,13 +44,7 @@ def known_rows(service: NewsService, question: str) -> list[tuple[str, int]]:
 def test_a_running_service_answers_from_what_another_process_added_and_removed(
     settings, fake_embedder, articles_dir, tmp_path
 ):
-    settings.refusal_threshold = 0.0
-    mirrored = tmp_path / "mirrored"
-    mirrored.mkdir()
-    (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    service = NewsService.open(settings, fake_embedder)
-    service.index_paths([mirrored])
-    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
 
     (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
     added = sync_in_another_process(settings.data_dir, mirrored)
@@ -79,7 +73,7 @@ def _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir,
     (mirrored / "gipfel.txt").write_text((articles_dir / "gipfel.txt").read_text(encoding="utf-8"), encoding="utf-8")
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([mirrored])
-    service.ask("Wo soll der Gipfel stattfinden?")
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
     return service, mirrored
 
 
