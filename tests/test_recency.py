@@ -65,15 +65,20 @@ def test_an_older_story_stays_answerable_where_the_question_names_it(settings, f
     assert "Nairobi" in answer.text
 
 
-def test_articles_of_the_same_day_are_equally_new(settings, fake_embedder, tmp_path: Path):
-    # Undated, the three count from the day they were indexed: the best match word by word wins.
-    folder = tmp_path / "undated"
+def undated_summits(folder: Path) -> Path:
+    """Two undated articles that tell a summit in the words of "Wo soll der Gipfel stattfinden?"."""
     folder.mkdir()
     (folder / "eu.txt").write_text(
         "Rat plant Gipfel\n\nDer Gipfel soll in Brüssel stattfinden, teilte der Rat mit. "
         "Der Gipfel soll zwei Tage dauern."
     )
     (folder / "genf.txt").write_text("Bund plant Gipfel\n\nDer Gipfel soll in Genf stattfinden, teilte der Bund mit.")
+    return folder
+
+
+def test_articles_of_the_same_day_are_equally_new(settings, fake_embedder, tmp_path: Path):
+    # Undated, the three count from the day they were indexed: the best match word by word wins.
+    folder = undated_summits(tmp_path / "undated")
     service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
     service.index_paths([folder])
     _, retrieval = service.retriever.retrieve("Wo soll der Gipfel stattfinden?")
@@ -109,13 +114,7 @@ def test_an_undated_article_of_a_later_indexing_run_is_the_story_a_bare_question
 ):
     # The archive, loaded in one run, tells two summits in the question's own words; the article that a
     # later run brought (today's news) tells its summit in other words.
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    (archive / "eu.txt").write_text(
-        "Rat plant Gipfel\n\nDer Gipfel soll in Brüssel stattfinden, teilte der Rat mit. "
-        "Der Gipfel soll zwei Tage dauern."
-    )
-    (archive / "bund.txt").write_text("Bund plant Gipfel\n\nDer Gipfel soll in Genf stattfinden, teilte der Bund mit.")
+    archive = undated_summits(tmp_path / "archive")
     today = tmp_path / "today"
     today.mkdir()
     (today / "budapest.txt").write_text(
