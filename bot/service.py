@@ -211,9 +211,7 @@ class NewsService:
                 question, message("refusal", search.language), False, sources, sure, language=search.language
             )
         else:
-            scores = {c.row: c.fused for c in ranked}
-            weights = search.question_weights or retrieval.weights
-            span, context = answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights)
+            span, context = self._stretch(snapshot, retrieval, search.question_weights)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings_ms = {k: round(v, 3) for k, v in timings.items()}
@@ -280,15 +278,16 @@ class NewsService:
 
         if not alone[1].candidates or not with_context[1].candidates:
             return not with_context[1].candidates
-        if self._stretch(*alone, weights) == self._stretch(*with_context, weights):
+        if self._stretch(*alone, weights)[0] == self._stretch(*with_context, weights)[0]:
             return True  # the conversation changes nothing shown: answered, and said to be answered, as if alone
         return all(a > c for a, c in zip(fit(*alone), fit(*with_context), strict=True))
 
-    def _stretch(self, snapshot: Snapshot, retrieval: Retrieval, weights: dict[str, float]) -> str:
-        """The answer text `answer_from` would show from `retrieval`, its stretch chosen by `weights`."""
+    def _stretch(self, snapshot: Snapshot, retrieval: Retrieval, weights: dict[str, float] | None) -> tuple[str, str]:
+        """The answer's text and its context from the best candidate of `retrieval`, the stretch chosen by
+        `weights` (else by the retrieval's own): what `answer_from` shows."""
         scores = {c.row: c.fused for c in retrieval.candidates}
         best = retrieval.candidates[0]
-        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights or retrieval.weights)[0]
+        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights or retrieval.weights)
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;
