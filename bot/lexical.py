@@ -8,15 +8,12 @@ texts, and the analyser both share.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import re
-import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -138,23 +135,6 @@ class Decompounder:
             self._dirty = False
 
 
-@contextmanager
-def _cache_lock(cache_dir: Path, mode: int) -> Iterator[None]:
-    """The lock of all generations of the cache: shared to read one, exclusive to write or delete."""
-    with open(cache_dir.parent.with_name(cache_dir.parent.name + ".lock"), "a") as lock_file:
-        fcntl.flock(lock_file, mode)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
-
-
-def _generation(path: Path) -> int:
-    """The catalog generation a cache folder holds ("generation-12"); -1 for anything else."""
-    _, _, number = path.name.rpartition("generation-")
-    return int(number) if number.isdigit() else -1
-
-
 class LexicalIndex:
     """A BM25 index over a fixed list of texts; `search` returns (position, score) pairs."""
 
@@ -163,59 +143,17 @@ class LexicalIndex:
         texts: list[str],
         language: str = "de",
         decompounder: Decompounder | None = None,
-        cache_dir: Path | None = None,
     ) -> None:
-        """Build BM25 over `texts`, or load it from `cache_dir` when a run before built the same one.
-
-        `cache_dir` must name this exact list of texts (the catalog generation does): a one-shot
-        `newsbot ask` then skips seconds of tokenising on a large index.
-        """
+        """Build BM25 over `texts` in memory; with none, it is the analyser of texts and questions alone."""
         self._language = language
         self._size = len(texts)
         self._decompounder = decompounder if language == "de" else None
         self._bm25 = bm25s.BM25()
         if not texts:
             return
-        broken = False
-        if cache_dir is not None and (cache_dir / "params.index.json").is_file():
-            try:
-                with _cache_lock(cache_dir, fcntl.LOCK_SH):  # no writer removes it while it is read
-                    self._bm25 = bm25s.BM25.load(str(cache_dir), show_progress=False)
-                return
-            except (OSError, ValueError):
-                log.warning("rebuilding unreadable BM25 cache %s", cache_dir)
-                broken = True
         self._bm25.index(self._tokenize(texts), show_progress=False)
         if self._decompounder:
             self._decompounder.save()
-        if cache_dir is not None:
-            self._save(cache_dir, broken)
-
-    def _save(self, cache_dir: Path, replace: bool = False) -> None:
-        """Write the index beside its final place, then rename: a reader never sees half a cache.
-
-        Several processes (CLI runs, the bot) share the cache: one writes at a time, under a lock, so
-        whatever is half-written there belongs to a process that died and may go. A process whose
-        catalog generation is older than one on disk keeps its index to itself.
-        """
-        cache_dir.parent.mkdir(parents=True, exist_ok=True)
-        with _cache_lock(cache_dir, fcntl.LOCK_EX):
-            generations = {path: _generation(path) for path in cache_dir.parent.iterdir()}
-            own = _generation(cache_dir)
-            if any(number > own for number in generations.values()):
-                return
-            for path, number in generations.items():
-                if path != cache_dir and number < own:  # older generations and leftovers of dead writers
-                    shutil.rmtree(path, ignore_errors=True)
-            if (cache_dir / "params.index.json").is_file() and not replace:
-                return  # another process saved the same index meanwhile
-            partial = Path(tempfile.mkdtemp(dir=cache_dir.parent, prefix=".partial-"))
-            try:
-                self._bm25.save(str(partial), show_progress=False)
-                shutil.rmtree(cache_dir, ignore_errors=True)
-                partial.rename(cache_dir)
-            finally:
-                shutil.rmtree(partial, ignore_errors=True)
 
     def _tokenize(self, texts: list[str], query: bool = False) -> list[list[str]]:
         if self._decompounder:
