@@ -84,6 +84,11 @@ Analyser = Callable[[str, list[SentenceRow]], list[str]]
 TERMS_KEY = "sentence_terms"
 
 
+def _any_of(terms: Iterable[str]) -> str:
+    """An FTS5 query for sentences holding any of `terms` (runs of word characters: no quotes to escape)."""
+    return " OR ".join(f'"{term}"' for term in terms)
+
+
 @dataclass(frozen=True)
 class LexicalHit:
     article_id: str
@@ -347,13 +352,12 @@ class Catalog:
         """The `k` sentences with the best BM25 score (FTS5's) for any of `terms`, best first."""
         if not terms or k <= 0:
             return []
-        match = " OR ".join(f'"{term}"' for term in terms)  # terms are runs of word characters: no quotes
         rows = self._reader().execute(
             "SELECT s.article_id, s.n, a.version, -best.rank FROM "
             "(SELECT rowid, rank FROM sentence_terms WHERE sentence_terms MATCH ? ORDER BY rank LIMIT ?) AS best "
             "JOIN sentences AS s ON s.rowid = best.rowid JOIN articles AS a ON a.article_id = s.article_id "
             "ORDER BY best.rank",
-            (match, k),
+            (_any_of(terms), k),
         )
         return [LexicalHit(*row) for row in rows]
 
@@ -362,11 +366,10 @@ class Catalog:
         `terms`, by sentence number: for an article whose every sentence is to be scored."""
         if not terms:
             return {}
-        match = " OR ".join(f'"{term}"' for term in terms)
         rows = self._reader().execute(
             "SELECT s.n, -sentence_terms.rank FROM sentence_terms "
             "JOIN sentences AS s ON s.rowid = sentence_terms.rowid WHERE sentence_terms MATCH ? AND s.article_id = ?",
-            (match, article_id),
+            (_any_of(terms), article_id),
         )
         return dict(rows.fetchall())
 
