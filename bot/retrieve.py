@@ -285,6 +285,10 @@ class Snapshot:
             headline = self._title_terms[article_id] = self.lexical.terms(self.articles[article_id].title)
         return headline.union(*(terms for r in self.around(row, 1) for terms in self.word_terms(r)))
 
+    def article_coverage(self, article_id: str, weights: dict[str, float]) -> float:
+        """Share of the question's weighted terms (`weights`) that the whole article and its headline hold."""
+        return self.lexical.coverage(weights, self.article_terms(article_id))
+
     def context_coverage(self, row: int, weights: dict[str, float]) -> float:
         """Share of the question's weighted terms (`weights`) that the `context_terms` of `row` hold."""
         return self.lexical.coverage(weights, self.context_terms(row))
@@ -387,7 +391,7 @@ def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], wei
     for c in candidates:
         article_id = snapshot.sentences[c.row].article_id
         if article_id not in coverage:
-            coverage[article_id] = snapshot.lexical.coverage(weights, snapshot.article_terms(article_id))
+            coverage[article_id] = snapshot.article_coverage(article_id, weights)
             times[article_id] = article_time(snapshot.articles[article_id])
         c.topic = coverage[article_id]
         c.fused += TOPIC_WEIGHT * c.topic
@@ -416,7 +420,7 @@ def current_story(snapshot: Snapshot, rows: list[int], weights: dict[str, float]
     for row in rows:
         article_id = snapshot.sentences[row].article_id
         if article_id not in coverage:
-            coverage[article_id] = snapshot.lexical.coverage(weights, snapshot.article_terms(article_id))
+            coverage[article_id] = snapshot.article_coverage(article_id, weights)
     on_topic = [a for a, share in coverage.items() if share >= 1.0 - 1e-9]
     if len(on_topic) < 2 or any(snapshot.articles[a].published for a in on_topic):
         return None
@@ -652,8 +656,8 @@ class Retriever:
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
-            context_coverage=snapshot.context_coverage(best.row, weights),
-            article_coverage=snapshot.lexical.coverage(weights, article_terms),
+            context_coverage=snapshot.lexical.coverage(weights, context_terms),
+            article_coverage=snapshot.article_coverage(sentence.article_id, weights),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),
             rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),
