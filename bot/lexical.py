@@ -3,7 +3,8 @@
 It finds names, numbers and rare words that a dense vector blurs. The catalog keeps every sentence's
 terms in SQLite FTS5, written in the transaction that commits the sentence (`CatalogLexicalIndex`), so
 a change costs the terms of the articles it changes. `LexicalIndex` is BM25 (bm25s) over a fixed list of
-texts, and the analyser both share.
+texts, and the analyser both share. The analyser is bm25s's tokenizer written out (it was `bm25s.tokenize`
+until bm25s, with SciPy, cost a one-shot question 0.3 s of imports); the catalog's terms depend on it.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ import tempfile
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 
 from index.catalog import Catalog, SentenceRow
 from index.texts import STEMMERS
 
+if TYPE_CHECKING:
+    import bm25s
+
 log = logging.getLogger(__name__)
-# bm25s sets its own logger to DEBUG on import, which would print to every CLI user's terminal.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Single characters count: "3" or "5G" must stay searchable.
 TOKEN_PATTERN = r"(?u)\b\w+\b"
+_TOKEN = re.compile(TOKEN_PATTERN)
 # The words of an answer, as its stretch is cut: runs of anything but whitespace.
 WORDS = re.compile(r"\S+")
 # Words of questions that the stop-word lists lack and that say nothing about which sentence answers:
@@ -45,12 +48,24 @@ PREFIX = 5
 
 
 @cache
-def _query_stopwords(language: str) -> list[str]:
-    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+def stopwords(language: str) -> frozenset[str]:
+    """The language's stop words: bm25s's list, kept in `bot/stopwords.LANGUAGE.txt` (see its header)."""
+    lines = Path(__file__).with_name(f"stopwords.{language}.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
-    return sorted(
-        {"de": set(STOPWORDS_GERMAN), "en": set(STOPWORDS_EN)}[language] | set(QUESTION_STOPWORDS[language].split())
-    )
+
+@cache
+def _query_stopwords(language: str) -> frozenset[str]:
+    return stopwords(language) | set(QUESTION_STOPWORDS[language].split())
+
+
+def analyse(texts: list[str], stop: frozenset[str], stem: Callable[[list[str]], list[str]]) -> list[list[str]]:
+    """Each text's terms: lower-cased `TOKEN_PATTERN` words, stop words left out, then stemmed.
+
+    The same terms as `bm25s.tokenize(texts, token_pattern=TOKEN_PATTERN, stopwords=stop, stemmer=...,
+    return_ids=False)` gives, which wrote the catalogs before (tests/test_lexical_analyser.py checks this).
+    """
+    return [stem([word for word in _TOKEN.findall(text.lower()) if word not in stop]) for text in texts]
 
 
 def _with_prefixes(terms: Iterable[str]) -> set[str]:
@@ -148,9 +163,10 @@ class LexicalIndex:
         self._language = language
         self._size = len(texts)
         self._decompounder = decompounder if language == "de" else None
-        self._bm25 = bm25s.BM25()
+        self._bm25: bm25s.BM25 | None = None
         if not texts:
             return
+        self._bm25 = _bm25()
         self._bm25.index(self._tokenize(texts), show_progress=False)
         if self._decompounder:
             self._decompounder.save()
@@ -158,14 +174,8 @@ class LexicalIndex:
     def _tokenize(self, texts: list[str], query: bool = False) -> list[list[str]]:
         if self._decompounder:
             texts = [self._decompounder.expand(t) for t in texts]
-        return bm25s.tokenize(
-            texts,
-            token_pattern=TOKEN_PATTERN,
-            stopwords=_query_stopwords(self._language) if query else self._language,
-            stemmer=_stemmer(self._language),
-            return_ids=False,
-            show_progress=False,
-        )
+        stop = _query_stopwords(self._language) if query else stopwords(self._language)
+        return analyse(texts, stop, _stemmer(self._language).stemWords)
 
     def document_terms(self, title: str, sentences: list[SentenceRow]) -> list[str]:
         """The terms each sentence is found by, space-joined: the headline goes with every sentence but the
@@ -183,8 +193,8 @@ class LexicalIndex:
         A term the index has never seen gets the highest weight, since an answer that lacks it is suspect.
         """
         tokens = set(terms)
-        indptr = self._bm25.scores["indptr"] if self._size else None
-        vocabulary = self._bm25.vocab_dict if self._size else {}
+        indptr = self._bm25.scores["indptr"] if self._bm25 is not None else None
+        vocabulary = self._bm25.vocab_dict if self._bm25 is not None else {}
         weights = {}
         for token in tokens:
             token_id = vocabulary.get(token)
@@ -224,7 +234,7 @@ class LexicalIndex:
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         """The `k` best texts for the `query_terms` of a question, as (position, score), best first."""
-        if self._size == 0 or not terms:
+        if self._bm25 is None or not terms:
             return []
         # get_scores and a partial sort: bm25s's retrieve() adds a thread pool and a progress loop per call
         scores = self._bm25.get_scores(terms)
@@ -232,6 +242,15 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _bm25() -> bm25s.BM25:
+    """An empty bm25s index; bm25s (with SciPy) is imported only here, where texts are indexed in memory."""
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import, which would print to every CLI user's terminal.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s.BM25()
 
 
 def sentence_text(title: str, sentence: SentenceRow) -> str:

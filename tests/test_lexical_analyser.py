@@ -1,0 +1,91 @@
+"""The BM25 analyser gives the terms bm25s's tokenizer gave: the catalogs' FTS5 terms were written with it.
+
+A question's terms must match the stored terms exactly, so the analyser written out in `bot.lexical` is
+compared with `bm25s.tokenize` (as `LexicalIndex` called it before) on every shared article and question.
+"""
+
+from __future__ import annotations
+
+import json
+
+import bm25s
+import pytest
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
+
+from bot.lexical import (
+    QUESTION_STOPWORDS,
+    TOKEN_PATTERN,
+    Decompounder,
+    LexicalIndex,
+    _query_stopwords,
+    _stemmer,
+    analyse,
+    stopwords,
+)
+from tests.conftest import shared_data
+
+
+def bm25s_terms(texts: list[str], language: str, query: bool) -> list[list[str]]:
+    """The old analyser: what `LexicalIndex._tokenize` returned before it stopped importing bm25s."""
+    lists = {"de": STOPWORDS_GERMAN, "en": STOPWORDS_EN}
+    return bm25s.tokenize(
+        texts,
+        token_pattern=TOKEN_PATTERN,
+        stopwords=sorted(set(lists[language]) | set(QUESTION_STOPWORDS[language].split())) if query else language,
+        stemmer=_stemmer(language),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+def analysed(texts: list[str], language: str, query: bool) -> list[list[str]]:
+    stop = _query_stopwords(language) if query else stopwords(language)
+    return analyse(texts, stop, _stemmer(language).stemWords)
+
+
+def questions(name: str) -> list[str]:
+    path = shared_data() / name
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def paragraphs(folder: str) -> list[str]:
+    files = sorted((shared_data() / folder).glob("*.txt"))
+    assert files, folder
+    return [line for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_stop_word_files_hold_bm25s_lists():
+    assert stopwords("de") == set(STOPWORDS_GERMAN)
+    assert stopwords("en") == set(STOPWORDS_EN)
+
+
+@pytest.mark.parametrize("query", [False, True], ids=["as_documents", "as_questions"])
+def test_questions_get_the_terms_bm25s_gave(query):
+    decompounder = Decompounder()  # no cache on disk: every split computed here
+    german = questions("seed_questions.jsonl") + questions("xquad_de_dev/questions.jsonl")
+    german += [decompounder.expand(q) for q in german]
+    assert analysed(german, "de", query) == bm25s_terms(german, "de", query)
+    english = questions("xquad_en_dev/questions.jsonl")
+    assert analysed(english, "en", query) == bm25s_terms(english, "en", query)
+
+
+@pytest.mark.parametrize(
+    "folder", ["articles", "xquad_de_dev/articles", pytest.param("news_de/articles", marks=pytest.mark.slow)]
+)
+def test_articles_get_the_terms_bm25s_gave(folder):
+    texts = paragraphs(folder)
+    assert analysed(texts, "de", query=False) == bm25s_terms(texts, "de", query=False)
+    assert analysed(texts, "de", query=True) == bm25s_terms(texts, "de", query=True)
+
+
+def test_dev_articles_with_their_compounds_get_the_terms_bm25s_gave():
+    """What `document_terms` analyses: sentences with the parts of their compounds added."""
+    decompounder = Decompounder()
+    texts = [decompounder.expand(t) for t in paragraphs("xquad_de_dev/articles")]
+    assert analysed(texts, "de", query=False) == bm25s_terms(texts, "de", query=False)
+
+
+def test_the_analyser_keeps_single_characters_and_leaves_out_stop_words():
+    analyser = LexicalIndex([])
+    assert analyser.query_terms("Wer hat 5G in 3 Städten?") == ["5g", "3", "stadt"]
+    assert analyser.document_terms("", []) == []
