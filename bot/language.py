@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from array import array
 from importlib.metadata import version
 from pathlib import Path
 
@@ -24,12 +23,10 @@ _identifiers: dict[tuple[str, ...], LanguageIdentifier] = {}
 _lock = threading.Lock()
 
 
-def _unsigned(values: np.ndarray) -> array:
-    """The stdlib array py3langid's tokenizer walks, from a NumPy array of unsigned integers."""
-    typecode = {2: "H", 4: "I", 8: "L"}[values.dtype.itemsize]
-    out = array(typecode)
-    out.frombytes(np.ascontiguousarray(values).tobytes())
-    return out
+def _unsigned(values: np.ndarray) -> memoryview:
+    """What py3langid's tokenizer walks (indexed, giving ints, like its stdlib arrays), from a NumPy array of
+    unsigned integers without copying it: copying the 39 MB transition table cost a one-shot ask 0.05 s."""
+    return memoryview(np.ascontiguousarray(values))
 
 
 def _from_cache(path: Path) -> LanguageIdentifier:

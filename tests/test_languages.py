@@ -15,7 +15,7 @@ from bot.service import NewsService
 from index.errors import NewsbotError
 from index.settings import load_settings
 from index.texts import message, message_keys, supported_languages
-from tests.conftest import REPO
+from tests.conftest import REPO, shared_data
 
 
 def test_every_language_ships_every_text_of_the_german_ones():
@@ -112,6 +112,27 @@ def test_the_language_model_is_read_from_its_copy_in_the_data_dir_with_the_same_
     assert [bot.language.question_language(q, "de") for q in QUESTIONS] == first == ["en", "de", "en"]
     assert not list(tmp_path.glob(".partial-*"))
     assert copy.stat().st_size < 60_000_000  # two languages of 142
+
+
+def test_the_copy_in_the_data_dir_scores_every_dev_question_as_py3langid_does(tmp_path: Path, monkeypatch):
+    """The copy's tables are read without copying them (views of its arrays), not as py3langid's arrays."""
+    import json
+
+    import bot.language
+
+    questions = [
+        json.loads(line)["question"]
+        for name in ("xquad_de_dev", "xquad_en_dev")
+        for line in (shared_data() / name / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    monkeypatch.setattr(bot.language, "_identifiers", {})
+    bot.language.load(tmp_path)  # py3langid's own file, restricted
+    fresh = bot.language._identifier(supported_languages())
+    monkeypatch.setattr(bot.language, "_identifiers", {})
+    bot.language.load(tmp_path)  # the copy
+    copy = bot.language._identifier(supported_languages())
+    assert copy is not fresh
+    assert [copy.rank(q) for q in questions] == [fresh.rank(q) for q in questions]
 
 
 def test_an_unreadable_language_model_copy_is_made_again(tmp_path: Path, monkeypatch):
