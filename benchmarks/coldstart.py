@@ -5,11 +5,12 @@ the process and its threads, from `wait4`), which depends less on the machine's 
 time. With `--importtime` it also runs each command once under `python -X importtime` and prints the
 top-level modules that took longest to import. Usage:
 
-    python benchmarks/coldstart.py [--runs 7] [--data-dir DIR] [--importtime] [--json FILE] [--repo DIR]
+    python benchmarks/coldstart.py [--runs 7] [--data-dir DIR] [--importtime] [--json FILE] [--repo DIR ...]
 
 Without `--data-dir` the examples are indexed into a temporary folder first (the demo's index).
-`--repo` runs another checkout's code (e.g. an export of the commit before a change): on a shared
-machine, compare code with code alternately, in the same minutes.
+`--repo` runs another checkout's code (e.g. an export of the commit before a change); given twice
+(`--repo OLD --repo .`), the two checkouts' runs alternate one by one, so that a shared machine's
+changing load weighs on both alike.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ COMMANDS: dict[str, list[str]] = {
 
 
 def environment(data_dir: Path, repo: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    """The caller's environment without NEWSBOT_ settings, and with Python's bytecode cache on: an installed
+    newsbot compiles its modules once, so without it (PYTHONDONTWRITEBYTECODE) every run would compile
+    newsbot's own modules again, which no user's second call does."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(NEWSBOT_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", PYTHONPATH=str(repo))
     return env
 
@@ -82,36 +86,44 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="an existing index; default: the examples in a temp folder")
     parser.add_argument("--importtime", action="store_true", help="also list the slowest imports per command")
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
-    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout whose code runs (default: this one)")
+    parser.add_argument(
+        "--repo", type=Path, action="append", help="a checkout whose code runs (default: this one); may repeat"
+    )
     parser.add_argument("commands", nargs="*", default=list(COMMANDS), help=f"any of {list(COMMANDS)}")
     options = parser.parse_args()
+    repos = [repo.resolve() for repo in options.repo or [REPO]]
 
     with tempfile.TemporaryDirectory(prefix="newsbot-coldstart-") as scratch:
         data_dir = options.data_dir or Path(scratch) / "data"
-        env = environment(data_dir, options.repo.resolve())
+        envs = [environment(data_dir, repo) for repo in repos]
         if options.data_dir is None:
-            run_once(["index", "add", str(REPO / "examples" / "articles")], env)
+            run_once(["index", "add", str(REPO / "examples" / "articles")], environment(data_dir, REPO))
         results = []
         for name in options.commands:
             args = COMMANDS[name]
             try:
-                run_once(args, env)  # warms the file cache, like any second call of the day
+                for env in envs:
+                    run_once(args, env)  # warms the file cache, like any second call of the day
             except SystemExit as error:
                 print(json.dumps({"command": name, "error": str(error)[:300]}, ensure_ascii=False))
                 continue
-            samples = [run_once(args, env)[:2] for _ in range(options.runs)]
-            result: dict[str, object] = {
-                "command": name,
-                "repo": str(options.repo),
-                "cpu_s_median": round(statistics.median(cpu for cpu, _ in samples), 3),
-                "cpu_s_min": round(min(cpu for cpu, _ in samples), 3),
-                "wall_s_median": round(statistics.median(wall for _, wall in samples), 3),
-                "runs": options.runs,
-            }
-            if options.importtime:
-                result["slowest_imports_ms"] = {mod: round(ms, 1) for mod, ms in slowest_imports(args, env)}
-            print(json.dumps(result, ensure_ascii=False), flush=True)
-            results.append(result)
+            samples: list[list[tuple[float, float]]] = [[] for _ in envs]
+            for _ in range(options.runs):
+                for env, taken in zip(envs, samples, strict=True):
+                    taken.append(run_once(args, env)[:2])
+            for repo, env, taken in zip(repos, envs, samples, strict=True):
+                result: dict[str, object] = {
+                    "command": name,
+                    "repo": str(repo),
+                    "cpu_s_median": round(statistics.median(cpu for cpu, _ in taken), 3),
+                    "cpu_s_min": round(min(cpu for cpu, _ in taken), 3),
+                    "wall_s_median": round(statistics.median(wall for _, wall in taken), 3),
+                    "runs": options.runs,
+                }
+                if options.importtime:
+                    result["slowest_imports_ms"] = {mod: round(ms, 1) for mod, ms in slowest_imports(args, env)}
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+                results.append(result)
     if options.json:
         options.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
