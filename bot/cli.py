@@ -196,6 +196,7 @@ def index_list(ctx: Context, as_json: bool) -> None:
     """Indexierte Artikel auflisten."""
     from bot.ops import list_articles
 
+    _one_shot()
     articles = list_articles(ctx.settings)  # from the catalog alone: no model, no Chroma
     if as_json:
         click.echo(json.dumps([vars(a) for a in articles], ensure_ascii=False, indent=2))
@@ -269,8 +270,8 @@ def _one_question_at_a_time() -> None:
 
 
 def _one_shot() -> None:
-    """A process that answers one question and ends needs no interpreter teardown (`leave_without_teardown`);
-    only where `main` runs the command in a process of its own."""
+    """A command that reads, prints once and ends its process needs no interpreter teardown
+    (`leave_without_teardown`); only where `main` runs the command in a process of its own."""
     global _no_teardown
     _no_teardown = _own_process
 
@@ -447,6 +448,7 @@ def status_command(ctx: Context, as_json: bool, bot_running: bool) -> None:
 
     from bot.ops import format_duration, read_status
 
+    _one_shot()
     status = read_status(ctx.settings)
     if as_json:
         click.echo(json.dumps(asdict(status), ensure_ascii=False))
