@@ -343,6 +343,22 @@ def test_the_answering_code_imports_neither_bm25s_nor_langchain():
 # ---- status, doctor, the question log ---------------------------------------------------------------
 
 
+def test_commands_that_end_without_teardown_keep_their_output_exit_code_and_exit_handlers(tmp_path):
+    """`ask`, `index list` and `status` leave with `os._exit` after their exit handlers (the PROBE's among them):
+    what they printed through a pipe arrives whole, and the healthcheck's exit code 1 stays."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(PYTHONPATH=str(REPO), NEWSBOT_DATA_DIR=str(tmp_path))
+    results = {}
+    for args in (["status", "--json"], ["status", "--bot-running"]):
+        results[args[1]] = subprocess.run(
+            [sys.executable, "-c", PROBE, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+        )
+        assert "LOADED" in results[args[1]].stderr
+    assert results["--json"].returncode == 0
+    assert json.loads(results["--json"].stdout)["articles"] == 0
+    assert results["--bot-running"].returncode == 1
+
+
 def test_status_shows_the_last_feed_poll_and_the_running_bot(settings, httpserver, opened, fake_embedder):
     from bot.ops import announce_bot
 
