@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import WORDS, CatalogLexicalIndex, Decompounder, LexicalIndex
+from bot.lexical import WORDS, CatalogLexicalIndex, LexicalIndex
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex, index_runs, run_of
 from index.store import VectorStore, chunk_id, sentence_id
@@ -190,7 +190,6 @@ class Snapshot:
         self,
         index: NewsIndex,
         vectors: StoredVectors | None = None,
-        decompounder: Decompounder | None = None,
         previous: Snapshot | None = None,
     ) -> None:
         """Read the catalog's current generation; with the `previous` snapshot, only the sentences of the
@@ -215,9 +214,8 @@ class Snapshot:
                 spans[article_id] = (len(self.sentences), len(self.sentences) + len(rows))
                 self.sentences.extend(rows)
         self.position = SentencePositions(spans, self.sentences)
-        decompounder = decompounder or Decompounder(index.settings.data_dir / "compounds.json")
         self.lexical = CatalogLexicalIndex(
-            index.catalog, len(self.sentences), self._row_of, index.settings.language, decompounder
+            index.catalog, len(self.sentences), self._row_of, index.settings.language, index.decompounder
         )
         self._article_terms: dict[str, set[str]] = {}
         self._title_terms: dict[str, set[str]] = {}
@@ -481,7 +479,6 @@ class Retriever:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._vectors = StoredVectors(index.store)
-        self._decompounder: Decompounder | None = None  # loaded with the first snapshot, shared by all
         # Older versions copied every vector and built BM25 here once per generation (gigabytes on a large index).
         for leftover in ("vectors", "lexical"):
             shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
@@ -499,9 +496,7 @@ class Retriever:
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 started = time.perf_counter()
-                if self._decompounder is None:
-                    self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
-                self._snapshot = Snapshot(self.index, self._vectors, self._decompounder, self._snapshot)
+                self._snapshot = Snapshot(self.index, self._vectors, self._snapshot)
                 log.info(
                     "loaded %d sentences (generation %d) in %.0f ms",
                     len(self._snapshot.sentences),

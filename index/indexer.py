@@ -119,15 +119,16 @@ class NewsIndex:
         from bot.lexical import Decompounder, LexicalIndex, analyser_name  # the analyser of the questions
 
         language = self.settings.language
-        self._decompounder = Decompounder(self.settings.data_dir / "compounds.json")
-        analyser = LexicalIndex([], language, self._decompounder)
+        # one compound cache per process: the analyser of articles and that of questions share it
+        self.decompounder = Decompounder(self.settings.data_dir / "compounds.json")
+        analyser = LexicalIndex([], language, self.decompounder)
         started = time.perf_counter()
         sentences = self.catalog.counts()[2] if self.catalog.get_meta(TERMS_KEY) != analyser_name(language) else 0
         if sentences:
             log.warning("analysing the catalog's %d sentences for BM25, once (an older newsbot's catalog)", sentences)
         if self.catalog.fill_terms(analyser.document_terms, analyser_name(language)):
             log.info("analysed the catalog's sentences for BM25 in %.1f s", time.perf_counter() - started)
-        self._decompounder.save()  # the compounds split meanwhile, for the next process
+        self.decompounder.save()  # the compounds split meanwhile, for the next process
 
     def follow_outside_changes(self) -> int:
         """The catalog's generation, after reconnecting to Chroma if another process changed the index
@@ -378,7 +379,7 @@ class NewsIndex:
         self.store.add(self.store.sentences, sent_ids, vectors, sent_docs, sent_metas)
         self.store.add(self.store.chunks, chunk_ids, np.vstack(chunk_vectors), chunk_docs, chunk_metas)
         self.catalog.commit_versions(upserts)
-        self._decompounder.save()
+        self.decompounder.save()
         self._delete_old(entries)
 
     def _delete_old(self, entries: list[JournalEntry]) -> None:

@@ -78,6 +78,28 @@ def _has_shared_system(path: str) -> bool:
     return path in SharedSystemClient._identifier_to_system
 
 
+def search_breadth(settings: Settings) -> int:
+    """How many candidates Chroma's HNSW keeps while it walks the graph (`ef_search`).
+
+    Chroma's default, 100, is sized for about ten results; a question asks for `candidates` (40). At 100
+    the haystack's dev questions got 0.89 of their 40 true nearest sentences (87 % missed some), at ten
+    per result, Chroma's own ratio, 0.98. It costs a query about a millisecond.
+    """
+    return max(100, 10 * settings.candidates)
+
+
+def _widen_search(collection: Any, breadth: int) -> None:
+    """Raise an existing collection's `ef_search` to `breadth` (collections made before it was set)."""
+    hnsw = (getattr(collection, "configuration", None) or {}).get("hnsw") or {}
+    if int(hnsw.get("ef_search") or 0) >= breadth:
+        return
+    try:
+        collection.modify(configuration={"hnsw": {"ef_search": breadth}})
+        log.info("vector search breadth of %s raised to %d", collection.name, breadth)
+    except Exception as error:  # a read-only data dir: the search still works, with fewer neighbours found
+        log.warning("could not raise the vector search breadth of %s: %s", collection.name, error)
+
+
 def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -120,13 +142,18 @@ class VectorStore:
         with _reconnect_lock:
             epoch = _reconnects.get(self._path or "", 0)
             client = _client(settings)
-        metadata = {"embedder": embedder_name, "dim": dim, "hnsw:space": "cosine"}
+        metadata = {"embedder": embedder_name, "dim": dim}
+        breadth = search_breadth(settings)
+        configuration = {"hnsw": {"space": "cosine", "ef_search": breadth}}
         try:
             chunks = client.get_or_create_collection(
-                f"{settings.collection}-chunks", metadata=metadata, embedding_function=None
+                f"{settings.collection}-chunks", metadata=metadata, configuration=configuration, embedding_function=None
             )
             sentences = client.get_or_create_collection(
-                f"{settings.collection}-sentences", metadata=metadata, embedding_function=None
+                f"{settings.collection}-sentences",
+                metadata=metadata,
+                configuration=configuration,
+                embedding_function=None,
             )
         except NewsbotError:
             raise
@@ -146,6 +173,7 @@ class VectorStore:
                         configured_dim=dim,
                     )
                 )
+        _widen_search(sentences, breadth)
         self._client, self._chunks, self._sentences, self._epoch = client, chunks, sentences, epoch
         self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
 

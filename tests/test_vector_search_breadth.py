@@ -1,0 +1,50 @@
+"""Chroma's HNSW walks a graph with `ef_search` candidates; too few for the sentences a question asks for
+lose true neighbours (0.89 of the 40 nearest at Chroma's default on the haystack). The store sizes it by
+the number of candidates, for new collections and for those an older newsbot made."""
+
+from __future__ import annotations
+
+import chromadb
+import numpy as np
+
+from index.store import VectorStore, search_breadth, sentence_id
+
+
+def hnsw_of(store: VectorStore) -> dict:
+    return store.sentences.configuration["hnsw"]
+
+
+def test_a_new_index_searches_ten_candidates_per_result_by_cosine(settings):
+    store = VectorStore(settings, "fake", 3)
+
+    assert hnsw_of(store)["ef_search"] == 10 * settings.candidates == search_breadth(settings)
+    assert hnsw_of(store)["space"] == "cosine"
+    # cosine, not Chroma's default l2: an orthogonal vector scores 0 (l2 would give 1 - 2 = -1)
+    ids = [sentence_id("a", "v1", 0), sentence_id("a", "v1", 1)]
+    store.add(store.sentences, ids, np.eye(3, dtype=np.float32)[:2], ["x", "y"], [{"n": 0}, {"n": 1}])
+    scores = sorted(hit.score for hit in store.query(store.sentences, np.array([1.0, 0.0, 0.0]), 2))
+    assert scores == [0.0, 1.0]
+
+
+def test_an_older_index_gets_the_wider_search_and_keeps_cosine(settings):
+    settings.chroma_path.mkdir(parents=True)
+    old = chromadb.PersistentClient(path=str(settings.chroma_path))
+    for kind in ("chunks", "sentences"):  # as newsbot made them before: the space in the metadata
+        old.create_collection(
+            f"{settings.collection}-{kind}",
+            metadata={"embedder": "fake", "dim": 3, "hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+    assert old.get_collection(f"{settings.collection}-sentences").configuration["hnsw"]["ef_search"] == 100
+
+    store = VectorStore(settings, "fake", 3)
+
+    assert hnsw_of(store)["ef_search"] == search_breadth(settings)
+    assert hnsw_of(store)["space"] == "cosine"
+    reopened = chromadb.PersistentClient(path=str(settings.chroma_path))
+    assert reopened.get_collection(f"{settings.collection}-sentences").configuration["hnsw"]["ef_search"] == 400
+
+
+def test_more_candidates_widen_the_search(settings):
+    settings.candidates = 80
+    assert hnsw_of(VectorStore(settings, "fake", 3))["ef_search"] == 800
