@@ -267,10 +267,20 @@ class CatalogLexicalIndex(LexicalIndex):
         self._catalog = catalog
         self._size = size
         self._row_of = row_of
+        self._counts: dict[str, int] = {}  # document frequencies, read once per snapshot (generation)
+
+    def counts(self, terms: list[str]) -> dict[str, int]:
+        """How many sentences hold each of `terms` (0: none). FTS5 counts a term's postings to tell, which
+        takes milliseconds for a common term in a large catalog; the snapshot's questions share them."""
+        missing = set(terms).difference(self._counts)
+        if missing:
+            found = self._catalog.term_counts(missing) if self._size else {}
+            self._counts.update({term: found.get(term, 0) for term in missing})
+        return {term: self._counts[term] for term in terms}
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         hits = []
-        for hit in self._catalog.search_terms(terms, k) if self._size else []:
+        for hit in self._catalog.search_terms(terms, k, self.counts(terms)) if self._size else []:
             row = self._row_of(hit.article_id, hit.n, hit.version)
             if row is not None and hit.score > 0:
                 hits.append((row, hit.score))
@@ -281,7 +291,7 @@ class CatalogLexicalIndex(LexicalIndex):
         return self._catalog.article_term_scores(terms, article_id) if self._size else {}
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
-        counts = self._catalog.term_counts(terms) if self._size else {}
+        counts = self.counts(terms)
         return {
             token: float(np.log1p((self._size - counts.get(token, 0) + 0.5) / (counts.get(token, 0) + 0.5)))
             for token in set(terms)
