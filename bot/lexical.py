@@ -288,7 +288,7 @@ class CatalogLexicalIndex(LexicalIndex):
 
     def article_scores(self, terms: list[str], article_id: str) -> dict[int, float]:
         """The BM25 scores of an article's sentences that hold any of `terms`, by sentence number."""
-        return self._catalog.article_term_scores(terms, article_id) if self._size else {}
+        return self._catalog.article_term_scores(terms, article_id, self.counts(terms)) if self._size else {}
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         counts = self.counts(terms)

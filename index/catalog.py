@@ -470,17 +470,19 @@ class Catalog:
             values.append(value)
         return (values[0], values[1]) if len(values) == 2 else (0, 0)
 
-    def article_term_scores(self, terms: list[str], article_id: str) -> dict[int, float]:
+    def article_term_scores(
+        self, terms: list[str], article_id: str, counts: dict[str, int] | None = None
+    ) -> dict[int, float]:
         """The BM25 scores (FTS5's, as `search_terms`) of the sentences of `article_id` that hold any of
-        `terms`, by sentence number: for an article whose every sentence is to be scored."""
-        if not terms:
+        `terms`, by sentence number: for an article whose every sentence is to be scored. Scored from the
+        article's own terms: a MATCH would walk every sentence that holds a common term."""
+        counts = self.term_counts(terms) if counts is None else counts
+        present = [t for t in terms if counts.get(t, 0) > 0]
+        if not present:
             return {}
-        rows = self._reader().execute(
-            "SELECT s.n, -sentence_terms.rank FROM sentence_terms "
-            "JOIN sentences AS s ON s.rowid = sentence_terms.rowid WHERE sentence_terms MATCH ? AND s.article_id = ?",
-            (_any_of(terms), article_id),
-        )
-        return dict(rows.fetchall())
+        numbers = dict(self._reader().execute("SELECT rowid, n FROM sentences WHERE article_id = ?", (article_id,)))
+        scores = self._bm25(list(numbers), present, counts)
+        return {numbers[rowid]: score for rowid, score in scores.items() if score > 0}
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each of `terms` (terms no sentence holds are left out)."""

@@ -83,3 +83,19 @@ def test_a_search_within_the_bound_is_fts5s(catalog, monkeypatch):
     monkeypatch.setattr(catalog_module, "RANKED_POSTINGS", 50)  # "stadt" (100) alone exceeds it: still ranked
     assert [h.score for h in catalog.search_terms(["stadt"], 7)] == [h.score for h in catalog._ranked(["stadt"], 7)]
     assert catalog.search_terms(["nirgends"], 7) == []
+
+
+def test_an_articles_scores_are_fts5s(catalog):
+    """The story rule scores every sentence of one article; from its own terms, as FTS5 would."""
+    terms = ["zoo", "stadt", "jahr"]
+    expected = dict(
+        catalog._reader().execute(
+            "SELECT s.n, -sentence_terms.rank FROM sentence_terms "
+            "JOIN sentences AS s ON s.rowid = sentence_terms.rowid "
+            "WHERE sentence_terms MATCH ? AND s.article_id = 'a12'",
+            (_any_of(terms),),
+        )
+    )
+    assert len(expected) == 10
+    assert catalog.article_term_scores(terms, "a12") == pytest.approx(expected, rel=1e-12)
+    assert catalog.article_term_scores(["nirgends"], "a12") == {}
