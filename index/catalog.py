@@ -387,9 +387,10 @@ class Catalog:
         question with common words ("Jahr", "sagen") matches a hundred thousand. So, as search engines
         do (MaxScore), the rarest terms, up to RANKED_POSTINGS sentences in all, find the candidates
         (FTS5 ranks only those), and the RESCORED best of them are scored on every term. A common term
-        weighs little (its IDF is low), so a sentence holding only common terms rarely makes the top `k`;
-        `exact_bound` tells when it cannot. `counts`: the terms' document frequencies (`term_counts`),
-        if the caller has them.
+        weighs little (its IDF is low), so a sentence holding only common terms rarely makes the top `k`.
+        When even the rarest term is that common, its newest RANKED_POSTINGS sentences (rowids grow as
+        articles come in) are searched. `counts`: the terms' document frequencies (`term_counts`), if
+        the caller has them.
         """
         if not terms or k <= 0:
             return []
@@ -405,12 +406,19 @@ class Catalog:
                 break
             essential.append(term)
             postings += counts[term]
-        if len(essential) == len(rarest_first):  # few enough sentences: FTS5 ranks them all
+        if len(essential) == len(rarest_first) and postings <= RANKED_POSTINGS:  # few: FTS5 ranks them all
             return self._ranked(present, k)
         db = self._reader()
+        newest = 0
+        if postings > RANKED_POSTINGS:  # even the rarest term is common: its newest sentences are searched
+            row = db.execute(
+                "SELECT rowid FROM sentence_terms WHERE sentence_terms MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                (_any_of(essential), RANKED_POSTINGS - 1),
+            ).fetchone()
+            newest = row[0] if row else 0
         found = db.execute(
-            "SELECT rowid FROM sentence_terms WHERE sentence_terms MATCH ? ORDER BY rank LIMIT ?",
-            (_any_of(essential), max(k, RESCORED)),
+            "SELECT rowid FROM sentence_terms WHERE sentence_terms MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
+            (_any_of(essential), newest, max(k, RESCORED)),
         ).fetchall()
         scores = self._bm25([r for (r,) in found], present, counts)
         best = sorted(scores.items(), key=lambda item: -item[1])[:k]
