@@ -203,7 +203,8 @@ def time_lexical(data_dir: Path, k: int = 40) -> dict[str, float]:
     terms, the `k` best BM25 sentences and the terms' document frequencies. Three ways: as before the
     bound (FTS5 ranks every sentence holding a term, frequencies counted each time), and bounded
     (`Catalog.search_terms`) in a new snapshot (frequencies counted) and in a warm one (known). Also how
-    many of the full ranking's `k` the bounded search returns, and whether its best scores as high."""
+    many of the full ranking's `k` the bounded search returns, the share of their summed score it reaches
+    (copies of one article score almost alike, so another copy is as good), and whether its best scores as high."""
     from bot.lexical import CatalogLexicalIndex, Decompounder
     from index.catalog import Catalog
 
@@ -214,6 +215,7 @@ def time_lexical(data_dir: Path, k: int = 40) -> dict[str, float]:
     questions = [json.loads(line)["question"] for line in (DEV / "questions.jsonl").open()]
     times: dict[str, list[float]] = {"full": [], "first": [], "warm": []}
     recall: list[float] = []
+    share: list[float] = []
     same_best: list[bool] = []
     for question in questions:
         started = time.perf_counter()
@@ -232,12 +234,14 @@ def time_lexical(data_dir: Path, k: int = 40) -> dict[str, float]:
             times[round_].append((time.perf_counter() - started) * 1000)
         if full:
             recall.append(len({(h.article_id, h.n) for h in bounded} & {(h.article_id, h.n) for h in full}) / len(full))
+            share.append(sum(h.score for h in bounded) / sum(h.score for h in full))
             same_best.append(bool(bounded) and bounded[0].score >= full[0].score - 1e-9)
     result: dict[str, float] = {"sentences": size, "questions": len(questions)}
     for name, values in times.items():
         result |= {f"{name}_p50_ms": percentile(values, 0.5), f"{name}_p95_ms": percentile(values, 0.95)}
     return result | {
         f"recall_at_{k}": float(np.mean(recall)),
+        "score_share": float(np.mean(share)),
         "same_best": float(np.mean(same_best)),
         "peak_rss_mb": peak_rss_mb(),
     }

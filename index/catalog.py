@@ -492,6 +492,22 @@ class Catalog:
         scores = self._bm25(list(numbers), present, counts)
         return {numbers[rowid]: score for rowid, score in scores.items() if score > 0}
 
+    def article_terms(self, article_id: str, version: str) -> list[str] | None:
+        """The stored terms of every sentence of `article_id` (space-joined, one string a sentence), or None
+        when the catalog no longer holds that `version` of it."""
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT a.version, t.terms FROM sentences AS s JOIN articles AS a ON a.article_id = s.article_id "
+                "JOIN sentence_terms AS t ON t.rowid = s.rowid WHERE s.article_id = ?",
+                (article_id,),
+            )
+            .fetchall()
+        )
+        if not rows or any(v != version for v, _ in rows):
+            return None
+        return [terms for _, terms in rows]
+
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each of `terms` (terms no sentence holds are left out)."""
         wanted = sorted(set(terms))
