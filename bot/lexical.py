@@ -286,10 +286,20 @@ class CatalogLexicalIndex(LexicalIndex):
         self._catalog = catalog
         self._size = size
         self._row_of = row_of
+        self._counts: dict[str, int] = {}  # document frequencies, read once per snapshot (generation)
+
+    def counts(self, terms: list[str]) -> dict[str, int]:
+        """How many sentences hold each of `terms` (0: none). FTS5 counts a term's postings to tell, which
+        takes milliseconds for a common term in a large catalog; the snapshot's questions share them."""
+        missing = set(terms).difference(self._counts)
+        if missing:
+            found = self._catalog.term_counts(missing) if self._size else {}
+            self._counts.update({term: found.get(term, 0) for term in missing})
+        return {term: self._counts[term] for term in terms}
 
     def search(self, terms: list[str], k: int) -> list[tuple[int, float]]:
         hits = []
-        for hit in self._catalog.search_terms(terms, k) if self._size else []:
+        for hit in self._catalog.search_terms(terms, k, self.counts(terms)) if self._size else []:
             row = self._row_of(hit.article_id, hit.n, hit.version)
             if row is not None and hit.score > 0:
                 hits.append((row, hit.score))
@@ -297,10 +307,18 @@ class CatalogLexicalIndex(LexicalIndex):
 
     def article_scores(self, terms: list[str], article_id: str) -> dict[int, float]:
         """The BM25 scores of an article's sentences that hold any of `terms`, by sentence number."""
-        return self._catalog.article_term_scores(terms, article_id) if self._size else {}
+        return self._catalog.article_term_scores(terms, article_id, self.counts(terms)) if self._size else {}
+
+    def article_terms(self, article_id: str, version: str) -> set[str] | None:
+        """The index terms of a whole article with its headline (`terms` of its text), from the terms the
+        catalog stored for its sentences (each holds the headline's): analysing the text again took
+        milliseconds an article, for every article among a question's candidates. None when the catalog
+        holds another version of it."""
+        stored = self._catalog.article_terms(article_id, version) if self._size else None
+        return None if stored is None else _with_prefixes(t for text in stored for t in text.split())
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
-        counts = self._catalog.term_counts(terms) if self._size else {}
+        counts = self.counts(terms)
         return {
             token: float(np.log1p((self._size - counts.get(token, 0) + 0.5) / (counts.get(token, 0) + 0.5)))
             for token in set(terms)

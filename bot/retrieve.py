@@ -256,8 +256,11 @@ class Snapshot:
         return pairs
 
     def article_terms(self, article_id: str) -> set[str]:
-        """The index terms of a whole article with its headline, computed once per snapshot."""
+        """The index terms of a whole article with its headline, once per snapshot: from the terms the
+        catalog stored (`CatalogLexicalIndex.article_terms`), or analysed again if it moved on meanwhile."""
         terms = self._article_terms.get(article_id)
+        if terms is None:
+            terms = self._article_terms[article_id] = self.lexical.article_terms(article_id, self.versions[article_id])
         if terms is None:
             row = self.position[(article_id, 0)]  # an article's sentences are consecutive, from n = 0 on
             texts = [self.articles[article_id].title]

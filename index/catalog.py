@@ -9,8 +9,11 @@ run is rolled forward or back on the next open (see `index.store`).
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,7 +72,7 @@ class ArticleRecord:
     origin: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: a snapshot holds one per sentence (see `sentence_row`)
 class SentenceRow:
     article_id: str
     n: int
@@ -78,10 +81,39 @@ class SentenceRow:
     text: str
 
 
+def sentence_row(article_id: str, n: int, chunk: int, paragraph: int, text: str) -> SentenceRow:
+    """A row as read from the catalog, its article id shared with the article's other rows (interned):
+    a snapshot holds every row, and an id of its own took a sixth of a row's memory."""
+    return SentenceRow(sys.intern(article_id), n, chunk, paragraph, text)
+
+
 # The terms of one article's sentences, one space-joined string per sentence (title, sentences).
 Analyser = Callable[[str, list[SentenceRow]], list[str]]
 # Which analyser wrote `sentence_terms` (meta key): another one (or none) means the table must be filled again.
 TERMS_KEY = "sentence_terms"
+
+
+# FTS5's BM25 constants (fts5_aux.c), for scoring candidates as FTS5 would (`Catalog._bm25`).
+BM25_K1, BM25_B = 1.2, 0.75
+# How many sentences (the sum of the rarest terms' document frequencies) FTS5 ranks in full per search, and
+# how many of its best are then scored on every term (`Catalog.search_terms`): FTS5 ranks about 200,000
+# sentences a second here, so this bounds a search to a few milliseconds at any size of the catalog.
+RANKED_POSTINGS = 2_000
+RESCORED = 100
+
+
+def _varint(data: bytes, i: int) -> tuple[int, int]:
+    """The varint at `data[i:]` (SQLite's record varint, as FTS5 writes it: big-endian 7 bits a byte, the top bit
+    set on all but the last; the ninth byte holds 8 bits) and the position after it."""
+    value = 0
+    for n in range(9):
+        byte = data[i + n]
+        if n == 8:
+            return (value << 8) | byte, i + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, i + n + 1
+    raise AssertionError("unreachable")
 
 
 def _any_of(terms: Iterable[str]) -> str:
@@ -196,7 +228,7 @@ class Catalog:
             .execute("SELECT article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n")
             .fetchall()
         )
-        return [SentenceRow(*row) for row in rows]
+        return [sentence_row(*row) for row in rows]
 
     def read_one_generation(self, with_rowids: bool = False) -> tuple[int, list[ArticleRecord], list[Any]]:
         """The generation, articles and sentences as of one commit. Read one after the other, another
@@ -209,7 +241,7 @@ class Catalog:
             articles = self.articles(db)
             if with_rowids:
                 query = "SELECT rowid, article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n"
-                sentences: list[Any] = [(row[0], SentenceRow(*row[1:])) for row in db.execute(query)]
+                sentences: list[Any] = [(row[0], sentence_row(*row[1:])) for row in db.execute(query)]
             else:
                 sentences = self.sentences(db)
             db.execute("COMMIT")
@@ -235,7 +267,7 @@ class Catalog:
             else:
                 query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id = ? ORDER BY n"
                 for article_id in ids:
-                    changed[article_id] = [SentenceRow(*r) for r in db.execute(query, (article_id,))]
+                    changed[article_id] = [sentence_row(*r) for r in db.execute(query, (article_id,))]
             db.execute("COMMIT")
         finally:
             db.close()
@@ -348,10 +380,51 @@ class Catalog:
             return True
         return False
 
-    def search_terms(self, terms: list[str], k: int) -> list[LexicalHit]:
-        """The `k` sentences with the best BM25 score (FTS5's) for any of `terms`, best first."""
+    def search_terms(self, terms: list[str], k: int, counts: dict[str, int] | None = None) -> list[LexicalHit]:
+        """The `k` sentences with the best BM25 score (FTS5's) for any of `terms`, best first.
+
+        FTS5 scores every sentence that holds any term, a few microseconds each: at a million sentences a
+        question with common words ("Jahr", "sagen") matches a hundred thousand. So, as search engines
+        do (MaxScore), the rarest terms, up to RANKED_POSTINGS sentences in all, find the candidates
+        (FTS5 ranks only those), and the RESCORED best of them are scored on every term. A common term
+        weighs little (its IDF is low), so a sentence holding only common terms rarely makes the top `k`.
+        When even the rarest term is that common, its newest RANKED_POSTINGS sentences (rowids grow as
+        articles come in) are searched. `counts`: the terms' document frequencies (`term_counts`), if
+        the caller has them.
+        """
         if not terms or k <= 0:
             return []
+        counts = self.term_counts(terms) if counts is None else counts
+        present = [t for t in terms if counts.get(t, 0) > 0]
+        if not present:
+            return []
+        rarest_first = sorted(set(present), key=lambda t: (counts[t], t))
+        essential: list[str] = []
+        postings = 0
+        for term in rarest_first:
+            if essential and postings + counts[term] > RANKED_POSTINGS:
+                break
+            essential.append(term)
+            postings += counts[term]
+        if len(essential) == len(rarest_first) and postings <= RANKED_POSTINGS:  # few: FTS5 ranks them all
+            return self._ranked(present, k)
+        db = self._reader()
+        newest = 0
+        if postings > RANKED_POSTINGS:  # even the rarest term is common: its newest sentences are searched
+            row = db.execute(
+                "SELECT rowid FROM sentence_terms WHERE sentence_terms MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                (_any_of(essential), RANKED_POSTINGS - 1),
+            ).fetchone()
+            newest = row[0] if row else 0
+        found = db.execute(
+            "SELECT rowid FROM sentence_terms WHERE sentence_terms MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?",
+            (_any_of(essential), newest, max(k, RESCORED)),
+        ).fetchall()
+        scores = self._bm25([r for (r,) in found], present, counts)
+        best = sorted(scores.items(), key=lambda item: -item[1])[:k]
+        return self._hits(best)
+
+    def _ranked(self, terms: list[str], k: int) -> list[LexicalHit]:
         rows = self._reader().execute(
             "SELECT s.article_id, s.n, a.version, -best.rank FROM "
             "(SELECT rowid, rank FROM sentence_terms WHERE sentence_terms MATCH ? ORDER BY rank LIMIT ?) AS best "
@@ -361,17 +434,79 @@ class Catalog:
         )
         return [LexicalHit(*row) for row in rows]
 
-    def article_term_scores(self, terms: list[str], article_id: str) -> dict[int, float]:
-        """The BM25 scores (FTS5's, as `search_terms`) of the sentences of `article_id` that hold any of
-        `terms`, by sentence number: for an article whose every sentence is to be scored."""
-        if not terms:
-            return {}
+    def _hits(self, scored: list[tuple[int, float]]) -> list[LexicalHit]:
+        """`scored` (sentence rowid, score) as hits, in the same order."""
+        if not scored:
+            return []
+        marks = ", ".join("?" * len(scored))
         rows = self._reader().execute(
-            "SELECT s.n, -sentence_terms.rank FROM sentence_terms "
-            "JOIN sentences AS s ON s.rowid = sentence_terms.rowid WHERE sentence_terms MATCH ? AND s.article_id = ?",
-            (_any_of(terms), article_id),
+            "SELECT s.rowid, s.article_id, s.n, a.version FROM sentences AS s "
+            f"JOIN articles AS a ON a.article_id = s.article_id WHERE s.rowid IN ({marks})",
+            [r for r, _ in scored],
         )
-        return dict(rows.fetchall())
+        found = {rowid: rest for rowid, *rest in rows}
+        return [LexicalHit(*found[r], score) for r, score in scored if r in found]
+
+    def _bm25(self, rowids: list[int], terms: list[str], counts: dict[str, int]) -> dict[int, float]:
+        """FTS5's BM25 (fts5_aux.c: k1 1.2, b 0.75, IDF floored at 1e-6, each term of `terms` once per
+        occurrence, as a phrase of the MATCH) of the sentences `rowids`, from their stored terms."""
+        if not rowids:
+            return {}
+        rows, tokens = self._averages()
+        average = tokens / rows if rows else 1.0
+        idf = {t: max(1e-6, math.log((rows - counts[t] + 0.5) / (counts[t] + 0.5))) for t in set(terms)}
+        marks = ", ".join("?" * len(rowids))
+        texts = self._reader().execute(f"SELECT rowid, terms FROM sentence_terms WHERE rowid IN ({marks})", rowids)
+        scores: dict[int, float] = {}
+        for rowid, text in texts:
+            words = text.split()
+            frequency = Counter(words)
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * len(words) / average)
+            scores[rowid] = sum(
+                idf[t] * frequency[t] * (BM25_K1 + 1) / (frequency[t] + norm) for t in terms if frequency[t]
+            )
+        return scores
+
+    def _averages(self) -> tuple[int, int]:
+        """FTS5's own count of rows and of tokens (its "averages" record, id 1 of the data table: a varint
+        each), which its BM25 reads for the average length."""
+        row = self._reader().execute("SELECT block FROM sentence_terms_data WHERE id = 1").fetchone()
+        values: list[int] = []
+        data, i = bytes(row[0]) if row else b"", 0
+        while i < len(data) and len(values) < 2:
+            value, i = _varint(data, i)
+            values.append(value)
+        return (values[0], values[1]) if len(values) == 2 else (0, 0)
+
+    def article_term_scores(
+        self, terms: list[str], article_id: str, counts: dict[str, int] | None = None
+    ) -> dict[int, float]:
+        """The BM25 scores (FTS5's, as `search_terms`) of the sentences of `article_id` that hold any of
+        `terms`, by sentence number: for an article whose every sentence is to be scored. Scored from the
+        article's own terms: a MATCH would walk every sentence that holds a common term."""
+        counts = self.term_counts(terms) if counts is None else counts
+        present = [t for t in terms if counts.get(t, 0) > 0]
+        if not present:
+            return {}
+        numbers = dict(self._reader().execute("SELECT rowid, n FROM sentences WHERE article_id = ?", (article_id,)))
+        scores = self._bm25(list(numbers), present, counts)
+        return {numbers[rowid]: score for rowid, score in scores.items() if score > 0}
+
+    def article_terms(self, article_id: str, version: str) -> list[str] | None:
+        """The stored terms of every sentence of `article_id` (space-joined, one string a sentence), or None
+        when the catalog no longer holds that `version` of it."""
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT a.version, t.terms FROM sentences AS s JOIN articles AS a ON a.article_id = s.article_id "
+                "JOIN sentence_terms AS t ON t.rowid = s.rowid WHERE s.article_id = ?",
+                (article_id,),
+            )
+            .fetchall()
+        )
+        if not rows or any(v != version for v, _ in rows):
+            return None
+        return [terms for _, terms in rows]
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each of `terms` (terms no sentence holds are left out)."""

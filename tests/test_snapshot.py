@@ -3,6 +3,8 @@ of the catalog would."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.retrieve import Snapshot
 from bot.service import NewsService
 
@@ -48,3 +50,30 @@ def test_a_change_reads_only_the_changed_articles(settings, fake_embedder, artic
     assert len(after_removal.sentences) == len(snapshot.sentences) - snapshot.articles[str(zoo)].sentence_count
     assert read == [[str(zoo)], [str(zoo)], []]  # the other articles' sentences were never read again
     assert after_removal.position.get((str(zoo), 0)) is None
+
+
+def test_an_articles_terms_come_from_the_catalog(settings, fake_embedder, articles_dir, monkeypatch):
+    """The coverage signals read the terms of every candidate's whole article: the catalog stored them with
+    the sentences, so they are not analysed again, and they are what analysing the text gives."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot = service.retriever.snapshot()
+    analysed = {}
+    for article_id in snapshot.articles:
+        rows = [s.text for s in snapshot.sentences if s.article_id == article_id]
+        analysed[article_id] = snapshot.lexical.terms(" ".join([snapshot.articles[article_id].title, *rows]))
+
+    def no_analysis(text):
+        raise AssertionError("analysed again")
+
+    monkeypatch.setattr(snapshot.lexical, "terms", no_analysis)
+    assert {a: snapshot.article_terms(a) for a in snapshot.articles} == analysed
+    assert all(analysed.values())
+
+    # an article changed since the snapshot: its new terms are not this snapshot's, the text is analysed
+    monkeypatch.undo()
+    zoo = next(a for a in snapshot.articles if snapshot.articles[a].sentence_count > 1)
+    fresh = Snapshot(service.index)
+    Path(zoo).write_text("Neuer Zoo\n\nDer Zoo in Linz bekommt einen Elefanten.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    assert fresh.article_terms(zoo) == analysed[zoo]
