@@ -106,8 +106,11 @@ class Decompounder:
     MIN_SCORE = 0.0
     _WORD = re.compile(rf"\b[A-ZÄÖÜ][a-zäöüß]{{{MIN_LENGTH - 1},}}\b")
 
-    def __init__(self, cache_path: Path | None = None) -> None:
+    def __init__(self, cache_path: Path | None = None, tables_dir: Path | None = None) -> None:
+        """`cache_path`: the words split so far (JSON); `tables_dir`: where the copy of compound-split's
+        n-gram tables lives (`bot/compound_ngrams.py`), None for the library's own (2.8 s to import)."""
         self._cache_path = cache_path
+        self._tables_dir = tables_dir
         self._parts: dict[str, list[str]] = {}
         self._dirty = False
         if cache_path and cache_path.is_file():
@@ -123,9 +126,9 @@ class Decompounder:
         return self._parts[word]
 
     def _split(self, word: str) -> list[str]:
-        from compound_split import char_split
+        from bot.compound_ngrams import splitter
 
-        found = char_split.split_compound(word)
+        found = splitter(self._tables_dir)(word)
         if not found or found[0][0] < self.MIN_SCORE:
             return []
         _, head, tail = found[0]

@@ -120,7 +120,7 @@ class NewsIndex:
 
         language = self.settings.language
         # one compound cache per process: the analyser of articles and that of questions share it
-        self.decompounder = Decompounder(self.settings.data_dir / "compounds.json")
+        self.decompounder = Decompounder(self.settings.data_dir / "compounds.json", self.settings.cache_dir)
         analyser = LexicalIndex([], language, self.decompounder)
         started = time.perf_counter()
         sentences = self.catalog.counts()[2] if self.catalog.get_meta(TERMS_KEY) != analyser_name(language) else 0

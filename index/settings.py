@@ -7,6 +7,7 @@ never reads the environment itself.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -47,6 +48,10 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Path("./data")
+    cache_dir: Path = Field(
+        default_factory=lambda: _machine_cache_dir(),
+        description="copies of library data that every data dir shares (compound-split's n-gram tables)",
+    )
     collection: str = "news"
     chroma_url: str | None = Field(
         default=None, description="http://host:port of a Chroma server; empty means embedded on disk"
@@ -191,6 +196,11 @@ class Settings(BaseSettings):
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite3"
+
+
+def _machine_cache_dir() -> Path:
+    """Where the machine's caches go (XDG): ~/.cache/newsbot unless XDG_CACHE_HOME says otherwise."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbot"
 
 
 def env_name(field_name: str) -> str:
