@@ -19,7 +19,8 @@ FROM python:3.12-slim
 RUN useradd --create-home --uid 1000 newsbot && mkdir /data && chown newsbot /data
 COPY --from=build /app/.venv /app/.venv
 # The index (catalog, and the vectors unless NEWSBOT_CHROMA_URL names a server) lives in /data: mount a volume.
-ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False NEWSBOT_DATA_DIR=/data
+# compound-split's n-gram tables are copied once into /data/cache (NEWSBOT_CACHE_DIR), kept with the volume.
+ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False NEWSBOT_DATA_DIR=/data NEWSBOT_CACHE_DIR=/data/cache
 USER newsbot
 WORKDIR /data
 VOLUME /data
