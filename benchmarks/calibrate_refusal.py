@@ -74,6 +74,7 @@ REGULARISATION = 0.1  # LogisticRegression's C on standardised signals: strong, 
 # The signals of the model for questions in the articles' language. Fitted over all of them, the rarest
 # missing term, the answer-type and the context's signals come out against their direction or at noise level,
 # and the off-topic refusal on the haystack drops below 80 %; these eight refuse more of both (see the README).
+# `number_missing` (a year or figure of the question its context lacks) adds 1.4 to 1.8 points of near misses.
 SAME_LANGUAGE_SIGNALS = [
     "dense",
     "passage",
@@ -83,6 +84,7 @@ SAME_LANGUAGE_SIGNALS = [
     "spread",
     "index_size",
     "name_missing",
+    "number_missing",
 ]
 CROSS_LANGUAGE_SIGNALS = [
     "dense",

@@ -49,6 +49,7 @@ class Signals:
     # what a near miss's lacks is a thing or a name ("Japan", "Ticket"): German capitalises both.
     name_missing: float  # IDF of the rarest capitalised question word the article lacks, over the rarest term's
     context_name_missing: float  # the same, for the best sentence's context
+    number_missing: float  # IDF of the rarest number of the question ("1900") its context lacks, over the rarest term's
 
     @classmethod
     def names(cls) -> list[str]:
@@ -66,6 +67,7 @@ class Signals:
                 "type_missing",
                 "name_missing",
                 "context_name_missing",
+                "number_missing",
             )
         )
 

@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -462,11 +462,34 @@ QUERY_CACHE_SIZE = 512
 def name_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
     """The weight of the rarest noun or name of `question` (a capitalised word after the first) that none of
     the terms `present` holds, relative to the rarest term's: "Japan" in "Wie hoch ist der Leitzins in Japan?"."""
+    return _rarest_missing_word(
+        lexical, question, weights, present, lambda n, word: n > 0 and word.lstrip("\"'„“‚(«»")[:1].isupper()
+    )
+
+
+def number_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
+    """As `name_missing`, for the numbers of `question`: "1900" in "Wie viele Einwohner hatte Warschau im Jahr
+    1900?" pins down which fact is asked, and a context about another year does not answer it."""
+    return _rarest_missing_word(lexical, question, weights, present, lambda _, word: bool(_NUMBER_WORD.fullmatch(word)))
+
+
+_NUMBER_WORD = re.compile(r"\W*\d+\W*")
+
+
+def _rarest_missing_word(
+    lexical: LexicalIndex,
+    question: str,
+    weights: dict[str, float],
+    present: set[str],
+    counts: Callable[[int, str], bool],
+) -> float:
+    """The weight of the rarest word of `question` that `counts` (by its position and text) and none of whose
+    weighted terms `present` holds, relative to the rarest term's."""
     words = WORDS.findall(question)
     missing = [
         max(weights[t] for t in terms if t in weights)
-        for word, terms in zip(words[1:], lexical.word_terms(question)[1:], strict=False)
-        if word.lstrip("\"'„“‚(«»")[:1].isupper()
+        for n, (word, terms) in enumerate(zip(words, lexical.word_terms(question), strict=False))
+        if counts(n, word)
         and any(t in weights for t in terms)
         and not any(lexical.present(t, present) for t in terms if t in weights)
     ]
@@ -669,6 +692,7 @@ class Retriever:
             type_missing=float(bool(pattern and not pattern.search(context))),
             name_missing=name_missing(snapshot.lexical, question, weights, article_terms),
             context_name_missing=name_missing(snapshot.lexical, question, weights, context_terms),
+            number_missing=number_missing(snapshot.lexical, question, weights, context_terms),
         )
 
     @staticmethod

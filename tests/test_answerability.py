@@ -9,7 +9,7 @@ import pytest
 
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import LexicalIndex
-from bot.retrieve import name_missing
+from bot.retrieve import name_missing, number_missing
 from bot.service import NewsService
 from index.errors import NewsbotError
 
@@ -26,6 +26,7 @@ TYPICAL = Signals(
     type_missing=0.0,
     name_missing=0.0,
     context_name_missing=0.3,
+    number_missing=0.0,
 )
 # Signals that speak against an answer (bot/answerability.py); every other one speaks for it.
 AGAINST = Signals.against()
@@ -45,6 +46,7 @@ JAPAN = Signals(
     type_missing=0.0,
     name_missing=1.0,
     context_name_missing=1.0,
+    number_missing=0.0,
 )
 GRAZ = Signals(
     dense=0.9116,
@@ -59,6 +61,7 @@ GRAZ = Signals(
     type_missing=0.0,
     name_missing=0.0,
     context_name_missing=0.0,
+    number_missing=0.0,
 )
 
 
@@ -109,6 +112,20 @@ def test_a_noun_or_name_the_article_lacks_counts_against_an_answer_and_a_verb_do
     assert missing("Auf wie viel senkte die Zentralbank den Leitzins?") == 0.0  # "senkte" is not "gesenkt"
     assert missing("Wie hoch ist der Leitzins?") == 0.0
     assert missing("Japan?") == 0.0  # the first word of a question is capitalised whatever it is
+
+
+def test_a_number_of_the_question_the_context_lacks_counts_against_an_answer():
+    context = "Laut der Volkszählung von 1901 hatte Warschau 711.988 Einwohner."
+    lexical = LexicalIndex([context, "Im Jahr 1900 war es kalt.", "Warschau ist eine Stadt."])
+    present = lexical.terms(context)
+
+    def missing(question: str) -> float:
+        return number_missing(lexical, question, lexical.term_weights(lexical.query_terms(question)), present)
+
+    assert missing("Wie viele Einwohner hatte Warschau im Jahr 1900?") > 0.3
+    assert missing("Wie viele Einwohner hatte Warschau im Jahr 1901?") == 0.0
+    assert missing("Wie viele Einwohner hatte Warschau?") == 0.0  # no number asked about
+    assert missing("Wie viele Einwohner hatte Warschau (1900)?") > 0.3  # punctuation around it
 
 
 def test_the_index_size_counts_and_is_held_within_the_range_the_model_was_fitted_on():

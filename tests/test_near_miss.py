@@ -45,6 +45,23 @@ def test_the_near_misses_of_the_issue_are_refused(service, question):
     assert not answer.answered, (answer.text, answer.confidence)
 
 
+@pytest.mark.parametrize(
+    ("pinned", "open_question"),
+    [
+        (
+            "Auf wie viel Prozent senkte die EZB den Leitzins im Jahr 2008?",
+            "Auf wie viel Prozent senkte die EZB den Leitzins?",
+        ),
+        ("Wann wurde die Bahnstrecke 1998 eröffnet?", "Wann wurde die Bahnstrecke eröffnet?"),
+    ],
+)
+def test_a_year_the_article_does_not_name_makes_a_near_miss_of_an_answerable_question(service, pinned, open_question):
+    """The year pins down which fact is asked; an article about another year's does not answer it."""
+    assert service.ask(open_question).answered
+    answer = service.ask(pinned)
+    assert not answer.answered, (answer.text, answer.confidence)
+
+
 def test_the_examples_are_still_answered(service):
     for q in load_questions(REPO / "examples" / "questions.jsonl"):
         answer = service.ask(q.question)
