@@ -148,7 +148,7 @@ class Decompounder:
             with tempfile.NamedTemporaryFile(
                 "w", encoding="utf-8", dir=self._cache_path.parent, prefix=".partial-", delete=False
             ) as tmp:
-                json.dump(self._parts, tmp, ensure_ascii=False)
+                json.dump(dict(self._parts), tmp, ensure_ascii=False)  # a copy: questions add words meanwhile
             Path(tmp.name).replace(self._cache_path)
             self._dirty = False
 

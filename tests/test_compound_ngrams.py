@@ -73,3 +73,38 @@ def test_without_a_writable_cache_dir_the_librarys_own_tables_split(tmp_path):
     blocked.write_text("not a directory")
     split = splitter(blocked / "newsbot")
     assert split("Gipfeltreffen") == char_split.split_compound("Gipfeltreffen")
+
+
+def test_saving_the_compound_cache_while_questions_split_new_words(tmp_path):
+    """The index and every snapshot share one Decompounder: a feed's index run saves the cache while the
+    bot's question threads add words to it."""
+    import json
+    import threading
+
+    cache = tmp_path / "compounds.json"
+    cache.write_text(json.dumps({f"Wortschatz{i:06d}": [] for i in range(200_000)}), encoding="utf-8")
+    decompounder = Decompounder(cache)
+    decompounder.parts("Gipfeltreffen")  # the splitter loaded before the race
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def ask() -> None:
+        n = 0
+        while not done.is_set():
+            decompounder.parts(f"Bahnstrecke{n}zug")
+            n += 1
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        for _ in range(3):
+            decompounder.parts(f"Sonderzug{_}fahrt")  # something to save
+            try:
+                decompounder.save()
+            except RuntimeError as error:  # "dictionary changed size during iteration"
+                failures.append(error)
+    finally:
+        done.set()
+        asker.join()
+    assert failures == []
+    assert len(json.loads(cache.read_text(encoding="utf-8"))) >= 200_003
