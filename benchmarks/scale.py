@@ -159,8 +159,9 @@ def build_catalog(data_dir: Path, target: int) -> dict[str, float]:
     the SQLite rows and FTS5 terms `NewsIndex` writes (same splitter, same analyser), hours faster than
     embedding. Enough to time BM25, which reads only the catalog."""
     from bot.lexical import Decompounder, LexicalIndex, analyser_name
-    from index.catalog import ArticleRecord, Catalog, SentenceRow
+    from index.catalog import Catalog
     from index.chunking import split_article
+    from index.indexer import catalog_upsert
 
     settings = settings_for(data_dir)
     catalog = Catalog(data_dir / "catalog.sqlite3")
@@ -177,20 +178,8 @@ def build_catalog(data_dir: Path, target: int) -> dict[str, float]:
         upserts = []
         for article in (a for _, a in zip(range(256), source, strict=False)):
             parts = split_article(article, settings.chunk_size, settings.chunk_overlap, settings.language)
-            record = ArticleRecord(
-                article.article_id,
-                article.source,
-                article.title,
-                article.url,
-                article.published,
-                now,
-                article.content_hash,
-                len(parts.chunks),
-                len(parts.sentences),
-            )
-            rows = [SentenceRow(article.article_id, s.index, s.chunk, s.paragraph, s.text) for s in parts.sentences]
-            upserts.append((record, [c.text for c in parts.chunks], rows))
-            sentences += len(rows)
+            upserts.append(catalog_upsert(article, parts, now))
+            sentences += len(parts.sentences)
         catalog.commit_versions(upserts)
         print(f"  {sentences:,} sentences, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     decompounder.save()

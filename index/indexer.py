@@ -55,6 +55,27 @@ def run_of(indexed_at: str, runs: list[str]) -> int:
     return bisect.bisect_right(runs, indexed_at)
 
 
+def catalog_upsert(
+    article: Article, parts: SplitArticle, indexed_at: str, origin: str | None = None
+) -> tuple[ArticleRecord, list[str], list[SentenceRow]]:
+    """What the catalog keeps of a split article (`Catalog.commit_versions`): its record, version = content
+    hash, its chunks' texts and its sentences."""
+    record = ArticleRecord(
+        article.article_id,
+        article.source,
+        article.title,
+        article.url,
+        article.published,
+        indexed_at,
+        article.content_hash,
+        len(parts.chunks),
+        len(parts.sentences),
+        origin,
+    )
+    rows = [SentenceRow(article.article_id, s.index, s.chunk, s.paragraph, s.text) for s in parts.sentences]
+    return record, [c.text for c in parts.chunks], rows
+
+
 @dataclass
 class IndexReport:
     """What an index run did, per article, with the reason of every failure."""
@@ -358,20 +379,7 @@ class NewsIndex:
                         "published": article.published or "",
                     }
                 )
-            record = ArticleRecord(
-                article.article_id,
-                article.source,
-                article.title,
-                article.url,
-                article.published,
-                now,
-                version,
-                len(parts.chunks),
-                len(parts.sentences),
-                origin,
-            )
-            rows = [SentenceRow(article.article_id, s.index, s.chunk, s.paragraph, s.text) for s in parts.sentences]
-            upserts.append((record, [c.text for c in parts.chunks], rows))
+            upserts.append(catalog_upsert(article, parts, now, origin))
             (report.updated if old else report.added).append(article.article_id)
 
         # Journal first, then the new vectors, then the flip, then the old vectors go: see index.store.
