@@ -100,13 +100,17 @@ def test_a_near_miss_on_the_topic_of_an_article_that_lacks_the_name_asked_about_
     assert model.probability(JAPAN) < model.threshold < model.probability(GRAZ)
 
 
+def signal_over(signal, text: str, others: list[str]):
+    """`signal` (name_missing, number_missing) of a question against the terms of `text`, with IDFs from an
+    index of `text` and `others`."""
+    lexical = LexicalIndex([text, *others])
+    present = lexical.terms(text)
+    return lambda question: signal(lexical, question, lexical.term_weights(lexical.query_terms(question)), present)
+
+
 def test_a_noun_or_name_the_article_lacks_counts_against_an_answer_and_a_verb_does_not():
     article = "Die Europäische Zentralbank hat den Leitzins auf 2,0 Prozent gesenkt."
-    lexical = LexicalIndex([article, "In Wien war es heiß.", "Der Zug fährt nach Graz."])
-    present = lexical.terms(article)
-
-    def missing(question: str) -> float:
-        return name_missing(lexical, question, lexical.term_weights(lexical.query_terms(question)), present)
+    missing = signal_over(name_missing, article, ["In Wien war es heiß.", "Der Zug fährt nach Graz."])
 
     assert missing("Wie hoch ist der Leitzins in Japan?") == pytest.approx(1.0)
     assert missing("Auf wie viel senkte die Zentralbank den Leitzins?") == 0.0  # "senkte" is not "gesenkt"
@@ -116,11 +120,7 @@ def test_a_noun_or_name_the_article_lacks_counts_against_an_answer_and_a_verb_do
 
 def test_a_number_of_the_question_the_context_lacks_counts_against_an_answer():
     context = "Laut der Volkszählung von 1901 hatte Warschau 711.988 Einwohner."
-    lexical = LexicalIndex([context, "Im Jahr 1900 war es kalt.", "Warschau ist eine Stadt."])
-    present = lexical.terms(context)
-
-    def missing(question: str) -> float:
-        return number_missing(lexical, question, lexical.term_weights(lexical.query_terms(question)), present)
+    missing = signal_over(number_missing, context, ["Im Jahr 1900 war es kalt.", "Warschau ist eine Stadt."])
 
     assert missing("Wie viele Einwohner hatte Warschau im Jahr 1900?") > 0.3
     assert missing("Wie viele Einwohner hatte Warschau im Jahr 1901?") == 0.0
