@@ -108,6 +108,13 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+def own_records(record: logging.LogRecord) -> bool:
+    """Without `-v`, a command's user sees newsbot's own warnings only: other libraries log what newsbot
+    already says in its one line (trafilatura logs an empty page as three ERRORs). `-v` shows all, and
+    the running bot (`newsbot discord`) keeps every library's warnings for its operators."""
+    return record.name.partition(".")[0] in {"newsbot", "index", "bot"}
+
+
 @click.group()
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Datenverzeichnis (NEWSBOT_DATA_DIR).")
 @click.option("-v", "--verbose", is_flag=True, help="Ausführliches Log auf stderr.")
@@ -116,8 +123,13 @@ pass_context = click.make_pass_decorator(Context)
 @user_errors  # a setting no value of which works (NEWSBOT_LANGUAGE=fr) is one line too
 def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
     """newsbot: Fragen zu Nachrichtenartikeln beantworten."""
+    handler = logging.StreamHandler()
+    if not verbose and ctx.invoked_subcommand != "discord":
+        handler.addFilter(own_records)
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
     )
     overrides: dict[str, Any] = {}
     if data_dir is not None:

@@ -139,6 +139,6 @@ def make_embedder(settings: Settings) -> NamedEmbeddings:
                 model, settings.query_prefix, settings.passage_prefix, settings.embed_batch_size
             )
     except Exception as error:  # a missing model or a broken folder: say so in one line
-        log.exception("loading embedder %s failed", spec)
+        log.debug("loading embedder %s failed", spec, exc_info=True)  # the message says why; `-v` shows where
         raise NewsbotError(message("embedder_load_failed", name=spec, reason=str(error)[:200])) from error
     raise NewsbotError(message("unknown_embedder", name=spec))

@@ -214,6 +214,31 @@ def test_an_unreachable_url_prints_its_reason_once(tmp_path, httpserver):
     assert stderr.count("HTTP 404") == 1, stderr
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_page_without_text_is_one_line_and_the_parsers_complaints_only_with_v(tmp_path, verbose):
+    """trafilatura logs an empty page at ERROR ("lxml parsing failed", "empty HTML tree"): six lines of
+    another library's log around the one German line, for input the report already explains."""
+    empty = tmp_path / "leer.html"
+    empty.write_text("", encoding="utf-8")
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "d")}
+    result = run_newsbot(*(["-v"] if verbose else []), "index", "add", str(empty), env=env)
+    stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert message("empty_article", path=str(empty)) in stderr
+    assert ("trafilatura" in stderr) is verbose, stderr
+    if not verbose:
+        assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+def test_an_embedder_that_cannot_load_is_one_line_without_its_traceback(tmp_path):
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path), "NEWSBOT_EMBEDDER": f"sentence-transformers:{tmp_path / 'kein-modell'}"}
+    result = run_newsbot("ask", "Wo soll der Gipfel stattfinden?", env=env)
+    stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert "konnte nicht geladen werden" in stderr
+
+
 @pytest.mark.parametrize("command", [["status"], ["index", "list"]])
 def test_a_reader_that_stops_early_gets_no_error(tmp_path, command):
     """`newsbot status | head -1`: the closed pipe ends the command quietly, not as an unexpected error."""
