@@ -376,12 +376,14 @@ class NewsService:
         report = report or IndexReport()
         articles = []
         fetched: dict[str, str | None] = {}  # entry id: its updated time
+        texts: dict[str, str] = {}  # entry id: its text in the feed
         pages: dict[str, tuple[str, Validators]] = {}
         cutoff = retention_cutoff(self.settings.retention_days)
         for entry in read_feed(url, self.settings):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
                 continue  # retention would remove it again after the poll, and the next poll fetch it again
+            texts.setdefault(entry.entry_id, entry.text_digest)
             if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
@@ -410,6 +412,10 @@ class NewsService:
         self.index.catalog.set_feed_entries_updated(
             (entry_id, updated) for entry_id, updated in fetched.items() if updated and entry_id in indexed
         )
+        # What the index holds of each entry now matches its feed text (a failed fetch is tried again).
+        self.index.catalog.set_feed_entry_texts(
+            (entry_id, text) for entry_id, text in texts.items() if entry_id in indexed
+        )
         return report
 
     def _known_page(self, url: str) -> tuple[str, Validators] | None:
@@ -437,9 +443,14 @@ class NewsService:
         )
 
     def _feed_entry_is_new(self, entry: FeedEntry) -> bool:
-        """Not indexed yet, or updated (says the feed) after the version the index holds."""
+        """Not indexed yet, its title or text in the feed changed since it was read (a catalog from
+        before those were kept knows them from this poll on), or updated (says the feed) after the
+        version the index holds."""
         record = self.index.catalog.article(entry.entry_id)
         if record is None:
+            return True
+        known_text = self.index.catalog.feed_entry_text(entry.entry_id)
+        if known_text is not None and known_text != entry.text_digest:
             return True
         if entry.updated is None:
             return False

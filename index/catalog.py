@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS sentences (
     text TEXT NOT NULL, PRIMARY KEY (article_id, n)
 );
 CREATE TABLE IF NOT EXISTS feed_entries (entry_id TEXT PRIMARY KEY, updated TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_entry_texts (entry_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS page_validators (
     url TEXT PRIMARY KEY, article_id TEXT NOT NULL, etag TEXT, last_modified TEXT
 );
@@ -285,6 +286,15 @@ class Catalog:
     def set_feed_entries_updated(self, pairs: Iterable[tuple[str, str]]) -> None:
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO feed_entries VALUES (?, ?)", list(pairs))
+
+    def feed_entry_text(self, entry_id: str) -> str | None:
+        """The digest of the entry's title and text in the feed when it was last read (`FeedEntry.text_digest`)."""
+        row = self._db.execute("SELECT digest FROM feed_entry_texts WHERE entry_id = ?", (entry_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_feed_entry_texts(self, pairs: Iterable[tuple[str, str]]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO feed_entry_texts VALUES (?, ?)", list(pairs))
 
     def page_validators(self, url: str) -> tuple[str, str | None, str | None] | None:
         """(article id, ETag, Last-Modified) of the page at `url` (normalised) when it was last indexed."""

@@ -8,6 +8,7 @@ a size limit on the body as received and as decoded, retries on transient failur
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import ipaddress
 import logging
@@ -104,7 +105,8 @@ class FetchedPage:
 @dataclass(frozen=True)
 class FeedEntry:
     """One item of a feed; `entry_id` is what the index stores it under, so a known entry is not fetched
-    again unless the feed gives it a newer `updated` time (Atom's <updated>, RSS's rare atom:updated)."""
+    again unless the feed gives it a newer `updated` time (Atom's <updated>, RSS's rare atom:updated) or
+    its title or text in the feed changed (`text_digest`)."""
 
     entry_id: str
     link: str | None
@@ -112,6 +114,12 @@ class FeedEntry:
     published: str | None
     summary: str
     updated: str | None = None
+
+    @property
+    def text_digest(self) -> str:
+        """What the feed says of the entry, hashed: RSS marks no edit, but an edited story's feed text
+        (often the whole article, for entries without a page) changes with it, and costs no request."""
+        return hashlib.sha256(f"{self.title}\n{self.summary}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

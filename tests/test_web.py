@@ -709,6 +709,68 @@ def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
     assert any("Pegel von neun Metern" in s.text for s in service.index.catalog.sentences())
 
 
+def serve_rss_story(httpserver: HTTPServer, description: str, link: str | None = None, page: str = GIPFEL) -> None:
+    """An RSS feed of one story without an updated time (RSS has none): a bare GUID, the text in the
+    feed itself, and a link to its page when `link` names a path."""
+    httpserver.clear()
+    item = {"title": "Gipfel geplant", "guid": "gipfel-1", "pubDate": rfc822(1), "description": description}
+    if link:
+        item["link"] = httpserver.url_for(link)
+        httpserver.expect_request(link).respond_with_data(
+            article_html("Gipfel geplant", page), content_type="text/html; charset=utf-8"
+        )
+    httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
+
+
+def test_feed_entry_whose_text_the_feed_changed_is_indexed_again(service: NewsService, httpserver: HTTPServer) -> None:
+    """RSS marks no edit: the entry's own text in the feed, already downloaded, is the one sign of it."""
+    serve_rss_story(httpserver, GIPFEL)
+    entry_id = service.index_feed(httpserver.url_for("/feed.xml")).added[0]
+
+    serve_rss_story(httpserver, GIPFEL_WIEN)
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+
+    assert report.updated == [entry_id]
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "nun in Wien statt" in texts
+    assert "in Budapest statt" not in texts
+    # and the same text again is unchanged
+    serve_rss_story(httpserver, GIPFEL_WIEN)
+    assert service.index_feed(httpserver.url_for("/feed.xml")).unchanged == [entry_id]
+
+
+def test_feed_entry_whose_summary_changed_has_its_page_fetched_again(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel")
+    entry_id = service.index_feed(httpserver.url_for("/feed.xml")).added[0]
+
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel", page=GIPFEL_WIEN)
+    assert service.index_feed(httpserver.url_for("/feed.xml")).unchanged == [entry_id]
+    assert requested_paths(httpserver) == ["/feed.xml"]  # same entry: its page is not fetched again
+
+    serve_rss_story(httpserver, "Gipfel verlegt: nun in Wien.", link="/artikel/gipfel", page=GIPFEL_WIEN)
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+    assert report.updated == [entry_id]
+    assert any("nun in Wien statt" in s.text for s in service.index.catalog.sentences())
+
+
+def test_entry_indexed_before_its_text_was_kept_is_not_fetched_again(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    serve_rss_story(httpserver, GIPFEL, link="/artikel/gipfel")
+    entry_id = service.index_feed(httpserver.url_for("/feed.xml")).added[0]
+    with service.index.catalog.transaction() as db:
+        db.execute("DELETE FROM feed_entry_texts")  # as a catalog from before this table
+
+    serve_rss_story(httpserver, GIPFEL_WIEN, link="/artikel/gipfel")
+    assert service.index_feed(httpserver.url_for("/feed.xml")).unchanged == [entry_id]
+    assert requested_paths(httpserver) == ["/feed.xml"]
+    # its text is known from now on: a later edit is seen
+    serve_rss_story(httpserver, GIPFEL, link="/artikel/gipfel", page=GIPFEL_WIEN)
+    assert service.index_feed(httpserver.url_for("/feed.xml")).updated == [entry_id]
+
+
 def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, httpserver: HTTPServer) -> None:
     item = '<item><title>Eins</title><guid isPermaLink="false">4711</guid><description>Text.</description></item>'
     httpserver.expect_request("/feed.xml").respond_with_data(
