@@ -19,6 +19,7 @@ from index.errors import NewsbotError
 from index.texts import message
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 _MAX_TITLE_CHARS = 160
 # Characters that show nothing but split words for BM25 and the embedder: soft hyphens (U+00AD, which
 # web pages put inside long words), zero-width spaces, word joiners, and byte-order marks inside a text.
@@ -96,6 +97,29 @@ def title_from_text(text: str) -> str:
     return first
 
 
+def markdown_to_text(markdown: str) -> str:
+    """The text of a Markdown document, a paragraph per block (heading, paragraph, list item, quote):
+    its markup ("# ", "**", a link's address) would show in answers and be read by BM25 and the embedder.
+    markdown-it-py parses it; code keeps its text, raw HTML is left out."""
+    from markdown_it import MarkdownIt
+
+    blocks = []
+    for token in MarkdownIt("commonmark").enable("table").parse(markdown):
+        if token.type == "inline":
+            parts = []
+            for child in token.children or []:
+                if child.type in {"text", "code_inline"}:
+                    parts.append(child.content)
+                elif child.type in {"softbreak", "hardbreak"}:
+                    parts.append(" ")
+                elif child.type == "image":  # its alt text
+                    parts.extend(c.content for c in child.children or [] if c.type == "text")
+            blocks.append(re.sub(r"[ \t]+", " ", "".join(parts)).strip())
+        elif token.type in {"fence", "code_block"}:
+            blocks.append(token.content.strip())
+    return "\n\n".join(block for block in blocks if block)
+
+
 def article_from_html(html: str, article_id: str, source: str, url: str | None = None) -> Article:
     """Extract the main text and metadata of an HTML page with trafilatura (boilerplate removed)."""
     import trafilatura
@@ -139,6 +163,8 @@ def read_article_file(path: Path, max_chars: int | None = None) -> Article:
     if max_chars is not None and len(text) > max_chars:
         raise NewsbotError(message("article_too_large", path=str(path), limit=max_chars))
     text = text.replace("\r\n", "\n").strip()
+    if resolved.suffix.lower() in MARKDOWN_SUFFIXES:
+        text = markdown_to_text(text)
     if not text:
         raise NewsbotError(message("empty_article", path=str(path)))
     return Article(article_id, article_id, title_from_text(text), text)

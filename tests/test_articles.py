@@ -41,6 +41,39 @@ def test_markdown_title_loses_its_hashes(articles_dir: Path):
     assert read_article_file(articles_dir / "wetter.md").title == "Hitzewelle in Wien"
 
 
+MARKDOWN = """# Hafen in **Triest** wird erweitert
+
+Der Hafen von [Triest](https://example.org/triest) wird bis *2027* erweitert,
+teilte die `Hafenbehörde` mit.
+
+## Die Pläne
+
+- Ein neues Terminal für 400.000 Container
+- Zwei Liegeplätze mehr
+
+> „Wir wachsen“, sagte der Hafenchef.
+"""
+
+
+def test_markdown_is_read_as_its_text_without_markup(tmp_path: Path):
+    """Headings, emphasis and links once stayed as written: answers began with "# Hitzewelle …", and
+    BM25 and the embedder read "**Triest**" and the link's address."""
+    path = tmp_path / "hafen.md"
+    path.write_text(MARKDOWN, encoding="utf-8")
+    article = read_article_file(path)
+    assert article.title == "Hafen in Triest wird erweitert"
+    paragraphs = article.text.split("\n\n")
+    assert paragraphs == [
+        "Hafen in Triest wird erweitert",
+        "Der Hafen von Triest wird bis 2027 erweitert, teilte die Hafenbehörde mit.",
+        "Die Pläne",
+        "Ein neues Terminal für 400.000 Container",
+        "Zwei Liegeplätze mehr",
+        "„Wir wachsen“, sagte der Hafenchef.",
+    ]
+    assert not any(mark in article.text for mark in ("#", "*", "`", "](", "https://", ">"))
+
+
 def test_a_lead_paragraph_as_first_line_gives_its_first_sentence_as_title():
     lead = "Die Gewerkschaft lanciert einen Rechner. " + "Sie findet, dass die Vertragsform beschränkt gehört. " * 5
     assert title_from_text(lead) == "Die Gewerkschaft lanciert einen Rechner."
