@@ -414,7 +414,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
         click.echo(json.dumps(metrics))
     else:
         for key, value in metrics.items():
-            click.echo(f"{key:24} {value}")
+            click.echo(f"{key:24} {'–' if value is None else value}")
 
 
 @cli.command("discord")

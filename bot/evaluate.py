@@ -130,6 +130,7 @@ def evaluate(
     details: list[dict[str, Any]] = []
     answerable = [q for q in questions if not q.unanswerable]
     unanswerable = [q for q in questions if q.unanswerable]
+    with_article = [q for q in answerable if q.article]  # evidence recall counts only where the file names it
     hits = evidence = false_refusals = refusals = fallbacks = 0
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
@@ -158,11 +159,12 @@ def evaluate(
             fallbacks += answer.mode == "extractive-fallback"
             row.update(mode=answer.mode, note=answer.note)
         details.append(row)
-    share = lambda n, d: round(n / d, 4) if d else 0.0  # noqa: E731
+    # None (JSON null) where the file has no question to count: 0.0 would read as every one missed.
+    share = lambda n, d: round(n / d, 4) if d else None  # noqa: E731
     metrics = {
         "n": len(questions),
         "answer_hit_at_1": share(hits, len(answerable)),
-        "evidence_recall_at_5": share(evidence, len(answerable)),
+        "evidence_recall_at_5": share(evidence, len(with_article)),
         "refusal_accuracy": share(refusals, len(unanswerable)),
         "false_refusal_rate": share(false_refusals, len(answerable)),
         "latency_ms_p50": round(percentile(latencies, 50), 2),

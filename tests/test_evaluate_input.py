@@ -91,3 +91,47 @@ def test_cli_eval_checks_the_details_path_before_opening_the_index(tmp_path: Pat
     assert result.exit_code == 2
     assert "Ordner für die Detaildatei nicht gefunden" in result.output
     assert not (tmp_path / "data").exists()  # nothing was opened, no model loaded
+
+
+def test_a_metric_the_file_gives_nothing_to_measure_is_null_not_zero(tmp_path: Path):
+    """Questions without an "article" and no unanswerable ones: evidence recall and refusal accuracy
+    have nothing to count. They read 0.0 before, as if every source was wrong and every refusal missed."""
+    from bot.evaluate import evaluate
+    from bot.result import Answer, Source
+
+    lines = [
+        '{"question": "Wo soll der Gipfel stattfinden?", "answers": ["Budapest"]}',
+        '{"question": "Und wann?", "history": ["Wo soll der Gipfel stattfinden?"], "answers": ["Herbst"]}',
+        '{"question": "Wie heiß war es?", "answers": ["37"], "article": "wetter.md"}',
+    ]
+    questions = load_questions(write(tmp_path, "\n".join(lines)))
+    source = Source("Gipfel", "/a/gipfel.txt", "Budapest im Herbst", 0.9)
+
+    def ask(question: str, history: tuple[str, ...] = ()) -> Answer:
+        return Answer(question, "Der Gipfel ist in Budapest im Herbst.", True, [source], 0.9)
+
+    metrics, rows, _ = evaluate(questions, ask)
+    assert metrics["refusal_accuracy"] is None
+    assert metrics["evidence_recall_at_5"] == 0.0  # only the one question that names its article counts
+    assert metrics["answer_hit_at_1"] == round(2 / 3, 4)
+    assert rows[1]["used_history"] is False
+
+    only_unanswerable = load_questions(write(tmp_path, '{"question": "Wer?", "answers": [], "unanswerable": true}'))
+    metrics, _, _ = evaluate(only_unanswerable, ask)
+    assert metrics["answer_hit_at_1"] is None
+    assert metrics["evidence_recall_at_5"] is None
+    assert metrics["false_refusal_rate"] is None
+    assert metrics["refusal_accuracy"] == 0.0
+
+
+def test_eval_prints_a_dash_for_a_metric_without_questions(settings, articles_dir: Path, tmp_path: Path, monkeypatch):
+    from tests.fakes import HashedBagOfWords
+
+    monkeypatch.setattr("bot.service.make_embedder", lambda settings: HashedBagOfWords())
+    env = {"NEWSBOT_DATA_DIR": str(settings.data_dir)}
+    assert CliRunner().invoke(cli, ["index", "add", str(articles_dir)], env=env).exit_code == 0
+    path = write(tmp_path, '{"question": "Wo soll der Gipfel stattfinden?", "answers": ["Budapest"]}')
+    shown = CliRunner().invoke(cli, ["eval", str(path)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "refusal_accuracy         –" in shown.output
+    assert "None" not in shown.output
