@@ -124,6 +124,7 @@ class NewsIndex:
                     configured_dim=embedder.dim,
                 )
             )
+        self._check_language()
         generation = self.catalog.generation  # read first: a change after it makes the store reconnect
         self.store = VectorStore(settings, embedder.name, embedder.dim)
         self.store.seen_generation = generation
@@ -133,6 +134,21 @@ class NewsIndex:
         self._follow_lock = threading.Lock()
         recover(self.catalog, self.store)
         self._fill_terms()
+
+    def _check_language(self) -> None:
+        """The index is for articles in one language (BM25's stemmer and stop words): opened with another,
+        every sentence was analysed again under it, in whatever command opened it, and a process with the
+        first one then searched terms it could not match. A catalog from before the language was kept
+        takes the one it is opened with (and its terms are analysed for it once, if they were not)."""
+        stored = self.catalog.get_meta("language")
+        if stored is None:
+            self.catalog.set_meta("language", self.settings.language)
+        elif stored != self.settings.language:
+            raise NewsbotError(
+                message(
+                    "index_language_mismatch", self.settings.language, stored=stored, configured=self.settings.language
+                )
+            )
 
     def _fill_terms(self) -> None:
         """Have the catalog analyse every sentence it commits into the terms BM25 searches (and, once,

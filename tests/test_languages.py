@@ -146,3 +146,44 @@ def test_an_unreadable_language_model_copy_is_made_again(tmp_path: Path, monkeyp
     bot.language.load(tmp_path)
     assert bot.language.question_language(QUESTIONS[0], "de") == "en"
     assert copy.stat().st_size > 1_000_000
+
+
+def test_an_index_opened_with_another_language_stops_with_one_line_and_keeps_its_terms(
+    settings, fake_embedder, articles_dir
+):
+    """A .env with NEWSBOT_LANGUAGE=en over a German index analysed every sentence again with the English
+    stemmer, in whatever command opened it (an `ask`), under a warning about "an older newsbot's catalog";
+    a German bot on the same folder then searched English terms."""
+    from index.catalog import TERMS_KEY
+
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    terms_before = service.index.catalog.get_meta(TERMS_KEY)
+    english = settings.model_copy(update={"language": "en"})
+
+    with pytest.raises(NewsbotError) as raised:
+        NewsService.open(english, fake_embedder)
+
+    assert raised.value.message == message("index_language_mismatch", "en", stored="de", configured="en")
+    assert service.index.catalog.get_meta(TERMS_KEY) == terms_before == "de|1"
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+
+
+def test_a_catalog_from_before_the_language_was_kept_takes_the_one_it_is_opened_with(
+    settings, fake_embedder, articles_dir
+):
+    """Also one whose terms a wrong setting had analysed in English: opened in German, they are German again."""
+    from index.catalog import TERMS_KEY
+
+    english = settings.model_copy(update={"language": "en"})
+    service = NewsService.open(english, fake_embedder)
+    service.index_paths([articles_dir])
+    with service.index.catalog.transaction() as db:
+        db.execute("DELETE FROM meta WHERE key = 'language'")
+
+    german = NewsService.open(settings, fake_embedder)
+
+    assert german.index.catalog.get_meta("language") == "de"
+    assert german.index.catalog.get_meta(TERMS_KEY) == "de|1"
+    with pytest.raises(NewsbotError):
+        NewsService.open(english, fake_embedder)
