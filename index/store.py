@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -201,6 +202,21 @@ class VectorStore:
         self._follow()
         return self._sentences
 
+    @contextmanager
+    def _server_calls(self) -> Iterator[None]:
+        """A Chroma server that stopped answering is the user's one line (`chroma_unreachable`), not an
+        unexpected ConnectError that ended `chat`; the next call tries the server again."""
+        if self._path is not None:
+            yield
+            return
+        import httpx  # a server's client speaks httpx; embedded Chroma's `ask` does not import it
+
+        try:
+            yield
+        except (httpx.TransportError, ConnectionError) as error:
+            url = self._settings.chroma_url
+            raise NewsbotError(message("chroma_unreachable", url=url), detail=str(error)) from error
+
     def _current(self, collection: Any) -> Any:
         """The current client's collection of the same name: a caller may hold one from before a reconnect."""
         return self.sentences if collection.name == self._sentences.name else self.chunks
@@ -215,18 +231,20 @@ class VectorStore:
     ) -> None:
         for start in range(0, len(ids), self._max_batch):
             end = start + self._max_batch
-            collection.upsert(
-                ids=ids[start:end],
-                embeddings=vectors[start:end],
-                documents=documents[start:end],
-                metadatas=metadatas[start:end],
-            )
+            with self._server_calls():
+                collection.upsert(
+                    ids=ids[start:end],
+                    embeddings=vectors[start:end],
+                    documents=documents[start:end],
+                    metadatas=metadatas[start:end],
+                )
 
     def delete(self, collection: Any, ids: list[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             batch = ids[start : start + self._max_batch]
             if batch:
-                collection.delete(ids=batch)
+                with self._server_calls():
+                    collection.delete(ids=batch)
 
     def query(self, collection: Any, vector: np.ndarray, k: int) -> list[Hit]:
         """The `k` nearest vectors (`k` at most the collection's size, which the caller knows from the
@@ -258,7 +276,8 @@ class VectorStore:
         SQLite says ("Error finding id"); loading them again mends that.
         """
         if self._path is None:
-            return call()
+            with self._server_calls():
+                return call()
         from chromadb.errors import ChromaError
 
         try:
@@ -280,7 +299,8 @@ class VectorStore:
         return found
 
     def count(self) -> tuple[int, int]:
-        return self.chunks.count(), self.sentences.count()
+        with self._server_calls():
+            return self.chunks.count(), self.sentences.count()
 
 
 def journal_ids(entry: JournalEntry, new: bool) -> tuple[list[str], list[str]]:

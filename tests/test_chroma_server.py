@@ -22,31 +22,38 @@ from tests.test_vector_cache import passage_vectors_in_chroma, vectors_in_chroma
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def start_chroma_server(path: Path, port: int) -> subprocess.Popen[bytes]:
+    """`chroma run` on loopback, once it answers its heartbeat."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen(
         [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.terminate()
+    pytest.fail("chroma run did not come up within 60 s")
+
+
+def stop_chroma_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    process = start_chroma_server(tmp_path_factory.mktemp("chroma-server"), port)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("chroma run did not come up within 60 s")
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_chroma_server(process)
 
 
 def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, articles_dir, chroma_server):
@@ -101,3 +108,37 @@ def test_a_service_on_a_chroma_server_answers_from_what_another_process_added_an
     assert removed.wait(timeout=120) == 0, removed.stderr.read() if removed.stderr else ""
     answer = service.ask("Wie viele Grad wurden in Wien gemessen?")
     assert all(not s.source.endswith("wetter.txt") for s in answer.sources)
+
+
+def test_a_chroma_server_that_goes_away_is_one_line_per_question_until_it_is_back(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """A running bot or `chat` whose server stopped failed with "Unerwarteter Fehler (ConnectError)", and
+    `chat` ended there."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from index.texts import message
+
+    port = free_port()
+    server = start_chroma_server(tmp_path / "server", port)
+    try:
+        settings.chroma_url = f"http://127.0.0.1:{port}"
+        settings.refusal_threshold = 0.0
+        service = NewsService.open(settings, fake_embedder)
+        service.index_paths([articles_dir])
+        assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+        stop_chroma_server(server)
+
+        with pytest.raises(NewsbotError) as raised:
+            service.ask("Wie viele Grad wurden in Wien gemessen?")
+        assert raised.value.message == message("chroma_unreachable", url=settings.chroma_url)
+        monkeypatch.setattr("bot.service.NewsService.open", lambda *args, **kwargs: service)
+        chat = CliRunner().invoke(cli, ["chat"], input="Wie heiß war es in Wien?\nWo soll der Gipfel stattfinden?\n")
+        assert chat.exit_code == 0, chat.output
+        assert chat.output.count(message("chroma_unreachable", url=settings.chroma_url)) == 2
+
+        server = start_chroma_server(tmp_path / "server", port)
+        assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+    finally:
+        stop_chroma_server(server)
