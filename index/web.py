@@ -524,15 +524,18 @@ def read_feed(url: str, settings: Settings) -> list[FeedEntry]:
         io.BytesIO(page.body), response_headers={"content-type": content_type, "content-location": page.url}
     )
     entries = []
+    skipped = []
     for raw in parsed.entries:
         entry = _feed_entry(raw, page.url)
         if entry is None:
-            log.warning("feed %s: entry without id or link skipped: %s", url, raw.get("title", ""))
+            skipped.append(raw.get("title", ""))
         else:
             entries.append(entry)
     # A slightly malformed feed with usable entries is common and still worth reading.
     if not entries and (parsed.bozo or not parsed.get("version")):
         raise NewsbotError(message("feed_invalid", url=url), detail=repr(parsed.get("bozo_exception")))
+    for title in skipped:  # of a feed that is one: a broken feed's half-parsed items are no news
+        log.warning("feed %s: entry without id or link skipped: %s", url, title)
     # Stable: entries without a date keep the feed's order, after the dated ones.
     newest = sorted(entries, key=lambda e: max(e.updated or "", e.published or ""), reverse=True)
     if len(newest) > settings.feed_max_entries:

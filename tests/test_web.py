@@ -8,6 +8,7 @@ intranet host.
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -780,11 +781,24 @@ def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, http
     assert [e.entry_id for e in entries] == [httpserver.url_for("/feed.xml") + "#4711"]
 
 
-@pytest.mark.parametrize("body", ["<html><body>Keine Nachrichten</body></html>", "<rss><channel><item>", "{}"])
-def test_broken_feed_is_feed_invalid(body: str, service: NewsService, httpserver: HTTPServer) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html><body>Keine Nachrichten</body></html>",
+        "<rss><channel><item>",
+        "<rss><channel><title>x</title><item><title>a</item></channel>",
+        "{}",
+    ],
+)
+def test_broken_feed_is_feed_invalid(
+    body: str, service: NewsService, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One line, and only that: a broken feed's half-parsed items were each logged as a skipped entry
+    (a WARNING on the terminal above the message)."""
     httpserver.expect_request("/feed.xml").respond_with_data(body, content_type="application/xml")
     with pytest.raises(NewsbotError, match="Kein gültiger RSS- oder Atom-Feed"):
         service.index_feed(httpserver.url_for("/feed.xml"))
+    assert not [r for r in caplog.records if r.name == "index.web" and r.levelno >= logging.WARNING]
 
 
 def test_feed_url_serving_html_is_the_wrong_type(service: NewsService, httpserver: HTTPServer) -> None:
