@@ -236,6 +236,12 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
                 ),
             )
         )
+        language = _index_language(settings)
+        if language and language != settings.language:
+            mismatch = message(
+                "index_language_mismatch", settings.language, stored=language, configured=settings.language
+            )
+            results.append((False, mismatch))
     else:
         results.append((False, message("doctor_index_missing", path=str(settings.data_dir))))
     if settings.chroma_url:
@@ -266,6 +272,21 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
     else:
         results.append(_check(lambda: discord_token(settings) and "", "doctor_token_ok"))
     return results
+
+
+def _index_language(settings: Settings) -> str | None:
+    """The language the index was built for (`NewsIndex` keeps it), read without writing anything."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"{settings.catalog_path.as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'language'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def _check(run: Any, ok_key: str, **values: Any) -> tuple[bool, str]:

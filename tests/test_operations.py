@@ -418,6 +418,19 @@ def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
     assert not (tmp_path / "leer").exists()  # a check writes nothing
 
 
+def test_doctor_says_the_index_is_for_another_language(tmp_path):
+    from index.catalog import Catalog
+
+    catalog = Catalog(tmp_path / "data" / "catalog.sqlite3")
+    catalog.set_meta("language", "de")
+    catalog.close()
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path / "data"), "NEWSBOT_LANGUAGE": "en"}
+    result = run_newsbot("doctor", env=env)
+    assert result.returncode == 2
+    expected = message("index_language_mismatch", "en", stored="de", configured="en")
+    assert f"✗ {expected}" in result.stderr.decode().splitlines()
+
+
 def test_doctor_checks_the_llm_endpoint(tmp_path, stub):
     env = {
         "NEWSBOT_DATA_DIR": str(tmp_path),
