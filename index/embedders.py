@@ -87,7 +87,11 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
 
     def __init__(self, model: str, query_prefix: str, passage_prefix: str, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # transformers draws "Loading weights: 100%|████|" on the terminal at every start, above the answer
+        # or the one-line message; a hub download's own progress (huggingface_hub's) still shows.
+        transformers_logging.disable_progress_bar()
         self._model = SentenceTransformer(model, device="cpu")
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix

