@@ -143,30 +143,68 @@ class JournalEntry:
     old_sentences: int
 
 
+def _file_identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
 class Catalog:
     """SQLite bookkeeping beside Chroma; every write is one transaction."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._readers = threading.local()
+        self._epoch = 0  # how often the file was opened: a thread's reader of an older one opens it again
+        self._connect()
         # Set by the index: turns sentences into their terms as they are committed (see `fill_terms`).
         self.analyse: Analyser | None = None
         self._analyser_name = ""
-        self._readers = threading.local()
+
+    def _connect(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        self._db, self._file = db, _file_identity(self._path)
+        self._epoch += 1
 
     def close(self) -> None:
         self._db.close()
+
+    def replaced(self) -> bool:
+        """Whether the file at the catalog's path is another one than this catalog has open (or none):
+        the data folder was deleted, and perhaps built again, by another process. SQLite keeps reading
+        the deleted file it has open, so this process would go on answering from an index that is gone."""
+        try:
+            return _file_identity(self._path) != self._file
+        except FileNotFoundError:
+            return True
+
+    def reopen(self) -> None:
+        """Open the file now at the path (creating it where there is none). Connections to the old file
+        are left to close when unused: another thread may still be reading or writing through one."""
+        self._connect()
+
+    def raise_generation_above(self, generation: int) -> None:
+        """Make the generation exceed `generation`, that of the file this process read before `reopen`: a
+        folder built again starts counting anew, and a reader would take an equal count for no change."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta VALUES ('generation', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (str(generation + 1),),
+            )
 
     def _reader(self) -> sqlite3.Connection:
         """A connection of this thread's own for searches: on the shared one, a search would see the
         half-done transaction of an index run in another thread."""
         db = getattr(self._readers, "db", None)
-        if db is None:
+        if db is None or self._readers.epoch != self._epoch:
+            if db is not None:
+                db.close()
             db = self._readers.db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+            self._readers.epoch = self._epoch
         return db
 
     @contextmanager

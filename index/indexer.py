@@ -112,18 +112,7 @@ class NewsIndex:
         self.embedder = embedder
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(settings.catalog_path)
-        stored = self.catalog.get_meta("embedder")
-        if stored is not None and stored != f"{embedder.name}|{embedder.dim}":
-            name, _, dim = stored.rpartition("|")
-            raise NewsbotError(
-                message(
-                    "embedder_mismatch",
-                    stored=name,
-                    stored_dim=dim,
-                    configured=embedder.name,
-                    configured_dim=embedder.dim,
-                )
-            )
+        stored = self._check_embedder()
         self._check_language()
         generation = self.catalog.generation  # read first: a change after it makes the store reconnect
         self.store = VectorStore(settings, embedder.name, embedder.dim)
@@ -134,6 +123,45 @@ class NewsIndex:
         self._follow_lock = threading.Lock()
         recover(self.catalog, self.store)
         self._fill_terms()
+
+    def _check_embedder(self) -> str | None:
+        """The embedder the catalog records (None: none yet); another than this one's is the user's error."""
+        stored = self.catalog.get_meta("embedder")
+        if stored is not None and stored != f"{self.embedder.name}|{self.embedder.dim}":
+            name, _, dim = stored.rpartition("|")
+            raise NewsbotError(
+                message(
+                    "embedder_mismatch",
+                    stored=name,
+                    stored_dim=dim,
+                    configured=self.embedder.name,
+                    configured_dim=self.embedder.dim,
+                )
+            )
+        return stored
+
+    def _follow_rebuilt_folder(self, create: bool = False) -> None:
+        """Open the index anew where another process deleted the data folder (and perhaps built it again),
+        as the embedder-mismatch message advises: SQLite and Chroma go on reading the deleted files they
+        have open. A folder that is gone is an empty index to a question; an index run (`create`) builds
+        it anew, as `newsbot index add` would."""
+        if not self.catalog.replaced():
+            return
+        with self._follow_lock:
+            if not self.catalog.replaced():
+                return  # another thread of this process opened it meanwhile
+            if not self.settings.catalog_path.exists() and not create:
+                raise NewsbotError(message("empty_index", self.settings.language))
+            log.warning("the data folder %s was deleted or built again: opening it anew", self.settings.data_dir)
+            before = self.catalog.generation  # still the deleted file's
+            self.catalog.reopen()
+            if self._check_embedder() is None:
+                self.catalog.set_meta("embedder", f"{self.embedder.name}|{self.embedder.dim}")
+            self._check_language()
+            self.catalog.raise_generation_above(before)
+            self.store.reconnect()
+            self.store.seen_generation = self.catalog.generation
+            self._fill_terms()
 
     def _check_language(self) -> None:
         """The index is for articles in one language (BM25's stemmer and stop words): opened with another,
@@ -170,6 +198,7 @@ class NewsIndex:
     def follow_outside_changes(self) -> int:
         """The catalog's generation, after reconnecting to Chroma if another process changed the index
         since this one last looked: embedded Chroma would search segments it loaded before the change."""
+        self._follow_rebuilt_folder()
         generation = self.catalog.generation
         if generation != self.store.seen_generation and not self._writes_here:
             with self._follow_lock:  # one reconnect per change, not one per thread that asks meanwhile
@@ -186,6 +215,7 @@ class NewsIndex:
         Writing to segments older than the last change of another process would overwrite that change
         on disk, so the store reconnects first where it is behind, or where a killed run left work.
         """
+        self._follow_rebuilt_folder(create=True)
         with open(self.settings.data_dir / ".index.lock", "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.service import NewsService
 from index.catalog import Catalog
+from index.errors import NewsbotError
 from tests.conftest import REPO
 from tests.test_end_to_end import newsbot
 
@@ -170,3 +171,47 @@ def test_a_snapshot_holds_one_generation_when_another_process_commits_while_it_i
     service.ask("Wo soll der Gipfel stattfinden?")  # the first snapshot is read while the other process adds
     assert commits == [0]
     assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+
+
+def test_a_running_service_follows_a_data_folder_deleted_and_built_again(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    """What the embedder-mismatch message advises ("Datenverzeichnis löschen und neu indexieren"), done while
+    the bot runs: it went on answering from the deleted index (the old catalog's file stays open), citing
+    articles the new one does not hold and knowing none of its own."""
+    import shutil
+
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    (rebuilt / "wetter.txt").write_text(WEATHER, encoding="utf-8")  # as many articles: the same generation
+
+    shutil.rmtree(settings.data_dir)
+    added = sync_in_another_process(settings.data_dir, rebuilt)
+    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+    assert all(article.endswith("wetter.txt") for article, _ in known_rows(service, "Wo soll der Gipfel stattfinden?"))
+    # and this process's own index runs write into the new folder
+    service.index_paths([mirrored])
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+    assert "Budapest" in NewsService.open(settings, fake_embedder).ask("Wo soll der Gipfel stattfinden?").text
+
+
+def test_a_deleted_data_folder_is_an_empty_index_until_something_is_indexed(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    import shutil
+
+    from index.texts import message
+
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    shutil.rmtree(settings.data_dir)
+
+    with pytest.raises(NewsbotError) as raised:
+        service.ask("Wo soll der Gipfel stattfinden?")
+    assert raised.value.message == message("empty_index")
+    assert not settings.data_dir.exists()  # a question writes nothing
+
+    assert service.index_paths([mirrored]).added  # an index run builds it anew, as `index add` would
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
