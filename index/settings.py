@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     candidates: int = Field(default=40, description="sentences considered per retriever")
     refusal_threshold: float | None = Field(
         default=None,
+        ge=0,
+        le=1,
         description="answers whose confidence (probability that the articles answer, 0 to 1) is below this are "
         "refused; empty = the threshold shipped with the answerability model (0.5)",
     )
@@ -256,5 +258,7 @@ def load_settings(**overrides: Any) -> Settings:
             shown = "…" if secret else str(item.get("input", ""))[:60]
             problems.append(message("setting_problem", name=name, value=shown, expected=_expected(item)))
         raise NewsbotError(message("settings_invalid", problems="; ".join(problems)), detail=str(error)) from None
+    except UnicodeDecodeError as error:  # .env saved in Latin-1 or Windows-1252 by an editor
+        raise NewsbotError(message("env_not_utf8", path=".env"), detail=str(error)) from None
     except SettingsError as error:  # a value pydantic-settings could not even decode
         raise NewsbotError(message("settings_invalid", problems=str(error)), detail=repr(error.__cause__)) from None
