@@ -9,6 +9,7 @@ import bisect
 import fcntl
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -110,8 +111,14 @@ class NewsIndex:
     def __init__(self, settings: Settings, embedder: NamedEmbeddings) -> None:
         self.settings = settings
         self.embedder = embedder
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(settings.catalog_path)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.catalog = Catalog(settings.catalog_path)
+        except (OSError, sqlite3.Error) as error:  # under a file, not writable, a full disk: the user's to fix
+            reason = getattr(error, "strerror", None) or str(error)
+            raise NewsbotError(
+                message("data_dir_unusable", path=str(settings.data_dir), reason=reason), detail=repr(error)
+            ) from error
         stored = self._check_embedder()
         self._check_language()
         generation = self.catalog.generation  # read first: a change after it makes the store reconnect

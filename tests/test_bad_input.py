@@ -153,3 +153,15 @@ def test_the_limit_counts_an_html_page_by_its_text_not_its_markup(settings, fake
     report = NewsService.open(settings, fake_embedder).index_paths([folder])
     assert [Path(p).name for p in report.added] == ["kurz.html"]
     assert [Path(p).name for p, _ in report.failed] == ["lang.html"]
+
+
+def test_a_data_dir_that_cannot_be_a_folder_is_one_line(settings, fake_embedder, tmp_path: Path):
+    """NEWSBOT_DATA_DIR under a file (a typo, or a path copied from another machine): "Unerwarteter Fehler
+    (NotADirectoryError)" and exit code 1 before."""
+    from index.texts import message
+
+    (tmp_path / "datei").write_text("x", encoding="utf-8")
+    unusable = settings.model_copy(update={"data_dir": tmp_path / "datei" / "data"})
+    with pytest.raises(NewsbotError) as raised:
+        NewsService.open(unusable, fake_embedder)
+    assert raised.value.message == message("data_dir_unusable", path=str(unusable.data_dir), reason="Not a directory")
