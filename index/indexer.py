@@ -128,6 +128,7 @@ class NewsIndex:
             self.catalog.set_meta("embedder", f"{embedder.name}|{embedder.dim}")
         self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
         self._follow_lock = threading.Lock()
+        self._refused: NewsbotError | None = None  # the data folder, built again, is for other settings
         recover(self.catalog, self.store)
         self._fill_terms()
 
@@ -151,8 +152,11 @@ class NewsIndex:
         """Open the index anew where another process deleted the data folder (and perhaps built it again),
         as the embedder-mismatch message advises: SQLite and Chroma go on reading the deleted files they
         have open. A folder that is gone is an empty index to a question; an index run (`create`) builds
-        it anew, as `newsbot index add` would."""
+        it anew, as `newsbot index add` would. One built with another embedder or language is refused
+        until it is replaced again (or this process restarts with the matching settings)."""
         if not self.catalog.replaced():
+            if self._refused is not None:
+                raise self._refused
             return
         with self._follow_lock:
             if not self.catalog.replaced():
@@ -162,9 +166,14 @@ class NewsIndex:
             log.warning("the data folder %s was deleted or built again: opening it anew", self.settings.data_dir)
             before = self.catalog.generation  # still the deleted file's
             self.catalog.reopen()
-            if self._check_embedder() is None:
-                self.catalog.set_meta("embedder", f"{self.embedder.name}|{self.embedder.dim}")
-            self._check_language()
+            try:
+                if self._check_embedder() is None:
+                    self.catalog.set_meta("embedder", f"{self.embedder.name}|{self.embedder.dim}")
+                self._check_language()
+            except NewsbotError as error:
+                self._refused = error
+                raise
+            self._refused = None
             self.catalog.raise_generation_above(before)
             self.store.reconnect()
             self.store.seen_generation = self.catalog.generation

@@ -215,3 +215,23 @@ def test_a_deleted_data_folder_is_an_empty_index_until_something_is_indexed(
 
     assert service.index_paths([mirrored]).added  # an index run builds it anew, as `index add` would
     assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+
+
+def test_a_data_folder_built_again_for_another_language_is_refused_at_every_question(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    """The first question after the folder was built again checks it; the next ones went on over it (an
+    embedder mismatch Chroma's collections would still catch, a language one nothing)."""
+    import shutil
+
+    from index.texts import message
+
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    shutil.rmtree(settings.data_dir)
+    english = NewsService.open(settings.model_copy(update={"language": "en"}), fake_embedder)
+    english.index_paths([mirrored])
+
+    for _ in range(2):
+        with pytest.raises(NewsbotError) as raised:
+            service.ask("Wo soll der Gipfel stattfinden?")
+        assert raised.value.message == message("index_language_mismatch", stored="en", configured="de")
