@@ -359,7 +359,13 @@ async def test_an_empty_question_costs_no_cooldown_turn(settings, fake_embedder,
 
 
 def test_strip_mentions_removes_both_mention_forms():
-    assert strip_mentions(f"<@{BOT_USER_ID}> Wo? <@!{BOT_USER_ID}>", BOT_USER_ID) == "Wo?"
+    assert strip_mentions(f"<@{BOT_USER_ID}> Wo? <@!{BOT_USER_ID}>") == "Wo?"
+
+
+def test_strip_mentions_removes_other_people_roles_channels_and_everyone():
+    text = f"<@{BOT_USER_ID}> @everyone <@42> <@&7> Wo soll der Gipfel <#9> stattfinden? @here"
+    assert strip_mentions(text) == "Wo soll der Gipfel stattfinden?"
+    assert strip_mentions("Wer schrieb an max@everyone.at?") == "Wer schrieb an max@everyone.at?"
 
 
 def test_threads_and_dms_are_conversations_plain_channels_are_not():

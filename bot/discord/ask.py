@@ -61,8 +61,14 @@ def conversation_id(channel: object) -> int | None:
     return None
 
 
-def strip_mentions(text: str, user_id: int) -> str:
-    return re.sub(rf"<@!?{user_id}>", " ", text).strip()
+# Discord's mention markup: users (<@1>, <@!1>), roles (<@&1>), channels (<#1>), and @everyone or @here.
+MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|(?<!\S)@(?:everyone|here)\b")
+
+
+def strip_mentions(text: str) -> str:
+    """The question without its mentions: they say whom it addresses, not what it asks, and as words of
+    the question they would be searched for ("@everyone Wo ist der Gipfel?" was refused)."""
+    return " ".join(MENTION.sub(" ", text).split())
 
 
 class AskCog(commands.Cog):
@@ -137,7 +143,7 @@ class AskCog(commands.Cog):
         # In its own threads the bot answers questions, not the "Danke!" people say to each other.
         if not (msg.guild is None or mentioned or (own_thread and "?" in msg.content)):
             return None
-        return strip_mentions(msg.content, me.id)
+        return strip_mentions(msg.content)
 
     async def answer(self, question: str, channel: object, send: Send) -> None:
         """Ask off the event loop with the conversation's earlier questions, send, then open a thread."""
