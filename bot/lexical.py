@@ -59,6 +59,14 @@ def _query_stopwords(language: str) -> frozenset[str]:
     return stopwords(language) | set(QUESTION_STOPWORDS[language].split())
 
 
+def names_something(question: str, language: str) -> bool:
+    """Whether `question` holds a word besides the stop and question words of its own language: "Und wann?"
+    and "And when?" name nothing to search for. The index's analyser cannot tell for a question in another
+    language: to the German stop words, "and" is a word like any other."""
+    stop = _query_stopwords(language)
+    return any(word not in stop for word in _TOKEN.findall(question.lower()))
+
+
 def analyse(texts: list[str], stop: frozenset[str], stem: Callable[[list[str]], list[str]]) -> list[list[str]]:
     """Each text's terms: lower-cased `TOKEN_PATTERN` words, stop words left out, then stemmed.
 

@@ -22,6 +22,7 @@ from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
+from bot.lexical import names_something
 from bot.result import Answer
 from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot
 from index.articles import without_invisible_characters
@@ -235,6 +236,11 @@ class NewsService:
         cross_language = language != self.settings.language
         snapshot_alone, alone = self.retriever.retrieve(question)
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
+        if not names_something(question, language):
+            sure_alone = 0.0  # what it asks about, only the conversation can say
+        # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
+        named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
+        history = history[next(named, len(history)) :]
         context = " ".join(history[-CONTEXT_QUESTIONS:])
         if not context:
             return Search(snapshot_alone, alone, sure_alone, False, language)

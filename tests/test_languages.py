@@ -85,6 +85,29 @@ def test_a_question_in_english_is_refused_in_english_and_a_german_one_in_german(
     assert german.text == message("refusal", "de")
 
 
+@pytest.mark.parametrize(
+    ("question", "earlier"),
+    [
+        ("And when?", "Where will the summit take place?"),
+        ("Who?", "Where will the summit take place?"),
+        ("Und wann?", "Wo soll der Gipfel stattfinden?"),
+    ],
+)
+def test_a_question_of_question_words_alone_is_refused_alone_and_taken_up_in_a_conversation(
+    settings, fake_embedder, articles_dir, question, earlier
+):
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.01}), fake_embedder)
+    service.index_paths([articles_dir])
+    alone = service.ask(question)
+    assert (alone.answered, alone.confidence) == (False, 0.0)
+    follow_up = service.ask(question, history=[earlier])
+    assert follow_up.used_history
+    # asked first, it sets no topic: the next question is answered as if asked alone
+    after = service.ask(earlier, history=[question])
+    assert not after.used_history
+    assert (after.text, after.confidence) == (service.ask(earlier).text, service.ask(earlier).confidence)
+
+
 def test_a_question_in_english_is_judged_by_the_cross_language_model(settings, fake_embedder, articles_dir):
     service = NewsService.open(settings.model_copy(update={"refusal_threshold": None}), fake_embedder)
     service.index_paths([articles_dir])
