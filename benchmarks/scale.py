@@ -329,6 +329,20 @@ def timed_ask(service, question: str) -> tuple[float, dict[str, float], object]:
     return (time.perf_counter() - started) * 1000, answer.timings_ms, answer
 
 
+def question_texts(data_dir: Path) -> list[str]:
+    """The sentences of the first news copy, in catalog order, where the questions come from: read alone,
+    since every sentence of a large catalog in a list would raise the process's peak memory by hundreds of
+    megabytes that the bot never holds."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{data_dir / 'catalog.sqlite3'}?mode=ro", uri=True)
+    try:
+        query = "SELECT text FROM sentences WHERE article_id LIKE 'scale/0000/%' ORDER BY article_id, n"
+        return [text for (text,) in db.execute(query)]
+    finally:
+        db.close()
+
+
 def measure(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str, object]:
     from bot.service import NewsService
 
@@ -336,8 +350,8 @@ def measure(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str,
     service = NewsService.open(settings_for(data_dir, chroma_url))
     open_s = time.perf_counter() - opened
     rng = random.Random(7)
-    rows = [s for s in service.index.catalog.sentences() if s.article_id.startswith("scale/0000/")]
-    asked = [" ".join(s.text.split()[:10]).rstrip(".,;:") + "?" for s in rng.sample(rows, questions)]
+    texts = rng.sample(question_texts(data_dir), questions)
+    asked = [" ".join(text.split()[:10]).rstrip(".,;:") + "?" for text in texts]
 
     first_ms, _, _ = timed_ask(service, asked[0])  # the first question builds the snapshot
     totals: list[float] = []
