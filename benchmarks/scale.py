@@ -537,7 +537,7 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (latency, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (latency, memory) = plt.subplots(1, 2, figsize=(11, 5.4))
     for backend in sorted({r["backend"] for r in rows}):
         mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["sentences"])
         x = [r["sentences"] for r in mine]
@@ -551,7 +551,7 @@ def plot(rows: list[dict], path: Path) -> None:
     memory.set(xscale="log", xlabel="sentences in the index", ylabel="MB", title="Memory and disk")
     for axis in (latency, memory):
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(fontsize=8)
+        axis.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 

@@ -95,7 +95,8 @@ def test_a_question_reads_each_candidate_articles_terms_once(settings, fake_embe
     monkeypatch.setattr(service.index.catalog, "articles_terms", recording)
     question = "Wo soll der Gipfel der Präsidenten stattfinden?"
     assert "Budapest" in service.ask(question).text
-    assert read and len(read) == len(set(read))
+    assert read
+    assert len(read) == len(set(read))
     read.clear()
     service.ask(question)
     assert read == []
@@ -106,4 +107,5 @@ def test_a_question_reads_each_candidate_articles_terms_once(settings, fake_embe
     snapshot, retrieval = service.retriever.retrieve("Findet der Gipfel in Zwettlbach statt?")
     assert str(gipfel.resolve()) in read
     assert "zwettlbach" in snapshot.article_terms(str(gipfel.resolve()))
-    assert retrieval.signals is not None and retrieval.signals.article_coverage == 1.0
+    assert retrieval.signals is not None
+    assert retrieval.signals.article_coverage == 1.0
