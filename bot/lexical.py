@@ -77,17 +77,41 @@ def analyse(texts: list[str], stop: frozenset[str], stem: Callable[[list[str]], 
 
 
 def _with_prefixes(terms: Iterable[str]) -> set[str]:
-    """The terms and, for those long enough, their prefixes: how a text's terms are matched to a question's."""
+    """The terms and, for those long enough, their prefixes: how a text's terms are matched to a question's.
+
+    A term's prefixes are its first letters, and those after a participle's "ge" ("geliefert": "gelie",
+    "liefe"); gathered in two set comprehensions, not a set per term: an article has hundreds of terms,
+    and a question reads those of dozens of articles."""
     found = set(terms)
-    return found | {p for t in found if len(t) >= PREFIX for p in _prefixes(t)}
+    heads = {t[:PREFIX] for t in found if len(t) >= PREFIX}
+    participles = {t[2 : PREFIX + 2] for t in found if len(t) >= PREFIX + 2 and t.startswith("ge")}
+    return found | heads | participles
 
 
-def _prefixes(term: str) -> set[str]:
-    """The term's first letters, with and without a participle's "ge" ("geliefert": "gelie", "liefe")."""
-    found = {term[:PREFIX]}
-    if term.startswith("ge") and len(term) >= PREFIX + 2:
-        found.add(term[2 : PREFIX + 2])
-    return found
+def joined_terms(terms: Iterable[str]) -> str:
+    """Terms (or space-joined runs of them) in one string, each with a space before and after it: what
+    `holds` searches, and `terms_of` turns into the set that `LexicalIndex.present` searches."""
+    return f" {' '.join(terms)} "
+
+
+def terms_of(joined: str) -> set[str]:
+    """The terms in `joined` (`joined_terms`) with their prefixes, as `LexicalIndex.terms` gives them."""
+    return _with_prefixes(joined.split())
+
+
+def holds(joined: str, term: str) -> bool:
+    """`LexicalIndex.present(term, terms_of(joined))`, by substring search instead of building that set."""
+    return any(needle in joined for needle in needles(term))
+
+
+def needles(term: str) -> tuple[str, ...]:
+    """What `holds` searches for in `joined_terms`: the set `terms_of` gives holds the terms and their
+    PREFIX-letter prefixes (after a "ge" too), so a form of `term` of PREFIX letters is in it when a term
+    begins with it or with "ge" and it; a longer or shorter form only when it is a term itself."""
+    found: list[str] = []
+    for form in sorted(_with_prefixes([term])):
+        found.extend((f" {form}", f" ge{form}") if len(form) == PREFIX else (f" {form} ",))
+    return tuple(found)
 
 
 def matched_terms(word_terms: list[tuple[str, ...]], weights: dict[str, float]) -> list[set[str]]:
@@ -320,13 +344,15 @@ class CatalogLexicalIndex(LexicalIndex):
         """The BM25 scores of an article's sentences that hold any of `terms`, by sentence number."""
         return self._catalog.article_term_scores(terms, article_id, self.counts(terms)) if self._size else {}
 
-    def article_terms(self, article_id: str, version: str) -> set[str] | None:
-        """The index terms of a whole article with its headline (`terms` of its text), from the terms the
-        catalog stored for its sentences (each holds the headline's): analysing the text again took
-        milliseconds an article, for every article among a question's candidates. None when the catalog
-        holds another version of it."""
-        stored = self._catalog.article_terms(article_id, version) if self._size else None
-        return None if stored is None else _with_prefixes(t for text in stored for t in text.split())
+    def articles_terms(self, versions: dict[str, str]) -> dict[str, str | None]:
+        """The index terms of whole articles with their headlines (article id: version) as `joined_terms`,
+        from the terms the catalog stored for their sentences (each holds the headline's), in one query:
+        analysing the texts again took milliseconds an article, for every article among a question's
+        candidates. None for an article when the catalog holds another version of it."""
+        stored = self._catalog.articles_terms(versions) if self._size else dict.fromkeys(versions)
+        # each distinct term once: every sentence repeats the headline's, and `holds` searches the string
+        distinct = {a: None if texts is None else dict.fromkeys(" ".join(texts).split()) for a, texts in stored.items()}
+        return {a: None if terms is None else joined_terms(terms) for a, terms in distinct.items()}
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         counts = self.counts(terms)

@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import WORDS, CatalogLexicalIndex, LexicalIndex
+from bot.lexical import WORDS, CatalogLexicalIndex, LexicalIndex, joined_terms, needles, terms_of
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex, index_runs, run_of
 from index.store import VectorStore, chunk_id, sentence_id
@@ -182,6 +182,63 @@ class SentencePositions(Mapping[tuple[str, int], int]):
         return sum(end - start for start, end in self.spans.values())
 
 
+# Articles whose terms (`joined_terms`, 1.5 KB each on average) are kept between questions and snapshots: 6 MB.
+ARTICLE_TERMS_KEPT = 4_000
+
+
+class ArticleTermsCache:
+    """The joined index terms of the last ARTICLE_TERMS_KEPT articles read, by (article id, version), for
+    every thread."""
+
+    def __init__(self) -> None:
+        self._terms: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, versions: dict[str, str]) -> dict[str, str]:
+        """The kept terms of the articles `versions` names (article id: version), by article id."""
+        found = {}
+        with self._lock:
+            for key in versions.items():
+                terms = self._terms.get(key)
+                if terms is not None:
+                    self._terms.move_to_end(key)
+                    found[key[0]] = terms
+        return found
+
+    def put(self, terms: dict[tuple[str, str], str]) -> None:
+        with self._lock:
+            self._terms.update(terms)
+            while len(self._terms) > ARTICLE_TERMS_KEPT:
+                self._terms.popitem(last=False)
+
+
+class ArticleCoverage:
+    """The share of one question's weighted terms (`weights`) that whole articles with their headlines hold,
+    computed once per article for the question: the topic weight, the story rule and the refusal's signals
+    all read it for the candidates' articles (about 45 a question), whose terms are read in one go. It
+    equals `LexicalIndex.coverage` of the article's terms, found by substring search (as `holds`): building
+    each article's set of terms and prefixes took more than reading them."""
+
+    def __init__(self, snapshot: Snapshot, weights: dict[str, float]) -> None:
+        self._snapshot = snapshot
+        self._weights = weights
+        self._total = sum(weights.values())
+        self._needles = {term: needles(term) for term in weights}
+        self._shares: dict[str, float] = {}
+
+    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+        wanted = list(dict.fromkeys(article_ids))
+        missing = [a for a in wanted if a not in self._shares]
+        if missing:
+            for article_id, joined in self._snapshot.articles_terms(missing).items():
+                held = sum(w for t, w in self._weights.items() if any(n in joined for n in self._needles[t]))
+                self._shares[article_id] = held / self._total if self._total else 0.0
+        return {article_id: self._shares[article_id] for article_id in wanted}
+
+    def share(self, article_id: str) -> float:
+        return self.of([article_id])[article_id]
+
+
 class Snapshot:
     """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them
     (searched in the catalog, hits of other article versions left out)."""
@@ -217,7 +274,8 @@ class Snapshot:
         self.lexical = CatalogLexicalIndex(
             index.catalog, len(self.sentences), self._row_of, index.settings.language, index.decompounder
         )
-        self._article_terms: dict[str, set[str]] = {}
+        # article terms by (article id, version): valid in every snapshot that holds that version, so shared
+        self._article_terms = previous._article_terms if previous is not None else ArticleTermsCache()
         self._title_terms: dict[str, set[str]] = {}
         self._word_terms: dict[int, list[tuple[str, ...]]] = {}
         self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
@@ -256,20 +314,32 @@ class Snapshot:
         return pairs
 
     def article_terms(self, article_id: str) -> set[str]:
-        """The index terms of a whole article with its headline, once per snapshot: from the terms the
-        catalog stored (`CatalogLexicalIndex.article_terms`), or analysed again if it moved on meanwhile."""
-        terms = self._article_terms.get(article_id)
-        if terms is None:
-            terms = self._article_terms[article_id] = self.lexical.article_terms(article_id, self.versions[article_id])
-        if terms is None:
-            row = self.position[(article_id, 0)]  # an article's sentences are consecutive, from n = 0 on
-            texts = [self.articles[article_id].title]
-            while row < len(self.sentences) and self.sentences[row].article_id == article_id:
-                texts.append(self.sentences[row].text)
-                row += 1
-            text = " ".join(texts)
-            terms = self._article_terms[article_id] = self.lexical.terms(text)
-        return terms
+        """The index terms of a whole article with its headline, with their prefixes (see `articles_terms`)."""
+        return terms_of(self.articles_terms([article_id])[article_id])
+
+    def articles_terms(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The index terms of whole articles with their headlines (`joined_terms`), from the terms the catalog
+        stored (`CatalogLexicalIndex.articles_terms`, one query for all that are not kept), or analysed again
+        for an article that moved on meanwhile. The last ARTICLE_TERMS_KEPT are kept for later questions and
+        snapshots: the terms of one version of an article never change."""
+        wanted = {article_id: self.versions[article_id] for article_id in article_ids}
+        found = self._article_terms.get(wanted)
+        missing = {a: v for a, v in wanted.items() if a not in found}
+        if missing:
+            read = self.lexical.articles_terms(missing)
+            for article_id, terms in read.items():
+                found[article_id] = terms if terms is not None else self._analysed_terms(article_id)
+            self._article_terms.put({(a, v): found[a] for a, v in missing.items()})
+        return {article_id: found[article_id] for article_id in wanted}
+
+    def _analysed_terms(self, article_id: str) -> str:
+        """The terms of an article's headline and sentences in this snapshot, analysed from their text."""
+        row = self.position[(article_id, 0)]  # an article's sentences are consecutive, from n = 0 on
+        texts = [self.articles[article_id].title]
+        while row < len(self.sentences) and self.sentences[row].article_id == article_id:
+            texts.append(self.sentences[row].text)
+            row += 1
+        return joined_terms(self.lexical.terms(" ".join(texts)))
 
     def word_terms(self, row: int) -> list[tuple[str, ...]]:
         """The terms of each word of sentence `row` (`LexicalIndex.word_terms`), computed once per snapshot:
@@ -290,7 +360,7 @@ class Snapshot:
 
     def article_coverage(self, article_id: str, weights: dict[str, float]) -> float:
         """Share of the question's weighted terms (`weights`) that the whole article and its headline hold."""
-        return self.lexical.coverage(weights, self.article_terms(article_id))
+        return ArticleCoverage(self, weights).share(article_id)
 
     def context_coverage(self, row: int, weights: dict[str, float]) -> float:
         """Share of the question's weighted terms (`weights`) that the `context_terms` of `row` hold."""
@@ -380,7 +450,9 @@ def article_time(article: ArticleRecord) -> datetime:
     return datetime.min.replace(tzinfo=UTC)
 
 
-def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], weights: dict[str, float]) -> None:
+def weigh_topic_and_recency(
+    snapshot: Snapshot, candidates: list[Candidate], weights: dict[str, float], coverage: ArticleCoverage | None = None
+) -> None:
     """Add the topic's and the recency's part to each candidate's fused score (see TOPIC_WEIGHT, RECENCY_WEIGHT).
 
     A definite "der Gipfel" in a news question usually means the newest summit; a question that names an
@@ -389,14 +461,12 @@ def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], wei
     """
     if not candidates:
         return
-    coverage: dict[str, float] = {}
-    times: dict[str, datetime] = {}
+    coverage = coverage or ArticleCoverage(snapshot, weights)
+    shares = coverage.of(snapshot.sentences[c.row].article_id for c in candidates)
+    times = {article_id: article_time(snapshot.articles[article_id]) for article_id in shares}
     for c in candidates:
         article_id = snapshot.sentences[c.row].article_id
-        if article_id not in coverage:
-            coverage[article_id] = snapshot.article_coverage(article_id, weights)
-            times[article_id] = article_time(snapshot.articles[article_id])
-        c.topic = coverage[article_id]
+        c.topic = shares[article_id]
         c.fused += TOPIC_WEIGHT * c.topic
     pool = sorted(candidates, key=lambda c: c.fused, reverse=True)[:TOPIC_POOL]
     best = max(c.topic for c in pool)
@@ -407,7 +477,13 @@ def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], wei
         c.fused -= RECENCY_WEIGHT * (1 - 0.5 ** (c.age_days / HALF_LIFE_DAYS))
 
 
-def current_story(snapshot: Snapshot, rows: list[int], weights: dict[str, float], runs: list[str]) -> str | None:
+def current_story(
+    snapshot: Snapshot,
+    rows: list[int],
+    weights: dict[str, float],
+    runs: list[str],
+    coverage: ArticleCoverage | None = None,
+) -> str | None:
     """The article a question about "der Gipfel" means when several undated articles tell such a story.
 
     The question's topic: the articles among the candidates' (`rows`) that hold every one of its
@@ -419,12 +495,9 @@ def current_story(snapshot: Snapshot, rows: list[int], weights: dict[str, float]
     (its sentences first), not a weight. A question that names an older story finds all its words
     only there; dated articles are weighed by their dates instead (`weigh_topic_and_recency`).
     """
-    coverage: dict[str, float] = {}
-    for row in rows:
-        article_id = snapshot.sentences[row].article_id
-        if article_id not in coverage:
-            coverage[article_id] = snapshot.article_coverage(article_id, weights)
-    on_topic = [a for a, share in coverage.items() if share >= 1.0 - 1e-9]
+    coverage = coverage or ArticleCoverage(snapshot, weights)
+    shares = coverage.of(snapshot.sentences[row].article_id for row in rows)
+    on_topic = [a for a, share in shares.items() if share >= 1.0 - 1e-9]
     if len(on_topic) < 2 or any(snapshot.articles[a].published for a in on_topic):
         return None
     newest, runner_up = sorted((run_of(snapshot.articles[a].indexed_at, runs), a) for a in on_topic)[-1:-3:-1]
@@ -589,7 +662,8 @@ class Retriever:
         for row, score in lexical_hits:
             candidates.setdefault(row, Candidate(row)).lexical = score / top_lexical
         weights = snapshot.lexical.term_weights(terms)
-        story = current_story(snapshot, list(candidates), weights, self.index_runs(snapshot))
+        coverage = ArticleCoverage(snapshot, weights)
+        story = current_story(snapshot, list(candidates), weights, self.index_runs(snapshot), coverage)
         if story is not None:  # all its sentences compete, scored as if the two searches had found them
             scores = snapshot.lexical.article_scores(terms, story)
             for row in range(*snapshot.position.spans[story]):
@@ -609,11 +683,11 @@ class Retriever:
                 + PASSAGE_WEIGHT * (c.passage - floor)
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
-        weigh_topic_and_recency(snapshot, list(candidates.values()), weights)
+        weigh_topic_and_recency(snapshot, list(candidates.values()), weights, coverage)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
-        signals = self._signals(snapshot, ranked, weights, pattern, question) if ranked else None
+        signals = self._signals(snapshot, ranked, weights, pattern, question, coverage) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return snapshot, Retrieval(ranked, timings, signals, weights)
 
@@ -671,6 +745,7 @@ class Retriever:
         weights: dict[str, float],
         pattern: re.Pattern[str] | None,
         question: str = "",
+        coverage: ArticleCoverage | None = None,
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
@@ -683,7 +758,7 @@ class Retriever:
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
             context_coverage=snapshot.lexical.coverage(weights, context_terms),
-            article_coverage=snapshot.article_coverage(sentence.article_id, weights),
+            article_coverage=(coverage or ArticleCoverage(snapshot, weights)).share(sentence.article_id),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),
             rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),

@@ -89,3 +89,32 @@ def test_the_analyser_keeps_single_characters_and_leaves_out_stop_words():
     analyser = LexicalIndex([])
     assert analyser.query_terms("Wer hat 5G in 3 Städten?") == ["5g", "3", "stadt"]
     assert analyser.document_terms("", []) == []
+
+
+def test_a_terms_presence_is_found_in_the_joined_terms_as_in_the_set_of_terms_and_prefixes():
+    """`holds` searches an article's joined terms for what `LexicalIndex.present` looks up in the set of its
+    terms and their prefixes: the same answer for every term, also a set joined again (`terms_of`)."""
+    from bot.lexical import LexicalIndex, holds, joined_terms, terms_of
+
+    lexical = LexicalIndex([], "de")
+    text = (
+        "Die Regierung hat die Lieferung von Marschflugkörpern geliefert, gestern in Genf genehmigt; "
+        "Gemeinde Zwettlbach eröffnet ein Hallenbad für 12 Millionen Euro, 5G im Tal."
+    )
+    terms = [t for words in lexical._tokenize([text]) for t in words]
+    questions = (
+        "Wer lieferte Marschflugkörper? Wann wurde die Lieferung genehmigt, gestern oder heute? Was kostet das "
+        "Bad in Zwettl, in Genf, in Gemünden? Gibt es 5G und 12 Euro? Wer hat geliefert, gelobt, gemeldet, Geld?"
+    )
+    query = set(lexical.query_terms(questions)) | {"gel", "genf", "gener", "liefe", "gelie", "hallenbader", "g", "5"}
+    # a participle alone ("geliefert") holds "lieferung" by its letters after the "ge"
+    participles = ["geliefert", "gemeldet", "genf", "gas", "zwettlbach"]
+    query |= {"lieferung", "meldung", "melde", "genfer", "gemeind", "gas", "gasse", "zwett", "bach"}
+    for own in (terms, participles):
+        for joined in (joined_terms(own), joined_terms(terms_of(joined_terms(own)))):
+            assert terms_of(joined) == terms_of(joined_terms(own))
+            present = {t: LexicalIndex.present(t, terms_of(joined_terms(own))) for t in query}
+            assert {t: holds(joined, t) for t in query} == present
+            assert any(present.values())
+            assert not all(present.values())
+    assert terms_of(joined_terms(terms)) == lexical.terms(text)

@@ -77,3 +77,35 @@ def test_an_articles_terms_come_from_the_catalog(settings, fake_embedder, articl
     Path(zoo).write_text("Neuer Zoo\n\nDer Zoo in Linz bekommt einen Elefanten.", encoding="utf-8")
     service.index_paths([articles_dir])
     assert fresh.article_terms(zoo) == analysed[zoo]
+
+
+def test_a_question_reads_each_candidate_articles_terms_once(settings, fake_embedder, articles_dir, monkeypatch):
+    """The topic weight, the story rule and the refusal's signals all need the coverage of the candidates'
+    articles: a question reads each article's terms from the catalog once, a later question none of an
+    article version read before, and an article that changed is read again (its terms are its new text's)."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    read: list[str] = []
+    original = service.index.catalog.articles_terms
+
+    def recording(versions):
+        read.extend(versions)
+        return original(versions)
+
+    monkeypatch.setattr(service.index.catalog, "articles_terms", recording)
+    question = "Wo soll der Gipfel der Präsidenten stattfinden?"
+    assert "Budapest" in service.ask(question).text
+    assert read
+    assert len(read) == len(set(read))
+    read.clear()
+    service.ask(question)
+    assert read == []
+
+    gipfel = articles_dir / "gipfel.txt"
+    gipfel.write_text("Gipfeltreffen in Budapest geplant\n\nDer Gipfel findet in Zwettlbach statt.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    snapshot, retrieval = service.retriever.retrieve("Findet der Gipfel in Zwettlbach statt?")
+    assert str(gipfel.resolve()) in read
+    assert "zwettlbach" in snapshot.article_terms(str(gipfel.resolve()))
+    assert retrieval.signals is not None
+    assert retrieval.signals.article_coverage == 1.0
