@@ -50,6 +50,9 @@ class Signals:
     name_missing: float  # IDF of the rarest capitalised question word the article lacks, over the rarest term's
     context_name_missing: float  # the same, for the best sentence's context
     number_missing: float  # IDF of the rarest number of the question ("1900") its context lacks, over the rarest term's
+    # A compound names a kind of its last part: an article on the "Rallye-Weltmeisterschaft" holds the head of
+    # "Fußball-Weltmeisterschaft" but is about another championship.
+    compound_missing: float = 0.0  # IDF of the rarest part before the hyphen the article lacks, where it holds the head
 
     @classmethod
     def names(cls) -> list[str]:
@@ -68,6 +71,7 @@ class Signals:
                 "name_missing",
                 "context_name_missing",
                 "number_missing",
+                "compound_missing",
             )
         )
 

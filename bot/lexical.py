@@ -34,6 +34,8 @@ TOKEN_PATTERN = r"(?u)\b\w+\b"
 _TOKEN = re.compile(TOKEN_PATTERN)
 # The words of an answer, as its stretch is cut: runs of anything but whitespace.
 WORDS = re.compile(r"\S+")
+# A hyphen joins the parts of a compound written apart: "Fußball-Weltmeisterschaft".
+_HYPHEN = re.compile(r"[-\u2010\u2011]")
 # Words of questions that the stop-word lists lack and that say nothing about which sentence answers:
 # question words and forms of modal and auxiliary verbs ("Wer", "könnten", "wurde").
 QUESTION_STOPWORDS = {
@@ -118,6 +120,12 @@ def matched_terms(word_terms: list[tuple[str, ...]], weights: dict[str, float]) 
     """For each word's terms (`LexicalIndex.word_terms`), the question terms (keys of `weights`) it holds."""
     forms = {term: _with_prefixes([term]) for term in weights}
     return [{term for term, known in forms.items() if not known.isdisjoint(present)} for present in word_terms]
+
+
+def hyphen_parts(word: str) -> list[str]:
+    """The parts of a hyphenated word ("Fußball", "Weltmeisterschaft"): the last is its head, the kind of thing it
+    names, the others say which one. A word without a hyphen is its only part."""
+    return [part for part in _HYPHEN.split(word) if _TOKEN.search(part)]
 
 
 @cache

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import WORDS, CatalogLexicalIndex, LexicalIndex, joined_terms, needles, terms_of
+from bot.lexical import WORDS, CatalogLexicalIndex, LexicalIndex, hyphen_parts, joined_terms, needles, terms_of
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex, index_runs, run_of
 from index.store import VectorStore, chunk_id, sentence_id
@@ -549,6 +549,28 @@ def number_missing(lexical: LexicalIndex, question: str, weights: dict[str, floa
 _NUMBER_WORD = re.compile(r"\W*\d+\W*")
 
 
+def compound_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
+    """The weight of the rarest part before the hyphen of a hyphenated word of `question` that the terms `present`
+    lack while they hold its head, relative to the rarest term's: "Fußball" of "Wer hat die Fußball-
+    Weltmeisterschaft 2014 gewonnen?" in an article on the "Rallye-Weltmeisterschaft". Such an article is about
+    another thing of the same kind; `name_missing` counts the whole word as held by any of its parts."""
+
+    def question_terms(text: str) -> list[str]:
+        return [t for terms in lexical.word_terms(text) for t in terms if t in weights]
+
+    def held(terms: list[str]) -> bool:
+        return any(lexical.present(t, present) for t in terms)
+
+    missing = []
+    for word in WORDS.findall(question):
+        *modifiers, head = hyphen_parts(word) or [word]
+        head_terms = question_terms(head) if modifiers else []
+        if head_terms and held(head_terms):
+            lacked = [terms for terms in map(question_terms, modifiers) if terms and not held(terms)]
+            missing += [max(weights[t] for t in terms) for terms in lacked]
+    return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
+
+
 def _rarest_missing_word(
     lexical: LexicalIndex,
     question: str,
@@ -768,6 +790,7 @@ class Retriever:
             name_missing=name_missing(snapshot.lexical, question, weights, article_terms),
             context_name_missing=name_missing(snapshot.lexical, question, weights, context_terms),
             number_missing=number_missing(snapshot.lexical, question, weights, context_terms),
+            compound_missing=compound_missing(snapshot.lexical, question, weights, article_terms),
         )
 
     @staticmethod
