@@ -154,6 +154,7 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._readers = threading.local()
+        self._write_lock = threading.RLock()
         self._epoch = 0  # how often the file was opened: a thread's reader of an older one opens it again
         self._connect()
         # Set by the index: turns sentences into their terms as they are committed (see `fill_terms`).
@@ -209,13 +210,18 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """One transaction on the shared connection, one thread at a time: the running bot writes from
+        several (a feed poll, an upload, retention). Without the lock a second thread's BEGIN failed
+        ("cannot start a transaction within a transaction"), or its writes went into the first one's
+        transaction and were rolled back with it."""
+        with self._write_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     # meta
     def get_meta(self, key: str) -> str | None:
