@@ -385,6 +385,10 @@ class NewsService:
         texts: dict[str, str] = {}  # entry id: its text in the feed
         pages: dict[str, tuple[str, Validators]] = {}
         cutoff = retention_cutoff(self.settings.retention_days)
+        # A poll ends within the polling interval: pages that time out one after another would otherwise
+        # keep the poll going for an hour (200 entries), and the next one waiting.
+        deadline = time.monotonic() + self.settings.feed_interval_minutes * 60
+        postponed = 0
         for entry in read_feed(url, self.settings):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
@@ -392,6 +396,9 @@ class NewsService:
             texts.setdefault(entry.entry_id, entry.text_digest)
             if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
+                continue
+            if fetched and time.monotonic() > deadline:
+                postponed += 1  # still new to the next poll, which fetches it
                 continue
             fetched[entry.entry_id] = entry.updated
             known = self._known_page(entry.link) if entry.link else None
@@ -412,6 +419,8 @@ class NewsService:
             articles.append(article)
             if entry.link:
                 pages[entry.link] = (article.article_id, validators)
+        if postponed:
+            log.warning("feed %s: poll interval used up, %d new entries left to the next poll", url, postponed)
         report = self.index.add_articles(articles, origin="feed", report=report)
         self._remember_pages(pages, report)
         indexed = report.in_index()
