@@ -101,9 +101,10 @@ def terms_of(joined: str) -> set[str]:
     return _with_prefixes(joined.split())
 
 
-def holds(joined: str, term: str) -> bool:
-    """`LexicalIndex.present(term, terms_of(joined))`, by substring search instead of building that set."""
-    return any(needle in joined for needle in needles(term))
+def holds(joined: str, term_needles: tuple[str, ...]) -> bool:
+    """`LexicalIndex.present(term, terms_of(joined))` for the term whose `needles` are given, by substring search
+    instead of building that set; a question's needles are made once for all the articles it reads."""
+    return any(needle in joined for needle in term_needles)
 
 
 def needles(term: str) -> tuple[str, ...]:

@@ -26,7 +26,16 @@ from typing import Any
 import numpy as np
 
 from bot.answerability import Signals
-from bot.lexical import WORDS, CatalogLexicalIndex, LexicalIndex, hyphen_parts, joined_terms, needles, terms_of
+from bot.lexical import (
+    WORDS,
+    CatalogLexicalIndex,
+    LexicalIndex,
+    holds,
+    hyphen_parts,
+    joined_terms,
+    needles,
+    terms_of,
+)
 from index.catalog import ArticleRecord, SentenceRow
 from index.indexer import NewsIndex, index_runs, run_of
 from index.store import VectorStore, chunk_id, sentence_id
@@ -216,7 +225,7 @@ class ArticleCoverage:
     """The share of one question's weighted terms (`weights`) that whole articles with their headlines hold,
     computed once per article for the question: the topic weight, the story rule and the refusal's signals
     all read it for the candidates' articles (about 45 a question), whose terms are read in one go. It
-    equals `LexicalIndex.coverage` of the article's terms, found by substring search (as `holds`): building
+    equals `LexicalIndex.coverage` of the article's terms, found by substring search (`holds`): building
     each article's set of terms and prefixes took more than reading them."""
 
     def __init__(self, snapshot: Snapshot, weights: dict[str, float]) -> None:
@@ -231,7 +240,7 @@ class ArticleCoverage:
         missing = [a for a in wanted if a not in self._shares]
         if missing:
             for article_id, joined in self._snapshot.articles_terms(missing).items():
-                held = sum(w for t, w in self._weights.items() if any(n in joined for n in self._needles[t]))
+                held = sum(w for t, w in self._weights.items() if holds(joined, self._needles[t]))
                 self._shares[article_id] = held / self._total if self._total else 0.0
         return {article_id: self._shares[article_id] for article_id in wanted}
 
@@ -357,10 +366,6 @@ class Snapshot:
         if headline is None:
             headline = self._title_terms[article_id] = self.lexical.terms(self.articles[article_id].title)
         return headline.union(*(terms for r in self.around(row, 1) for terms in self.word_terms(r)))
-
-    def article_coverage(self, article_id: str, weights: dict[str, float]) -> float:
-        """Share of the question's weighted terms (`weights`) that the whole article and its headline hold."""
-        return ArticleCoverage(self, weights).share(article_id)
 
     def context_coverage(self, row: int, weights: dict[str, float]) -> float:
         """Share of the question's weighted terms (`weights`) that the `context_terms` of `row` hold."""

@@ -94,7 +94,7 @@ def test_the_analyser_keeps_single_characters_and_leaves_out_stop_words():
 def test_a_terms_presence_is_found_in_the_joined_terms_as_in_the_set_of_terms_and_prefixes():
     """`holds` searches an article's joined terms for what `LexicalIndex.present` looks up in the set of its
     terms and their prefixes: the same answer for every term, also a set joined again (`terms_of`)."""
-    from bot.lexical import LexicalIndex, holds, joined_terms, terms_of
+    from bot.lexical import LexicalIndex, holds, joined_terms, needles, terms_of
 
     lexical = LexicalIndex([], "de")
     text = (
@@ -114,7 +114,7 @@ def test_a_terms_presence_is_found_in_the_joined_terms_as_in_the_set_of_terms_an
         for joined in (joined_terms(own), joined_terms(terms_of(joined_terms(own)))):
             assert terms_of(joined) == terms_of(joined_terms(own))
             present = {t: LexicalIndex.present(t, terms_of(joined_terms(own))) for t in query}
-            assert {t: holds(joined, t) for t in query} == present
+            assert {t: holds(joined, needles(t)) for t in query} == present
             assert any(present.values())
             assert not all(present.values())
     assert terms_of(joined_terms(terms)) == lexical.terms(text)
