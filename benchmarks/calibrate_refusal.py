@@ -194,7 +194,7 @@ def base_copy(data_dir: Path, scratch: Path, embedder: NamedEmbeddings, haystack
 def ask_all(retriever: Retriever, questions: list[tuple[Question, str, str]], scenario: str) -> list[Row]:
     rows = []
     for question, kind, language in questions:
-        snapshot, retrieval = retriever.retrieve(question.question)
+        snapshot, retrieval = retriever.retrieve(question.question, language=language)
         if retrieval.signals is not None:
             group = question.article or question.id
             best = snapshot.sentences[retrieval.candidates[0].row].text

