@@ -10,7 +10,9 @@ import dataclasses
 import hashlib
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,6 +123,48 @@ class Status:
     uptime_seconds: int | None = None  # of this process's service, e.g. the running bot
 
 
+class FailedFetches:
+    """Feed entries whose page could not be fetched, and when each may be tried again: one polling interval
+    after its first failure, twice that after the second, and so on up to a day.
+
+    A poll takes entries never tried before first: pages that always time out at the top of a feed would
+    otherwise use up every poll's time, and the entries below them would never be read. Kept in memory for
+    the running bot; `newsbot index add FEED` starts afresh and tries every entry.
+    """
+
+    KEPT = 10_000  # entries remembered; the oldest failures are forgotten first
+    LONGEST_WAIT = 24 * 3600.0
+
+    def __init__(self, interval_seconds: float) -> None:
+        self._interval = interval_seconds
+        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()  # entry id: (failures, retry after)
+        self._lock = threading.Lock()  # feeds are polled side by side, each in a thread
+
+    def due(self, entry_id: str, now: float) -> bool:
+        with self._lock:
+            failures = self._failures.get(entry_id)
+        return failures is None or failures[1] <= now
+
+    def in_turn(self, entries: list[FeedEntry]) -> list[FeedEntry]:
+        """`entries` in the order to fetch them: those that failed least often first, otherwise as the feed
+        lists them."""
+        with self._lock:
+            failures = {e.entry_id: self._failures.get(e.entry_id, (0, 0.0))[0] for e in entries}
+        return sorted(entries, key=lambda e: failures[e.entry_id])
+
+    def failed(self, entry_id: str, now: float) -> None:
+        with self._lock:
+            failures = self._failures.pop(entry_id, (0, 0.0))[0] + 1
+            wait = min(self._interval * 2 ** (failures - 1), self.LONGEST_WAIT)
+            self._failures[entry_id] = (failures, now + wait)
+            while len(self._failures) > self.KEPT:
+                self._failures.popitem(last=False)
+
+    def forget(self, entry_id: str) -> None:
+        with self._lock:
+            self._failures.pop(entry_id, None)
+
+
 class NewsService:
     """Question answering and index management over one index."""
 
@@ -142,6 +186,7 @@ class NewsService:
         self.refusal_threshold = self.answerability.threshold if threshold is None else threshold
         self._chat_model = chat_model
         self.started_at = datetime.now().astimezone()
+        self._failed_fetches = FailedFetches(settings.feed_interval_minutes * 60)
         load_language_model(settings.data_dir)  # here, not at the first question, which should not wait for it
         if settings.answer_mode == "llm":
             _ = self.generator  # a missing model name is reported when the service opens
@@ -390,15 +435,22 @@ class NewsService:
         # A poll ends within the polling interval: pages that time out one after another would otherwise
         # keep the poll going for an hour (200 entries), and the next one waiting.
         deadline = time.monotonic() + self.settings.feed_interval_minutes * 60
-        postponed = 0
+        new: dict[str, FeedEntry] = {}  # entry id: entry, in the feed's order
         for entry in read_feed(url, self.settings):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
                 continue  # retention would remove it again after the poll, and the next poll fetch it again
             texts.setdefault(entry.entry_id, entry.text_digest)
-            if entry.entry_id in fetched or not self._feed_entry_is_new(entry):
+            if entry.entry_id in new or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
                 continue
+            new[entry.entry_id] = entry
+        now = time.monotonic()
+        due = self._failed_fetches.in_turn([e for e in new.values() if self._failed_fetches.due(e.entry_id, now)])
+        if waiting := len(new) - len(due):
+            log.info("feed %s: %d entries whose pages failed wait for a later poll", url, waiting)
+        postponed = 0
+        for entry in due:
             if fetched and time.monotonic() > deadline:
                 postponed += 1  # still new to the next poll, which fetches it
                 continue
@@ -409,12 +461,15 @@ class NewsService:
                     entry, self.settings, validators=known[1] if known else None
                 )
             except NotModified:  # marked as updated, but its page is the one indexed
+                self._failed_fetches.forget(entry.entry_id)
                 report.unchanged.append(entry.entry_id)
                 continue
             except NewsbotError as error:
                 log.info("skipping feed entry %s: %s", entry.entry_id, error.message)  # the report shows it
+                self._failed_fetches.failed(entry.entry_id, time.monotonic())
                 report.failed.append((entry.link or entry.entry_id, error.message))
                 continue
+            self._failed_fetches.forget(entry.entry_id)
             dated = as_time(article.published)  # the page's own date, where the feed gave none
             if cutoff and dated and dated < cutoff:
                 continue

@@ -10,9 +10,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bot.discord.feeds import poll_feeds
-from bot.service import NewsService
+from bot.service import FailedFetches, NewsService
 from index.indexer import IndexReport
 from index.settings import Settings
+from index.web import FeedEntry
 from tests.fakes import HashedBagOfWords
 from tests.test_web import GIPFEL, LOOPBACK_HOSTS, article_html, rfc822, rss
 
@@ -97,3 +98,53 @@ def test_a_poll_ends_within_the_interval_and_the_next_fetches_what_it_left(
         threaded_server.url_for(f"/langsam/{s}") for s, *_ in STORIES
     )
     assert (last.added, len(last.unchanged)) == ([], len(STORIES))
+
+
+def test_pages_that_always_time_out_at_the_top_of_a_feed_leave_the_entries_below_them_to_be_read(
+    settings: Settings, threaded_server: HTTPServer
+) -> None:
+    # the two newest entries carry no text of their own and their pages never answer in time; each poll has
+    # time for about one fetch
+    requests: dict[str, int] = {}
+    items = []
+    for day, (slug, title, text) in enumerate(STORIES, start=1):
+        timing_out = slug in ("wahl", "budapest")
+
+        def page(request: Request, html: str = article_html(title, text), timing_out: bool = timing_out) -> Response:
+            requests[request.path] = requests.get(request.path, 0) + 1
+            if timing_out:
+                time.sleep(1.0)  # past the fetch's timeout
+            return Response(html, content_type="text/html; charset=utf-8")
+
+        threaded_server.expect_request(f"/stau/{slug}").respond_with_handler(page)
+        link = threaded_server.url_for(f"/stau/{slug}")
+        items.append({"title": title, "link": link, "pubDate": rfc822(day), "description": "" if timing_out else text})
+    threaded_server.expect_request("/stau.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+    service = open_service(settings, feed_interval_minutes=0.005, fetch_timeout_seconds=0.4)  # polls of 0.3 s
+
+    added = [a for _ in range(4) for a in service.index_feed(threaded_server.url_for("/stau.xml")).added]
+
+    # before, every poll spent its time on the two pages that time out, and read nothing else
+    assert sorted(added) == sorted(threaded_server.url_for(f"/stau/{slug}") for slug in ("wien", "bahn"))
+    assert requests["/stau/wahl"] >= 1
+    assert requests["/stau/budapest"] >= 1
+
+
+def test_a_page_that_failed_waits_an_interval_doubling_with_each_failure_and_goes_last() -> None:
+    failed = FailedFetches(interval_seconds=60)
+    entries = [FeedEntry(entry_id=name, title=name, link=None, summary="", published=None) for name in "abc"]
+    failed.failed("a", now=0)
+    assert not failed.due("a", now=59)
+    assert failed.due("a", now=60)
+    failed.failed("a", now=60)
+    assert not failed.due("a", now=60 + 119)
+    assert failed.due("a", now=60 + 120)
+    failed.failed("b", now=0)
+    failed.failed("a", now=200)
+    assert [e.entry_id for e in failed.in_turn(entries)] == ["c", "b", "a"]  # never failed first, then fewest
+    for _ in range(20):
+        failed.failed("a", now=0)
+    assert failed.due("a", now=FailedFetches.LONGEST_WAIT)
+    assert not failed.due("a", now=FailedFetches.LONGEST_WAIT - 1)
+    failed.forget("a")
+    assert failed.due("a", now=0)
