@@ -26,8 +26,9 @@ def confidence(retrieval: Retrieval, model: AnswerabilityModel, cross_language: 
     """The probability that the best candidate answers the question (see bot/answerability.py).
 
     An article that holds none of the question's terms does not answer it (in the calibration no answerable
-    question in the articles' language had one), nor does any article a question of question words alone
-    ("Und wann?"): there the model would weigh only how the best of some unrelated sentences stands out.
+    question in the articles' language had one), nor does any article a question of stop and question words
+    alone, of its own language ("Und wann?", "And when?": no terms, `LexicalIndex.query_terms`): there the
+    model would weigh only how the best of some unrelated sentences stands out.
     """
     signals = retrieval.signals
     if signals is None or not retrieval.weights or (not cross_language and signals.article_coverage == 0):

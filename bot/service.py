@@ -280,9 +280,9 @@ class NewsService:
         language = question_language(question, self.settings.language)
         cross_language = language != self.settings.language
         snapshot_alone, alone = self.retriever.retrieve(question, language=language)
+        # a question of stop and question words alone ("And when?") has no terms, so confidence 0: what it
+        # asks about, only the conversation can say
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
-        if not names_something(question, language):
-            sure_alone = 0.0  # what it asks about, only the conversation can say
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
         history = history[next(named, len(history)) :]
