@@ -71,10 +71,24 @@ def terms_match(index: NewsIndex) -> bool:
     return bool(expected) == bool(articles) and stored == expected
 
 
+def change_log(index: NewsIndex) -> dict[str, object]:
+    """The catalog's generation, from which generation on its log of changed articles is complete, and the log."""
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'changes_from')"))
+        logged: dict[str, list[str]] = {}
+        for generation, article_id in db.execute("SELECT after_generation, article_id FROM article_changes"):
+            logged.setdefault(str(generation), []).append(article_id)
+    finally:
+        db.close()
+    return {"generation": int(meta.get("generation", 0)), "changes_from": int(meta["changes_from"]), "changes": logged}
+
+
 def state(index: NewsIndex) -> dict[str, object]:
     chunks = index.store.chunks.get(include=["metadatas"])
     sentences = index.store.sentences.get(include=["metadatas"])
     return {
+        **change_log(index),
         "terms_match": terms_match(index),
         "articles": {a.article_id: [a.version, a.chunk_count, a.sentence_count] for a in index.catalog.articles()},
         "chunk_ids": sorted(chunks["ids"]),
