@@ -77,6 +77,9 @@ CREATE TRIGGER IF NOT EXISTS article_changes_on_delete AFTER DELETE ON articles 
         COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0), old.article_id
     );
 END;
+-- Each article's distinct terms (`distinct_terms` of its sentences' terms), written with them: a question reads those
+-- of its candidates' articles, one row each instead of every sentence's. A row of another version is stale.
+CREATE TABLE IF NOT EXISTS article_terms (article_id TEXT PRIMARY KEY, version TEXT NOT NULL, terms TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -117,6 +120,11 @@ def sentence_row(article_id: str, n: int, chunk: int, paragraph: int, text: str)
 Analyser = Callable[[str, list[SentenceRow]], list[str]]
 # Which analyser wrote `sentence_terms` (meta key): another one (or none) means the table must be filled again.
 TERMS_KEY = "sentence_terms"
+
+
+def distinct_terms(sentence_terms: Iterable[str]) -> str:
+    """An article's terms, each once, space-joined, from its sentences' (`Analyser`: each holds the headline's)."""
+    return " ".join(dict.fromkeys(" ".join(sentence_terms).split()))
 
 
 # How many generations back `article_changes` reaches: a reader further behind reads the whole catalog.
@@ -474,6 +482,11 @@ class Catalog:
                     ).lastrowid
                     if text is not None:
                         db.execute("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", (rowid, text))
+                if sentence_terms:
+                    db.execute(
+                        "INSERT INTO article_terms VALUES (?, ?, ?)",
+                        (record.article_id, record.version, distinct_terms(sentence_terms)),
+                    )
             for article_id in removals:
                 self._delete_rows(db, article_id)
             if complete and analyse is not None:  # the inserts' trigger took the mark: each came with its terms
@@ -499,7 +512,7 @@ class Catalog:
 
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
-        for table in ("articles", "chunks", "sentences"):
+        for table in ("articles", "chunks", "sentences", "article_terms"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
 
     # the lexical index
@@ -514,7 +527,9 @@ class Catalog:
         while self.get_meta(TERMS_KEY) != name:
             generation, articles, sentences = self.read_one_generation(with_rowids=True)
             titles = {a.article_id: a.title for a in articles}
+            versions = {a.article_id: a.version for a in articles}
             rows: list[tuple[int, str]] = []
+            article_rows: list[tuple[str, str, str]] = []
             start = 0
             while start < len(sentences):
                 end = start
@@ -522,16 +537,59 @@ class Catalog:
                 while end < len(sentences) and sentences[end][1].article_id == article_id:
                     end += 1
                 part = sentences[start:end]
-                rows.extend(zip((r for r, _ in part), analyse(titles[article_id], [s for _, s in part]), strict=True))
+                analysed = analyse(titles[article_id], [s for _, s in part])
+                rows.extend(zip((r for r, _ in part), analysed, strict=True))
+                article_rows.append((article_id, versions[article_id], distinct_terms(analysed)))
                 start = end
             with self.transaction() as db:
                 if self.generation != generation:
                     continue  # changed meanwhile: read again
                 db.execute("DELETE FROM sentence_terms")
                 db.executemany("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", rows)
+                db.execute("DELETE FROM article_terms")
+                db.executemany("INSERT INTO article_terms VALUES (?, ?, ?)", article_rows)
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TERMS_KEY, name))
             return True
         return False
+
+    def fill_article_terms(self) -> int:
+        """Write the `article_terms` of every article that lacks those of its current version (a catalog an older
+        newsbot wrote), from its sentences' stored terms, 500 articles a transaction. Returns how many it wrote."""
+        missing = [
+            article_id
+            for (article_id,) in self._db.execute(
+                "SELECT a.article_id FROM articles AS a LEFT JOIN article_terms AS t "
+                "ON t.article_id = a.article_id AND t.version = a.version WHERE t.article_id IS NULL"
+            )
+        ]
+        filled = 0
+        for start in range(0, len(missing), 500):
+            batch = missing[start : start + 500]
+            with self.transaction() as db:
+                stored = self._sentence_terms(db, batch)  # none for an article without sentences
+                db.executemany(
+                    "INSERT OR REPLACE INTO article_terms VALUES (?, ?, ?)",
+                    [(a, version, distinct_terms(terms)) for a, (version, terms) in stored.items()],
+                )
+            filled += len(stored)
+        return filled
+
+    @staticmethod
+    def _sentence_terms(db: sqlite3.Connection, article_ids: list[str]) -> dict[str, tuple[str, list[str]]]:
+        """The current version and the stored terms of every sentence, in order, of each of `article_ids` (at most
+        500) that has sentences. Read from the FTS5 table's own content table (its "_content", column c0), which
+        FTS5 reads for it too: going through the virtual table took twice as long."""
+        marks = ", ".join("?" * len(article_ids))
+        rows = db.execute(
+            "SELECT s.article_id, a.version, t.c0 FROM sentences AS s JOIN articles AS a "
+            "ON a.article_id = s.article_id JOIN sentence_terms_content AS t ON t.id = s.rowid "
+            f"WHERE s.article_id IN ({marks}) ORDER BY s.article_id, s.n",
+            article_ids,
+        )
+        found: dict[str, tuple[str, list[str]]] = {}
+        for article_id, version, terms in rows:
+            found.setdefault(article_id, (version, []))[1].append(terms)
+        return found
 
     def search_terms(self, terms: list[str], k: int, counts: dict[str, int] | None = None) -> list[LexicalHit]:
         """The `k` sentences with the best BM25 score (FTS5's) for any of `terms`, best first.
@@ -645,27 +703,24 @@ class Catalog:
         scores = self._bm25(list(numbers), present, counts)
         return {numbers[rowid]: score for rowid, score in scores.items() if score > 0}
 
-    def articles_terms(self, versions: dict[str, str]) -> dict[str, list[str] | None]:
-        """The stored terms of every sentence of each article (article id: version), space-joined, one string
-        a sentence; None for an article when the catalog no longer holds that version of it. One query for
-        all: a question reads those of its candidates' articles at once. Read from the FTS5 table's own
-        content table (its "_content", column c0), which FTS5 reads for it too: going through the virtual
-        table took twice as long."""
-        stored: dict[str, list[str]] = {}
+    def articles_terms(self, versions: dict[str, str]) -> dict[str, str | None]:
+        """The distinct terms of each article (article id: version) as `distinct_terms` gives them; None for an
+        article when the catalog no longer holds that version of it. One query for all: a question reads those
+        of its candidates' articles at once. From `article_terms`, or where it lacks an article's (an older
+        newsbot wrote it), from the terms of its sentences."""
+        found: dict[str, str] = {}
         wanted = list(versions)
+        db = self._reader()
         for start in range(0, len(wanted), 500):  # within SQLite's limit of bound parameters
             batch = wanted[start : start + 500]
             marks = ", ".join("?" * len(batch))
-            rows = self._reader().execute(
-                "SELECT s.article_id, a.version, t.c0 FROM sentences AS s JOIN articles AS a "
-                "ON a.article_id = s.article_id JOIN sentence_terms_content AS t ON t.id = s.rowid "
-                f"WHERE s.article_id IN ({marks})",
-                batch,
-            )
-            for article_id, version, terms in rows:
+            query = f"SELECT article_id, version, terms FROM article_terms WHERE article_id IN ({marks})"
+            found.update((a, terms) for a, version, terms in db.execute(query, batch) if version == versions[a])
+            missing = [a for a in batch if a not in found]
+            for article_id, (version, terms) in self._sentence_terms(db, missing).items() if missing else ():
                 if version == versions[article_id]:  # else the catalog holds another version of it
-                    stored.setdefault(article_id, []).append(terms)
-        return {article_id: stored.get(article_id) for article_id in versions}
+                    found[article_id] = distinct_terms(terms)
+        return {article_id: found.get(article_id) for article_id in versions}
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each of `terms` (terms no sentence holds are left out)."""

@@ -173,3 +173,24 @@ def test_a_question_reads_each_candidate_articles_terms_once(settings, fake_embe
     assert "zwettlbach" in snapshot.article_terms(str(gipfel.resolve()))
     assert retrieval.signals is not None
     assert retrieval.signals.article_coverage == 1.0
+
+
+def test_article_terms_of_a_catalog_without_them_come_from_its_sentences(settings, fake_embedder, articles_dir):
+    """Each article's distinct terms are stored with it (`article_terms`), so a question reads one row an article.
+    A catalog an older newsbot wrote lacks them: its articles' terms come from their sentences' until the next
+    open gathers them, and are the same either way."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot = service.retriever.snapshot()
+    expected = {a: snapshot.article_terms(a) for a in snapshot.articles}
+    assert all(expected.values())
+    with service.index.catalog.transaction() as db:
+        db.execute("DELETE FROM article_terms")
+    fresh = Snapshot(service.index)  # nothing kept from the first
+    assert {a: fresh.article_terms(a) for a in fresh.articles} == expected
+
+    reopened = NewsService.open(settings, fake_embedder)
+    stored = reopened.index.catalog._db.execute("SELECT article_id, version FROM article_terms").fetchall()
+    assert dict(stored) == snapshot.versions
+    again = Snapshot(reopened.index)
+    assert {a: again.article_terms(a) for a in again.articles} == expected
