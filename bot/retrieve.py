@@ -235,7 +235,7 @@ class SentencePositions(Mapping[tuple[str, int], int]):
 
 # Unused rows (of changed or removed articles) a RowArena may hold beside a snapshot's own, as a share of those,
 # before a new snapshot copies its rows into a new arena: a compaction now and then, not on every change.
-ARENA_SLACK = 0.25
+ARENA_SLACK, ARENA_SLACK_ROWS = 0.25, 10_000
 
 
 # Articles whose terms (`joined_terms`, 1.5 KB each on average) are kept between questions and snapshots: 6 MB.
@@ -336,7 +336,7 @@ class Snapshot:
             start = self._arena.append(rows)
             spans[article_id] = (start, start + len(rows))
             count += len(rows)
-        if len(self._arena.rows) > (1 + ARENA_SLACK) * count + 10_000:  # mostly rows no snapshot here reads
+        if len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS:  # many rows it does not read
             spans = self._compact(spans)
         self.sentences = SentenceRows(self._arena, spans, count)
         self.position = SentencePositions(spans, self._arena.rows, count)

@@ -194,3 +194,29 @@ def test_article_terms_of_a_catalog_without_them_come_from_its_sentences(setting
     assert dict(stored) == snapshot.versions
     again = Snapshot(reopened.index)
     assert {a: again.article_terms(a) for a in again.articles} == expected
+
+
+def test_rows_of_changed_articles_are_compacted_away(settings, fake_embedder, articles_dir, monkeypatch):
+    """A change appends the article's new rows and leaves its old ones (a question of the older snapshot may still
+    read them); past ARENA_SLACK of unused rows, the new snapshot copies its own rows into an arena of their own."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    first = service.retriever.snapshot()
+    gipfel = articles_dir / "gipfel.txt"
+    gipfel.write_text("Gipfeltreffen\n\nDer Gipfel findet in Graz statt. Er dauert zwei Tage.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    grown = assert_same_as_a_full_read(service)
+    assert len(grown._arena.rows) > len(grown.sentences)  # the old version's rows are still there
+    assert grown._arena is first._arena
+
+    monkeypatch.setattr("bot.retrieve.ARENA_SLACK", 0.0)
+    monkeypatch.setattr("bot.retrieve.ARENA_SLACK_ROWS", 0)
+    gipfel.write_text("Gipfeltreffen\n\nDer Gipfel findet in Linz statt.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    compacted = assert_same_as_a_full_read(service)
+    assert compacted._arena is not grown._arena
+    assert len(compacted._arena.rows) == len(compacted.sentences)
+    assert "Linz" in service.ask("Wo findet der Gipfel statt?").text
+    # the older snapshots still read their own rows
+    assert "Graz" in " ".join(s.text for s in grown.sentences)
+    assert "Budapest" in " ".join(s.text for s in first.sentences)
