@@ -196,15 +196,11 @@ def _widen(snapshot: Snapshot, row: int, limit: int) -> str:
     """The sentence at `row` plus its neighbours in the same chunk, alternately before and after, up to `limit`."""
     sentences = snapshot.sentences
     centre = sentences[row]
+    start, end = snapshot.position.spans[centre.article_id]  # the rows beside its article's are of others
 
     def same_chunk(other: int) -> bool:
         # Sentence 0 is the title, which the prompt already shows above the passage.
-        return (
-            0 <= other < len(sentences)
-            and sentences[other].article_id == centre.article_id
-            and sentences[other].chunk == centre.chunk
-            and sentences[other].n > 0
-        )
+        return start <= other < end and sentences[other].chunk == centre.chunk and sentences[other].n > 0
 
     first = last = row
     size = len(centre.text)

@@ -365,10 +365,9 @@ class CatalogLexicalIndex(LexicalIndex):
         from the terms the catalog stored for their sentences (each holds the headline's), in one query:
         analysing the texts again took milliseconds an article, for every article among a question's
         candidates. None for an article when the catalog holds another version of it."""
-        stored = self._catalog.articles_terms(versions) if self._size else dict.fromkeys(versions)
         # each distinct term once: every sentence repeats the headline's, and `holds` searches the string
-        distinct = {a: None if texts is None else dict.fromkeys(" ".join(texts).split()) for a, texts in stored.items()}
-        return {a: None if terms is None else joined_terms(terms) for a, terms in distinct.items()}
+        stored = self._catalog.articles_terms(versions) if self._size else dict.fromkeys(versions)
+        return {a: None if terms is None else joined_terms([terms]) for a, terms in stored.items()}
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         counts = self.counts(terms)

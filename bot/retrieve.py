@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import groupby, pairwise
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -167,12 +167,54 @@ class StoredVectors:
 VECTOR_CACHE_SIZE = 20_000
 
 
+class RowArena:
+    """Every sentence row that snapshots of one catalog read, appended as they are read and never changed: rows
+    keep their numbers from one snapshot to the next, so a change appends its articles' new rows and leaves
+    their old ones unused (a question of an older snapshot may still read them). Shared by those snapshots."""
+
+    def __init__(self) -> None:
+        self.rows: list[SentenceRow] = []
+        self._lock = threading.Lock()
+
+    def append(self, rows: list[SentenceRow]) -> int:
+        """Append `rows` (one article's) and return the number of the first."""
+        with self._lock:
+            start = len(self.rows)
+            self.rows.extend(rows)
+            return start
+
+
+class SentenceRows(Sequence[SentenceRow]):
+    """The sentences of one snapshot by row (`RowArena`): its length is the number of sentences the snapshot
+    holds, its rows those of its articles (`spans`), and iterating gives those in row order."""
+
+    def __init__(self, arena: RowArena, spans: dict[str, tuple[int, int]], count: int) -> None:
+        self._rows = arena.rows
+        self._spans = spans
+        self._count = count
+
+    def __getitem__(self, row):  # type: ignore[no-untyped-def,override]
+        return self._rows[row]
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[SentenceRow]:
+        return (row for _, row in self.items())
+
+    def items(self) -> Iterator[tuple[int, SentenceRow]]:
+        """(row, sentence) of every sentence the snapshot holds, in row order."""
+        for start, end in sorted(self._spans.values()):
+            yield from zip(range(start, end), self._rows[start:end], strict=True)
+
+
 class SentencePositions(Mapping[tuple[str, int], int]):
     """The row of each sentence (article id, n) of a snapshot, from where each article's rows start."""
 
-    def __init__(self, spans: dict[str, tuple[int, int]], sentences: list[SentenceRow]) -> None:
+    def __init__(self, spans: dict[str, tuple[int, int]], sentences: list[SentenceRow], count: int) -> None:
         self.spans = spans  # article id: (first row, row after the last)
         self._sentences = sentences
+        self._count = count
 
     def __getitem__(self, key: tuple[str, int]) -> int:
         article_id, n = key
@@ -188,7 +230,12 @@ class SentencePositions(Mapping[tuple[str, int], int]):
                 yield sentence.article_id, sentence.n
 
     def __len__(self) -> int:
-        return sum(end - start for start, end in self.spans.values())
+        return self._count
+
+
+# Unused rows (of changed or removed articles) a RowArena may hold beside a snapshot's own, as a share of those,
+# before a new snapshot copies its rows into a new arena: a compaction now and then, not on every change.
+ARENA_SLACK, ARENA_SLACK_ROWS = 0.25, 10_000
 
 
 # Articles whose terms (`joined_terms`, 1.5 KB each on average) are kept between questions and snapshots: 6 MB.
@@ -258,40 +305,64 @@ class Snapshot:
         vectors: StoredVectors | None = None,
         previous: Snapshot | None = None,
     ) -> None:
-        """Read the catalog's current generation; with the `previous` snapshot, only the sentences of the
-        articles whose version differs from it are read, the others' rows are taken over."""
-        if previous is None:
-            self.generation, articles, sentences = index.catalog.read_one_generation()
-            changed = {a: list(rows) for a, rows in groupby(sentences, key=lambda s: s.article_id)}
+        """Read the catalog's current generation; with the `previous` snapshot, only the articles that changed
+        since it (`Catalog.read_changes`): the others' records and rows are taken over as they are, and
+        nothing here walks every article or sentence (copying a dict or two is done in C)."""
+        since = (previous.catalog_id, previous.generation) if previous is not None else None
+        most = max(100, len(previous.articles) // 4) if previous is not None else 0
+        changes = index.catalog.read_changes(since, most)
+        self.generation, self.catalog_id = changes.generation, changes.catalog_id
+        if changes.full or previous is None:
+            self.articles: dict[str, ArticleRecord] = {}
+            # The version each article is at: vectors of any other version are in flight or stale.
+            self.versions: dict[str, str] = {}
+            self._arena = RowArena()
+            spans: dict[str, tuple[int, int]] = {}
+            count = 0
+            removed: Iterable[str] = ()
         else:
-            self.generation, articles, changed = index.catalog.read_changes(previous.versions)
-        self.articles: dict[str, ArticleRecord] = {a.article_id: a for a in articles}
-        # The version each article is at: vectors of any other version are in flight or stale.
-        self.versions = {article_id: a.version for article_id, a in self.articles.items()}
-        # Articles in id order, each one's sentences consecutive from n = 0 on, as the catalog sorts them.
-        self.sentences: list[SentenceRow] = []
-        spans: dict[str, tuple[int, int]] = {}
-        for article_id in sorted(self.articles):
-            rows = changed.get(article_id)
-            if rows is None and previous is not None and article_id in previous.position.spans:
-                start, end = previous.position.spans[article_id]
-                rows = previous.sentences[start:end]
-            if rows:
-                spans[article_id] = (len(self.sentences), len(self.sentences) + len(rows))
-                self.sentences.extend(rows)
-        self.position = SentencePositions(spans, self.sentences)
-        self.lexical = CatalogLexicalIndex(
-            index.catalog, len(self.sentences), self._row_of, index.settings.language, index.decompounder
-        )
+            self.articles, self.versions = previous.articles.copy(), previous.versions.copy()
+            spans, count, self._arena = previous.position.spans.copy(), len(previous.sentences), previous._arena
+            removed = changes.changed
+        for article_id in removed:  # changed or removed: its rows so far are of no use
+            span = spans.pop(article_id, None)
+            count -= span[1] - span[0] if span else 0
+            self.articles.pop(article_id, None)
+            self.versions.pop(article_id, None)
+        for article in changes.articles:
+            self.articles[article.article_id] = article
+            self.versions[article.article_id] = article.version
+        for article_id, rows in changes.sentences.items():  # in article id order, each from n = 0 on
+            start = self._arena.append(rows)
+            spans[article_id] = (start, start + len(rows))
+            count += len(rows)
+        if len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS:  # many rows it does not read
+            spans = self._compact(spans)
+        self.sentences = SentenceRows(self._arena, spans, count)
+        self.position = SentencePositions(spans, self._arena.rows, count)
+        language, decompounder = index.settings.language, index.decompounder
+        self.lexical = CatalogLexicalIndex(index.catalog, count, self._row_of, language, decompounder)
         # article terms by (article id, version): valid in every snapshot that holds that version, so shared
         self._article_terms = previous._article_terms if previous is not None else ArticleTermsCache()
         self._title_terms: dict[str, set[str]] = {}
         self._word_terms: dict[int, list[tuple[str, ...]]] = {}
         self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
-        # The passages in catalog order: an article's chunks 0 … chunk_count - 1, one after the other.
-        self.passage_keys = [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
-        self.passage_row = {key: row for row, key in enumerate(self.passage_keys)}
         self._vectors = vectors or StoredVectors(index.store)
+
+    def _compact(self, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        """Copy this snapshot's rows into a new arena of their own, and return their spans there."""
+        old, self._arena = self._arena.rows, RowArena()
+        moved = {}
+        for article_id, (start, end) in spans.items():
+            first = self._arena.append(old[start:end])
+            moved[article_id] = (first, first + end - start)
+        return moved
+
+    @property
+    def passage_keys(self) -> list[tuple[str, int]]:
+        """Every passage (article id, chunk number) the snapshot holds: for tests and benchmarks, a list the
+        size of the archive."""
+        return [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
 
     def _row_of(self, article_id: str, n: int, version: str) -> int | None:
         """The row of sentence `n` of `article_id`, if this snapshot holds that version of the article."""
@@ -304,16 +375,17 @@ class Snapshot:
         ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in sentences]
         return self._vectors.fetch(self._vectors.store.sentences, ids)
 
-    def passage_vectors(self, passages: Sequence[int]) -> np.ndarray:
-        """The stored vectors of passages `passages` (by `passage_row`, NaN where Chroma lacks one): the
+    def passage_vectors(self, passages: Sequence[tuple[str, int]]) -> np.ndarray:
+        """The stored vectors of passages `passages` ((article id, chunk), NaN where Chroma lacks one): the
         candidates' passages are scored by dot products instead of a second search in Chroma."""
-        ids = [chunk_id(a, self.versions[a], n) for a, n in map(self.passage_keys.__getitem__, passages)]
+        ids = [chunk_id(a, self.versions[a], n) for a, n in passages]
         return self._vectors.fetch(self._vectors.store.chunks, ids)
 
-    def passage_of(self, row: int) -> int | None:
-        """The `passage_row` of the passage (chunk) that sentence `row` belongs to."""
+    def passage_of(self, row: int) -> tuple[str, int] | None:
+        """The passage (article id, chunk) that sentence `row` belongs to, if its article has that chunk."""
         sentence = self.sentences[row]
-        return self.passage_row.get((sentence.article_id, sentence.chunk))
+        article = self.articles.get(sentence.article_id)
+        return (sentence.article_id, sentence.chunk) if article and sentence.chunk < article.chunk_count else None
 
     def word_pairs(self, row: int) -> set[tuple[str, ...]]:
         """The sentence's word pairs (for near-duplicate checks), computed once per snapshot."""
@@ -343,11 +415,8 @@ class Snapshot:
 
     def _analysed_terms(self, article_id: str) -> str:
         """The terms of an article's headline and sentences in this snapshot, analysed from their text."""
-        row = self.position[(article_id, 0)]  # an article's sentences are consecutive, from n = 0 on
-        texts = [self.articles[article_id].title]
-        while row < len(self.sentences) and self.sentences[row].article_id == article_id:
-            texts.append(self.sentences[row].text)
-            row += 1
+        start, end = self.position.spans.get(article_id, (0, 0))
+        texts = [self.articles[article_id].title, *(self.sentences[row].text for row in range(start, end))]
         return joined_terms(self.lexical.terms(" ".join(texts)))
 
     def word_terms(self, row: int) -> list[tuple[str, ...]]:
@@ -374,17 +443,14 @@ class Snapshot:
     def around(self, row: int, reach: int) -> list[int]:
         """`row` and up to `reach` sentences on either side of it, as far as its paragraph goes."""
         sentence = self.sentences[row]
+        start, end = self.position.spans[sentence.article_id]  # rows next to its article's are of others
         first = row
-        while first > max(0, row - reach) and self._same_paragraph(first - 1, sentence):
+        while first > max(start, row - reach) and self.sentences[first - 1].paragraph == sentence.paragraph:
             first -= 1
         last = row
-        while last < min(len(self.sentences) - 1, row + reach) and self._same_paragraph(last + 1, sentence):
+        while last < min(end - 1, row + reach) and self.sentences[last + 1].paragraph == sentence.paragraph:
             last += 1
         return list(range(first, last + 1))
-
-    def _same_paragraph(self, other: int, sentence: SentenceRow) -> bool:
-        o = self.sentences[other]
-        return o.article_id == sentence.article_id and o.paragraph == sentence.paragraph
 
 
 # Sentences whose word pairs overlap this much (Jaccard) are the same text: an agency report that several
@@ -758,7 +824,7 @@ class Retriever:
         passage_of = {c.row: snapshot.passage_of(c.row) for c in candidates.values()}
         rows = sorted({r for r in passage_of.values() if r is not None})
         stored = snapshot.passage_vectors(rows)
-        scores: dict[int | None, float] = {}
+        scores: dict[tuple[str, int] | None, float] = {}
         if rows and stored.shape[1] == len(vector):
             # a passage whose vector is missing scores lowest
             scores.update(zip(rows, np.nan_to_num(stored @ vector, nan=-1.0).tolist(), strict=True))

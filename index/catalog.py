@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,33 @@ END;
 CREATE TRIGGER IF NOT EXISTS sentence_terms_follow_inserts AFTER INSERT ON sentences BEGIN
     DELETE FROM meta WHERE key = 'sentence_terms';
 END;
+-- Which articles each commit changed (inserted, replaced or deleted), by the generation the commit started from:
+-- a reader that saw generation g reads the articles logged from g on (`read_changes`), not the whole catalog.
+-- Triggers write it, so it commits and rolls back with the change, whoever makes it.
+CREATE TABLE IF NOT EXISTS article_changes (
+    after_generation INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (after_generation, article_id)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS article_changes_on_insert AFTER INSERT ON articles BEGIN
+    INSERT OR IGNORE INTO article_changes VALUES (
+        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0), new.article_id
+    );
+END;
+CREATE TRIGGER IF NOT EXISTS article_changes_on_update AFTER UPDATE ON articles BEGIN
+    INSERT OR IGNORE INTO article_changes VALUES (
+        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0), new.article_id
+    );
+    INSERT OR IGNORE INTO article_changes VALUES (
+        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0), old.article_id
+    );
+END;
+CREATE TRIGGER IF NOT EXISTS article_changes_on_delete AFTER DELETE ON articles BEGIN
+    INSERT OR IGNORE INTO article_changes VALUES (
+        COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0), old.article_id
+    );
+END;
+-- Each article's distinct terms (`distinct_terms` of its sentences' terms), written with them: a question reads those
+-- of its candidates' articles, one row each instead of every sentence's. A row of another version is stale.
+CREATE TABLE IF NOT EXISTS article_terms (article_id TEXT PRIMARY KEY, version TEXT NOT NULL, terms TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -92,6 +120,27 @@ def sentence_row(article_id: str, n: int, chunk: int, paragraph: int, text: str)
 Analyser = Callable[[str, list[SentenceRow]], list[str]]
 # Which analyser wrote `sentence_terms` (meta key): another one (or none) means the table must be filled again.
 TERMS_KEY = "sentence_terms"
+
+
+def distinct_terms(sentence_terms: Iterable[str]) -> str:
+    """An article's terms, each once, space-joined, from its sentences' (`Analyser`: each holds the headline's)."""
+    return " ".join(dict.fromkeys(" ".join(sentence_terms).split()))
+
+
+# How many generations back `article_changes` reaches: a reader further behind reads the whole catalog.
+CHANGES_KEPT = 1_000
+
+
+@dataclass(frozen=True)
+class CatalogChanges:
+    """What a reader needs to catch up with the catalog as of one commit (`Catalog.read_changes`)."""
+
+    generation: int
+    catalog_id: str  # which catalog file: one built anew counts its generations anew
+    full: bool  # every article and sentence (the reader was too far behind, or had read nothing)
+    articles: list[ArticleRecord]  # every article (full), or the changed ones the catalog still holds
+    changed: frozenset[str]  # the ids of the changed articles, removed ones included (not full)
+    sentences: dict[str, list[SentenceRow]]  # the sentences of `articles`, by article id, in order of n
 
 
 # FTS5's BM25 constants (fts5_aux.c), for scoring candidates as FTS5 would (`Catalog._bm25`).
@@ -167,8 +216,23 @@ class Catalog:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
+        self._start_change_log(db)
         self._db, self._file = db, _file_identity(self._path)
         self._epoch += 1
+
+    @staticmethod
+    def _start_change_log(db: sqlite3.Connection) -> None:
+        """Name the catalog file and mark from which generation on `article_changes` is complete: a catalog of an
+        older newsbot logged nothing before its triggers were created. Written only where missing (one
+        statement each, after the triggers exist: a change committed meanwhile is logged, or before the mark)."""
+        keys = {key for (key,) in db.execute("SELECT key FROM meta WHERE key IN ('catalog_id', 'changes_from')")}
+        if "catalog_id" not in keys:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('catalog_id', lower(hex(randomblob(8))))")
+        if "changes_from" not in keys:
+            db.execute(
+                "INSERT OR IGNORE INTO meta SELECT 'changes_from', "
+                "COALESCE((SELECT value FROM meta WHERE key = 'generation'), '0')"
+            )
 
     def close(self) -> None:
         self._db.close()
@@ -196,6 +260,9 @@ class Catalog:
                 "ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
                 (str(generation + 1),),
             )
+            # a reader of the other file knows nothing of this one's log (a copy of the same file restored
+            # keeps its catalog id): from here on only
+            db.execute("INSERT OR REPLACE INTO meta SELECT 'changes_from', value FROM meta WHERE key = 'generation'")
 
     def _reader(self) -> sqlite3.Connection:
         """A connection of this thread's own for searches: on the shared one, a search would see the
@@ -297,29 +364,52 @@ class Catalog:
             db.close()
         return int(row[0]) if row else 0, articles, sentences
 
-    def read_changes(self, known: dict[str, str]) -> tuple[int, list[ArticleRecord], dict[str, list[SentenceRow]]]:
-        """The generation and articles as of one commit, and the sentences of the articles whose version
-        differs from `known` (article id: version), by article: what changed since a reader's last look."""
+    def read_changes(self, since: tuple[str, int] | None = None, most: int = 0) -> CatalogChanges:
+        """What changed since a reader's last look, as of one commit: `since` is the (catalog id, generation)
+        it read then. Only the articles `article_changes` logged from that generation on are read, with their
+        sentences; everything is read when there is no `since`, when the log does not reach back to it (a
+        reader too far behind, an older newsbot's catalog) or the file is another one, or when more than
+        `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`."""
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
-            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-            articles = self.articles(db)
-            ids = [a.article_id for a in articles if known.get(a.article_id) != a.version]
-            changed: dict[str, list[SentenceRow]] = {}
-            if len(ids) > max(100, len(articles) // 4):  # most of the catalog: one read of all is faster
-                wanted = set(ids)
-                for sentence in self.sentences(db):
-                    if sentence.article_id in wanted:
-                        changed.setdefault(sentence.article_id, []).append(sentence)
+            keys = "'generation', 'catalog_id', 'changes_from'"
+            meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
+            generation, catalog_id = int(meta.get("generation", 0)), meta.get("catalog_id", "")
+            logged_from = int(meta.get("changes_from", generation + 1))
+            ids: list[str] | None = None
+            if since is not None and since[0] == catalog_id and logged_from <= since[1]:
+                query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
+                ids = [article_id for (article_id,) in db.execute(query, (since[1],))]
+                if len(ids) > most:
+                    ids = None
+            if ids is None:
+                articles = self.articles(db)
+                sentences = {a: list(rows) for a, rows in groupby(self.sentences(db), key=lambda s: s.article_id)}
+                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences)
             else:
-                query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id = ? ORDER BY n"
-                for article_id in ids:
-                    changed[article_id] = [sentence_row(*r) for r in db.execute(query, (article_id,))]
+                changes = CatalogChanges(generation, catalog_id, False, *self._articles_of(db, ids))
             db.execute("COMMIT")
         finally:
             db.close()
-        return int(row[0]) if row else 0, articles, changed
+        return changes
+
+    def _articles_of(
+        self, db: sqlite3.Connection, ids: list[str]
+    ) -> tuple[list[ArticleRecord], frozenset[str], dict[str, list[SentenceRow]]]:
+        """The records and sentences of the articles `ids` that the catalog holds (500 at a time: SQLite's
+        limit of bound parameters)."""
+        articles: list[ArticleRecord] = []
+        sentences: dict[str, list[SentenceRow]] = {}
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ", ".join("?" * len(batch))
+            records = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks})", batch)
+            articles += [ArticleRecord(*r) for r in records]
+            query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id IN ({}) ORDER BY 1, 2"
+            for row in db.execute(query.format(marks), batch):
+                sentences.setdefault(row[0], []).append(sentence_row(*row))
+        return articles, frozenset(ids), sentences
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()
@@ -392,6 +482,11 @@ class Catalog:
                     ).lastrowid
                     if text is not None:
                         db.execute("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", (rowid, text))
+                if sentence_terms:
+                    db.execute(
+                        "INSERT INTO article_terms VALUES (?, ?, ?)",
+                        (record.article_id, record.version, distinct_terms(sentence_terms)),
+                    )
             for article_id in removals:
                 self._delete_rows(db, article_id)
             if complete and analyse is not None:  # the inserts' trigger took the mark: each came with its terms
@@ -400,10 +495,24 @@ class Catalog:
                 "INSERT INTO meta VALUES ('generation', '1') "
                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
+            self._trim_change_log(db)
+
+    @staticmethod
+    def _trim_change_log(db: sqlite3.Connection) -> None:
+        """Keep the last CHANGES_KEPT generations of `article_changes`, and say from where it is complete."""
+        (generation,) = db.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'").fetchone()
+        oldest = generation - CHANGES_KEPT
+        if oldest > 0:
+            db.execute("DELETE FROM article_changes WHERE after_generation < ?", (oldest,))
+            db.execute(
+                "INSERT INTO meta VALUES ('changes_from', ?) ON CONFLICT(key) "
+                "DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (str(oldest),),
+            )
 
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
-        for table in ("articles", "chunks", "sentences"):
+        for table in ("articles", "chunks", "sentences", "article_terms"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
 
     # the lexical index
@@ -418,7 +527,9 @@ class Catalog:
         while self.get_meta(TERMS_KEY) != name:
             generation, articles, sentences = self.read_one_generation(with_rowids=True)
             titles = {a.article_id: a.title for a in articles}
+            versions = {a.article_id: a.version for a in articles}
             rows: list[tuple[int, str]] = []
+            article_rows: list[tuple[str, str, str]] = []
             start = 0
             while start < len(sentences):
                 end = start
@@ -426,16 +537,59 @@ class Catalog:
                 while end < len(sentences) and sentences[end][1].article_id == article_id:
                     end += 1
                 part = sentences[start:end]
-                rows.extend(zip((r for r, _ in part), analyse(titles[article_id], [s for _, s in part]), strict=True))
+                analysed = analyse(titles[article_id], [s for _, s in part])
+                rows.extend(zip((r for r, _ in part), analysed, strict=True))
+                article_rows.append((article_id, versions[article_id], distinct_terms(analysed)))
                 start = end
             with self.transaction() as db:
                 if self.generation != generation:
                     continue  # changed meanwhile: read again
                 db.execute("DELETE FROM sentence_terms")
                 db.executemany("INSERT INTO sentence_terms (rowid, terms) VALUES (?, ?)", rows)
+                db.execute("DELETE FROM article_terms")
+                db.executemany("INSERT INTO article_terms VALUES (?, ?, ?)", article_rows)
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TERMS_KEY, name))
             return True
         return False
+
+    def fill_article_terms(self) -> int:
+        """Write the `article_terms` of every article that lacks those of its current version (a catalog an older
+        newsbot wrote), from its sentences' stored terms, 500 articles a transaction. Returns how many it wrote."""
+        missing = [
+            article_id
+            for (article_id,) in self._db.execute(
+                "SELECT a.article_id FROM articles AS a LEFT JOIN article_terms AS t "
+                "ON t.article_id = a.article_id AND t.version = a.version WHERE t.article_id IS NULL"
+            )
+        ]
+        filled = 0
+        for start in range(0, len(missing), 500):
+            batch = missing[start : start + 500]
+            with self.transaction() as db:
+                stored = self._sentence_terms(db, batch)  # none for an article without sentences
+                db.executemany(
+                    "INSERT OR REPLACE INTO article_terms VALUES (?, ?, ?)",
+                    [(a, version, distinct_terms(terms)) for a, (version, terms) in stored.items()],
+                )
+            filled += len(stored)
+        return filled
+
+    @staticmethod
+    def _sentence_terms(db: sqlite3.Connection, article_ids: list[str]) -> dict[str, tuple[str, list[str]]]:
+        """The current version and the stored terms of every sentence, in order, of each of `article_ids` (at most
+        500) that has sentences. Read from the FTS5 table's own content table (its "_content", column c0), which
+        FTS5 reads for it too: going through the virtual table took twice as long."""
+        marks = ", ".join("?" * len(article_ids))
+        rows = db.execute(
+            "SELECT s.article_id, a.version, t.c0 FROM sentences AS s JOIN articles AS a "
+            "ON a.article_id = s.article_id JOIN sentence_terms_content AS t ON t.id = s.rowid "
+            f"WHERE s.article_id IN ({marks}) ORDER BY s.article_id, s.n",
+            article_ids,
+        )
+        found: dict[str, tuple[str, list[str]]] = {}
+        for article_id, version, terms in rows:
+            found.setdefault(article_id, (version, []))[1].append(terms)
+        return found
 
     def search_terms(self, terms: list[str], k: int, counts: dict[str, int] | None = None) -> list[LexicalHit]:
         """The `k` sentences with the best BM25 score (FTS5's) for any of `terms`, best first.
@@ -549,27 +703,24 @@ class Catalog:
         scores = self._bm25(list(numbers), present, counts)
         return {numbers[rowid]: score for rowid, score in scores.items() if score > 0}
 
-    def articles_terms(self, versions: dict[str, str]) -> dict[str, list[str] | None]:
-        """The stored terms of every sentence of each article (article id: version), space-joined, one string
-        a sentence; None for an article when the catalog no longer holds that version of it. One query for
-        all: a question reads those of its candidates' articles at once. Read from the FTS5 table's own
-        content table (its "_content", column c0), which FTS5 reads for it too: going through the virtual
-        table took twice as long."""
-        stored: dict[str, list[str]] = {}
+    def articles_terms(self, versions: dict[str, str]) -> dict[str, str | None]:
+        """The distinct terms of each article (article id: version) as `distinct_terms` gives them; None for an
+        article when the catalog no longer holds that version of it. One query for all: a question reads those
+        of its candidates' articles at once. From `article_terms`, or where it lacks an article's (an older
+        newsbot wrote it), from the terms of its sentences."""
+        found: dict[str, str] = {}
         wanted = list(versions)
+        db = self._reader()
         for start in range(0, len(wanted), 500):  # within SQLite's limit of bound parameters
             batch = wanted[start : start + 500]
             marks = ", ".join("?" * len(batch))
-            rows = self._reader().execute(
-                "SELECT s.article_id, a.version, t.c0 FROM sentences AS s JOIN articles AS a "
-                "ON a.article_id = s.article_id JOIN sentence_terms_content AS t ON t.id = s.rowid "
-                f"WHERE s.article_id IN ({marks})",
-                batch,
-            )
-            for article_id, version, terms in rows:
+            query = f"SELECT article_id, version, terms FROM article_terms WHERE article_id IN ({marks})"
+            found.update((a, terms) for a, version, terms in db.execute(query, batch) if version == versions[a])
+            missing = [a for a in batch if a not in found]
+            for article_id, (version, terms) in self._sentence_terms(db, missing).items() if missing else ():
                 if version == versions[article_id]:  # else the catalog holds another version of it
-                    stored.setdefault(article_id, []).append(terms)
-        return {article_id: stored.get(article_id) for article_id in versions}
+                    found[article_id] = distinct_terms(terms)
+        return {article_id: found.get(article_id) for article_id in versions}
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """How many sentences hold each of `terms` (terms no sentence holds are left out)."""

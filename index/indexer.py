@@ -209,6 +209,9 @@ class NewsIndex:
             log.warning("analysing the catalog's %d sentences for BM25, once (an older newsbot's catalog)", sentences)
         if self.catalog.fill_terms(analyser.document_terms, analyser_name(language)):
             log.info("analysed the catalog's sentences for BM25 in %.1f s", time.perf_counter() - started)
+        started = time.perf_counter()
+        if filled := self.catalog.fill_article_terms():
+            log.info("gathered the terms of %d articles in %.1f s", filled, time.perf_counter() - started)
         self.decompounder.save()  # the compounds split meanwhile, for the next process
 
     def follow_outside_changes(self) -> int:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from index.catalog import Catalog
+from index.catalog import Catalog, distinct_terms
 from index.indexer import NewsIndex
 from index.settings import Settings
 from index.store import VectorStore
@@ -68,13 +68,37 @@ def terms_match(index: NewsIndex) -> bool:
         own = [(rowid, sentence) for rowid, sentence in rows if sentence.article_id == article.article_id]
         analysed = index.catalog.analyse(article.title, [sentence for _, sentence in own])  # type: ignore[misc]
         expected.update(zip([rowid for rowid, _ in own], analysed, strict=True))
-    return bool(expected) == bool(articles) and stored == expected
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        gathered = {a: (version, terms) for a, version, terms in db.execute("SELECT * FROM article_terms")}
+    finally:
+        db.close()
+    per_article = {  # each article's distinct terms, of its current version, as its sentences' terms give them
+        a.article_id: (a.version, distinct_terms(expected[r] for r, s in rows if s.article_id == a.article_id))
+        for a in articles
+        if a.sentence_count
+    }
+    return bool(expected) == bool(articles) and stored == expected and gathered == per_article
+
+
+def change_log(index: NewsIndex) -> dict[str, object]:
+    """The catalog's generation, from which generation on its log of changed articles is complete, and the log."""
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'changes_from')"))
+        logged: dict[str, list[str]] = {}
+        for generation, article_id in db.execute("SELECT after_generation, article_id FROM article_changes"):
+            logged.setdefault(str(generation), []).append(article_id)
+    finally:
+        db.close()
+    return {"generation": int(meta.get("generation", 0)), "changes_from": int(meta["changes_from"]), "changes": logged}
 
 
 def state(index: NewsIndex) -> dict[str, object]:
     chunks = index.store.chunks.get(include=["metadatas"])
     sentences = index.store.sentences.get(include=["metadatas"])
     return {
+        **change_log(index),
         "terms_match": terms_match(index),
         "articles": {a.article_id: [a.version, a.chunk_count, a.sentence_count] for a in index.catalog.articles()},
         "chunk_ids": sorted(chunks["ids"]),

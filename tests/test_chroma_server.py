@@ -73,7 +73,7 @@ def test_index_and_answer_through_a_chroma_server(settings, fake_embedder, artic
     copied = snapshot.sentence_vectors(range(len(snapshot.sentences)))
     assert not np.isnan(copied).any()
     assert np.allclose(copied, vectors_in_chroma(service))
-    passages = snapshot.passage_vectors(range(len(snapshot.passage_keys)))
+    passages = snapshot.passage_vectors(snapshot.passage_keys)
     assert not np.isnan(passages).any()
     assert np.allclose(passages, passage_vectors_in_chroma(service))
 

@@ -46,6 +46,20 @@ def assert_consistent(state: dict) -> None:
     assert state["terms_match"]
 
 
+def assert_logged(before: dict, after: dict) -> None:
+    """A reader that saw the catalog as `before` catches up with `after` by reading the articles the catalog
+    logged as changed since (`Catalog.read_changes`): every article that differs is among them."""
+    assert after["changes_from"] <= before["generation"] <= after["generation"]
+    logged = {a for generation, ids in after["changes"].items() if int(generation) >= before["generation"] for a in ids}
+    differ = {
+        a
+        for a in before["articles"].keys() | after["articles"].keys()
+        if before["articles"].get(a) != after["articles"].get(a)
+    }
+    assert differ <= logged
+    assert not differ or after["generation"] > before["generation"]
+
+
 def write_articles(folder: Path, version: str, count: int) -> None:
     folder.mkdir(exist_ok=True)
     for i in range(count):
@@ -62,7 +76,8 @@ def test_kill_at_each_step_leaves_old_or_new_and_next_run_completes(tmp_path: Pa
     folder, data_dir = tmp_path / "articles", tmp_path / "data"
     write_articles(folder, "alt", 4)
     assert run(data_dir, folder, "sync").returncode == 0
-    old = version_of(check(data_dir, folder), folder)
+    first = check(data_dir, folder)
+    old = version_of(first, folder)
 
     write_articles(folder, "neu", 3)  # three changed ...
     (folder / "artikel-03.txt").unlink()  # ... one removed ...
@@ -73,12 +88,15 @@ def test_kill_at_each_step_leaves_old_or_new_and_next_run_completes(tmp_path: Pa
 
     after_crash = check(data_dir, folder)
     assert_consistent(after_crash)
+    assert_logged(first, after_crash)
     assert set(version_of(after_crash, folder)) <= {*old, "artikel-09.txt"}
 
     finished = run(data_dir, folder, "sync")
     assert finished.returncode == 0, finished.stderr
     final = check(data_dir, folder)
     assert_consistent(final)
+    assert_logged(after_crash, final)
+    assert_logged(first, final)
     assert sorted(version_of(final, folder)) == ["artikel-00.txt", "artikel-01.txt", "artikel-02.txt", "artikel-09.txt"]
     assert all(v != old.get(n) for n, v in version_of(final, folder).items())
 
@@ -86,6 +104,7 @@ def test_kill_at_each_step_leaves_old_or_new_and_next_run_completes(tmp_path: Pa
 def test_kills_at_random_moments_never_break_the_index(tmp_path: Path):
     folder, data_dir = tmp_path / "articles", tmp_path / "data"
     rng = random.Random(7)
+    before = {"generation": 0, "articles": {}}
     for round_number in range(2):
         write_articles(folder, f"runde{round_number}", 40)
         args = [sys.executable, "-m", "tests.crash_driver", str(data_dir), str(folder), "slow-sync"]
@@ -93,10 +112,14 @@ def test_kills_at_random_moments_never_break_the_index(tmp_path: Path):
         time.sleep(rng.uniform(1.5, 4.0))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
-        assert_consistent(check(data_dir, folder))
+        after = check(data_dir, folder)
+        assert_consistent(after)
+        assert_logged(before, after)
+        before = after
     assert run(data_dir, folder, "sync").returncode == 0
     final = check(data_dir, folder)
     assert_consistent(final)
+    assert_logged(before, final)
     assert len(final["articles"]) == 40
     texts = {(folder / name).read_text(encoding="utf-8") for name in version_of(final, folder)}
     assert all("runde1" in text for text in texts)

@@ -21,9 +21,9 @@ def vectors_in_chroma(service: NewsService) -> np.ndarray:
 
 
 def passage_vectors_in_chroma(service: NewsService) -> np.ndarray:
-    """The current snapshot's passage vectors, fetched straight from Chroma, by passage row."""
+    """The current snapshot's passage vectors, fetched straight from Chroma, in the order of `passage_keys`."""
     snapshot = service.retriever.snapshot()
-    ids = [chunk_id(a, snapshot.versions[a], n) for a, n in snapshot.passage_row]
+    ids = [chunk_id(a, snapshot.versions[a], n) for a, n in snapshot.passage_keys]
     stored = service.index.store.vectors(service.index.store.chunks, ids)
     return np.stack([stored[i] for i in ids])
 
@@ -48,8 +48,8 @@ def test_sentences_only_bm25_found_get_the_cosine_of_their_stored_vector(setting
     assert len(set(np.round(expected, 4))) > 3  # the rows differ, so a shifted row would show
 
 
-def every_row(snapshot) -> range:
-    return range(len(snapshot.sentences))
+def every_row(snapshot) -> list[int]:
+    return [row for row, _ in snapshot.sentences.items()]
 
 
 def test_the_vectors_follow_an_update_to_the_new_version(settings, fake_embedder, articles_dir):
@@ -71,8 +71,8 @@ def test_the_vectors_follow_an_update_to_the_new_version(settings, fake_embedder
     assert len(changed) == 1
     assert not np.isnan(vectors).any()
     assert np.allclose(vectors, vectors_in_chroma(service))  # the new version's vectors, row by row
-    rows = [r for r, s in enumerate(second.sentences) if s.article_id == changed[0]]
-    old_rows = [r for r, s in enumerate(first.sentences) if s.article_id == changed[0]]
+    rows = [i for i, s in enumerate(second.sentences) if s.article_id == changed[0]]  # positions in every_row
+    old_rows = [i for i, s in enumerate(first.sentences) if s.article_id == changed[0]]
     assert not np.allclose(vectors[rows[:1]], before[old_rows[:1]])  # not the old version's, from the cache
 
 
@@ -137,8 +137,9 @@ def test_each_candidate_gets_the_cosine_of_its_stored_passage(settings, fake_emb
     expected = passage_vectors_in_chroma(service) @ query
     assert len(expected) < bot.retrieve.PASSAGE_FLOOR_RANK  # so no passage is raised to the floor
     assert floor == pytest.approx(expected.min(), abs=1e-5)
+    position = {key: i for i, key in enumerate(snapshot.passage_keys)}
     for row, candidate in candidates.items():
-        assert candidate.passage == pytest.approx(expected[snapshot.passage_of(row)], abs=1e-5)
+        assert candidate.passage == pytest.approx(expected[position[snapshot.passage_of(row)]], abs=1e-5)
     assert len(set(np.round(expected, 4))) == len(expected) >= 3  # all differ, so a shifted row would show
 
 
@@ -151,6 +152,7 @@ def test_passages_below_the_floor_rank_count_as_the_floor(settings, fake_embedde
 
     expected = passage_vectors_in_chroma(service) @ query
     assert floor == pytest.approx(sorted(expected)[-2], abs=1e-5)
+    position = {key: i for i, key in enumerate(snapshot.passage_keys)}
     for row, candidate in candidates.items():
-        assert candidate.passage == pytest.approx(max(expected[snapshot.passage_of(row)], floor), abs=1e-5)
+        assert candidate.passage == pytest.approx(max(expected[position[snapshot.passage_of(row)]], floor), abs=1e-5)
     assert sum(c.passage > floor + 1e-6 for c in candidates.values()) > 0  # the best passage stays above
