@@ -93,18 +93,19 @@ class AskCog(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         send = functools.partial(interaction.followup.send, wait=True)
-        await self.answer(frage, interaction.channel, send)
+        await self.answer(frage, interaction.channel, send, interaction.user.id)
 
     @app_commands.command(name="neu", description=message("discord_describe_neu"))
     async def neu(self, interaction: discord.Interaction) -> None:
-        """Forget this thread's or DM's earlier questions, so the next one is not read as a follow-up."""
+        """Forget the user's earlier questions in this thread or DM, so the next one is not read as a follow-up."""
         key = conversation_id(interaction.channel)
         if key is None:
             text = message("discord_new_no_conversation", self.language)
         else:
-            self.conversations.forget(key)
+            self.conversations.forget((key, interaction.user.id))
             text = message("discord_new_conversation", self.language)
-        await interaction.response.send_message(text, ephemeral=key is None, allowed_mentions=NO_MENTIONS)
+        # only the asker's questions are forgotten, so only the asker needs to read it
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="hilfe", description=message("discord_describe_hilfe"))
     async def hilfe(self, interaction: discord.Interaction) -> None:
@@ -124,7 +125,9 @@ class AskCog(commands.Cog):
                 await msg.reply(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
                 return
             async with msg.channel.typing():
-                await self.answer(question, msg.channel, functools.partial(msg.reply, mention_author=False))
+                await self.answer(
+                    question, msg.channel, functools.partial(msg.reply, mention_author=False), msg.author.id
+                )
         except Exception as error:  # the face's error handler for messages: text to the user, detail to the log
             await msg.reply(explain(error, self.language), allowed_mentions=NO_MENTIONS)
 
@@ -145,10 +148,14 @@ class AskCog(commands.Cog):
             return None
         return strip_mentions(msg.content)
 
-    async def answer(self, question: str, channel: object, send: Send) -> None:
-        """Ask off the event loop with the conversation's earlier questions, send, then open a thread."""
+    async def answer(self, question: str, channel: object, send: Send, user_id: int) -> None:
+        """Ask off the event loop with the user's earlier questions in this conversation, send, then open a thread.
+
+        Each user's own: in a thread several people ask, and one's questions must not steer another's answers
+        (a question about the heat after someone else's about the summit was answered with the summit's date).
+        """
         key = conversation_id(channel)
-        history = self.conversations.history(key) if key is not None else []
+        history = self.conversations.history((key, user_id)) if key is not None else []
         if self.settings.answer_mode == "llm":
             stream = iterate_in_thread(self.service.ask_stream(question, history))
             reply, answer = await stream_answer(send, stream, self.language)
@@ -158,7 +165,7 @@ class AskCog(commands.Cog):
         if key is None and answer.answered and isinstance(channel, discord.TextChannel):
             key = await self.open_thread(reply, question)
         if key is not None:
-            self.conversations.remember(key, answer.question)
+            self.conversations.remember((key, user_id), answer.question)
 
     async def open_thread(self, reply: discord.Message, question: str) -> int | None:
         """A thread on the answer for follow-ups; without the permission the answer simply stands alone."""
