@@ -71,6 +71,41 @@ def strip_mentions(text: str) -> str:
     return " ".join(MENTION.sub(" ", text).split())
 
 
+# Markup Discord shows as something else than its characters: custom emoji (<:name:id>, animated <a:name:id>),
+# timestamps (<t:1700000000:R>) and command mentions (</frage:id>) show as a picture, a date, a command.
+CUSTOM_MARKUP = re.compile(r"<a?:\w+:\d+>|<t:-?\d+(?::[tTdDfFR])?>|</[\w -]+:\d+>")
+# [label](target): the reader sees the label. Links, masked or bare (or in <…>), are where, not what, it asks.
+MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?[^()\s]*>?\s*\)")
+LINK = re.compile(r"<?\b[a-z][a-z0-9+.-]*://[^\s>]+>?", re.IGNORECASE)
+# Emphasis, strike-through, spoilers and code marked on both sides; single _ only around whole words
+# (snake_case stays), single * not between digits (5*3 stays).
+MARKERS = re.compile(
+    r"(\*\*\*|\*\*|___|__|~~|\|\||`{1,3})(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<!\w)_(.+?)_(?!\w)",
+    re.DOTALL,
+)
+# A code block, with the language its first line may name.
+FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
+# A quote, heading or small print at the start of a line.
+LINE_MARK = re.compile(r"^[ \t]*(?:>>> |> |#{1,3} |-# )", re.MULTILINE)
+
+
+def plain_question(text: str) -> str:
+    """The question as Discord shows it, without the markup it renders: `**Wo**` is searched as "Wo".
+
+    As words, the markup moved the search: a custom emoji took "Wo soll der Gipfel stattfinden?" from
+    0.98 to 0.63, a link to 0.57, and "[Gipfel](https://…)" was refused.
+    """
+    text = CUSTOM_MARKUP.sub(" ", strip_mentions(text))
+    text = LINK.sub(" ", MASKED_LINK.sub(lambda m: m.group(1), text))
+    text = FENCE.sub(lambda m: m.group(1), LINE_MARK.sub("", text))
+    for _ in range(3):  # markers inside markers: ***, ||**x**||
+        unmarked = MARKERS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", text)
+        if unmarked == text:
+            break
+        text = unmarked
+    return " ".join(text.split())
+
+
 class AskCog(commands.Cog):
     """Answers questions and keeps each conversation in a thread of its own."""
 
@@ -86,6 +121,7 @@ class AskCog(commands.Cog):
     @app_commands.describe(frage=message("discord_describe_frage_text"))
     async def frage(self, interaction: discord.Interaction, frage: str) -> None:
         """Answer in public, then continue in a thread; refusals of input come privately and at once."""
+        frage = plain_question(frage)
         validate_question(self.settings, frage)  # before the cooldown: a typo costs no turn
         notice = self.cooldown_notice(interaction.user.id)
         if notice:
@@ -146,7 +182,7 @@ class AskCog(commands.Cog):
         # In its own threads the bot answers questions, not the "Danke!" people say to each other.
         if not (msg.guild is None or mentioned or (own_thread and "?" in msg.content)):
             return None
-        return strip_mentions(msg.content)
+        return plain_question(msg.content)
 
     async def answer(self, question: str, channel: object, send: Send, user_id: int) -> None:
         """Ask off the event loop with the user's earlier questions in this conversation, send, then open a thread.
