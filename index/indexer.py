@@ -282,8 +282,13 @@ class NewsIndex:
             recorded = False  # the run, once it writes a first batch
             bar = tqdm(total=total, unit="Artikel", desc="Indexieren", disable=not progress, leave=False)
             batch: list[Article] = []
+            taken: set[str] = set()  # ids of this run: a file or URL named twice is indexed once
             for article in articles:
                 bar.update(1)
+                if article.article_id in taken:
+                    log.info("skipping %s: already in this run", article.source)
+                    continue
+                taken.add(article.article_id)
                 if len(article.text) > self.settings.max_article_chars:  # files are checked as they are read
                     reason = message("article_too_large", path=article.source, limit=self.settings.max_article_chars)
                     log.warning("skipping %s: %s", article.source, reason)

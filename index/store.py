@@ -318,11 +318,11 @@ def storage_writes(data_dir: Path) -> Iterator[None]:
     """A write the data folder refuses (a full disk, a read-only mount, a file-size limit) is the user's one
     line, not an unexpected error: Chroma reports it as `InternalError` ("disk I/O error", "Error in
     compaction"), SQLite as `OperationalError`. The journal undoes what was half written at the next run."""
-    from chromadb.errors import ChromaError
+    from chromadb.errors import InternalError
 
     try:
         yield
-    except (ChromaError, sqlite3.Error, OSError) as error:
+    except (InternalError, sqlite3.OperationalError, OSError) as error:
         raise NewsbotError(
             message("index_write_failed", path=str(data_dir), reason=_write_failure(error), free=_free_space(data_dir)),
             detail=repr(error),
