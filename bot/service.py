@@ -246,7 +246,11 @@ class NewsService:
             return Search(snapshot_alone, alone, sure_alone, False, language)
         # each search keeps its own snapshot: another process may change the index between the two
         snapshot_with_context, with_context = self.retriever.retrieve(question, context=context, earlier=history[-1])
-        sure_with_context = confidence(with_context, self.answerability, cross_language=cross_language)
+        # its signals count the earlier questions' words too: one in another language shares few with the
+        # articles ("Und wann?" after "Where is the summit?" had none, and confidence 0), as a question in it
+        languages = {question_language(h, self.settings.language) for h in history[-CONTEXT_QUESTIONS:]}
+        cross_with_context = cross_language or languages != {self.settings.language}
+        sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
         if sure_alone < self.refusal_threshold:
             use_context = sure_with_context > sure_alone
