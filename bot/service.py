@@ -96,6 +96,13 @@ def upload_name(settings: Settings, filename: str) -> str:
 CONTEXT_QUESTIONS = 3
 
 
+def starts_a_topic(answer: Answer) -> bool:
+    """Whether a conversation goes on from `answer`'s question alone: it was answered as if asked alone, on
+    a topic of its own or standing on its own. Its earlier questions would otherwise pull the next follow-up
+    back: "Und wann?" after "Wie heiß war es in Wien?", itself after the summit, got the summit's date."""
+    return answer.answered and not answer.used_history
+
+
 @dataclass(frozen=True)
 class Search:
     """What answering a question searched: the snapshot, its ranking and confidence, and whether the

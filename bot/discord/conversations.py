@@ -39,8 +39,11 @@ class Conversations:
             return []
         return list(questions)
 
-    def remember(self, conversation_id: Hashable, question: str) -> None:
+    def remember(self, conversation_id: Hashable, question: str, afresh: bool = False) -> None:
+        """Add `question`; `afresh` (it was answered as if asked alone) lets it start the conversation anew."""
         _, questions = self._questions.pop(conversation_id, (0.0, deque(maxlen=self.max_questions)))
+        if afresh:
+            questions.clear()
         questions.append(question)
         self._questions[conversation_id] = (self._clock(), questions)
         while len(self._questions) > self.max_conversations:
