@@ -32,6 +32,7 @@ from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
 from index.retention import as_time, retention_cutoff
 from index.settings import Settings
+from index.store import storage_writes
 from index.texts import message
 
 if TYPE_CHECKING:  # LangChain's chat models and the web stack load only when LLM mode or a URL needs them
@@ -346,9 +347,15 @@ class NewsService:
         """Keep an uploaded file under `data_dir/uploads` and index it; the same name again is an update."""
         name = upload_name(self.settings, filename)
         folder = self.settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
-        path.write_bytes(data)
+        partial = folder / f".partial-{name}"  # a full disk leaves no half file to be indexed later
+        with storage_writes(self.settings.data_dir):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                partial.write_bytes(data)
+                partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
         return self.index.add_paths([path])
 
     def index_urls(self, urls: Sequence[str], report: IndexReport | None = None) -> IndexReport:

@@ -42,8 +42,11 @@ def main() -> None:
     largest = max(p.stat().st_size for p in data_dir.rglob("*") if p.is_file() and not p.name.startswith("langid"))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails (EFBIG) instead of killing us
     resource.setrlimit(resource.RLIMIT_FSIZE, (largest + 4096, resource.RLIM_INFINITY))
-    steps: dict[str, dict] = {name: {} for name in ("add", "ask", "reopened_ask", "add_again")}
+    steps: dict[str, dict] = {name: {} for name in ("add", "upload", "ask", "reopened_ask", "add_again")}
     attempt(steps["add"], lambda: service.index_paths([more]).summary())
+    upload = "Hochgeladen\n\n" + "Ein Satz über den Gipfel. " * (largest // 20)  # larger than the cap allows
+    attempt(steps["upload"], lambda: service.index_upload("hochgeladen.txt", upload.encode()).summary())
+    steps["upload"]["files_left"] = sorted(p.name for p in (data_dir / "uploads").glob("*"))
     attempt(steps["ask"], lambda: service.ask(QUESTION).text)
     attempt(steps["reopened_ask"], lambda: NewsService.open(settings, HashedBagOfWords()).ask(QUESTION).text)
     resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))

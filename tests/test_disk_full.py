@@ -37,6 +37,8 @@ def test_a_full_disk_during_an_index_run_is_one_line_and_questions_go_on(tmp_pat
 
     expected = message("index_write_failed", path=str(tmp_path / "data"), reason="X", free="Y").split("(")[0]
     assert steps["add"].get("newsbot_error", "").startswith(expected), steps["add"]
+    assert steps["upload"].get("newsbot_error", "").startswith(expected), steps["upload"]  # Discord's /index datei
+    assert steps["upload"]["files_left"] == []  # no half file that a later run would index
     assert "Budapest" in steps["ask"].get("result", ""), steps["ask"]  # the running bot answers on
     assert "Budapest" in steps["reopened_ask"].get("result", ""), steps["reopened_ask"]  # so does `newsbot ask`
     assert "result" in steps["add_again"], steps["add_again"]
