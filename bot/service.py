@@ -50,6 +50,13 @@ question_log = logging.getLogger("newsbot.questions")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+def normalised_text(question: str) -> str:
+    """A question's text as it is searched: valid Unicode, without control or invisible characters, its
+    whitespace collapsed (see `validate_question`); earlier questions of a conversation are read the same way."""
+    repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
+
+
 def validate_question(settings: Settings, question: str) -> str:
     """The question with whitespace normalised and invisible characters dropped (as in the articles);
     empty or overlong questions are user errors.
@@ -58,8 +65,7 @@ def validate_question(settings: Settings, question: str) -> str:
     half of an emoji's pair from JSON) would make the embedder, JSON output and Discord fail. A surrogate
     pair is joined into its character, a lone one replaced by U+FFFD.
     """
-    repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    text = " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
+    text = normalised_text(question)
     if not text:
         raise NewsbotError(message("empty_question", settings.language))
     if len(text) > settings.max_question_chars:
@@ -172,7 +178,7 @@ class NewsService:
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer from the articles, or refuse; `history` holds earlier questions of the conversation."""
         if self.settings.answer_mode != "llm":
-            return self._extract(question, history)[0]
+            return self._extract(question, [h for h in map(normalised_text, history) if h])[0]
         final: Answer | None = None
         for item in self.ask_stream(question, history):
             if isinstance(item, Answer):
@@ -186,6 +192,8 @@ class NewsService:
         The final Answer may replace the streamed text (`mode == "extractive-fallback"`, with a `note`);
         faces show it instead. In extractive mode, or without any passage to write from, it is all there is.
         """
+        # earlier questions may come unchecked (an eval file's `history`): a lone surrogate failed the embedder
+        history = [h for h in map(normalised_text, history) if h]
         extractive, snapshot, ranked = self._extract(question, history)
         if self.settings.answer_mode != "llm" or not extractive.sources:
             yield extractive

