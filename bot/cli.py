@@ -359,6 +359,8 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
 @user_errors
 def chat(ctx: Context) -> None:
     """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ vergisst sie."""
+    from bot.service import starts_a_topic
+
     _one_question_at_a_time()
     service = ctx.service
     click.echo(message("cli_chat_intro"))
@@ -378,13 +380,14 @@ def chat(ctx: Context) -> None:
         try:
             terminal_text(question)
             if ctx.settings.answer_mode == "llm":
-                stream_answer(service, question, history)
+                answer = stream_answer(service, question, history)
             else:
-                click.echo(render_answer(service.ask(question, history=history)))
+                answer = service.ask(question, history=history)
+                click.echo(render_answer(answer))
         except NewsbotError as error:
             click.echo(error.message, err=True)
             continue
-        history.append(question)
+        history = [*([] if starts_a_topic(answer) else history), question]
 
 
 @cli.command("eval")

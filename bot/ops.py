@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,34 +141,46 @@ def record_feed_poll(catalog: Any, url: str, summary: str, ok: bool) -> None:
 
 def read_status(settings: Settings) -> OpsStatus:
     """The index's counts and history from its catalog (without opening Chroma or the model)."""
-    from index.catalog import Catalog
-
     bot = running_bot(settings.data_dir)
     if not settings.catalog_path.is_file():
         return OpsStatus(0, 0, 0, "", None, None, bot)
-    catalog = Catalog(settings.catalog_path)
-    try:
+    with _catalog(settings) as catalog:
         articles, chunks, sentences = catalog.counts()
         embedder = (catalog.get_meta("embedder") or "").rpartition("|")[0]
         poll = catalog.get_meta(FEED_POLL_KEY)
         return OpsStatus(
             articles, chunks, sentences, embedder, catalog.last_indexed_at(), json.loads(poll) if poll else None, bot
         )
-    finally:
-        catalog.close()
 
 
 def list_articles(settings: Settings) -> list[Any]:
     """The indexed articles, newest first, read from the catalog without opening the index."""
-    from index.catalog import Catalog
-
     if not settings.catalog_path.is_file():
         return []
-    catalog = Catalog(settings.catalog_path)
-    try:
+    with _catalog(settings) as catalog:
         return catalog.articles()
+
+
+@contextmanager
+def _catalog(settings: Settings) -> Iterator[Any]:
+    """The catalog, open while it is read; one that cannot be opened or read (a read-only data folder: SQLite
+    opens it for writing, in WAL mode; a damaged file) is the line `newsbot ask` gives, not an unexpected error."""
+    import sqlite3
+
+    from index.catalog import Catalog
+
+    catalog = None
+    try:
+        catalog = Catalog(settings.catalog_path)
+        yield catalog
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise NewsbotError(
+            message("data_dir_unusable", path=str(settings.data_dir), reason=reason), detail=repr(error)
+        ) from error
     finally:
-        catalog.close()
+        if catalog is not None:
+            catalog.close()
 
 
 def announce_bot(data_dir: Path) -> Path:
@@ -222,20 +236,25 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
 
     stored = ""
     if settings.catalog_path.is_file():
-        status = read_status(settings)
-        stored = status.embedder
-        results.append(
-            (
-                True,
-                message(
-                    "doctor_index",
-                    path=str(settings.data_dir),
-                    articles=status.articles,
-                    sentences=status.sentences,
-                    embedder=stored or "–",
-                ),
+        try:
+            status = read_status(settings)
+        except NewsbotError as error:  # a doctor reports what is wrong with the index and goes on
+            results.append((False, error.message))
+            status = None
+        if status is not None:
+            stored = status.embedder
+            results.append(
+                (
+                    True,
+                    message(
+                        "doctor_index",
+                        path=str(settings.data_dir),
+                        articles=status.articles,
+                        sentences=status.sentences,
+                        embedder=stored or "–",
+                    ),
+                )
             )
-        )
         language = _index_language(settings)
         if language and language != settings.language:
             mismatch = message(

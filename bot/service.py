@@ -25,8 +25,8 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
-from bot.result import Answer
-from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot
+from bot.result import Answer, Source
+from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Retriever, Snapshot
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -34,6 +34,7 @@ from index.errors import NewsbotError
 from index.indexer import IndexReport, NewsIndex
 from index.retention import as_time, retention_cutoff
 from index.settings import Settings
+from index.store import storage_writes
 from index.texts import message
 
 if TYPE_CHECKING:  # LangChain's chat models and the web stack load only when LLM mode or a URL needs them
@@ -51,6 +52,13 @@ question_log = logging.getLogger("newsbot.questions")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
+def normalised_text(question: str) -> str:
+    """A question's text as it is searched: valid Unicode, without control or invisible characters, its
+    whitespace collapsed (see `validate_question`); earlier questions of a conversation are read the same way."""
+    repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
+
+
 def validate_question(settings: Settings, question: str) -> str:
     """The question with whitespace normalised and invisible characters dropped (as in the articles);
     empty or overlong questions are user errors.
@@ -59,8 +67,7 @@ def validate_question(settings: Settings, question: str) -> str:
     half of an emoji's pair from JSON) would make the embedder, JSON output and Discord fail. A surrogate
     pair is joined into its character, a lone one replaced by U+FFFD.
     """
-    repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    text = " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
+    text = normalised_text(question)
     if not text:
         raise NewsbotError(message("empty_question", settings.language))
     if len(text) > settings.max_question_chars:
@@ -96,6 +103,13 @@ def upload_name(settings: Settings, filename: str) -> str:
 
 # Earlier questions searched with a follow-up (see NewsService.search).
 CONTEXT_QUESTIONS = 3
+
+
+def starts_a_topic(answer: Answer) -> bool:
+    """Whether a conversation goes on from `answer`'s question alone: it was answered as if asked alone, on
+    a topic of its own or standing on its own. Its earlier questions would otherwise pull the next follow-up
+    back: "Und wann?" after "Wie heiß war es in Wien?", itself after the summit, got the summit's date."""
+    return answer.answered and not answer.used_history
 
 
 @dataclass(frozen=True)
@@ -209,7 +223,7 @@ class NewsService:
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer from the articles, or refuse; `history` holds earlier questions of the conversation."""
         if self.settings.answer_mode != "llm":
-            return self._extract(question, history)[0]
+            return self._extract(question, [h for h in map(normalised_text, history) if h])[0]
         final: Answer | None = None
         for item in self.ask_stream(question, history):
             if isinstance(item, Answer):
@@ -223,6 +237,8 @@ class NewsService:
         The final Answer may replace the streamed text (`mode == "extractive-fallback"`, with a `note`);
         faces show it instead. In extractive mode, or without any passage to write from, it is all there is.
         """
+        # earlier questions may come unchecked (an eval file's `history`): a lone surrogate failed the embedder
+        history = [h for h in map(normalised_text, history) if h]
         extractive, snapshot, ranked = self._extract(question, history)
         if self.settings.answer_mode != "llm" or not extractive.sources:
             yield extractive
@@ -251,6 +267,8 @@ class NewsService:
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
         sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
+        if search.used_history:
+            sources = self._on_topic(snapshot, sources, retrieval.weights)
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
             answer = Answer(
@@ -262,6 +280,17 @@ class NewsService:
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings_ms = {k: round(v, 3) for k, v in timings.items()}
         return dataclasses.replace(answer, timings_ms=timings_ms, used_history=search.used_history)
+
+    @staticmethod
+    def _on_topic(snapshot: Snapshot, sources: list[Source], weights: dict[str, float]) -> list[Source]:
+        """The sources of an answer the conversation chose, without articles that hold none of the words
+        searched. Its query vector is the mean of two, which brings every cosine closer to the best one: after
+        "Wo soll der Gipfel stattfinden?", "Und wann?" listed a heat wave, a trade union and a civil war within
+        the margin. Where the first source holds none either (a question in another language), all stay."""
+        coverage = ArticleCoverage(snapshot, weights).of(s.article_id for s in sources if s.article_id)
+        if not sources or not coverage.get(sources[0].article_id or "", 0.0):
+            return sources
+        return [sources[0], *(s for s in sources[1:] if coverage.get(s.article_id or "", 0.0) > 0)]
 
     def search(self, question: str, history: Sequence[str] = ()) -> Search:
         """Search for `question` alone and, in a conversation, with its earlier questions; keep one.
@@ -290,10 +319,16 @@ class NewsService:
         if not context:
             return Search(snapshot_alone, alone, sure_alone, False, language)
         # each search keeps its own snapshot: another process may change the index between the two
+        # its signals count the earlier questions' words too: one in another language shares few with the
+        # articles ("Und wann?" after "Where is the summit?" had none, and confidence 0), as a question in it
+        languages = {question_language(h, self.settings.language) for h in history[-CONTEXT_QUESTIONS:]} | {language}
+        cross_with_context = languages != {self.settings.language}
+        # the stop words of the conversation's other language go too (with German and English, at most one)
+        other = next((lang for lang in sorted(languages) if lang != self.settings.language), language)
         snapshot_with_context, with_context = self.retriever.retrieve(
-            question, context=context, earlier=history[-1], language=language
+            question, context=context, earlier=history[-1], language=other
         )
-        sure_with_context = confidence(with_context, self.answerability, cross_language=cross_language)
+        sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
         if sure_alone < self.refusal_threshold:
             use_context = sure_with_context > sure_alone
@@ -369,9 +404,15 @@ class NewsService:
         """Keep an uploaded file under `data_dir/uploads` and index it; the same name again is an update."""
         name = upload_name(self.settings, filename)
         folder = self.settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
-        path.write_bytes(data)
+        partial = folder / f".partial-{name}"  # a full disk leaves no half file to be indexed later
+        with storage_writes(self.settings.data_dir):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                partial.write_bytes(data)
+                partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
         return self.index.add_paths([path])
 
     def index_urls(self, urls: Sequence[str], report: IndexReport | None = None) -> IndexReport:

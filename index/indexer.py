@@ -26,7 +26,7 @@ from index.catalog import TERMS_KEY, ArticleRecord, Catalog, JournalEntry, Sente
 from index.errors import NewsbotError
 from index.retention import article_time
 from index.settings import Settings
-from index.store import VectorStore, chunk_id, journal_ids, recover, sentence_id
+from index.store import VectorStore, chunk_id, journal_ids, recover, sentence_id, storage_writes
 from index.texts import message
 
 if TYPE_CHECKING:  # the splitter (LangChain) and the embedders load only where indexing needs them
@@ -129,7 +129,11 @@ class NewsIndex:
         self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
         self._follow_lock = threading.Lock()
         self._refused: NewsbotError | None = None  # the data folder, built again, is for other settings
-        recover(self.catalog, self.store)
+        try:
+            recover(self.catalog, self.store)
+        except NewsbotError as error:  # a full disk: questions still read (they skip versions the catalog
+            log.warning("left for the next index run: %s", error.message)  # does not point at)
+            self._reconnect_after_failed_write()
         self._fill_terms()
 
     def _check_embedder(self) -> str | None:
@@ -244,13 +248,24 @@ class NewsIndex:
                     self.store.seen_generation = generation
                 self._writes_here += 1
                 try:
-                    recover(self.catalog, self.store)
-                    yield
+                    with storage_writes(self.settings.data_dir):
+                        recover(self.catalog, self.store)
+                        yield
+                except NewsbotError:
+                    # a write Chroma failed (a full disk) can leave its client hanging at the next query
+                    self._reconnect_after_failed_write()
+                    raise
                 finally:
                     self._writes_here -= 1
                     self.store.seen_generation = self.catalog.generation
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _reconnect_after_failed_write(self) -> None:
+        try:
+            self.store.reconnect()
+        except Exception as error:  # the next question or run connects again
+            log.warning("could not reconnect to Chroma after a failed write: %s", error)
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -270,8 +285,13 @@ class NewsIndex:
             recorded = False  # the run, once it writes a first batch
             bar = tqdm(total=total, unit="Artikel", desc="Indexieren", disable=not progress, leave=False)
             batch: list[Article] = []
+            taken: set[str] = set()  # ids of this run: a file or URL named twice is indexed once
             for article in articles:
                 bar.update(1)
+                if article.article_id in taken:
+                    log.info("skipping %s: already in this run", article.source)
+                    continue
+                taken.add(article.article_id)
                 if len(article.text) > self.settings.max_article_chars:  # files are checked as they are read
                     reason = message("article_too_large", path=article.source, limit=self.settings.max_article_chars)
                     log.warning("skipping %s: %s", article.source, reason)

@@ -12,11 +12,16 @@ the index calls it whenever the catalog shows a change this process did not make
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import shutil
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -303,6 +308,42 @@ class VectorStore:
             return self.chunks.count(), self.sentences.count()
 
 
+# What a disk that is full (or caps the file size) makes a write fail with, in the error's text or errno.
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+_DISK_FULL_WORDS = ("disk is full", "no space left", "file too large", "quota exceeded")
+
+
+@contextmanager
+def storage_writes(data_dir: Path) -> Iterator[None]:
+    """A write the data folder refuses (a full disk, a read-only mount, a file-size limit) is the user's one
+    line, not an unexpected error: Chroma reports it as `InternalError` ("disk I/O error", "Error in
+    compaction"), SQLite as `OperationalError`. The journal undoes what was half written at the next run."""
+    from chromadb.errors import InternalError
+
+    try:
+        yield
+    except (InternalError, sqlite3.OperationalError, OSError) as error:
+        raise NewsbotError(
+            message("index_write_failed", path=str(data_dir), reason=_write_failure(error), free=_free_space(data_dir)),
+            detail=repr(error),
+        ) from error
+
+
+def _write_failure(error: BaseException) -> str:
+    text = str(error)
+    if getattr(error, "errno", None) in _DISK_FULL_ERRNOS or any(w in text.lower() for w in _DISK_FULL_WORDS):
+        return message("disk_full")
+    return (getattr(error, "strerror", None) or text or type(error).__name__)[:160]
+
+
+def _free_space(data_dir: Path) -> str:
+    try:
+        free = shutil.disk_usage(data_dir).free
+    except OSError:
+        return "?"
+    return f"{free // 1_000_000} MB"
+
+
 def journal_ids(entry: JournalEntry, new: bool) -> tuple[list[str], list[str]]:
     """The chunk and sentence ids of the new (or old) version named in a journal entry."""
     version = entry.new_version if new else entry.old_version
@@ -319,6 +360,14 @@ def journal_ids(entry: JournalEntry, new: bool) -> tuple[list[str], list[str]]:
 def recover(catalog: Catalog, store: VectorStore) -> int:
     """Finish what a killed run left in the journal: drop the version the catalog does not point at."""
     entries = catalog.journal()
+    with storage_writes(store._settings.data_dir) if entries else contextlib.nullcontext():
+        _recover(catalog, store, entries)
+    if entries:
+        log.warning("recovered %d interrupted article changes", len(entries))
+    return len(entries)
+
+
+def _recover(catalog: Catalog, store: VectorStore, entries: list[JournalEntry]) -> None:
     for entry in entries:
         record = catalog.article(entry.article_id)
         flipped = (record.version if record else None) == entry.new_version
@@ -326,6 +375,3 @@ def recover(catalog: Catalog, store: VectorStore) -> int:
         store.delete(store.chunks, stale_chunks)
         store.delete(store.sentences, stale_sentences)
         catalog.end_changes([entry.article_id])
-    if entries:
-        log.warning("recovered %d interrupted article changes", len(entries))
-    return len(entries)

@@ -256,7 +256,7 @@ async def test_neu_forgets_the_threads_earlier_questions(service):
     assert calls == [(GIPFEL, []), ("Und wann?", [])]
     kwargs = fresh.response.send_message.await_args
     assert kwargs.args[0] == message("discord_new_conversation")
-    assert kwargs.kwargs["ephemeral"] is False  # everyone in the thread sees the conversation start afresh
+    assert kwargs.kwargs["ephemeral"] is True  # it forgets only the asker's questions (tests/test_discord_users.py)
     assert_no_mentions(kwargs.kwargs)
 
 

@@ -25,7 +25,7 @@ from bot.discord.formatting import answer_embed, thread_name
 from bot.discord.guards import UserCooldown
 from bot.discord.streaming import iterate_in_thread, stream_answer
 from bot.result import Answer
-from bot.service import NewsService, validate_question
+from bot.service import NewsService, starts_a_topic, validate_question
 from index.texts import message
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,41 @@ def strip_mentions(text: str) -> str:
     return " ".join(MENTION.sub(" ", text).split())
 
 
+# Markup Discord shows as something else than its characters: custom emoji (<:name:id>, animated <a:name:id>),
+# timestamps (<t:1700000000:R>) and command mentions (</frage:id>) show as a picture, a date, a command.
+CUSTOM_MARKUP = re.compile(r"<a?:\w+:\d+>|<t:-?\d+(?::[tTdDfFR])?>|</[\w -]+:\d+>")
+# [label](target): the reader sees the label. Links, masked or bare (or in <…>), are where, not what, it asks.
+MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?[^()\s]*>?\s*\)")
+LINK = re.compile(r"<?\b[a-z][a-z0-9+.-]*://[^\s>]+>?", re.IGNORECASE)
+# Emphasis, strike-through, spoilers and code marked on both sides; single _ only around whole words
+# (snake_case stays), single * not between digits (5*3 stays).
+MARKERS = re.compile(
+    r"(\*\*\*|\*\*|___|__|~~|\|\||`{1,3})(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<!\w)_(.+?)_(?!\w)",
+    re.DOTALL,
+)
+# A code block, with the language its first line may name.
+FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
+# A quote, heading or small print at the start of a line.
+LINE_MARK = re.compile(r"^[ \t]*(?:>>> |> |#{1,3} |-# )", re.MULTILINE)
+
+
+def plain_question(text: str) -> str:
+    """The question as Discord shows it, without the markup it renders: `**Wo**` is searched as "Wo".
+
+    As words, the markup moved the search: a custom emoji took "Wo soll der Gipfel stattfinden?" from
+    0.98 to 0.63, a link to 0.57, and "[Gipfel](https://…)" was refused.
+    """
+    text = CUSTOM_MARKUP.sub(" ", strip_mentions(text))
+    text = LINK.sub(" ", MASKED_LINK.sub(lambda m: m.group(1), text))
+    text = FENCE.sub(lambda m: m.group(1), LINE_MARK.sub("", text))
+    for _ in range(3):  # markers inside markers: ***, ||**x**||
+        unmarked = MARKERS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", text)
+        if unmarked == text:
+            break
+        text = unmarked
+    return " ".join(text.split())
+
+
 class AskCog(commands.Cog):
     """Answers questions and keeps each conversation in a thread of its own."""
 
@@ -86,6 +121,7 @@ class AskCog(commands.Cog):
     @app_commands.describe(frage=message("discord_describe_frage_text"))
     async def frage(self, interaction: discord.Interaction, frage: str) -> None:
         """Answer in public, then continue in a thread; refusals of input come privately and at once."""
+        frage = plain_question(frage)
         validate_question(self.settings, frage)  # before the cooldown: a typo costs no turn
         notice = self.cooldown_notice(interaction.user.id)
         if notice:
@@ -93,18 +129,19 @@ class AskCog(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         send = functools.partial(interaction.followup.send, wait=True)
-        await self.answer(frage, interaction.channel, send)
+        await self.answer(frage, interaction.channel, send, interaction.user.id)
 
     @app_commands.command(name="neu", description=message("discord_describe_neu"))
     async def neu(self, interaction: discord.Interaction) -> None:
-        """Forget this thread's or DM's earlier questions, so the next one is not read as a follow-up."""
+        """Forget the user's earlier questions in this thread or DM, so the next one is not read as a follow-up."""
         key = conversation_id(interaction.channel)
         if key is None:
             text = message("discord_new_no_conversation", self.language)
         else:
-            self.conversations.forget(key)
+            self.conversations.forget((key, interaction.user.id))
             text = message("discord_new_conversation", self.language)
-        await interaction.response.send_message(text, ephemeral=key is None, allowed_mentions=NO_MENTIONS)
+        # only the asker's questions are forgotten, so only the asker needs to read it
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="hilfe", description=message("discord_describe_hilfe"))
     async def hilfe(self, interaction: discord.Interaction) -> None:
@@ -124,7 +161,9 @@ class AskCog(commands.Cog):
                 await msg.reply(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
                 return
             async with msg.channel.typing():
-                await self.answer(question, msg.channel, functools.partial(msg.reply, mention_author=False))
+                await self.answer(
+                    question, msg.channel, functools.partial(msg.reply, mention_author=False), msg.author.id
+                )
         except Exception as error:  # the face's error handler for messages: text to the user, detail to the log
             await msg.reply(explain(error, self.language), allowed_mentions=NO_MENTIONS)
 
@@ -143,12 +182,16 @@ class AskCog(commands.Cog):
         # In its own threads the bot answers questions, not the "Danke!" people say to each other.
         if not (msg.guild is None or mentioned or (own_thread and "?" in msg.content)):
             return None
-        return strip_mentions(msg.content)
+        return plain_question(msg.content)
 
-    async def answer(self, question: str, channel: object, send: Send) -> None:
-        """Ask off the event loop with the conversation's earlier questions, send, then open a thread."""
+    async def answer(self, question: str, channel: object, send: Send, user_id: int) -> None:
+        """Ask off the event loop with the user's earlier questions in this conversation, send, then open a thread.
+
+        Each user's own: in a thread several people ask, and one's questions must not steer another's answers
+        (a question about the heat after someone else's about the summit was answered with the summit's date).
+        """
         key = conversation_id(channel)
-        history = self.conversations.history(key) if key is not None else []
+        history = self.conversations.history((key, user_id)) if key is not None else []
         if self.settings.answer_mode == "llm":
             stream = iterate_in_thread(self.service.ask_stream(question, history))
             reply, answer = await stream_answer(send, stream, self.language)
@@ -158,7 +201,7 @@ class AskCog(commands.Cog):
         if key is None and answer.answered and isinstance(channel, discord.TextChannel):
             key = await self.open_thread(reply, question)
         if key is not None:
-            self.conversations.remember(key, answer.question)
+            self.conversations.remember((key, user_id), answer.question, afresh=starts_a_topic(answer))
 
     async def open_thread(self, reply: discord.Message, question: str) -> int | None:
         """A thread on the answer for follow-ups; without the permission the answer simply stands alone."""

@@ -1,4 +1,5 @@
-"""Earlier questions per thread or direct-message channel, so a follow-up like "Und wann?" keeps its topic.
+"""Earlier questions per user in each thread or direct-message channel, so a follow-up like "Und wann?" keeps
+its topic.
 
 Kept in memory: after a restart a thread starts afresh, which costs one rephrased question and
 saves reading the thread's history from Discord for every follow-up.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 
 class Conversations:
@@ -25,9 +26,9 @@ class Conversations:
         self.max_questions = max_questions
         self.idle_seconds = idle_seconds
         self._clock = clock
-        self._questions: OrderedDict[int, tuple[float, deque[str]]] = OrderedDict()
+        self._questions: OrderedDict[Hashable, tuple[float, deque[str]]] = OrderedDict()
 
-    def history(self, conversation_id: int) -> list[str]:
+    def history(self, conversation_id: Hashable) -> list[str]:
         """Earlier questions, oldest first; empty when the conversation is unknown or went idle."""
         entry = self._questions.get(conversation_id)
         if entry is None:
@@ -38,13 +39,16 @@ class Conversations:
             return []
         return list(questions)
 
-    def remember(self, conversation_id: int, question: str) -> None:
+    def remember(self, conversation_id: Hashable, question: str, afresh: bool = False) -> None:
+        """Add `question`; `afresh` (it was answered as if asked alone) lets it start the conversation anew."""
         _, questions = self._questions.pop(conversation_id, (0.0, deque(maxlen=self.max_questions)))
+        if afresh:
+            questions.clear()
         questions.append(question)
         self._questions[conversation_id] = (self._clock(), questions)
         while len(self._questions) > self.max_conversations:
             self._questions.popitem(last=False)
 
-    def forget(self, conversation_id: int) -> bool:
+    def forget(self, conversation_id: Hashable) -> bool:
         """Start the conversation afresh (`/neu`); False when there was nothing to forget."""
         return self._questions.pop(conversation_id, None) is not None
