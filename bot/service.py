@@ -250,7 +250,7 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
-        sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
+        sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin, retrieval.weights)
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
             answer = Answer(
