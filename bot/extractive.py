@@ -10,7 +10,7 @@ from collections import Counter
 from bot.answerability import AnswerabilityModel
 from bot.lexical import WORDS, matched_terms
 from bot.result import Source
-from bot.retrieve import Candidate, Retrieval, Snapshot
+from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot
 
 SNIPPET_CHARS = 240
 # How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
@@ -115,13 +115,23 @@ def _best_window(
     return best_span
 
 
-def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int, margin: float = 1.0) -> list[Source]:
+def sources_for(
+    snapshot: Snapshot,
+    ranked: list[Candidate],
+    top_k: int,
+    margin: float = 1.0,
+    weights: dict[str, float] | None = None,
+) -> list[Source]:
     """One source per article, best first, with its best sentence as snippet.
 
     Near-identical sentences of several outlets were collapsed by the retriever already. After the
-    first, sources scoring more than `margin` below the first are left out: an unrelated article is
-    no evidence.
+    first, an unrelated article is no evidence, so sources are left out that score more than `margin`
+    below the first, or whose article holds less than half the share of the question's weighted terms
+    (`weights`, with a conversation's earlier questions those of the whole search) that the first one's
+    does: a date sentence of any article is as close to "Und wann?" as the summit's.
     """
+    coverage = ArticleCoverage(snapshot, weights) if weights else None
+    least_share = 0.0  # of the question's weighted terms, in a further source's article
     sources: list[Source] = []
     seen_articles: set[str] = set()
     for c in ranked:
@@ -130,6 +140,10 @@ def sources_for(snapshot: Snapshot, ranked: list[Candidate], top_k: int, margin:
             continue
         if sources and (c.dense or 0.0) < sources[0].score - margin:
             continue
+        if sources and coverage and coverage.share(sentence.article_id) < least_share:
+            continue
+        if not sources and coverage:
+            least_share = coverage.share(sentence.article_id) / 2
         seen_articles.add(sentence.article_id)
         article = snapshot.articles[sentence.article_id]
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"

@@ -25,8 +25,8 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
-from bot.result import Answer, Source
-from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Retriever, Snapshot
+from bot.result import Answer
+from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -266,9 +266,7 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
-        sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin)
-        if search.used_history:
-            sources = self._on_topic(snapshot, sources, retrieval.weights)
+        sources = sources_for(snapshot, ranked, self.settings.top_k, self.settings.source_margin, retrieval.weights)
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
             answer = Answer(
@@ -280,17 +278,6 @@ class NewsService:
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings_ms = {k: round(v, 3) for k, v in timings.items()}
         return dataclasses.replace(answer, timings_ms=timings_ms, used_history=search.used_history)
-
-    @staticmethod
-    def _on_topic(snapshot: Snapshot, sources: list[Source], weights: dict[str, float]) -> list[Source]:
-        """The sources of an answer the conversation chose, without articles that hold none of the words
-        searched. Its query vector is the mean of two, which brings every cosine closer to the best one: after
-        "Wo soll der Gipfel stattfinden?", "Und wann?" listed a heat wave, a trade union and a civil war within
-        the margin. Where the first source holds none either (a question in another language), all stay."""
-        coverage = ArticleCoverage(snapshot, weights).of(s.article_id for s in sources if s.article_id)
-        if not sources or not coverage.get(sources[0].article_id or "", 0.0):
-            return sources
-        return [sources[0], *(s for s in sources[1:] if coverage.get(s.article_id or "", 0.0) > 0)]
 
     def search(self, question: str, history: Sequence[str] = ()) -> Search:
         """Search for `question` alone and, in a conversation, with its earlier questions; keep one.

@@ -34,7 +34,13 @@ ServiceFactory = Callable[..., NewsService]
 def make_service(
     settings: Settings, fake_embedder: HashedBagOfWords, articles_dir: Path, stub: OpenAIStub
 ) -> ServiceFactory:
-    """A service in llm mode on the stub, over the three test articles; keyword arguments override settings."""
+    """A service in llm mode on the stub, over the three test articles and a second one on the summit; keyword
+    arguments override settings."""
+
+    (articles_dir / "gipfel-termin.txt").write_text(
+        "Vorbereitung läuft\n\nDelegationen bereiten das Treffen vor, das als Gipfel stattfinden soll.",
+        encoding="utf-8",
+    )
 
     def build(**overrides: object) -> NewsService:
         configured = settings.model_copy(
@@ -43,7 +49,7 @@ def make_service(
                 "llm_model": "stub",
                 "llm_base_url": stub.base_url,
                 "llm_timeout_seconds": 5.0,
-                "source_margin": 1.0,  # all three articles as passages, so citations [1]..[3] exist
+                "source_margin": 1.0,  # both summit articles as passages, so citations [1] and [2] exist
                 **overrides,
             }
         )
@@ -98,8 +104,8 @@ def test_streamed_answer_with_citation_is_kept_and_mapped_to_sources(make_servic
     assert final.timings_ms["llm"] > 0
     prompt = stub.requests[0]["messages"][-1]["content"]
     assert "[1] Gipfeltreffen in Budapest geplant" in prompt
-    assert len(final.sources) == 3
-    assert "[3]" in prompt
+    assert len(final.sources) == 2  # the weather and the railway hold nothing of the question: no passages
+    assert "[2]" in prompt
     assert GIPFEL in prompt
     assert stub.requests[0]["stream"] is True
     limit = service.settings.llm_max_tokens
@@ -202,7 +208,7 @@ def test_citation_of_a_passage_that_does_not_exist_falls_back(make_service, stub
     service = make_service()
     deltas, answer = collect(service, GIPFEL)
     assert "".join(deltas) == "Der Gipfel findet in Wien statt [7]."
-    assert len(answer.sources) == 3
+    assert len(answer.sources) == 2
     assert_fallback(answer, extractive_answer(service, GIPFEL), "llm_invalid_citation")
 
 
