@@ -10,11 +10,15 @@ from tests.test_discord_mocks import make_bot, make_interaction, make_member, ma
 HEAT = "Wie viele Grad wurden in Wien gemessen?"
 
 
-async def test_one_users_questions_in_a_thread_do_not_steer_anothers(settings, fake_embedder, articles_dir):
+def asking_cog(settings, fake_embedder, articles_dir) -> tuple[AskCog, list]:
+    """The cog over the test articles without a cooldown, and the (question, history) of every ask."""
     service = NewsService.open(settings.model_copy(update={"discord_cooldown_seconds": 0.0}), fake_embedder)
     service.index_paths([articles_dir])
-    calls = spy_on_ask(service)
-    cog = AskCog(make_bot(), service)
+    return AskCog(make_bot(), service), spy_on_ask(service)
+
+
+async def test_one_users_questions_in_a_thread_do_not_steer_anothers(settings, fake_embedder, articles_dir):
+    cog, calls = asking_cog(settings, fake_embedder, articles_dir)
     anna, ben = make_member(1), make_member(2)
     await cog.frage.callback(cog, make_interaction(user=anna, thread_id=555), frage=GIPFEL)
 
@@ -28,10 +32,7 @@ async def test_one_users_questions_in_a_thread_do_not_steer_anothers(settings, f
 
 
 async def test_neu_forgets_only_the_askers_own_questions(settings, fake_embedder, articles_dir):
-    service = NewsService.open(settings.model_copy(update={"discord_cooldown_seconds": 0.0}), fake_embedder)
-    service.index_paths([articles_dir])
-    calls = spy_on_ask(service)
-    cog = AskCog(make_bot(), service)
+    cog, calls = asking_cog(settings, fake_embedder, articles_dir)
     anna, ben = make_member(1), make_member(2)
     thread = make_thread(555)
     await cog.on_message(make_message(GIPFEL, author=anna, channel=thread))
