@@ -120,7 +120,7 @@ def sources_for(
     ranked: list[Candidate],
     top_k: int,
     margin: float = 1.0,
-    weights: dict[str, float] | None = None,
+    coverage: ArticleCoverage | None = None,
     follow_up: bool = False,
 ) -> list[Source]:
     """One source per article, best first, with its best sentence as snippet.
@@ -128,12 +128,11 @@ def sources_for(
     Near-identical sentences of several outlets were collapsed by the retriever already. After the
     first, an unrelated article is no evidence, so sources are left out that score more than `margin`
     below the first, or whose article holds less than half the share of the question's weighted terms
-    (`weights`) that the first one's does. A `follow_up`'s terms are those of the conversation too, its
-    topic: there a further source must hold no less of them than the first. Its query vector is the mean
-    of two, which brings every cosine nearer the best: a date sentence of any article is as close to
-    "Und wann?" as the summit's, and holds "stattfinden" as well.
+    (`coverage`, the retrieval's) that the first one's does. A `follow_up`'s terms are those of the
+    conversation too, its topic: there a further source must hold no less of them than the first. Its query
+    vector is the mean of two, which brings every cosine nearer the best: a date sentence of any article is
+    as close to "Und wann?" as the summit's, and holds "stattfinden" as well.
     """
-    coverage = ArticleCoverage(snapshot, weights) if weights else None
     least_share = 0.0  # of the question's weighted terms, in a further source's article
     sources: list[Source] = []
     seen_articles: set[str] = set()

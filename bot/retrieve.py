@@ -124,6 +124,8 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
     signals: Signals | None = None  # of the best candidate, for the refusal decision
     weights: dict[str, float] = field(default_factory=dict)  # the question's terms, by rarity (term_weights)
+    # the share of `weights` each article holds, computed once a question: sources read it too (sources_for)
+    coverage: ArticleCoverage | None = None
 
 
 class StoredVectors:
@@ -521,9 +523,7 @@ def article_time(article: ArticleRecord) -> datetime:
     return datetime.min.replace(tzinfo=UTC)
 
 
-def weigh_topic_and_recency(
-    snapshot: Snapshot, candidates: list[Candidate], weights: dict[str, float], coverage: ArticleCoverage | None = None
-) -> None:
+def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], coverage: ArticleCoverage) -> None:
     """Add the topic's and the recency's part to each candidate's fused score (see TOPIC_WEIGHT, RECENCY_WEIGHT).
 
     A definite "der Gipfel" in a news question usually means the newest summit; a question that names an
@@ -532,7 +532,6 @@ def weigh_topic_and_recency(
     """
     if not candidates:
         return
-    coverage = coverage or ArticleCoverage(snapshot, weights)
     shares = coverage.of(snapshot.sentences[c.row].article_id for c in candidates)
     times = {article_id: article_time(snapshot.articles[article_id]) for article_id in shares}
     for c in candidates:
@@ -548,13 +547,7 @@ def weigh_topic_and_recency(
         c.fused -= RECENCY_WEIGHT * (1 - 0.5 ** (c.age_days / HALF_LIFE_DAYS))
 
 
-def current_story(
-    snapshot: Snapshot,
-    rows: list[int],
-    weights: dict[str, float],
-    runs: list[str],
-    coverage: ArticleCoverage | None = None,
-) -> str | None:
+def current_story(snapshot: Snapshot, rows: list[int], runs: list[str], coverage: ArticleCoverage) -> str | None:
     """The article a question about "der Gipfel" means when several undated articles tell such a story.
 
     The question's topic: the articles among the candidates' (`rows`) that hold every one of its
@@ -566,7 +559,6 @@ def current_story(
     (its sentences first), not a weight. A question that names an older story finds all its words
     only there; dated articles are weighed by their dates instead (`weigh_topic_and_recency`).
     """
-    coverage = coverage or ArticleCoverage(snapshot, weights)
     shares = coverage.of(snapshot.sentences[row].article_id for row in rows)
     on_topic = [a for a, share in shares.items() if share >= 1.0 - 1e-9]
     if len(on_topic) < 2 or any(snapshot.articles[a].published for a in on_topic):
@@ -759,7 +751,7 @@ class Retriever:
             candidates.setdefault(row, Candidate(row)).lexical = score / top_lexical
         weights = snapshot.lexical.term_weights(terms)
         coverage = ArticleCoverage(snapshot, weights)
-        story = current_story(snapshot, list(candidates), weights, self.index_runs(snapshot), coverage)
+        story = current_story(snapshot, list(candidates), self.index_runs(snapshot), coverage)
         if story is not None:  # all its sentences compete, scored as if the two searches had found them
             scores = snapshot.lexical.article_scores(terms, story)
             for row in range(*snapshot.position.spans[story]):
@@ -779,13 +771,13 @@ class Retriever:
                 + PASSAGE_WEIGHT * (c.passage - floor)
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
-        weigh_topic_and_recency(snapshot, list(candidates.values()), weights, coverage)
+        weigh_topic_and_recency(snapshot, list(candidates.values()), coverage)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
-        signals = self._signals(snapshot, ranked, weights, pattern, question, coverage) if ranked else None
+        signals = self._signals(snapshot, ranked, weights, coverage, pattern, question) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return snapshot, Retrieval(ranked, timings, signals, weights)
+        return snapshot, Retrieval(ranked, timings, signals, weights, coverage)
 
     def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
         """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""
@@ -839,9 +831,9 @@ class Retriever:
         snapshot: Snapshot,
         ranked: list[Candidate],
         weights: dict[str, float],
+        coverage: ArticleCoverage,
         pattern: re.Pattern[str] | None,
         question: str = "",
-        coverage: ArticleCoverage | None = None,
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest."""
         best = ranked[0]
@@ -854,7 +846,7 @@ class Retriever:
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
             context_coverage=snapshot.lexical.coverage(weights, context_terms),
-            article_coverage=(coverage or ArticleCoverage(snapshot, weights)).share(sentence.article_id),
+            article_coverage=coverage.share(sentence.article_id),
             margin=best.fused - ranked[1].fused if len(ranked) > 1 else 0.0,
             spread=top_dense[0] - float(np.mean(top_dense)),
             rarest_missing=snapshot.lexical.rarest_missing(weights, article_terms),

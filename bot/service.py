@@ -271,9 +271,9 @@ class NewsService:
         ranked = retrieval.candidates
         # shared words tell evidence apart in the articles' language; a question in another shares few with them
         # (names), and the further sources it lost were its own article where the answer came from another
-        weights = retrieval.weights if search.shares_words else None
+        coverage = retrieval.coverage if search.shares_words else None
         sources = sources_for(
-            snapshot, ranked, self.settings.top_k, self.settings.source_margin, weights, search.used_history
+            snapshot, ranked, self.settings.top_k, self.settings.source_margin, coverage, search.used_history
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:

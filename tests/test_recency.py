@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieve import Candidate, weigh_topic_and_recency
+from bot.retrieve import ArticleCoverage, Candidate, weigh_topic_and_recency
 from bot.service import NewsService
 
 
@@ -102,7 +102,7 @@ def test_sharing_only_the_phrasing_of_the_question_is_no_match(settings, fake_em
     weights = snapshot.lexical.term_weights(snapshot.lexical.query_terms("Wo soll der Gipfel stattfinden?"))
     zurich = Candidate(next(r for r, s in enumerate(snapshot.sentences) if "Zürich" in s.text), fused=0.80)
     budapest = Candidate(next(r for r, s in enumerate(snapshot.sentences) if "Budapest" in s.text), fused=0.79)
-    weigh_topic_and_recency(snapshot, [zurich, budapest], weights)
+    weigh_topic_and_recency(snapshot, [zurich, budapest], ArticleCoverage(snapshot, weights))
     # The template match in the article about something else no longer outweighs the article on the summit.
     assert budapest.topic == 1.0
     assert zurich.topic < 1.0
