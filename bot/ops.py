@@ -165,21 +165,13 @@ def list_articles(settings: Settings) -> list[Any]:
 def _catalog(settings: Settings) -> Iterator[Any]:
     """The catalog, open while it is read; one that cannot be opened or read (a read-only data folder: SQLite
     opens it for writing, in WAL mode; a damaged file) is the line `newsbot ask` gives, not an unexpected error."""
-    import sqlite3
+    from index.catalog import Catalog, usable_data_dir
 
-    from index.catalog import Catalog
-
-    catalog = None
-    try:
+    with usable_data_dir(settings.data_dir):
         catalog = Catalog(settings.catalog_path)
-        yield catalog
-    except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise NewsbotError(
-            message("data_dir_unusable", path=str(settings.data_dir), reason=reason), detail=repr(error)
-        ) from error
-    finally:
-        if catalog is not None:
+        try:
+            yield catalog
+        finally:
             catalog.close()
 
 

@@ -21,6 +21,9 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from index.errors import NewsbotError
+from index.texts import message
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -195,6 +198,19 @@ class JournalEntry:
 def _file_identity(path: Path) -> tuple[int, int]:
     status = path.stat()
     return status.st_dev, status.st_ino
+
+
+@contextmanager
+def usable_data_dir(data_dir: Path) -> Iterator[None]:
+    """A data folder whose catalog cannot be opened or read (under a file, not writable, read-only: SQLite
+    opens it for writing in WAL mode; a damaged file) is the user's one line, not an unexpected error."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise NewsbotError(
+            message("data_dir_unusable", path=str(data_dir), reason=reason), detail=repr(error)
+        ) from error
 
 
 class Catalog:

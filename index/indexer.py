@@ -9,7 +9,6 @@ import bisect
 import fcntl
 import json
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.articles import Article, find_article_files, read_article_file
-from index.catalog import TERMS_KEY, ArticleRecord, Catalog, JournalEntry, SentenceRow
+from index.catalog import TERMS_KEY, ArticleRecord, Catalog, JournalEntry, SentenceRow, usable_data_dir
 from index.errors import NewsbotError
 from index.retention import article_time
 from index.settings import Settings
@@ -111,14 +110,9 @@ class NewsIndex:
     def __init__(self, settings: Settings, embedder: NamedEmbeddings) -> None:
         self.settings = settings
         self.embedder = embedder
-        try:
+        with usable_data_dir(settings.data_dir):  # under a file, not writable, a full disk: the user's to fix
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(settings.catalog_path)
-        except (OSError, sqlite3.Error) as error:  # under a file, not writable, a full disk: the user's to fix
-            reason = getattr(error, "strerror", None) or str(error)
-            raise NewsbotError(
-                message("data_dir_unusable", path=str(settings.data_dir), reason=reason), detail=repr(error)
-            ) from error
         stored = self._check_embedder()
         self._check_language()
         generation = self.catalog.generation  # read first: a change after it makes the store reconnect
