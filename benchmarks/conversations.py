@@ -7,6 +7,9 @@ the seed article (`newsbot --data-dir DIR index add ../shared/data/xquad_de_dev/
 - `follow_ups`: `benchmarks/conversations.jsonl`, written for this project: a first question, then an
   elliptic follow-up ("Und wann?", "Und Ford?", "Wer hat sie ins Englische übersetzt?") with its gold
   answer. Also asked without their history, to show how much they need it.
+- `follow_ups_en`: the same conversations asked in English (`benchmarks/conversations_en.jsonl`, German gold
+  answers), and `follow_ups_mixed`: the first question in German, the follow-up in English, as users who
+  switch language mid-conversation do.
 - `alone` and `after_unrelated`: the dev and seed questions asked on their own, and each asked after an
   unrelated question (one about another article, drawn with a fixed seed): the conversation must not
   drag them off topic. `--switches FILE` writes that set as JSON Lines for `newsbot eval`.
@@ -70,6 +73,9 @@ def main() -> None:
     service = NewsService.open(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
     service.retriever.warm_up()
     follow_ups = load_questions(REPO / "benchmarks" / "conversations.jsonl")
+    follow_ups_en = load_questions(REPO / "benchmarks" / "conversations_en.jsonl")
+    german_history = {q.id: q.history for q in follow_ups}
+    mixed = [dataclasses.replace(q, history=german_history[q.id.removesuffix("-en")]) for q in follow_ups_en]
     dev = load_questions(SHARED / "xquad_de_dev" / "questions.jsonl")
     seed = [q for q in load_questions(SHARED / "seed_questions.jsonl") if not q.unanswerable]
     single = (dev + seed)[:: args.every]
@@ -81,6 +87,8 @@ def main() -> None:
 
     report("follow_ups", follow_ups, service)
     report("follow_ups_without_history", [dataclasses.replace(q, history=()) for q in follow_ups], service)
+    report("follow_ups_en", follow_ups_en, service)
+    report("follow_ups_mixed", mixed, service)
     alone = report("alone", single, service)
     after = report("after_unrelated", switched, service)
     print(json.dumps({"after_unrelated_minus_alone": round(after["answer_hit_at_1"] - alone["answer_hit_at_1"], 4)}))
