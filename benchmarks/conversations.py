@@ -12,7 +12,8 @@ the seed article (`newsbot --data-dir DIR index add ../shared/data/xquad_de_dev/
   switch language mid-conversation do.
 - `alone` and `after_unrelated`: the dev and seed questions asked on their own, and each asked after an
   unrelated question (one about another article, drawn with a fixed seed): the conversation must not
-  drag them off topic. `--switches FILE` writes that set as JSON Lines for `newsbot eval`.
+  drag them off topic. `--switches FILE` writes that set as JSON Lines for `newsbot eval`. The same for the
+  dev questions in English (`alone_en`, `after_unrelated_en`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ def main() -> None:
     alone = report("alone", single, service)
     after = report("after_unrelated", switched, service)
     print(json.dumps({"after_unrelated_minus_alone": round(after["answer_hit_at_1"] - alone["answer_hit_at_1"], 4)}))
+    english = load_questions(SHARED / "xquad_en_dev" / "questions.jsonl")[:: args.every]
+    alone = report("alone_en", english, service)
+    after = report("after_unrelated_en", after_unrelated(english), service)
+    print(json.dumps({"after_unrelated_en_minus_alone": round(after["answer_hit_at_1"] - alone["answer_hit_at_1"], 4)}))
 
 
 if __name__ == "__main__":
