@@ -401,7 +401,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
     """Antwort- und Suchqualität auf einem Fragensatz (JSON Lines) messen."""
     from bot.evaluate import check_details_path, evaluate, load_questions
 
-    loaded = load_questions(questions)
+    loaded = load_questions(questions, ctx.settings)
     if details:
         check_details_path(details)
     service = ctx.service

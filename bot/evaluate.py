@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.result import Answer
 from index.errors import NewsbotError
+from index.settings import Settings
 from index.texts import message
 
 
@@ -41,9 +42,11 @@ class _QuestionLine(BaseModel):
     history: list[str] | None = None  # earlier questions of the conversation, oldest first
 
 
-def load_questions(path: Path) -> list[Question]:
+def load_questions(path: Path, settings: Settings | None = None) -> list[Question]:
     """Read and check a whole question file before any question is asked; a bad line is a user error
-    that names the line and what is wrong with it."""
+    that names the line and what is wrong with it. With `settings`, each question is also checked as
+    `ask` would check it (too long, nothing but invisible characters): found only when its turn came,
+    such a line ended the run after every question before it, without its line number."""
     if not path.is_file():
         raise NewsbotError(message("path_missing", path=str(path)))
     try:
@@ -72,6 +75,13 @@ def load_questions(path: Path) -> list[Question]:
         except ValidationError as error:
             reason = message(f"questions_reason_{error.errors()[0]['loc'][0]}")
             raise NewsbotError(_invalid(path, number, reason), detail=str(error)) from error
+        if settings is not None:
+            from bot.service import validate_question
+
+            try:
+                validate_question(settings, checked.question)
+            except NewsbotError as error:
+                raise NewsbotError(_invalid(path, number, error.message.rstrip(".")), detail=error.detail) from error
         questions.append(
             Question(
                 id=str(number if checked.id is None else checked.id),

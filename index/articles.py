@@ -144,6 +144,8 @@ def read_article_file(path: Path, max_chars: int | None = None) -> Article:
 
     A file longer than `max_chars` characters is refused, one far larger without reading it.
     """
+    if path.is_symlink() and not path.exists():
+        raise NewsbotError(message("dangling_link", path=str(path)))
     resolved = path.resolve()
     if resolved.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise NewsbotError(message("unsupported_file", path=str(path)))
@@ -178,10 +180,12 @@ def find_article_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():  # a device such as /dev/null, or a pipe: nothing to index, and that is an error
         raise NewsbotError(message("not_regular_file", path=str(path)))
+    # Anything but a folder is listed, not only regular files: a pipe or a link to nothing with an
+    # article's name is reported by `read_article_file` with its reason instead of left out unseen.
     return sorted(
         p
         for p in path.rglob("*")
-        if p.is_file()
+        if not p.is_dir()
         and p.suffix.lower() in SUPPORTED_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )

@@ -123,6 +123,8 @@ class NewsIndex:
         self._writes_here = 0  # index runs of this object in progress: changes meanwhile are its own
         self._follow_lock = threading.Lock()
         self._refused: NewsbotError | None = None  # the data folder, built again, is for other settings
+        self._unclaimed = False  # built again by another process whose run has not recorded its settings yet
+        self._generation_before = 0  # the deleted catalog's generation, which the one built again must exceed
         try:
             recover(self.catalog, self.store)
         except NewsbotError as error:  # a full disk: questions still read (they skip versions the catalog
@@ -155,6 +157,9 @@ class NewsIndex:
         if not self.catalog.replaced():
             if self._refused is not None:
                 raise self._refused
+            if self._unclaimed:
+                with self._follow_lock:
+                    self._claim(create)
             return
         with self._follow_lock:
             if not self.catalog.replaced():
@@ -162,20 +167,34 @@ class NewsIndex:
             if not self.settings.catalog_path.exists() and not create:
                 raise NewsbotError(message("empty_index", self.settings.language))
             log.warning("the data folder %s was deleted or built again: opening it anew", self.settings.data_dir)
-            before = self.catalog.generation  # still the deleted file's
+            self._generation_before = self.catalog.generation  # still the deleted file's
             self.catalog.reopen()
-            try:
-                if self._check_embedder() is None:
+            self._refused = None
+            self._claim(create)
+
+    def _claim(self, create: bool) -> None:
+        """Check the settings a folder built again records, or record this process's where none are and it
+        is an index run (`create`); then follow it. A question records nothing: the process building the
+        folder anew (perhaps for another embedder, as the mismatch message advises) records its own when
+        its run opens it, and until then the folder is an empty index to a question, checked at the next."""
+        try:
+            stored = self._check_embedder()
+            if stored is not None or create:
+                if stored is None:
                     self.catalog.set_meta("embedder", f"{self.embedder.name}|{self.embedder.dim}")
                 self._check_language()
-            except NewsbotError as error:
-                self._refused = error
-                raise
-            self._refused = None
-            self.catalog.raise_generation_above(before)
-            self.store.reconnect()
-            self.store.seen_generation = self.catalog.generation
-            self._fill_terms()
+        except NewsbotError as error:
+            self._refused = error
+            self._unclaimed = False
+            raise
+        if stored is None and not create:
+            self._unclaimed = True
+            raise NewsbotError(message("empty_index", self.settings.language))
+        self._unclaimed = False
+        self.catalog.raise_generation_above(self._generation_before)
+        self.store.reconnect()
+        self.store.seen_generation = self.catalog.generation
+        self._fill_terms()
 
     def _check_language(self) -> None:
         """The index is for articles in one language (BM25's stemmer and stop words): opened with another,
@@ -242,7 +261,7 @@ class NewsIndex:
                     self.store.seen_generation = generation
                 self._writes_here += 1
                 try:
-                    with storage_writes(self.settings.data_dir):
+                    with storage_writes(self.settings.data_dir, self.settings.chroma_url):
                         recover(self.catalog, self.store)
                         yield
                 except NewsbotError:

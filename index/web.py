@@ -470,7 +470,8 @@ def fetch_article(url: str, settings: Settings, *, validators: Validators | None
 
     The id is the normalised canonical URL, so the same article reached by another link is updated,
     not duplicated. A canonical link to another site is ignored: it would let any page overwrite
-    another site's article in the index. Articles longer than `settings.max_article_chars` are refused.
+    another site's article in the index. So is one the named page does not confirm (`_confirmed`).
+    Articles longer than `settings.max_article_chars` are refused.
     """
     page = fetch(url, settings, validators=validators)
     if page.content_type == "text/plain":
@@ -482,8 +483,25 @@ def fetch_article(url: str, settings: Settings, *, validators: Validators | None
     else:
         extracted = article_from_html(page.text, page.url, url, page.url)
         canonical = _canonical_url(extracted.url, page.url)
+        if canonical != normalise_url(page.url) and not _confirmed(canonical, settings):
+            canonical = normalise_url(page.url)
         article = replace(extracted, article_id=canonical, url=canonical)
     return _within_size(article, settings), page.validators
+
+
+def _confirmed(canonical: str, settings: Settings) -> bool:
+    """Whether the page a canonical link names is canonical itself, as search engines check: two pages
+    that name each other (A says B, B says A) would otherwise swap their ids and links at every fetch,
+    each article shown with the other's address. Costs a fetch only for a page that names another."""
+    try:
+        page = fetch(canonical, settings)
+        if page.content_type == "text/plain":
+            return normalise_url(page.url) == canonical
+        extracted = article_from_html(page.text, page.url, canonical, page.url)
+    except NewsbotError as error:
+        log.info("canonical link %s not confirmed: %s", canonical, error.message)
+        return False
+    return _canonical_url(extracted.url, page.url) == canonical
 
 
 def _within_size(article: Article, settings: Settings) -> Article:

@@ -50,6 +50,26 @@ def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path):
         find_article_files(pipe)
 
 
+def test_a_pipe_or_a_link_to_nothing_in_a_folder_is_reported_as_failed_with_its_reason(
+    settings, fake_embedder, tmp_path: Path
+):
+    """Both were left out of a folder's run unseen: the count line said 1 neu, 0 fehlgeschlagen."""
+    folder = tmp_path / "ordner"
+    folder.mkdir()
+    (folder / "artikel.txt").write_text(TEXT, encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "weg.txt").symlink_to(tmp_path / "gibt-es-nicht.txt")
+    service = NewsService.open(settings, fake_embedder)
+    report = service.index_paths([folder])  # before the fix too: nothing waits on the pipe
+    assert [Path(p).name for p in report.added] == ["artikel.txt"]
+    reasons = {Path(p).name: reason for p, reason in report.failed}
+    assert sorted(reasons) == ["pipe.txt", "weg.txt"]
+    assert "Keine gewöhnliche Datei" in reasons["pipe.txt"]
+    assert "Verknüpfung ohne Ziel" in reasons["weg.txt"]
+    assert "1 neu, 0 aktualisiert, 0 unverändert, 0 entfernt, 2 fehlgeschlagen" in report.summary()
+    assert [a.article_id for a in service.articles()] == report.added
+
+
 def test_dev_null_is_an_error_not_an_empty_success(settings, fake_embedder):
     service = NewsService.open(settings, fake_embedder)
     with pytest.raises(NewsbotError, match="Keine gewöhnliche Datei"):

@@ -142,3 +142,39 @@ def test_a_chroma_server_that_goes_away_is_one_line_per_question_until_it_is_bac
         assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
     finally:
         stop_chroma_server(server)
+
+
+def test_a_chroma_server_whose_disk_takes_no_more_names_the_server_not_this_machines_free_space(
+    settings, fake_embedder, tmp_path
+):
+    """The line said "Der Index in <local data folder> ließ sich nicht schreiben (…; 44660 MB frei)": the
+    free space of this machine's disk, not of the server's, where the write failed."""
+    import resource
+    import signal
+
+    from index.texts import message
+    from tests.conftest import REPO
+    from tests.test_disk_full import write_articles
+
+    port = free_port()
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited: a write past the cap fails, the server lives
+    try:
+        server = start_chroma_server(tmp_path / "server", port)
+    finally:
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    try:
+        settings.chroma_url = f"http://127.0.0.1:{port}"
+        settings.refusal_threshold = 0.0
+        service = NewsService.open(settings, fake_embedder)
+        service.index_paths([REPO / "examples" / "articles"])
+        largest = max(p.stat().st_size for p in (tmp_path / "server").rglob("*") if p.is_file())
+        resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (largest + 4096, resource.RLIM_INFINITY))
+        more = tmp_path / "more"
+        write_articles(more, 40)
+        with pytest.raises(NewsbotError) as raised:
+            service.index_paths([more])
+        expected = message("chroma_server_write_failed", url=settings.chroma_url, reason="X").split("(")[0]
+        assert raised.value.message.startswith(expected), raised.value.message
+        assert "MB" not in raised.value.message
+    finally:
+        stop_chroma_server(server)

@@ -217,6 +217,33 @@ def test_a_deleted_data_folder_is_an_empty_index_until_something_is_indexed(
     assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
 
 
+def test_a_question_while_another_process_starts_building_the_folder_anew_leaves_it_to_that_process(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    """A question between the new catalog's creation and its run recording its settings recorded this
+    bot's embedder and language in it: the rebuild for other settings (as the mismatch message advises,
+    with the old bot still running) then failed on a mismatch the bot had made."""
+    import shutil
+
+    from index.catalog import Catalog
+    from index.texts import message
+
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    shutil.rmtree(settings.data_dir)
+    settings.data_dir.mkdir()
+    Catalog(settings.catalog_path)  # what a starting `newsbot index add` creates first
+
+    with pytest.raises(NewsbotError) as raised:
+        service.ask("Wo soll der Gipfel stattfinden?")
+    assert raised.value.message == message("empty_index")
+
+    english = NewsService.open(settings.model_copy(update={"language": "en"}), fake_embedder)
+    assert english.index_paths([mirrored]).added
+    with pytest.raises(NewsbotError) as raised:
+        service.ask("Wo soll der Gipfel stattfinden?")
+    assert raised.value.message == message("index_language_mismatch", stored="en", configured="de")
+
+
 def test_a_data_folder_built_again_for_another_language_is_refused_at_every_question(
     settings, fake_embedder, articles_dir, tmp_path
 ):

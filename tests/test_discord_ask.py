@@ -358,6 +358,24 @@ async def test_an_empty_question_costs_no_cooldown_turn(settings, fake_embedder,
     retry.response.defer.assert_awaited_once()
 
 
+async def test_a_mention_with_only_the_bots_name_is_told_to_ask_and_costs_no_cooldown_turn(
+    settings, fake_embedder, articles_dir
+):
+    """A mention "@newsbot" alone got "Bitte stelle eine Frage", and the question then typed got "Einen
+    Moment bitte": the empty one had taken the turn (`/frage` checks before the cooldown)."""
+    service = open_service(settings, fake_embedder, articles_dir, discord_cooldown_seconds=30.0)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    user = make_member(13)
+    bare = make_message(f"<@{BOT_USER_ID}>", author=user, mentions_bot=True)
+    await cog.on_message(bare)
+    assert bare.reply.await_args.args[0] == message("empty_question")
+    assert calls == []
+    question = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True)
+    await cog.on_message(question)
+    assert calls == [(GIPFEL, [])]
+
+
 def test_strip_mentions_removes_both_mention_forms():
     assert strip_mentions(f"<@{BOT_USER_ID}> Wo? <@!{BOT_USER_ID}>") == "Wo?"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,24 @@ def test_cli_eval_checks_the_details_path_before_opening_the_index(tmp_path: Pat
     assert result.exit_code == 2
     assert "Ordner für die Detaildatei nicht gefunden" in result.output
     assert not (tmp_path / "data").exists()  # nothing was opened, no model loaded
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [("Wo " * 1700, "Die Frage ist zu lang (5099 Zeichen"), ("\u200b\u00ad", "der Text ist leer")],
+)
+def test_a_question_ask_would_refuse_names_its_line_before_any_question_is_asked(
+    tmp_path: Path, settings, question: str, reason: str
+):
+    """An over-long question (or one of invisible characters only) was found when its turn came: after
+    every question before it had been asked, and without its line number, the whole run lost."""
+    bad = json.dumps({"question": question, "answers": ["Budapest"]})
+    questions = write(tmp_path, f"{GOOD}\n{bad}\n")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "eval", str(questions)])
+    assert result.exit_code == 2
+    assert "Zeile 2" in result.output
+    assert reason in result.output
+    assert not (tmp_path / "data").exists()  # nothing was opened, no question asked
 
 
 def test_a_metric_the_file_gives_nothing_to_measure_is_null_not_zero(tmp_path: Path):

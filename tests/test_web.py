@@ -355,9 +355,42 @@ def test_page_cannot_claim_another_hosts_canonical_url(web_settings: Settings, h
     httpserver.expect_request("/seite2").respond_with_data(
         article_html("Gipfel", GIPFEL, canonical=same_site), content_type="text/html"
     )
+    httpserver.expect_request("/artikel").respond_with_data(
+        article_html("Gipfel", GIPFEL, canonical=same_site), content_type="text/html"
+    )
 
     assert web.fetch_article(page_url, web_settings)[0].article_id == page_url
     assert web.fetch_article(page_url + "2", web_settings)[0].article_id == same_site
+
+
+def test_two_pages_whose_canonical_links_name_each_other_keep_their_own_ids_and_links(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Page A said canonical B and B said A: A's text was indexed as B, with B's link, and B's as A."""
+    a, b = httpserver.url_for("/a"), httpserver.url_for("/b")
+    httpserver.expect_request("/a").respond_with_data(
+        article_html("Gipfel", GIPFEL, canonical=b), content_type="text/html"
+    )
+    httpserver.expect_request("/b").respond_with_data(
+        article_html("Gipfel in Wien", GIPFEL_WIEN, canonical=a), content_type="text/html"
+    )
+    httpserver.expect_request("/c").respond_with_data(article_html("Gipfel", GIPFEL), content_type="text/html")
+    httpserver.expect_request("/gipfel-alt").respond_with_data(
+        article_html("Gipfel", GIPFEL, canonical=httpserver.url_for("/c")), content_type="text/html"
+    )
+
+    report = service.index_urls([a, b])
+    assert sorted(report.added) == [a, b]
+    for own_id, words in ((a, "Budapest"), (b, "Wien")):
+        record = service.index.catalog.article(own_id)
+        assert record is not None
+        assert record.url == own_id
+        assert words in " ".join(s.text for s in service.index.catalog.sentences() if s.article_id == own_id)
+    assert service.index_urls([b, a]).unchanged == [b, a]  # the same ids in any order, run after run
+    # a true alias still goes to the page it names, which names itself
+    assert web.fetch_article(httpserver.url_for("/gipfel-alt"), service.settings)[0].article_id == httpserver.url_for(
+        "/c"
+    )
 
 
 # ---- indexing pages ----------------------------------------------------------------------------

@@ -156,6 +156,7 @@ class AskCog(commands.Cog):
         if question is None:
             return
         try:
+            validate_question(self.settings, question)  # before the cooldown, as /frage: "@newsbot" costs no turn
             notice = self.cooldown_notice(msg.author.id)
             if notice:
                 await msg.reply(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
