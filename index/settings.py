@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="http://host:port of a Chroma server; empty means embedded on disk"
     )
+    chroma_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="how long one call waits for a Chroma server's answer"
+    )
 
     # Embedding
     embedder: str = Field(

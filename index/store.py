@@ -106,6 +106,21 @@ def _widen_search(collection: Any, breadth: int) -> None:
         log.warning("could not raise the vector search breadth of %s: %s", collection.name, error)
 
 
+def _limit_server_waits(client: Any, seconds: float) -> None:
+    """Put a time limit on every call of `client`, a chromadb client of a Chroma server. Its own waits for
+    ever (httpx with timeout=None, and no setting changes it: chroma-core/chroma#5805): a server that took
+    the connection but stopped answering (seen after a write failed on its full disk) hung every question.
+    A call that runs out is then the user's `chroma_unreachable` line (`VectorStore._server_calls`). The
+    session is chromadb's private attribute: where a version lacks it, the client is used as it comes."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+    else:
+        log.warning("no time limit on the Chroma server's calls: this chromadb's client has no httpx session")
+
+
 def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -114,12 +129,14 @@ def _client(settings: Settings) -> Any:
     if settings.chroma_url:
         parsed = urlparse(settings.chroma_url)
         try:
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=parsed.hostname or "localhost",
                 port=parsed.port or (443 if parsed.scheme == "https" else 8000),
                 ssl=parsed.scheme == "https",
                 settings=chroma_settings,
             )
+            _limit_server_waits(client, settings.chroma_timeout_seconds)
+            return client
         except Exception as error:
             raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
     settings.chroma_path.mkdir(parents=True, exist_ok=True)

@@ -178,3 +178,44 @@ def test_a_chroma_server_whose_disk_takes_no_more_names_the_server_not_this_mach
         assert "MB" not in raised.value.message
     finally:
         stop_chroma_server(server)
+
+
+def test_a_chroma_server_that_stops_answering_is_one_line_after_the_time_limit_not_a_hang(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    """chromadb's client waits for ever for a server that took the connection and does not answer (seen after a
+    write failed on the server's full disk): every question of the bot hung. A stopped process (SIGSTOP) keeps
+    its socket, so the kernel still accepts connections that nobody answers."""
+    import signal
+    import threading
+
+    from index.texts import message
+
+    port = free_port()
+    server = start_chroma_server(tmp_path / "server", port)
+    try:
+        settings.chroma_url = f"http://127.0.0.1:{port}"
+        settings.chroma_timeout_seconds = 2
+        settings.refusal_threshold = 0.0
+        service = NewsService.open(settings, fake_embedder)
+        service.index_paths([articles_dir])
+        server.send_signal(signal.SIGSTOP)
+        outcome: list[object] = []
+
+        def ask() -> None:
+            try:
+                outcome.append(service.ask("Wie viele Grad wurden in Wien gemessen?"))
+            except NewsbotError as error:
+                outcome.append(error)
+
+        asking = threading.Thread(target=ask, daemon=True)
+        asking.start()
+        asking.join(timeout=120)  # not a measure of speed: without the limit it never returns
+        assert not asking.is_alive(), "the question still waits for the stopped server"
+        assert isinstance(outcome[0], NewsbotError)
+        assert outcome[0].message == message("chroma_unreachable", url=settings.chroma_url)
+        server.send_signal(signal.SIGCONT)
+        assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+    finally:
+        server.send_signal(signal.SIGCONT)
+        stop_chroma_server(server)
