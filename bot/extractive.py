@@ -132,8 +132,15 @@ def sources_for(
     conversation too, its topic: there a further source must hold no less of them than the first. Its query
     vector is the mean of two, which brings every cosine nearer the best: a date sentence of any article is
     as close to "Und wann?" as the summit's, and holds "stattfinden" as well.
+
+    The share of words judges only sources the embedder rates below the first. One it rates at least as high
+    is no unrelated article: the first came first by its words, and those can mislead, above all for a
+    question in another language than the articles, whose words the articles share by accident ("were" is
+    German "wer") or not at all ("Vienna"). Without that exception the rule lost 12 of the English dev
+    questions' own articles, and 3 of the German ones.
     """
     least_share = 0.0  # of the question's weighted terms, in a further source's article
+    first_cosine = 0.0
     sources: list[Source] = []
     seen_articles: set[str] = set()
     for c in ranked:
@@ -142,10 +149,17 @@ def sources_for(
             continue
         if sources and (c.dense or 0.0) < sources[0].score - margin:
             continue
-        if sources and coverage and coverage.share(sentence.article_id) < least_share:
+        if (
+            sources
+            and coverage
+            and coverage.share(sentence.article_id) < least_share
+            and (c.dense or 0.0) < first_cosine
+        ):
             continue
-        if not sources and coverage:
-            least_share = coverage.share(sentence.article_id) * (1.0 if follow_up else 0.5)
+        if not sources:
+            first_cosine = c.dense or 0.0
+            if coverage:
+                least_share = coverage.share(sentence.article_id) * (1.0 if follow_up else 0.5)
         seen_articles.add(sentence.article_id)
         article = snapshot.articles[sentence.article_id]
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"
