@@ -48,8 +48,13 @@ def answer_span(
     in a sentence nearby or at the end of a long one. Between stretches that cover the question
     equally, the better-scoring neighbour wins, then one that starts with a sentence, then the one
     centred on the best sentence (see _best_window).
+
+    An article's first sentence that is also its title (a file without a headline line, such as the news
+    archive's) is left out unless it is the best one: the title is shown with the source already, and its
+    room went to the sentence after the best, which often holds the answer ("… dem US-Magazin" cut before
+    "Wired").
     """
-    rows = snapshot.around(best.row, SPAN_REACH)
+    rows = [r for r in snapshot.around(best.row, SPAN_REACH) if r == best.row or not _is_title(snapshot, r)]
     context = " ".join(snapshot.sentences[r].text for r in rows)
     if len(context) <= limit:
         return context, context
@@ -69,6 +74,11 @@ def answer_span(
     if len(text) > limit - 2:  # a single word longer than the limit
         text, cut_end = text[: limit - 2], True
     return ("…" if cut_start else "") + text + ("…" if cut_end else ""), context
+
+
+def _is_title(snapshot: Snapshot, row: int) -> bool:
+    sentence = snapshot.sentences[row]
+    return sentence.n == 0 and sentence.text.strip() == snapshot.articles[sentence.article_id].title.strip()
 
 
 def _best_window(
