@@ -124,9 +124,6 @@ class Search:
     language: str  # of the question: the refusal is worded in it
     # the question's own terms by rarity: where the conversation chose the passage, they choose the answer's stretch
     question_weights: dict[str, float] | None = None
-    # whether a question searched (the question or an earlier one with it) is in the articles' language, so that
-    # the words it shares with them say something
-    shares_words: bool = True
 
 
 @dataclass(frozen=True)
@@ -269,11 +266,8 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
-        # shared words tell evidence apart in the articles' language; a question in another shares few with them
-        # (names), and the further sources it lost were its own article where the answer came from another
-        coverage = retrieval.coverage if search.shares_words else None
         sources = sources_for(
-            snapshot, ranked, self.settings.top_k, self.settings.source_margin, coverage, search.used_history
+            snapshot, ranked, self.settings.top_k, self.settings.source_margin, retrieval.coverage, search.used_history
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
@@ -312,7 +306,7 @@ class NewsService:
         history = history[next(named, len(history)) :]
         context = " ".join(history[-CONTEXT_QUESTIONS:])
         if not context:
-            return Search(snapshot_alone, alone, sure_alone, False, language, shares_words=not cross_language)
+            return Search(snapshot_alone, alone, sure_alone, False, language)
         # each search keeps its own snapshot: another process may change the index between the two
         # its signals count the earlier questions' words too: one in another language shares few with the
         # articles ("Und wann?" after "Where is the summit?" had none, and confidence 0), as a question in it
@@ -346,10 +340,9 @@ class NewsService:
                 True,
                 language,
                 question_weights=alone.weights,
-                shares_words=self.settings.language in languages,
             )
         alone.timings_ms = timings
-        return Search(snapshot_alone, alone, sure_alone, False, language, shares_words=not cross_language)
+        return Search(snapshot_alone, alone, sure_alone, False, language)
 
     def _own_words_prefer(
         self,

@@ -14,8 +14,8 @@ from index.catalog import SentenceRow
 FILLER = "und dazu gab es an diesem Tag noch viele weitere Meldungen aus aller Welt, "
 
 
-def snapshot_of(*sentences: str) -> SimpleNamespace:
-    """One paragraph of `sentences`."""
+def snapshot_of(*sentences: str, title: str = "Titel") -> SimpleNamespace:
+    """One paragraph of `sentences`, of an article titled `title`."""
     rows = [SentenceRow("a", n, 0, 0, text) for n, text in enumerate(sentences)]
 
     def around(row: int, reach: int) -> list[int]:
@@ -23,7 +23,11 @@ def snapshot_of(*sentences: str) -> SimpleNamespace:
 
     lexical = LexicalIndex(list(sentences))
     return SimpleNamespace(
-        sentences=rows, around=around, lexical=lexical, word_terms=lambda row: lexical.word_terms(rows[row].text)
+        sentences=rows,
+        around=around,
+        lexical=lexical,
+        word_terms=lambda row: lexical.word_terms(rows[row].text),
+        articles={"a": SimpleNamespace(title=title)},
     )
 
 
@@ -123,3 +127,18 @@ def test_room_the_question_does_not_claim_is_shared_around_the_best_sentence():
     # not the earliest stretch that covers the question, which would open with the unrelated morning
     assert text.startswith(covering + " " + best + " Der Ort dafür")
     assert text.endswith("…")
+
+
+def test_a_first_sentence_that_is_the_title_leaves_its_room_to_the_sentence_after_the_best():
+    """A file without a headline line: its first sentence is its title, shown with the source already. It tells
+    the story the question asks about, so it covers as much of the question as the sentence holding the answer."""
+    title = "Arnautovic gegen Sunderland nur sechs Minuten nach seinem Tor verletzt ausgewechselt."
+    lead = "Das Heimspiel von Stoke gegen Sunderland wurde für Arnautovic zu einer Hochschaubahn, " + FILLER
+    told = "in der 56. Minute musste er raus, wie der Verein am Abend auf seiner Website mitteilte."
+    snap = snapshot_of(title, lead, told, title=title)
+    question = "In welcher Minute musste Arnautovic gegen Sunderland verletzt raus?"
+    scores = {0: 0.9, 2: 0.8}  # the title scores well: it tells the same story
+
+    text, _ = answer_span(snap, Candidate(1), scores, len(lead) + len(told) + 3, weights_of(snap, question))
+
+    assert text == lead + " " + told

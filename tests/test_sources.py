@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.extractive import sources_for
+from bot.retrieve import Candidate
 from bot.service import NewsService
 from index.settings import Settings
 from tests.fakes import HashedBagOfWords
@@ -49,3 +51,37 @@ def test_a_follow_ups_further_sources_hold_all_the_conversations_words_that_its_
 
     assert answer.used_history
     assert [s.title for s in answer.sources] == ["Gipfeltreffen in Budapest geplant"]
+
+
+def test_a_question_in_english_lists_only_articles_that_share_its_names(
+    settings: Settings, fake_embedder: HashedBagOfWords, articles_dir: Path
+) -> None:
+    # the weather and the railway score within the margin; neither holds Budapest, Trump nor Putin
+    service = NewsService.open(settings.model_copy(update={"source_margin": 1.0}), fake_embedder)
+    service.index_paths([articles_dir])
+
+    answer = service.ask("When will Trump and Putin meet in Budapest?")
+
+    assert answer.language == "en"
+    assert [s.title for s in answer.sources] == ["Gipfeltreffen in Budapest geplant"]
+
+
+def test_a_further_source_the_embedder_rates_above_the_first_stays_whatever_its_words(
+    settings: Settings, fake_embedder: HashedBagOfWords, articles_dir: Path
+) -> None:
+    """The first source may come first by its words, which can mislead: an article the embedder rates higher
+    is evidence even where it holds less of them, one it rates lower is not."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    snapshot, retrieval = service.retriever.retrieve("Wo soll der Gipfel in Budapest stattfinden?")
+    first_row = {snapshot.articles[snapshot.sentences[c.row].article_id].title: c.row for c in retrieval.candidates}
+    summit, weather, railway = (
+        first_row[t] for t in ("Gipfeltreffen in Budapest geplant", "Hitzewelle in Wien", "Neue Bahnstrecke eröffnet")
+    )
+    assert retrieval.coverage is not None
+    assert retrieval.coverage.share(snapshot.sentences[weather].article_id) == 0.0
+    ranked = [Candidate(summit, dense=0.80), Candidate(weather, dense=0.85), Candidate(railway, dense=0.79)]
+
+    sources = sources_for(snapshot, ranked, top_k=5, margin=1.0, coverage=retrieval.coverage)
+
+    assert [s.title for s in sources] == ["Gipfeltreffen in Budapest geplant", "Hitzewelle in Wien"]
