@@ -28,8 +28,9 @@ import numpy as np
 from bot.answerability import Signals
 from bot.lexical import (
     WORDS,
-    CatalogLexicalIndex,
     LexicalIndex,
+    SnapshotLexicalIndex,
+    TermPostings,
     holds,
     hyphen_parts,
     joined_terms,
@@ -174,8 +175,9 @@ class RowArena:
     keep their numbers from one snapshot to the next, so a change appends its articles' new rows and leaves
     their old ones unused (a question of an older snapshot may still read them). Shared by those snapshots."""
 
-    def __init__(self) -> None:
+    def __init__(self, postings: TermPostings | None = None) -> None:
         self.rows: list[SentenceRow] = []
+        self.postings = postings if postings is not None else TermPostings()  # BM25's, row for row
         self._lock = threading.Lock()
 
     def append(self, rows: list[SentenceRow]) -> int:
@@ -320,30 +322,48 @@ class Snapshot:
             self.versions: dict[str, str] = {}
             self._arena = RowArena()
             spans: dict[str, tuple[int, int]] = {}
-            count = 0
+            count = tokens = 0
+            live = np.zeros(0, dtype=bool)
             removed: Iterable[str] = ()
         else:
             self.articles, self.versions = previous.articles.copy(), previous.versions.copy()
             spans, count, self._arena = previous.position.spans.copy(), len(previous.sentences), previous._arena
+            live, tokens = previous._live.copy(), previous._tokens
             removed = changes.changed
+        lengths = self._arena.postings.lengths
         for article_id in removed:  # changed or removed: its rows so far are of no use
             span = spans.pop(article_id, None)
-            count -= span[1] - span[0] if span else 0
+            if span:
+                count -= span[1] - span[0]
+                live[span[0] : span[1]] = False
+                tokens -= int(lengths.data[span[0] : span[1]].sum())
             self.articles.pop(article_id, None)
             self.versions.pop(article_id, None)
         for article in changes.articles:
             self.articles[article.article_id] = article
             self.versions[article.article_id] = article.version
+        first_new = len(self._arena.rows)
+        terms: list[str] = []
+        rowids: list[int] = []
         for article_id, rows in changes.sentences.items():  # in article id order, each from n = 0 on
             start = self._arena.append(rows)
             spans[article_id] = (start, start + len(rows))
             count += len(rows)
+            terms += changes.terms.get(article_id, [""] * len(rows))
+            rowids += changes.rowids.get(article_id, [0] * len(rows))
+        live = np.concatenate([live, np.ones(len(self._arena.rows) - first_new, dtype=bool)])
+        self._arena.postings.append(first_new, terms, rowids, live)
+        tokens += int(self._arena.postings.lengths.data[first_new : len(self._arena.rows)].sum())
         if len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS:  # many rows it does not read
             spans = self._compact(spans)
+            live = np.ones(count, dtype=bool)
+        self._live, self._tokens = live, tokens
         self.sentences = SentenceRows(self._arena, spans, count)
         self.position = SentencePositions(spans, self._arena.rows, count)
         language, decompounder = index.settings.language, index.decompounder
-        self.lexical = CatalogLexicalIndex(index.catalog, count, self._row_of, language, decompounder)
+        self.lexical = SnapshotLexicalIndex(
+            index.catalog, self._arena.postings, live, tokens, spans, language, decompounder
+        )
         # article terms by (article id, version): valid in every snapshot that holds that version, so shared
         self._article_terms = previous._article_terms if previous is not None else ArticleTermsCache()
         self._title_terms: dict[str, set[str]] = {}
@@ -353,11 +373,15 @@ class Snapshot:
 
     def _compact(self, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
         """Copy this snapshot's rows into a new arena of their own, and return their spans there."""
-        old, self._arena = self._arena.rows, RowArena()
+        old = self._arena
+        rows = np.full(len(old.rows), -1, dtype=np.int64)  # the new row of each old one (-1: not kept)
+        self._arena = RowArena()
         moved = {}
-        for article_id, (start, end) in spans.items():
-            first = self._arena.append(old[start:end])
+        for article_id, (start, end) in sorted(spans.items(), key=lambda item: item[1]):  # rows keep their order
+            first = self._arena.append(old.rows[start:end])
             moved[article_id] = (first, first + end - start)
+            rows[start:end] = np.arange(first, first + end - start)
+        self._arena.postings = old.postings.compacted(rows)
         return moved
 
     @property
@@ -365,10 +389,6 @@ class Snapshot:
         """Every passage (article id, chunk number) the snapshot holds: for tests and benchmarks, a list the
         size of the archive."""
         return [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
-
-    def _row_of(self, article_id: str, n: int, version: str) -> int | None:
-        """The row of sentence `n` of `article_id`, if this snapshot holds that version of the article."""
-        return self.position.get((article_id, n)) if self.versions.get(article_id) == version else None
 
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         """The stored vectors of sentences `rows` (NaN where Chroma lacks one), fetched by id: the cosine

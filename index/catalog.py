@@ -16,8 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from itertools import groupby
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +143,9 @@ class CatalogChanges:
     articles: list[ArticleRecord]  # every article (full), or the changed ones the catalog still holds
     changed: frozenset[str]  # the ids of the changed articles, removed ones included (not full)
     sentences: dict[str, list[SentenceRow]]  # the sentences of `articles`, by article id, in order of n
+    # each of those sentences' stored terms (`sentence_terms`, "" where none) and rowid, in the same order
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    rowids: dict[str, list[int]] = field(default_factory=dict)
 
 
 # FTS5's BM25 constants (fts5_aux.c), for scoring candidates as FTS5 would (`Catalog._bm25`).
@@ -401,31 +403,52 @@ class Catalog:
                     ids = None
             if ids is None:
                 articles = self.articles(db)
-                sentences = {a: list(rows) for a, rows in groupby(self.sentences(db), key=lambda s: s.article_id)}
-                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences)
+                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), *self._sentences_of(db))
             else:
-                changes = CatalogChanges(generation, catalog_id, False, *self._articles_of(db, ids))
+                articles, changed = self._records_of(db, ids)
+                changes = CatalogChanges(generation, catalog_id, False, articles, changed, *self._sentences_of(db, ids))
             db.execute("COMMIT")
         finally:
             db.close()
         return changes
 
-    def _articles_of(
-        self, db: sqlite3.Connection, ids: list[str]
-    ) -> tuple[list[ArticleRecord], frozenset[str], dict[str, list[SentenceRow]]]:
-        """The records and sentences of the articles `ids` that the catalog holds (500 at a time: SQLite's
-        limit of bound parameters)."""
+    @staticmethod
+    def _records_of(db: sqlite3.Connection, ids: list[str]) -> tuple[list[ArticleRecord], frozenset[str]]:
+        """The records of the articles `ids` that the catalog holds (500 at a time: SQLite's limit of bound
+        parameters), and `ids` as the changed ones."""
         articles: list[ArticleRecord] = []
-        sentences: dict[str, list[SentenceRow]] = {}
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             marks = ", ".join("?" * len(batch))
             records = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks})", batch)
             articles += [ArticleRecord(*r) for r in records]
-            query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id IN ({}) ORDER BY 1, 2"
-            for row in db.execute(query.format(marks), batch):
-                sentences.setdefault(row[0], []).append(sentence_row(*row))
-        return articles, frozenset(ids), sentences
+        return articles, frozenset(ids)
+
+    @staticmethod
+    def _sentences_of(
+        db: sqlite3.Connection, ids: list[str] | None = None
+    ) -> tuple[dict[str, list[SentenceRow]], dict[str, list[str]], dict[str, list[int]]]:
+        """The sentences of the articles `ids` (all: None) by article id in order of n, with their stored terms
+        and rowids (BM25's postings are built from those: `bot.lexical.TermPostings`), read 10,000 at a time."""
+        query = (
+            "SELECT s.article_id, s.n, s.chunk, s.paragraph, s.text, s.rowid, COALESCE(t.c0, '') FROM sentences AS s "
+            "LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid {} ORDER BY s.article_id, s.n"
+        )
+        sentences: dict[str, list[SentenceRow]] = {}
+        terms: dict[str, list[str]] = {}
+        rowids: dict[str, list[int]] = {}
+        batches = [None] if ids is None else [ids[start : start + 500] for start in range(0, len(ids), 500)]
+        for batch in batches:
+            where = "" if batch is None else f"WHERE s.article_id IN ({', '.join('?' * len(batch))})"
+            cursor = db.execute(query.format(where), batch or [])
+            while found := cursor.fetchmany(10_000):
+                for article_id, n, chunk, paragraph, text, rowid, stored in found:
+                    if article_id not in sentences:
+                        sentences[article_id], terms[article_id], rowids[article_id] = [], [], []
+                    sentences[article_id].append(sentence_row(article_id, n, chunk, paragraph, text))
+                    terms[article_id].append(stored)
+                    rowids[article_id].append(rowid)
+        return sentences, terms, rowids
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()
