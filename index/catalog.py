@@ -382,12 +382,14 @@ class Catalog:
             db.close()
         return int(row[0]) if row else 0, articles, sentences
 
-    def read_changes(self, since: tuple[str, int] | None = None, most: int = 0) -> CatalogChanges:
+    def read_changes(self, since: tuple[str, int] | None = None, most: int = 0, texts: bool = True) -> CatalogChanges:
         """What changed since a reader's last look, as of one commit: `since` is the (catalog id, generation)
         it read then. Only the articles `article_changes` logged from that generation on are read, with their
         sentences; everything is read when there is no `since`, when the log does not reach back to it (a
         reader too far behind, an older newsbot's catalog) or the file is another one, or when more than
-        `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`."""
+        `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`.
+        Without `texts`, the sentences' texts are left empty: a snapshot reads those a question needs
+        (`sentence_texts`)."""
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
@@ -403,10 +405,12 @@ class Catalog:
                     ids = None
             if ids is None:
                 articles = self.articles(db)
-                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), *self._sentences_of(db))
+                sentences = self._sentences_of(db, None, texts)
+                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), *sentences)
             else:
                 articles, changed = self._records_of(db, ids)
-                changes = CatalogChanges(generation, catalog_id, False, articles, changed, *self._sentences_of(db, ids))
+                sentences = self._sentences_of(db, ids, texts)
+                changes = CatalogChanges(generation, catalog_id, False, articles, changed, *sentences)
             db.execute("COMMIT")
         finally:
             db.close()
@@ -426,13 +430,14 @@ class Catalog:
 
     @staticmethod
     def _sentences_of(
-        db: sqlite3.Connection, ids: list[str] | None = None
+        db: sqlite3.Connection, ids: list[str] | None = None, texts: bool = True
     ) -> tuple[dict[str, list[SentenceRow]], dict[str, list[str]], dict[str, list[int]]]:
         """The sentences of the articles `ids` (all: None) by article id in order of n, with their stored terms
         and rowids (BM25's postings are built from those: `bot.lexical.TermPostings`), read 10,000 at a time."""
+        text_column = "s.text" if texts else "''"
         query = (
-            "SELECT s.article_id, s.n, s.chunk, s.paragraph, s.text, s.rowid, COALESCE(t.c0, '') FROM sentences AS s "
-            "LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid {} ORDER BY s.article_id, s.n"
+            f"SELECT s.article_id, s.n, s.chunk, s.paragraph, {text_column}, s.rowid, COALESCE(t.c0, '') "
+            "FROM sentences AS s LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid {} ORDER BY s.article_id, s.n"
         )
         sentences: dict[str, list[SentenceRow]] = {}
         terms: dict[str, list[str]] = {}
@@ -449,6 +454,26 @@ class Catalog:
                     terms[article_id].append(stored)
                     rowids[article_id].append(rowid)
         return sentences, terms, rowids
+
+    def sentence_texts(self, wanted: Iterable[tuple[str, str, int | None]]) -> dict[tuple[str, str, int], str]:
+        """The texts of the sentences `wanted` as (article id, version, n), or of every sentence of an article
+        version where n is None, by (article id, version, n): none of an article whose version the catalog no
+        longer (or not yet) holds, so a text read for an older snapshot is of its own version or missing."""
+        wanted = list(wanted)
+        found: dict[tuple[str, str, int], str] = {}
+        db = self._reader()
+        for start in range(0, len(wanted), 300):  # three parameters each, within SQLite's limit
+            batch = wanted[start : start + 300]
+            values = ", ".join("(?, ?, ?)" for _ in batch)
+            rows = db.execute(
+                f"WITH wanted(article_id, version, n) AS (VALUES {values}) "
+                "SELECT s.article_id, a.version, s.n, s.text FROM wanted AS w "
+                "JOIN articles AS a ON a.article_id = w.article_id AND a.version = w.version "
+                "JOIN sentences AS s ON s.article_id = w.article_id AND (w.n IS NULL OR s.n = w.n)",
+                [value for key in batch for value in key],
+            )
+            found.update(((a, v, n), text) for a, v, n, text in rows)
+        return found
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()
