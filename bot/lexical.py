@@ -20,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -442,6 +441,52 @@ class GrowingArray:
         self.size = end
 
 
+class PostingsBuilder:
+    """The postings of rows as their terms are read (`Catalog.read_changes`' `terms_to`), a batch at a time:
+    term ids in arrays, segments of about SEGMENT_ROWS rows numbered from 0, no term string kept (at a million
+    sentences the strings took hundreds of megabytes that the process did not give back)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self._vocabulary = vocabulary
+        self.segments: list[PostingSegment] = []
+        self.lengths: list[np.ndarray] = []
+        self.rowids: list[np.ndarray] = []
+        self._ids: list[np.ndarray] = []
+        self._lengths: list[np.ndarray] = []
+        self._rows = 0  # rows read
+        self._first = 0  # the first row not in a segment yet
+
+    def __call__(self, terms: list[str], rowids: list[int]) -> None:
+        lengths = np.fromiter((t.count(" ") + 1 if t else 0 for t in terms), dtype=np.int32, count=len(terms))
+        tokens = " ".join(terms).split()
+        if len(tokens) != int(lengths.sum()):  # terms apart by more than one space
+            lengths = np.fromiter((len(t.split()) for t in terms), dtype=np.int32, count=len(terms))
+        self._ids.append(np.fromiter(map(self._vocabulary.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+        self._lengths.append(lengths)
+        self.lengths.append(lengths)
+        self.rowids.append(np.asarray(rowids, dtype=np.int64))
+        self._rows += len(terms)
+        if self._rows - self._first >= SEGMENT_ROWS:
+            self._flush()
+
+    def finish(self) -> None:
+        if self._rows > self._first:
+            self._flush()
+
+    def _flush(self) -> None:
+        ids = np.concatenate(self._ids)
+        lengths = np.concatenate(self._lengths)
+        self._ids, self._lengths = [], []
+        rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        keys = np.sort((ids << 32) | rows)
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
+        tfs = np.diff(np.append(starts, len(keys))).astype(np.uint16)
+        unique = keys[starts]
+        docs = (unique & 0xFFFFFFFF) + self._first
+        self.segments.append(PostingSegment.of(unique >> 32, docs, tfs, len(lengths)))
+        self._first = self._rows
+
+
 # Rows per segment built at once (a full read builds several), and how many smaller segments (those changes
 # append) may pile up before they are merged into one: a search looks a term up in every segment.
 SEGMENT_ROWS = 1 << 17
@@ -461,34 +506,24 @@ class TermPostings:
         self.lengths = GrowingArray(np.int32)  # terms per row: BM25's document length
         self.rowids = GrowingArray(np.int64)  # the catalog's rowid of each row: FTS5's order among equal scores
 
-    def append(self, first_row: int, terms: list[str], rowids: list[int], live: np.ndarray | None = None) -> None:
-        """Add rows `first_row`… with these space-joined `terms` and catalog rowids; `live`, the mask of the
-        snapshot being built (covering these rows), lets a merge of small segments drop dead rows."""
+    def append(self, first_row: int, built: PostingsBuilder, live: np.ndarray | None = None) -> None:
+        """Add the rows `built` read as rows `first_row`…; `live`, the mask of the snapshot being built
+        (covering these rows), lets a merge of small segments drop dead rows."""
         assert first_row == self.lengths.size, "rows are appended in order"
+        built.finish()
         segments = list(self.segments)
-        for start in range(0, len(terms), SEGMENT_ROWS):
-            part = terms[start : start + SEGMENT_ROWS]
-            segments.append(self._build(first_row + start, part))
-        self.rowids.extend(np.asarray(rowids, dtype=np.int64))
+        for segment in built.segments:
+            docs = segment.docs + np.int32(first_row)
+            segments.append(PostingSegment(segment.keys, segment.indptr, docs, segment.tfs, segment.rows))
+        for lengths, rowids in zip(built.lengths, built.rowids, strict=True):
+            self.lengths.extend(lengths)
+            self.rowids.extend(rowids)
         small = 0  # the small segments at the end, of the latest rows: merged, the rows stay in ascending order
         while small < len(segments) and segments[-1 - small].rows < SEGMENT_ROWS:
             small += 1
         if small > SMALL_SEGMENTS and live is not None:
             segments = [*segments[:-small], self._merge(segments[-small:], live)]
         self.segments = tuple(segments)
-
-    def _build(self, first_row: int, terms: list[str]) -> PostingSegment:
-        split = [text.split() for text in terms]
-        lengths = np.fromiter(map(len, split), dtype=np.int32, count=len(split))
-        self.lengths.extend(lengths)
-        total = int(lengths.sum())
-        ids = np.fromiter(map(self.vocabulary.__getitem__, chain.from_iterable(split)), dtype=np.int64, count=total)
-        rows = np.repeat(np.arange(len(split), dtype=np.int64), lengths)
-        keys = np.sort((ids << 32) | rows)
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if total else np.zeros(0, np.int64)
-        tfs = np.diff(np.append(starts, total)).astype(np.uint16)
-        unique = keys[starts]
-        return PostingSegment.of(unique >> 32, (unique & 0xFFFFFFFF) + first_row, tfs, len(terms))
 
     @staticmethod
     def _merge(segments: list[PostingSegment], live: np.ndarray) -> PostingSegment:

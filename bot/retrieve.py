@@ -29,8 +29,10 @@ from bot.answerability import Signals
 from bot.lexical import (
     WORDS,
     LexicalIndex,
+    PostingsBuilder,
     SnapshotLexicalIndex,
     TermPostings,
+    Vocabulary,
     holds,
     hyphen_parts,
     joined_terms,
@@ -404,13 +406,15 @@ class Snapshot:
         nothing here walks every article or sentence (copying a dict or two is done in C)."""
         since = (previous.catalog_id, previous.generation) if previous is not None else None
         most = max(100, len(previous.articles) // 4) if previous is not None else 0
-        changes = index.catalog.read_changes(since, most, texts=False)
+        vocabulary = previous._arena.postings.vocabulary if previous is not None else Vocabulary()
+        built = PostingsBuilder(vocabulary)
+        changes = index.catalog.read_changes(since, most, texts=False, terms_to=built)
         self.generation, self.catalog_id = changes.generation, changes.catalog_id
         if changes.full or previous is None:
             self.articles: dict[str, ArticleRecord] = {}
             # The version each article is at: vectors of any other version are in flight or stale.
             self.versions: dict[str, str] = {}
-            self._arena = RowArena()
+            self._arena = RowArena(TermPostings(vocabulary))
             spans: dict[str, tuple[int, int]] = {}
             count = tokens = 0
             live = np.zeros(0, dtype=bool)
@@ -433,16 +437,12 @@ class Snapshot:
             self.articles[article.article_id] = article
             self.versions[article.article_id] = article.version
         first_new = len(self._arena.rows)
-        terms: list[str] = []
-        rowids: list[int] = []
-        for article_id, rows in changes.sentences.items():  # in article id order, each from n = 0 on
+        for article_id, rows in changes.sentences.items():  # in the order read (`built`'s), each from n = 0 on
             start = self._arena.append(rows)
             spans[article_id] = (start, start + len(rows))
             count += len(rows)
-            terms += changes.terms.get(article_id, [""] * len(rows))
-            rowids += changes.rowids.get(article_id, [0] * len(rows))
         live = np.concatenate([live, np.ones(len(self._arena.rows) - first_new, dtype=bool)])
-        self._arena.postings.append(first_new, terms, rowids, live)
+        self._arena.postings.append(first_new, built, live)
         tokens += int(self._arena.postings.lengths.data[first_new : len(self._arena.rows)].sum())
         if len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS:  # many rows it does not read
             spans = self._compact(spans)

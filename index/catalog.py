@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,9 @@ def distinct_terms(sentence_terms: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(" ".join(sentence_terms).split()))
 
 
+# Given each batch of sentences' stored terms (space-joined) and rowids as `Catalog.read_changes` reads them.
+TermsReader = Callable[[list[str], list[int]], None]
+
 # How many generations back `article_changes` reaches: a reader further behind reads the whole catalog.
 CHANGES_KEPT = 1_000
 
@@ -143,9 +146,6 @@ class CatalogChanges:
     articles: list[ArticleRecord]  # every article (full), or the changed ones the catalog still holds
     changed: frozenset[str]  # the ids of the changed articles, removed ones included (not full)
     sentences: dict[str, list[SentenceRow]]  # the sentences of `articles`, by article id, in order of n
-    # each of those sentences' stored terms (`sentence_terms`, "" where none) and rowid, in the same order
-    terms: dict[str, list[str]] = field(default_factory=dict)
-    rowids: dict[str, list[int]] = field(default_factory=dict)
 
 
 # FTS5's BM25 constants (fts5_aux.c), for scoring candidates as FTS5 would (`Catalog._bm25`).
@@ -382,14 +382,21 @@ class Catalog:
             db.close()
         return int(row[0]) if row else 0, articles, sentences
 
-    def read_changes(self, since: tuple[str, int] | None = None, most: int = 0, texts: bool = True) -> CatalogChanges:
+    def read_changes(
+        self,
+        since: tuple[str, int] | None = None,
+        most: int = 0,
+        texts: bool = True,
+        terms_to: TermsReader | None = None,
+    ) -> CatalogChanges:
         """What changed since a reader's last look, as of one commit: `since` is the (catalog id, generation)
         it read then. Only the articles `article_changes` logged from that generation on are read, with their
         sentences; everything is read when there is no `since`, when the log does not reach back to it (a
         reader too far behind, an older newsbot's catalog) or the file is another one, or when more than
         `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`.
         Without `texts`, the sentences' texts are left empty: a snapshot reads those a question needs
-        (`sentence_texts`)."""
+        (`sentence_texts`). `terms_to` is given the sentences' stored terms and rowids as they are read, in the
+        order of `sentences` (a snapshot builds BM25's postings from them without holding them all)."""
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
@@ -405,12 +412,12 @@ class Catalog:
                     ids = None
             if ids is None:
                 articles = self.articles(db)
-                sentences = self._sentences_of(db, None, texts)
-                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), *sentences)
+                sentences = self._sentences_of(db, None, texts, terms_to)
+                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences)
             else:
                 articles, changed = self._records_of(db, ids)
-                sentences = self._sentences_of(db, ids, texts)
-                changes = CatalogChanges(generation, catalog_id, False, articles, changed, *sentences)
+                sentences = self._sentences_of(db, ids, texts, terms_to)
+                changes = CatalogChanges(generation, catalog_id, False, articles, changed, sentences)
             db.execute("COMMIT")
         finally:
             db.close()
@@ -430,30 +437,31 @@ class Catalog:
 
     @staticmethod
     def _sentences_of(
-        db: sqlite3.Connection, ids: list[str] | None = None, texts: bool = True
-    ) -> tuple[dict[str, list[SentenceRow]], dict[str, list[str]], dict[str, list[int]]]:
-        """The sentences of the articles `ids` (all: None) by article id in order of n, with their stored terms
-        and rowids (BM25's postings are built from those: `bot.lexical.TermPostings`), read 10,000 at a time."""
+        db: sqlite3.Connection, ids: list[str] | None = None, texts: bool = True, terms_to: TermsReader | None = None
+    ) -> dict[str, list[SentenceRow]]:
+        """The sentences of the articles `ids` (all: None) by article id in order of n, read 10,000 at a time;
+        each batch's stored terms and rowids go to `terms_to` (BM25's postings: `bot.lexical.TermPostings`)."""
         text_column = "s.text" if texts else "''"
+        terms_column, join = (
+            ("t.c0", "LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid") if terms_to else ("''", "")
+        )
         query = (
-            f"SELECT s.article_id, s.n, s.chunk, s.paragraph, {text_column}, s.rowid, COALESCE(t.c0, '') "
-            "FROM sentences AS s LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid {} ORDER BY s.article_id, s.n"
+            f"SELECT s.article_id, s.n, s.chunk, s.paragraph, {text_column}, s.rowid, COALESCE({terms_column}, '') "
+            f"FROM sentences AS s {join} {{}} ORDER BY s.article_id, s.n"
         )
         sentences: dict[str, list[SentenceRow]] = {}
-        terms: dict[str, list[str]] = {}
-        rowids: dict[str, list[int]] = {}
         batches = [None] if ids is None else [ids[start : start + 500] for start in range(0, len(ids), 500)]
         for batch in batches:
             where = "" if batch is None else f"WHERE s.article_id IN ({', '.join('?' * len(batch))})"
             cursor = db.execute(query.format(where), batch or [])
             while found := cursor.fetchmany(10_000):
-                for article_id, n, chunk, paragraph, text, rowid, stored in found:
+                for article_id, n, chunk, paragraph, text, _, _ in found:
                     if article_id not in sentences:
-                        sentences[article_id], terms[article_id], rowids[article_id] = [], [], []
+                        sentences[article_id] = []
                     sentences[article_id].append(sentence_row(article_id, n, chunk, paragraph, text))
-                    terms[article_id].append(stored)
-                    rowids[article_id].append(rowid)
-        return sentences, terms, rowids
+                if terms_to is not None:
+                    terms_to([row[6] for row in found], [row[5] for row in found])
+        return sentences
 
     def sentence_texts(self, wanted: Iterable[tuple[str, str, int | None]]) -> dict[tuple[str, str, int], str]:
         """The texts of the sentences `wanted` as (article id, version, n), or of every sentence of an article

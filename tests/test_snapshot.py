@@ -38,8 +38,8 @@ def test_a_change_reads_only_the_changed_articles(settings, fake_embedder, artic
     read: list[tuple[bool, list[str], list[str]]] = []
     original = service.index.catalog.read_changes
 
-    def recording(since, most, texts=True):
-        changes = original(since, most, texts)
+    def recording(since, most, texts=True, terms_to=None):
+        changes = original(since, most, texts, terms_to)
         if since is not None:  # not the full reads this test compares with
             read.append((changes.full, sorted(a.article_id for a in changes.articles), sorted(changes.sentences)))
         return changes
