@@ -467,20 +467,30 @@ class Catalog:
         """The texts of the sentences `wanted` as (article id, version, n), or of every sentence of an article
         version where n is None, by (article id, version, n): none of an article whose version the catalog no
         longer (or not yet) holds, so a text read for an older snapshot is of its own version or missing."""
-        wanted = list(wanted)
+        wanted = list(dict.fromkeys(wanted))
+        exact = [key for key in wanted if key[2] is not None]
+        whole = [key[:2] for key in wanted if key[2] is None]
         found: dict[tuple[str, str, int], str] = {}
         db = self._reader()
-        for start in range(0, len(wanted), 300):  # three parameters each, within SQLite's limit
-            batch = wanted[start : start + 300]
-            values = ", ".join("(?, ?, ?)" for _ in batch)
-            rows = db.execute(
-                f"WITH wanted(article_id, version, n) AS (VALUES {values}) "
-                "SELECT s.article_id, a.version, s.n, s.text FROM wanted AS w "
-                "JOIN articles AS a ON a.article_id = w.article_id AND a.version = w.version "
-                "JOIN sentences AS s ON s.article_id = w.article_id AND (w.n IS NULL OR s.n = w.n)",
-                [value for key in batch for value in key],
-            )
-            found.update(((a, v, n), text) for a, v, n, text in rows)
+        # the wanted rows first (CROSS JOIN keeps that order): each sentence is then one lookup of its key
+        query = (
+            "WITH wanted({columns}) AS (VALUES {values}) SELECT s.article_id, a.version, s.n, s.text FROM wanted AS w "
+            "CROSS JOIN articles AS a CROSS JOIN sentences AS s WHERE a.article_id = w.article_id "
+            "AND a.version = w.version AND s.article_id = w.article_id {sentence}"
+        )
+        for keys, columns, sentence in (
+            (exact, "article_id, version, n", "AND s.n = w.n"),
+            (whole, "article_id, version", ""),
+        ):
+            width = len(columns.split(","))
+            for start in range(0, len(keys), 300):  # within SQLite's limit of bound parameters
+                batch = keys[start : start + 300]
+                values = ", ".join(f"({', '.join('?' * width)})" for _ in batch)
+                rows = db.execute(
+                    query.format(columns=columns, values=values, sentence=sentence),
+                    [value for key in batch for value in key],
+                )
+                found.update(((a, v, n), text) for a, v, n, text in rows)
         return found
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
