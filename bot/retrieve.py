@@ -28,15 +28,18 @@ import numpy as np
 from bot.answerability import Signals
 from bot.lexical import (
     WORDS,
-    CatalogLexicalIndex,
     LexicalIndex,
+    PostingsBuilder,
+    SnapshotLexicalIndex,
+    TermPostings,
+    Vocabulary,
     holds,
     hyphen_parts,
     joined_terms,
     needles,
     terms_of,
 )
-from index.catalog import ArticleRecord, SentenceRow
+from index.catalog import ArticleRecord, Catalog, SentenceRow
 from index.indexer import NewsIndex, index_runs, run_of
 from index.store import VectorStore, chunk_id, sentence_id
 
@@ -174,8 +177,9 @@ class RowArena:
     keep their numbers from one snapshot to the next, so a change appends its articles' new rows and leaves
     their old ones unused (a question of an older snapshot may still read them). Shared by those snapshots."""
 
-    def __init__(self) -> None:
+    def __init__(self, postings: TermPostings | None = None) -> None:
         self.rows: list[SentenceRow] = []
+        self.postings = postings if postings is not None else TermPostings()  # BM25's, row for row
         self._lock = threading.Lock()
 
     def append(self, rows: list[SentenceRow]) -> int:
@@ -186,28 +190,118 @@ class RowArena:
             return start
 
 
-class SentenceRows(Sequence[SentenceRow]):
-    """The sentences of one snapshot by row (`RowArena`): its length is the number of sentences the snapshot
-    holds, its rows those of its articles (`spans`), and iterating gives those in row order."""
+# Sentence texts kept between questions and snapshots (`SentenceTexts`): about 200 bytes each, 10 MB in all.
+TEXTS_KEPT = 50_000
 
-    def __init__(self, arena: RowArena, spans: dict[str, tuple[int, int]], count: int) -> None:
+
+class SnapshotMoved(Exception):
+    """The catalog no longer holds the version of an article whose texts a question of this snapshot needs:
+    the article changed meanwhile (another process), so the question is asked again on the new snapshot."""
+
+
+class SentenceTexts:
+    """Sentence texts by (article id, version, n), read from the catalog when a question needs them, and the
+    last TEXTS_KEPT read kept: a snapshot holds no texts (they were most of its memory, about 200 bytes a
+    sentence). A version names one text, so a text read is right for every snapshot of that version; one
+    the catalog no longer holds is not given (another version's would be wrong)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._texts: OrderedDict[tuple[str, str, int], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, wanted: Iterable[tuple[str, str, int | None]]) -> set[tuple[str, str, int | None]]:
+        """Read the texts `wanted` (n None: the article's every sentence) that are not kept, in one query;
+        return those the catalog does not hold (their article is at another version now)."""
+        with self._lock:
+            missing = [key for key in dict.fromkeys(wanted) if key[2] is None or key not in self._texts]
+        if not missing:
+            return set()
+        found = self._catalog.sentence_texts(missing)
+        articles = {(a, v) for a, v, _ in found}
+        with self._lock:
+            self._texts.update(found)
+            while len(self._texts) > TEXTS_KEPT:
+                self._texts.popitem(last=False)
+        return {key for key in missing if (key not in found if key[2] is not None else key[:2] not in articles)}
+
+    def text(self, article_id: str, version: str, n: int) -> str:
+        """The text of one sentence; read with its article's others when not kept (its neighbours are read
+        next). Empty where the catalog no longer holds that version: nothing wrong is said of it."""
+        key = (article_id, version, n)
+        with self._lock:
+            text = self._texts.get(key)
+        if text is None:
+            self.read([(article_id, version, None)])
+            with self._lock:
+                text = self._texts.get(key)
+        if text is None:
+            log.warning("sentence %d of %s (version %s) is gone: the article changed", n, article_id, version)
+            return ""
+        return text
+
+
+class SnapshotSentence:
+    """One sentence of a snapshot: its place from the snapshot's rows, its text read when first asked for."""
+
+    __slots__ = ("_texts", "_version", "article_id", "chunk", "n", "paragraph")
+
+    def __init__(self, row: SentenceRow, version: str, texts: SentenceTexts) -> None:
+        self.article_id, self.n, self.chunk, self.paragraph = row.article_id, row.n, row.chunk, row.paragraph
+        self._version, self._texts = version, texts
+
+    @property
+    def text(self) -> str:
+        return self._texts.text(self.article_id, self._version, self.n)
+
+    def _key(self) -> tuple[str, int, int, int, str]:
+        return self.article_id, self.n, self.chunk, self.paragraph, self.text
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SnapshotSentence | SentenceRow):
+            return self._key() == (other.article_id, other.n, other.chunk, other.paragraph, other.text)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"SnapshotSentence({self.article_id!r}, {self.n}, {self.chunk}, {self.paragraph}, {self.text!r})"
+
+
+class SentenceRows(Sequence[SnapshotSentence]):
+    """The sentences of one snapshot by row (`RowArena`): its length is the number of sentences the snapshot
+    holds, its rows those of its articles (`spans`), and iterating gives those in row order. The arena's rows
+    hold no text: each sentence reads its own (`SentenceTexts`) by the version of its article here."""
+
+    def __init__(
+        self,
+        arena: RowArena,
+        spans: dict[str, tuple[int, int]],
+        count: int,
+        versions: dict[str, str],
+        texts: SentenceTexts,
+    ) -> None:
         self._rows = arena.rows
         self._spans = spans
         self._count = count
+        self._versions = versions
+        self._texts = texts
 
     def __getitem__(self, row):  # type: ignore[no-untyped-def,override]
-        return self._rows[row]
+        stored = self._rows[row]
+        return SnapshotSentence(stored, self._versions[stored.article_id], self._texts)
 
     def __len__(self) -> int:
         return self._count
 
-    def __iter__(self) -> Iterator[SentenceRow]:
+    def __iter__(self) -> Iterator[SnapshotSentence]:
         return (row for _, row in self.items())
 
-    def items(self) -> Iterator[tuple[int, SentenceRow]]:
+    def items(self) -> Iterator[tuple[int, SnapshotSentence]]:
         """(row, sentence) of every sentence the snapshot holds, in row order."""
         for start, end in sorted(self._spans.values()):
-            yield from zip(range(start, end), self._rows[start:end], strict=True)
+            yield from ((row, self[row]) for row in range(start, end))
 
 
 class SentencePositions(Mapping[tuple[str, int], int]):
@@ -312,38 +406,56 @@ class Snapshot:
         nothing here walks every article or sentence (copying a dict or two is done in C)."""
         since = (previous.catalog_id, previous.generation) if previous is not None else None
         most = max(100, len(previous.articles) // 4) if previous is not None else 0
-        changes = index.catalog.read_changes(since, most)
+        vocabulary = previous._arena.postings.vocabulary if previous is not None else Vocabulary()
+        built = PostingsBuilder(vocabulary)
+        changes = index.catalog.read_changes(since, most, texts=False, terms_to=built)
         self.generation, self.catalog_id = changes.generation, changes.catalog_id
         if changes.full or previous is None:
             self.articles: dict[str, ArticleRecord] = {}
             # The version each article is at: vectors of any other version are in flight or stale.
             self.versions: dict[str, str] = {}
-            self._arena = RowArena()
+            self._arena = RowArena(TermPostings(vocabulary))
             spans: dict[str, tuple[int, int]] = {}
-            count = 0
+            count = tokens = 0
+            live = np.zeros(0, dtype=bool)
             removed: Iterable[str] = ()
         else:
             self.articles, self.versions = previous.articles.copy(), previous.versions.copy()
             spans, count, self._arena = previous.position.spans.copy(), len(previous.sentences), previous._arena
+            live, tokens = previous._live.copy(), previous._tokens
             removed = changes.changed
+        lengths = self._arena.postings.lengths
         for article_id in removed:  # changed or removed: its rows so far are of no use
             span = spans.pop(article_id, None)
-            count -= span[1] - span[0] if span else 0
+            if span:
+                count -= span[1] - span[0]
+                live[span[0] : span[1]] = False
+                tokens -= int(lengths.data[span[0] : span[1]].sum())
             self.articles.pop(article_id, None)
             self.versions.pop(article_id, None)
         for article in changes.articles:
             self.articles[article.article_id] = article
             self.versions[article.article_id] = article.version
-        for article_id, rows in changes.sentences.items():  # in article id order, each from n = 0 on
+        first_new = len(self._arena.rows)
+        for article_id, rows in changes.sentences.items():  # in the order read (`built`'s), each from n = 0 on
             start = self._arena.append(rows)
             spans[article_id] = (start, start + len(rows))
             count += len(rows)
+        live = np.concatenate([live, np.ones(len(self._arena.rows) - first_new, dtype=bool)])
+        self._arena.postings.append(first_new, built, live)
+        tokens += int(self._arena.postings.lengths.data[first_new : len(self._arena.rows)].sum())
         if len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS:  # many rows it does not read
             spans = self._compact(spans)
-        self.sentences = SentenceRows(self._arena, spans, count)
+            live = np.ones(count, dtype=bool)
+        self._live, self._tokens = live, tokens
+        # texts by (article id, version): valid in every snapshot that holds that version, so shared
+        self._texts = previous._texts if previous is not None else SentenceTexts(index.catalog)
+        self.sentences = SentenceRows(self._arena, spans, count, self.versions, self._texts)
         self.position = SentencePositions(spans, self._arena.rows, count)
         language, decompounder = index.settings.language, index.decompounder
-        self.lexical = CatalogLexicalIndex(index.catalog, count, self._row_of, language, decompounder)
+        self.lexical = SnapshotLexicalIndex(
+            index.catalog, self._arena.postings, live, tokens, spans, language, decompounder
+        )
         # article terms by (article id, version): valid in every snapshot that holds that version, so shared
         self._article_terms = previous._article_terms if previous is not None else ArticleTermsCache()
         self._title_terms: dict[str, set[str]] = {}
@@ -353,11 +465,15 @@ class Snapshot:
 
     def _compact(self, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
         """Copy this snapshot's rows into a new arena of their own, and return their spans there."""
-        old, self._arena = self._arena.rows, RowArena()
+        old = self._arena
+        rows = np.full(len(old.rows), -1, dtype=np.int64)  # the new row of each old one (-1: not kept)
+        self._arena = RowArena()
         moved = {}
-        for article_id, (start, end) in spans.items():
-            first = self._arena.append(old[start:end])
+        for article_id, (start, end) in sorted(spans.items(), key=lambda item: item[1]):  # rows keep their order
+            first = self._arena.append(old.rows[start:end])
             moved[article_id] = (first, first + end - start)
+            rows[start:end] = np.arange(first, first + end - start)
+        self._arena.postings = old.postings.compacted(rows)
         return moved
 
     @property
@@ -365,10 +481,6 @@ class Snapshot:
         """Every passage (article id, chunk number) the snapshot holds: for tests and benchmarks, a list the
         size of the archive."""
         return [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
-
-    def _row_of(self, article_id: str, n: int, version: str) -> int | None:
-        """The row of sentence `n` of `article_id`, if this snapshot holds that version of the article."""
-        return self.position.get((article_id, n)) if self.versions.get(article_id) == version else None
 
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         """The stored vectors of sentences `rows` (NaN where Chroma lacks one), fetched by id: the cosine
@@ -388,6 +500,15 @@ class Snapshot:
         sentence = self.sentences[row]
         article = self.articles.get(sentence.article_id)
         return (sentence.article_id, sentence.chunk) if article and sentence.chunk < article.chunk_count else None
+
+    def read_texts(self, rows: Iterable[int]) -> bool:
+        """Read the texts of sentences `rows` in one query (a question reads those of its candidates and their
+        neighbours); False where the catalog no longer holds some of their articles' versions."""
+        wanted = []
+        for row in rows:
+            stored = self._arena.rows[row]
+            wanted.append((stored.article_id, self.versions[stored.article_id], stored.n))
+        return not self._texts.read(wanted)
 
     def word_pairs(self, row: int) -> set[tuple[str, ...]]:
         """The sentence's word pairs (for near-duplicate checks), computed once per snapshot."""
@@ -654,6 +775,12 @@ def _rarest_missing_word(
     return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
 
 
+# How often a question is asked on a newer snapshot when an article it needs changed meanwhile (`SnapshotMoved`),
+# and how many sentences on either side of the best two the answer may read (bot/extractive.py's SPAN_REACH).
+TEXT_ATTEMPTS = 3
+TEXT_REACH = 2
+
+
 class Retriever:
     """Searches the index; keeps a snapshot of the catalog and refreshes it when the catalog changes."""
 
@@ -708,8 +835,22 @@ class Retriever:
         vector is then the mean of the question's own and that of context and question together, BM25 over
         both finds candidates, and BM25 over the question's own words scores them. `earlier`, the question
         asked last, gives a follow-up without a question word its kind of answer (expected_answer_pattern).
-        `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`)."""
-        snapshot = self.snapshot()
+        `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`).
+
+        The snapshot holds no texts: they are read for the candidates and the best ones' neighbours. Where an
+        article changed meanwhile (another process), the question is asked again on the new snapshot."""
+        for attempt in range(1, TEXT_ATTEMPTS + 1):
+            snapshot = self.snapshot()
+            try:
+                return snapshot, self._retrieve(snapshot, question, context, earlier, language, attempt < TEXT_ATTEMPTS)
+            except SnapshotMoved:
+                log.info("an article changed while the question was asked: asking again on the new snapshot")
+        raise AssertionError("the last attempt does not raise SnapshotMoved")
+
+    def _retrieve(
+        self, snapshot: Snapshot, question: str, context: str, earlier: str, language: str | None, strict: bool
+    ) -> Retrieval:
+        """`retrieve` on `snapshot`; `strict`: raise SnapshotMoved where a needed text is gone (else it is empty)."""
         query = f"{context} {question}".strip() if context else question
         timings: dict[str, float] = {}
 
@@ -759,6 +900,8 @@ class Retriever:
                 candidate = candidates.setdefault(row, Candidate(row))
                 candidate.story = True
                 candidate.lexical = max(candidate.lexical, min(1.0, score / top_lexical))
+        if not snapshot.read_texts(candidates) and strict:  # every candidate's text is read below
+            raise SnapshotMoved
         self._fill_missing_dense(snapshot, candidates, vector)
         floor = self._score_passages(snapshot, candidates, vector)
         pattern = expected_answer_pattern(question, earlier)
@@ -774,10 +917,13 @@ class Retriever:
         weigh_topic_and_recency(snapshot, list(candidates.values()), coverage)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
+        around = [r for c in ranked[:2] for r in snapshot.around(c.row, TEXT_REACH)]  # the answer's stretch
+        if not snapshot.read_texts(around) and strict:
+            raise SnapshotMoved
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
         signals = self._signals(snapshot, ranked, weights, coverage, pattern, question) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return snapshot, Retrieval(ranked, timings, signals, weights, coverage)
+        return Retrieval(ranked, timings, signals, weights, coverage)
 
     def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
         """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""

@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +128,9 @@ def distinct_terms(sentence_terms: Iterable[str]) -> str:
     """An article's terms, each once, space-joined, from its sentences' (`Analyser`: each holds the headline's)."""
     return " ".join(dict.fromkeys(" ".join(sentence_terms).split()))
 
+
+# Given each batch of sentences' stored terms (space-joined) and rowids as `Catalog.read_changes` reads them.
+TermsReader = Callable[[list[str], list[int]], None]
 
 # How many generations back `article_changes` reaches: a reader further behind reads the whole catalog.
 CHANGES_KEPT = 1_000
@@ -380,12 +382,21 @@ class Catalog:
             db.close()
         return int(row[0]) if row else 0, articles, sentences
 
-    def read_changes(self, since: tuple[str, int] | None = None, most: int = 0) -> CatalogChanges:
+    def read_changes(
+        self,
+        since: tuple[str, int] | None = None,
+        most: int = 0,
+        texts: bool = True,
+        terms_to: TermsReader | None = None,
+    ) -> CatalogChanges:
         """What changed since a reader's last look, as of one commit: `since` is the (catalog id, generation)
         it read then. Only the articles `article_changes` logged from that generation on are read, with their
         sentences; everything is read when there is no `since`, when the log does not reach back to it (a
         reader too far behind, an older newsbot's catalog) or the file is another one, or when more than
-        `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`."""
+        `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`.
+        Without `texts`, the sentences' texts are left empty: a snapshot reads those a question needs
+        (`sentence_texts`). `terms_to` is given the sentences' stored terms and rowids as they are read, in the
+        order of `sentences` (a snapshot builds BM25's postings from them without holding them all)."""
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
@@ -401,31 +412,86 @@ class Catalog:
                     ids = None
             if ids is None:
                 articles = self.articles(db)
-                sentences = {a: list(rows) for a, rows in groupby(self.sentences(db), key=lambda s: s.article_id)}
+                sentences = self._sentences_of(db, None, texts, terms_to)
                 changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences)
             else:
-                changes = CatalogChanges(generation, catalog_id, False, *self._articles_of(db, ids))
+                articles, changed = self._records_of(db, ids)
+                sentences = self._sentences_of(db, ids, texts, terms_to)
+                changes = CatalogChanges(generation, catalog_id, False, articles, changed, sentences)
             db.execute("COMMIT")
         finally:
             db.close()
         return changes
 
-    def _articles_of(
-        self, db: sqlite3.Connection, ids: list[str]
-    ) -> tuple[list[ArticleRecord], frozenset[str], dict[str, list[SentenceRow]]]:
-        """The records and sentences of the articles `ids` that the catalog holds (500 at a time: SQLite's
-        limit of bound parameters)."""
+    @staticmethod
+    def _records_of(db: sqlite3.Connection, ids: list[str]) -> tuple[list[ArticleRecord], frozenset[str]]:
+        """The records of the articles `ids` that the catalog holds (500 at a time: SQLite's limit of bound
+        parameters), and `ids` as the changed ones."""
         articles: list[ArticleRecord] = []
-        sentences: dict[str, list[SentenceRow]] = {}
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             marks = ", ".join("?" * len(batch))
             records = db.execute(f"SELECT * FROM articles WHERE article_id IN ({marks})", batch)
             articles += [ArticleRecord(*r) for r in records]
-            query = "SELECT article_id, n, chunk, paragraph, text FROM sentences WHERE article_id IN ({}) ORDER BY 1, 2"
-            for row in db.execute(query.format(marks), batch):
-                sentences.setdefault(row[0], []).append(sentence_row(*row))
-        return articles, frozenset(ids), sentences
+        return articles, frozenset(ids)
+
+    @staticmethod
+    def _sentences_of(
+        db: sqlite3.Connection, ids: list[str] | None = None, texts: bool = True, terms_to: TermsReader | None = None
+    ) -> dict[str, list[SentenceRow]]:
+        """The sentences of the articles `ids` (all: None) by article id in order of n, read 10,000 at a time;
+        each batch's stored terms and rowids go to `terms_to` (BM25's postings: `bot.lexical.TermPostings`)."""
+        text_column = "s.text" if texts else "''"
+        terms_column, join = (
+            ("t.c0", "LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid") if terms_to else ("''", "")
+        )
+        query = (
+            f"SELECT s.article_id, s.n, s.chunk, s.paragraph, {text_column}, s.rowid, COALESCE({terms_column}, '') "
+            f"FROM sentences AS s {join} {{}} ORDER BY s.article_id, s.n"
+        )
+        sentences: dict[str, list[SentenceRow]] = {}
+        batches = [None] if ids is None else [ids[start : start + 500] for start in range(0, len(ids), 500)]
+        for batch in batches:
+            where = "" if batch is None else f"WHERE s.article_id IN ({', '.join('?' * len(batch))})"
+            cursor = db.execute(query.format(where), batch or [])
+            while found := cursor.fetchmany(10_000):
+                for article_id, n, chunk, paragraph, text, _, _ in found:
+                    if article_id not in sentences:
+                        sentences[article_id] = []
+                    sentences[article_id].append(sentence_row(article_id, n, chunk, paragraph, text))
+                if terms_to is not None:
+                    terms_to([row[6] for row in found], [row[5] for row in found])
+        return sentences
+
+    def sentence_texts(self, wanted: Iterable[tuple[str, str, int | None]]) -> dict[tuple[str, str, int], str]:
+        """The texts of the sentences `wanted` as (article id, version, n), or of every sentence of an article
+        version where n is None, by (article id, version, n): none of an article whose version the catalog no
+        longer (or not yet) holds, so a text read for an older snapshot is of its own version or missing."""
+        wanted = list(dict.fromkeys(wanted))
+        exact = [key for key in wanted if key[2] is not None]
+        whole = [key[:2] for key in wanted if key[2] is None]
+        found: dict[tuple[str, str, int], str] = {}
+        db = self._reader()
+        # the wanted rows first (CROSS JOIN keeps that order): each sentence is then one lookup of its key
+        query = (
+            "WITH wanted({columns}) AS (VALUES {values}) SELECT s.article_id, a.version, s.n, s.text FROM wanted AS w "
+            "CROSS JOIN articles AS a CROSS JOIN sentences AS s WHERE a.article_id = w.article_id "
+            "AND a.version = w.version AND s.article_id = w.article_id {sentence}"
+        )
+        for keys, columns, sentence in (
+            (exact, "article_id, version, n", "AND s.n = w.n"),
+            (whole, "article_id, version", ""),
+        ):
+            width = len(columns.split(","))
+            for start in range(0, len(keys), 300):  # within SQLite's limit of bound parameters
+                batch = keys[start : start + 300]
+                values = ", ".join(f"({', '.join('?' * width)})" for _ in batch)
+                rows = db.execute(
+                    query.format(columns=columns, values=values, sentence=sentence),
+                    [value for key in batch for value in key],
+                )
+                found.update(((a, v, n), text) for a, v, n, text in rows)
+        return found
 
     def chunk_text(self, article_id: str, n: int) -> str | None:
         row = self._db.execute("SELECT text FROM chunks WHERE article_id = ? AND n = ?", (article_id, n)).fetchone()

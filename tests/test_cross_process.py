@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.retrieve import Snapshot, SnapshotMoved
 from bot.service import NewsService
 from index.catalog import Catalog
 from index.errors import NewsbotError
@@ -262,3 +263,38 @@ def test_a_data_folder_built_again_for_another_language_is_refused_at_every_ques
         with pytest.raises(NewsbotError) as raised:
             service.ask("Wo soll der Gipfel stattfinden?")
         assert raised.value.message == message("index_language_mismatch", stored="en", configured="de")
+
+
+def test_a_question_on_a_snapshot_whose_article_another_process_changed_reads_no_wrong_text(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """A snapshot holds no texts: a question reads its candidates' by (article, version). When another process
+    changed the article after the snapshot was taken, the old version's texts are gone: the snapshot gives
+    none of them (never the new version's), and a question that began on it is asked again on the new one."""
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    old = Snapshot(service.index)  # its own text cache: it has read none of the summit's texts
+    summit = next(a for a in old.articles if a.endswith("gipfel.txt"))
+    rows = range(*old.position.spans[summit])
+    (mirrored / "gipfel.txt").write_text(
+        "Gipfeltreffen in Wien geplant\n\nDer Gipfel der beiden Präsidenten soll in Wien stattfinden.", encoding="utf-8"
+    )
+    changed = sync_in_another_process(settings.data_dir, mirrored)
+    assert changed.wait(timeout=120) == 0, changed.stderr.read() if changed.stderr else ""
+
+    assert not old.read_texts(rows)
+    assert [old.sentences[row].text for row in rows] == [""] * len(rows)
+    with pytest.raises(SnapshotMoved):
+        service.retriever._retrieve(old, "Wo soll der Gipfel stattfinden?", "", "", None, strict=True)
+    asked: list[Snapshot] = []
+    newest = service.retriever.snapshot
+
+    def old_snapshot_first() -> Snapshot:
+        asked.append(old if not asked else newest())
+        return asked[-1]
+
+    monkeypatch.setattr(service.retriever, "snapshot", old_snapshot_first)
+    answer = service.ask("Wo soll der Gipfel stattfinden?")
+    assert "Wien" in answer.text
+    assert "Budapest" not in answer.text
+    assert len(asked) == 2
+    assert asked[1].generation > old.generation

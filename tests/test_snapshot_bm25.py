@@ -1,0 +1,109 @@
+"""BM25 over a snapshot's rows in memory (`SnapshotLexicalIndex` over `TermPostings`) finds what FTS5 in the
+catalog finds (`Catalog.search_terms`): the same sentences in the same order with the same scores, also after
+changes appended segments, small segments were merged and the rows were compacted."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import bot.lexical as lexical_module
+import index.catalog as catalog_module
+from bot.retrieve import Snapshot
+from bot.service import NewsService
+from index.articles import read_article_file
+from tests.conftest import shared_data
+
+QUESTIONS = [
+    "Wo soll der Gipfel der Präsidenten stattfinden?",
+    "Wie viel kostet das neue Stadion?",
+    "Was sagte die Regierung im Jahr 2019?",
+    "Wer gewann das Spiel am Wochenende?",
+    "Welche Firma baut die Fabrik in Deutschland?",
+    "Wie hoch ist die Inflation in Europa?",
+    "Jahr Prozent sagte",  # common terms only
+    "Zwettlbach Hallenbad",  # none of its terms in the index
+]
+
+
+def news_folder(tmp_path: Path, first: int, count: int) -> Path:
+    folder = tmp_path / f"news-{first}"
+    folder.mkdir()
+    for path in sorted((shared_data() / "news_de" / "articles").glob("*.txt"))[first : first + count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def hits(snapshot: Snapshot, found: list[tuple[int, float]]) -> list[tuple[str, int, float]]:
+    return [(snapshot.sentences[row].article_id, snapshot.sentences[row].n, score) for row, score in found]
+
+
+def assert_searches_as_fts5(service: NewsService, snapshot: Snapshot, k: int = 12) -> None:
+    catalog = service.index.catalog
+    for question in QUESTIONS:
+        terms = snapshot.lexical.query_terms(question)
+        expected = [(h.article_id, h.n, h.score) for h in catalog.search_terms(terms, k) if h.score > 0]
+        found = hits(snapshot, snapshot.lexical.search(terms, k))
+        assert [(a, n) for a, n, _ in found] == [(a, n) for a, n, _ in expected], question
+        assert [s for *_, s in found] == pytest.approx([s for *_, s in expected], rel=1e-12), question
+        assert snapshot.lexical.counts(terms) == {t: catalog.term_counts(terms).get(t, 0) for t in terms}
+        if expected:
+            article_id = expected[0][0]
+            assert snapshot.lexical.article_scores(terms, article_id) == pytest.approx(
+                catalog.article_term_scores(terms, article_id), rel=1e-12
+            )
+
+
+@pytest.fixture
+def news_service(settings, fake_embedder, tmp_path) -> NewsService:
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([news_folder(tmp_path, 0, 40)])
+    return service
+
+
+@pytest.mark.parametrize("bound", [None, 40, 3])
+def test_the_snapshots_bm25_ranks_as_fts5_does(news_service, monkeypatch, bound):
+    """Within the bound (FTS5 ranks every sentence), and bounded: the rarest terms' sentences ranked, the best
+    rescored on every term, or when even the rarest term is common, only its newest sentences."""
+    if bound is not None:
+        for module in (catalog_module, lexical_module):
+            monkeypatch.setattr(module, "RANKED_POSTINGS", bound)
+            monkeypatch.setattr(module, "RESCORED", 5)
+    assert_searches_as_fts5(news_service, Snapshot(news_service.index))
+
+
+def test_after_changes_the_snapshots_bm25_is_still_fts5s(news_service, tmp_path, monkeypatch):
+    """Each change appends a segment of the new rows and marks the old ones dead; small segments are merged
+    (here after two) and the rows compacted (here at once), and the searches stay FTS5's."""
+    monkeypatch.setattr(lexical_module, "SMALL_SEGMENTS", 2)
+    for module in (catalog_module, lexical_module):
+        monkeypatch.setattr(module, "RANKED_POSTINGS", 40)
+        monkeypatch.setattr(module, "RESCORED", 5)
+    first = news_service.retriever.snapshot()
+    more = news_folder(tmp_path, 40, 6)
+    for path in sorted(more.glob("*.txt")):  # one article a change: one segment each
+        news_service.index.add_articles([read_article_file(path)])
+        snapshot = news_service.retriever.snapshot()
+        assert_searches_as_fts5(news_service, snapshot)
+    assert len(snapshot.lexical._segments) <= 1 + 3  # the full read's, and the small ones merged
+    assert snapshot._arena is first._arena
+    changed = next(iter(sorted(snapshot.articles)))
+    news_service.remove(changed)
+    assert_searches_as_fts5(news_service, news_service.retriever.snapshot())
+
+    monkeypatch.setattr("bot.retrieve.ARENA_SLACK", 0.0)
+    monkeypatch.setattr("bot.retrieve.ARENA_SLACK_ROWS", 0)
+    news_service.remove(sorted(snapshot.articles)[1])
+    compacted = news_service.retriever.snapshot()
+    assert compacted._arena is not first._arena
+    assert_searches_as_fts5(news_service, compacted)
+    full = Snapshot(news_service.index)
+    for question in QUESTIONS:
+        terms = full.lexical.query_terms(question)
+        assert hits(compacted, compacted.lexical.search(terms, 12)) == hits(full, full.lexical.search(terms, 12))
+    # an older snapshot still searches its own rows: those of the articles it holds, as a full read of it found
+    found = first.lexical.search(first.lexical.query_terms(QUESTIONS[2]), 12)
+    assert found
+    assert all(first.versions.get(first.sentences[row].article_id) for row, _ in found)
