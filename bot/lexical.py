@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.catalog import BM25_B, BM25_K1, RANKED_POSTINGS, RESCORED, Catalog, SentenceRow
+from index.catalog import BM25_B, BM25_K1, RANKED_POSTINGS, RESCORED, Catalog, SearchPlan, SentenceRow
 from index.texts import STEMMERS
 
 if TYPE_CHECKING:
@@ -639,18 +639,11 @@ class SnapshotLexicalIndex(CatalogLexicalIndex):
         if not terms or k <= 0 or not self._size:
             return []
         counts = self.counts(terms)
-        present = [t for t in terms if counts[t] > 0]
+        plan = SearchPlan.of(terms, counts)
+        present, essential, postings = plan.present, plan.essential, plan.postings
         if not present:
             return []
-        rarest_first = sorted(set(present), key=lambda t: (counts[t], t))
-        essential: list[str] = []
-        postings = 0
-        for term in rarest_first:
-            if essential and postings + counts[term] > RANKED_POSTINGS:
-                break
-            essential.append(term)
-            postings += counts[term]
-        if len(essential) == len(rarest_first) and postings <= RANKED_POSTINGS:  # few: all ranked, as FTS5 does
+        if plan.ranks_all:  # few: all ranked, as FTS5 does
             rows = self._matching(present)
             rows, scores = self._best(rows, self._scores(rows, present, counts, fts5=True), k)
         else:

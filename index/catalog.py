@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +155,34 @@ BM25_K1, BM25_B = 1.2, 0.75
 # sentences a second here, so this bounds a search to a few milliseconds at any size of the catalog.
 RANKED_POSTINGS = 2_000
 RESCORED = 100
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """Which terms find a search's candidates (MaxScore, `Catalog.search_terms`): the rarest of the question's
+    terms present, up to RANKED_POSTINGS sentences in all (at least one term). The snapshot's BM25 in memory
+    plans its searches the same way, so both give the same hits."""
+
+    present: list[str]  # the terms any sentence holds
+    essential: list[str]  # the rarest of them, which find the candidates
+    postings: int  # the essential terms' document frequencies, summed
+
+    @classmethod
+    def of(cls, terms: list[str], counts: Mapping[str, int]) -> SearchPlan:
+        present = [t for t in terms if counts.get(t, 0) > 0]
+        essential: list[str] = []
+        postings = 0
+        for term in sorted(set(present), key=lambda t: (counts[t], t)):
+            if essential and postings + counts[term] > RANKED_POSTINGS:
+                break
+            essential.append(term)
+            postings += counts[term]
+        return cls(present, essential, postings)
+
+    @property
+    def ranks_all(self) -> bool:
+        """Few sentences hold any term: all of them are ranked on every term, as FTS5 does."""
+        return len(self.essential) == len(set(self.present)) and self.postings <= RANKED_POSTINGS
 
 
 def _varint(data: bytes, i: int) -> tuple[int, int]:
@@ -688,18 +716,11 @@ class Catalog:
         if not terms or k <= 0:
             return []
         counts = self.term_counts(terms) if counts is None else counts
-        present = [t for t in terms if counts.get(t, 0) > 0]
+        plan = SearchPlan.of(terms, counts)
+        present, essential, postings = plan.present, plan.essential, plan.postings
         if not present:
             return []
-        rarest_first = sorted(set(present), key=lambda t: (counts[t], t))
-        essential: list[str] = []
-        postings = 0
-        for term in rarest_first:
-            if essential and postings + counts[term] > RANKED_POSTINGS:
-                break
-            essential.append(term)
-            postings += counts[term]
-        if len(essential) == len(rarest_first) and postings <= RANKED_POSTINGS:  # few: FTS5 ranks them all
+        if plan.ranks_all:  # few: FTS5 ranks them all
             return self._ranked(present, k)
         db = self._reader()
         newest = 0
