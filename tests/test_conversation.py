@@ -154,3 +154,24 @@ def test_a_follow_up_without_a_question_word_expects_the_earlier_questions_kind_
     # one with a question word of its own asks its own kind: "Wer?" names none of the kinds
     assert expected_answer_pattern("Wer war darunter?", "Wie viele Nominierungen gab es?") is None
     assert expected_answer_pattern("Und Ford?") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds_a_number"),
+    [
+        ("Wir haben so viel gelacht, sagt sie über eine Szene am Beginn der vierten Staffel.", False),
+        ("Die vierte Staffel hat dreizehn Episoden.", True),
+        ("Das Spiel dauerte neunzig Minuten.", True),
+        ("Eine Million Menschen sahen zu.", True),
+        ("Es waren 56 Minuten gespielt.", True),
+    ],
+)
+def test_a_how_many_question_expects_a_number_and_the_article_ein_is_none(sentence, holds_a_number):
+    """ "ein", "eine" are mostly the article: counted as numbers, nearly every sentence held one, so the answer type
+    favoured any sentence for "Wie viele …?" (the news check's House of Cards question got a sentence about a
+    scene) and a near miss's context never lacked a number."""
+    from bot.retrieve import expected_answer_pattern
+
+    pattern = expected_answer_pattern("Wie viele Folgen hat die vierte Staffel?")
+    assert pattern is not None
+    assert bool(pattern.search(sentence)) is holds_a_number
