@@ -415,7 +415,7 @@ class NewsService:
         folder = self.settings.data_dir / "uploads"
         path = folder / name
         partial = folder / f".partial-{name}"  # a full disk leaves no half file to be indexed later
-        with storage_writes(self.settings.data_dir):
+        with storage_writes(self.settings):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 partial.write_bytes(data)

@@ -261,7 +261,7 @@ class NewsIndex:
                     self.store.seen_generation = generation
                 self._writes_here += 1
                 try:
-                    with storage_writes(self.settings.data_dir, self.settings.chroma_url):
+                    with storage_writes(self.settings):
                         recover(self.catalog, self.store)
                         yield
                 except NewsbotError:

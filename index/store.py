@@ -331,25 +331,27 @@ _DISK_FULL_WORDS = ("disk is full", "no space left", "file too large", "quota ex
 
 
 @contextmanager
-def storage_writes(data_dir: Path, chroma_url: str | None = None) -> Iterator[None]:
+def storage_writes(settings: Settings) -> Iterator[None]:
     """A write the data folder refuses (a full disk, a read-only mount, a file-size limit) is the user's one
     line, not an unexpected error: Chroma reports it as `InternalError` ("disk I/O error", "Error in
     compaction"), SQLite as `OperationalError`. The journal undoes what was half written at the next run.
 
-    With a Chroma server (`chroma_url`), Chroma's errors are the server's writes, on its own disk: this
-    machine's free space and data folder say nothing of them, so the line names the server instead."""
+    With a Chroma server (`NEWSBOT_CHROMA_URL`), Chroma's errors are the server's writes, on its own disk: this
+    machine's free space and data folder say nothing of them, so the line names the server instead. Given the
+    settings whole, so that no caller can leave the server out (index runs did, and named the local disk)."""
     from chromadb.errors import InternalError
 
     try:
         yield
     except InternalError as error:
-        if not chroma_url:
-            raise _write_failed(data_dir, error) from error
+        if not settings.chroma_url:
+            raise _write_failed(settings.data_dir, error) from error
         raise NewsbotError(
-            message("chroma_server_write_failed", url=chroma_url, reason=_write_failure(error)), detail=repr(error)
+            message("chroma_server_write_failed", url=settings.chroma_url, reason=_write_failure(error)),
+            detail=repr(error),
         ) from error
     except (sqlite3.OperationalError, OSError) as error:
-        raise _write_failed(data_dir, error) from error
+        raise _write_failed(settings.data_dir, error) from error
 
 
 def _write_failed(data_dir: Path, error: BaseException) -> NewsbotError:
@@ -390,8 +392,7 @@ def journal_ids(entry: JournalEntry, new: bool) -> tuple[list[str], list[str]]:
 def recover(catalog: Catalog, store: VectorStore) -> int:
     """Finish what a killed run left in the journal: drop the version the catalog does not point at."""
     entries = catalog.journal()
-    settings = store._settings
-    with storage_writes(settings.data_dir, settings.chroma_url) if entries else contextlib.nullcontext():
+    with storage_writes(store._settings) if entries else contextlib.nullcontext():
         _recover(catalog, store, entries)
     if entries:
         log.warning("recovered %d interrupted article changes", len(entries))
