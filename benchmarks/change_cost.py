@@ -18,7 +18,7 @@ from pathlib import Path
 code, data = sys.argv[1], Path(sys.argv[2])
 sys.path.insert(0, code)
 sys.path.insert(0, str(Path(code) / "benchmarks"))
-from scale import PROBE, PROBE_QUESTION  # noqa: E402
+from scale import PROBE, PROBE_QUESTION, status_mb  # noqa: E402
 
 from bot.service import NewsService  # noqa: E402
 from index.settings import Settings  # noqa: E402
@@ -35,11 +35,6 @@ QUESTIONS = [
     "Wo liegt Warschau?",
     "Was fordert die Gewerkschaft?",
 ]
-
-
-def status_mb(key: str) -> float:
-    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(key))
-    return int(line.split()[1]) / 1024
 
 
 started = time.perf_counter()
@@ -79,7 +74,7 @@ print(
             "found": found,
             "remove_s": remove_s,
             "after_remove_ask_ms": after_remove_ms,
-            "peak_rss_mb": status_mb("VmHWM:"),
+            "peak_rss_mb": status_mb("VmHWM"),
         }
     )
 )
