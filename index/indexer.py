@@ -148,6 +148,7 @@ class NewsIndex:
         # another process's changes since the store loaded its segments, while a new client loads (embedded Chroma)
         self.outside: OutsideVectors | None = None
         self._loader: threading.Thread | None = None
+        self._writes_pending = 0  # index runs of this object begun (perhaps waiting for the lock): no loads start
         try:
             recover(self.catalog, self.store)
         except NewsbotError as error:  # a full disk: questions still read (they skip versions the catalog
@@ -297,7 +298,7 @@ class NewsIndex:
             recent.generation,
             len(recent.changed),
         )
-        if self._loader is None or not self._loader.is_alive():
+        if not self._writes_pending and (self._loader is None or not self._loader.is_alive()):
             self._loader = threading.Thread(target=self._load_again, name="chroma-load", daemon=True)
             self._loader.start()
         return True
@@ -331,7 +332,19 @@ class NewsIndex:
         on disk, so the store reconnects first where it is behind, or where a killed run left work.
         """
         self._follow_rebuilt_folder(create=True)
-        self._wait_for_loader()  # a client loading in the background would replace the one this run writes through
+        with self._follow_lock:  # under the lock `_catch_up` starts a load in: none starts from here on ...
+            self._writes_pending += 1
+        try:
+            self._wait_for_loader()  # ... and one loading now would replace the client this run writes through
+            with self._write_lock():
+                yield
+        finally:
+            with self._follow_lock:
+                self._writes_pending -= 1
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """The data directory's write lock (`writing`), with the store caught up with the disk first."""
         with open(self.settings.data_dir / ".index.lock", "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
