@@ -40,8 +40,8 @@ from bot.lexical import (
     terms_of,
 )
 from index.catalog import ArticleRecord, Catalog, SentenceRow
-from index.indexer import NewsIndex, index_runs, run_of
-from index.store import VectorStore, chunk_id, sentence_id
+from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
+from index.store import Hit, VectorStore, chunk_id, sentence_id
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +148,15 @@ class StoredVectors:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def fetch(self, collection: Any, ids: list[str]) -> np.ndarray:
-        """The vectors of `ids` as rows of one matrix (NaN rows for ids Chroma does not hold)."""
+    def fetch(self, collection: Any, ids: list[str], outside: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """The vectors of `ids` as rows of one matrix (NaN rows for ids Chroma does not hold). Those in `outside`
+        (another process's changes, which this process's Chroma segments may lack) are taken from there."""
         with self._lock:
             known = {i: self._cache[i] for i in ids if i in self._cache}
             for i in known:
                 self._cache.move_to_end(i)
+        if outside:
+            known.update((i, outside[i]) for i in ids if i in outside)
         missing = [i for i in dict.fromkeys(ids) if i not in known]
         fetched = self.store.vectors(collection, missing) if missing else {}
         if fetched:
@@ -465,6 +468,8 @@ class Snapshot:
         self._word_terms: dict[int, list[tuple[str, ...]]] = {}
         self._word_pairs: dict[int, set[tuple[str, ...]]] = {}
         self._vectors = vectors or StoredVectors(index.store)
+        # another process's changes that the store's Chroma segments may lack (`NewsIndex.follow_outside_changes`)
+        self.outside: OutsideVectors | None = index.outside
 
     def _compact(self, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
         """Copy this snapshot's rows into a new arena of their own, and return their spans there."""
@@ -490,13 +495,13 @@ class Snapshot:
         of a sentence that only BM25 found, without a second search."""
         sentences = [self.sentences[row] for row in rows]
         ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in sentences]
-        return self._vectors.fetch(self._vectors.store.sentences, ids)
+        return self._vectors.fetch(self._vectors.store.sentences, ids, self.outside and self.outside.vectors)
 
     def passage_vectors(self, passages: Sequence[tuple[str, int]]) -> np.ndarray:
         """The stored vectors of passages `passages` ((article id, chunk), NaN where Chroma lacks one): the
         candidates' passages are scored by dot products instead of a second search in Chroma."""
         ids = [chunk_id(a, self.versions[a], n) for a, n in passages]
-        return self._vectors.fetch(self._vectors.store.chunks, ids)
+        return self._vectors.fetch(self._vectors.store.chunks, ids, self.outside and self.outside.vectors)
 
     def passage_of(self, row: int) -> tuple[str, int] | None:
         """The passage (article id, chunk) that sentence `row` belongs to, if its article has that chunk."""
@@ -868,8 +873,7 @@ class Retriever:
 
         started = time.perf_counter()
         k = self.settings.candidates
-        store = self.index.store
-        sentence_hits = store.query(store.sentences, vector, min(k, len(snapshot.sentences)))
+        sentence_hits = self._dense_hits(snapshot, vector, min(k, len(snapshot.sentences)))
         terms = snapshot.lexical.query_terms(query, language)  # once: BM25 and the refusal signals both need them
         lexical_hits = snapshot.lexical.search(terms, k)
         context_hits: list[tuple[int, float]] = []
@@ -927,6 +931,32 @@ class Retriever:
         signals = self._signals(snapshot, ranked, weights, coverage, pattern, question) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage)
+
+    def _dense_hits(self, snapshot: Snapshot, vector: np.ndarray, k: int) -> list[Hit]:
+        """The `k` sentences nearest to `vector`: Chroma's search, except for the articles another process changed
+        since this process's Chroma segments were loaded (`snapshot.outside`), whose hits there are stale or
+        missing. Those are left out of Chroma's hits (more are asked for until `k` others are found) and their
+        sentences' vectors, read from the catalog, are scored here: a few dozen dot products per article."""
+        store = self.index.store
+        outside = snapshot.outside
+        if outside is None:
+            return store.query(store.sentences, vector, k)
+        wanted = k
+        while True:
+            found = store.query(store.sentences, vector, wanted)
+            hits = [h for h in found if h.article_id not in outside.articles]
+            if len(hits) >= k or len(found) < wanted:
+                break
+            wanted *= 2
+        norm = float(np.linalg.norm(vector)) or 1.0
+        for article_id, rows in outside.sentences.items():
+            version = snapshot.versions.get(article_id)
+            if version != outside.versions.get(article_id) or not rows:
+                continue
+            matrix = np.vstack([v for _, v in rows])
+            scores = matrix @ vector / (np.linalg.norm(matrix, axis=1) * norm)  # cosine, as Chroma's space
+            hits += [Hit(article_id, version, n, float(score)) for (n, _), score in zip(rows, scores, strict=True)]
+        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
 
     def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
         """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""

@@ -82,6 +82,14 @@ END;
 -- Each article's distinct terms (`distinct_terms` of its sentences' terms), written with them: a question reads those
 -- of its candidates' articles, one row each instead of every sentence's. A row of another version is stale.
 CREATE TABLE IF NOT EXISTS article_terms (article_id TEXT PRIMARY KEY, version TEXT NOT NULL, terms TEXT NOT NULL);
+-- The vectors (float32) of the sentences ('s') and chunks ('c') of the articles changed last, of their current
+-- versions, written in the flip's transaction: a process whose embedded Chroma loaded its segments before another
+-- process's change scores the changed articles from these while Chroma loads again (`recent_vectors_since`).
+CREATE TABLE IF NOT EXISTS recent_vectors (
+    article_id TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL, version TEXT NOT NULL,
+    after_generation INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (article_id, kind, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS recent_vectors_by_generation ON recent_vectors (after_generation);
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -134,6 +142,8 @@ TermsReader = Callable[[list[str], list[int]], None]
 
 # How many generations back `article_changes` reaches: a reader further behind reads the whole catalog.
 CHANGES_KEPT = 1_000
+# Vectors `recent_vectors` keeps (of the articles changed last): 1.5 KB each at 384 dimensions, 75 MB in all.
+RECENT_VECTORS_KEPT = 50_000
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,17 @@ class CatalogChanges:
     articles: list[ArticleRecord]  # every article (full), or the changed ones the catalog still holds
     changed: frozenset[str]  # the ids of the changed articles, removed ones included (not full)
     sentences: dict[str, list[SentenceRow]]  # the sentences of `articles`, by article id, in order of n
+
+
+@dataclass(frozen=True)
+class RecentVectors:
+    """The vectors of every article changed since a generation (`Catalog.recent_vectors_since`), as of one commit."""
+
+    generation: int
+    changed: frozenset[str]  # the ids of the changed articles, removed ones included
+    versions: dict[str, str]  # the current version of each changed article the catalog still holds
+    sentences: dict[tuple[str, int], bytes]  # float32 vectors by (article id, n), of those versions
+    chunks: dict[tuple[str, int], bytes]
 
 
 # FTS5's BM25 constants (fts5_aux.c), for scoring candidates as FTS5 would (`Catalog._bm25`).
@@ -451,6 +472,40 @@ class Catalog:
             db.close()
         return changes
 
+    def recent_vectors_since(self, generation: int, most: int) -> RecentVectors | None:
+        """The vectors of every article changed since `generation` (this catalog file's), as of one commit; None
+        where the log does not reach back to it, more than `most` articles changed, or some changed article's
+        vectors are not kept (written by an older newsbot, or let go as older than RECENT_VECTORS_KEPT)."""
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN")
+            keys = "'generation', 'changes_from'"
+            meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
+            now = int(meta.get("generation", 0))
+            if int(meta.get("changes_from", now + 1)) > generation:
+                return None
+            query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
+            ids = [article_id for (article_id,) in db.execute(query, (generation,))]
+            if len(ids) > most:
+                return None
+            records, changed = self._records_of(db, ids)
+            found: dict[str, dict[tuple[str, int], bytes]] = {"s": {}, "c": {}}
+            versions = {r.article_id: r.version for r in records}
+            for start in range(0, len(ids), 500):
+                batch = ids[start : start + 500]
+                marks = ", ".join("?" * len(batch))
+                query = f"SELECT article_id, kind, n, version, vector FROM recent_vectors WHERE article_id IN ({marks})"
+                for article_id, kind, n, version, vector in db.execute(query, batch):
+                    if versions.get(article_id) == version:
+                        found[kind][(article_id, n)] = vector
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        counts = Counter(a for kind in "sc" for a, _ in found[kind])
+        if any(counts[r.article_id] != r.sentence_count + r.chunk_count for r in records):
+            return None
+        return RecentVectors(now, changed, versions, found["s"], found["c"])
+
     @staticmethod
     def _records_of(db: sqlite3.Connection, ids: list[str]) -> tuple[list[ArticleRecord], frozenset[str]]:
         """The records of the articles `ids` that the catalog holds (500 at a time: SQLite's limit of bound
@@ -572,8 +627,10 @@ class Catalog:
         self,
         upserts: list[tuple[ArticleRecord, list[str], list[SentenceRow]]],
         removals: Iterable[str] = (),
+        vectors: Mapping[str, tuple[Any, Any]] | None = None,
     ) -> None:
-        """Make new article versions (and removals) current, all or nothing, their terms with them."""
+        """Make new article versions (and removals) current, all or nothing, their terms with them, and with
+        `vectors` (article id: its sentences' and its chunks' vectors, float32 rows) their vectors."""
         analyse = self.analyse
         terms = [analyse(record.title, rows) if analyse else [] for record, _, rows in upserts]
         with self.transaction() as db:
@@ -597,6 +654,8 @@ class Catalog:
                         "INSERT INTO article_terms VALUES (?, ?, ?)",
                         (record.article_id, record.version, distinct_terms(sentence_terms)),
                     )
+                if vectors and record.article_id in vectors:
+                    self._insert_vectors(db, record, vectors[record.article_id])
             for article_id in removals:
                 self._delete_rows(db, article_id)
             if complete and analyse is not None:  # the inserts' trigger took the mark: each came with its terms
@@ -605,7 +664,32 @@ class Catalog:
                 "INSERT INTO meta VALUES ('generation', '1') "
                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
+            if vectors:
+                self._trim_recent_vectors(db)
             self._trim_change_log(db)
+
+    @staticmethod
+    def _insert_vectors(db: sqlite3.Connection, record: ArticleRecord, vectors: tuple[Any, Any]) -> None:
+        """Keep the vectors of an article's new version in `recent_vectors`, by the generation it is committed
+        after (as `article_changes`); `_trim_recent_vectors` lets the oldest go beyond RECENT_VECTORS_KEPT."""
+        (generation,) = db.execute(
+            "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'), 0)"
+        ).fetchone()
+        rows = [
+            (record.article_id, kind, n, record.version, generation, vector.astype("<f4").tobytes())
+            for kind, kind_vectors in zip("sc", vectors, strict=True)
+            for n, vector in enumerate(kind_vectors)
+        ]
+        db.executemany("INSERT OR REPLACE INTO recent_vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    @staticmethod
+    def _trim_recent_vectors(db: sqlite3.Connection) -> None:
+        cut = db.execute(
+            "SELECT after_generation FROM recent_vectors ORDER BY after_generation DESC LIMIT 1 OFFSET ?",
+            (RECENT_VECTORS_KEPT,),
+        ).fetchone()
+        if cut is not None:
+            db.execute("DELETE FROM recent_vectors WHERE after_generation <= ?", cut)
 
     @staticmethod
     def _trim_change_log(db: sqlite3.Connection) -> None:
@@ -614,6 +698,7 @@ class Catalog:
         oldest = generation - CHANGES_KEPT
         if oldest > 0:
             db.execute("DELETE FROM article_changes WHERE after_generation < ?", (oldest,))
+            db.execute("DELETE FROM recent_vectors WHERE after_generation < ?", (oldest,))
             db.execute(
                 "INSERT INTO meta VALUES ('changes_from', ?) ON CONFLICT(key) "
                 "DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
@@ -622,7 +707,7 @@ class Catalog:
 
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
-        for table in ("articles", "chunks", "sentences", "article_terms"):
+        for table in ("articles", "chunks", "sentences", "article_terms", "recent_vectors"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
 
     # the lexical index

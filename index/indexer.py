@@ -104,6 +104,26 @@ class IndexReport:
         return message("index_report", language, **self.counts())
 
 
+# Articles another process may have changed before a running process catches up through `recent_vectors` rather
+# than loading embedded Chroma again before its next question (`NewsIndex.follow_outside_changes`).
+OUTSIDE_ARTICLES_MOST = 2_000
+
+
+@dataclass(frozen=True)
+class OutsideVectors:
+    """What embedded Chroma's segments in this process lack: the articles another process changed since
+    generation `since` (the one they were loaded at), and their new versions' vectors by Chroma id, read from
+    the catalog (`Catalog.recent_vectors_since`) up to `generation`. A question masks these articles out of
+    Chroma's hits and scores their sentences from these vectors instead (`bot.retrieve`)."""
+
+    since: int
+    generation: int
+    articles: frozenset[str]
+    versions: dict[str, str]
+    sentences: dict[str, list[tuple[int, np.ndarray]]]  # article id: (n, vector) of its current version
+    vectors: dict[str, np.ndarray]  # Chroma id: vector, of every sentence and chunk above (and of earlier reads)
+
+
 class NewsIndex:
     """The catalog, the Chroma collections and the embedder that fills them, opened together."""
 
@@ -125,6 +145,10 @@ class NewsIndex:
         self._refused: NewsbotError | None = None  # the data folder, built again, is for other settings
         self._unclaimed = False  # built again by another process whose run has not recorded its settings yet
         self._generation_before = 0  # the deleted catalog's generation, which the one built again must exceed
+        # another process's changes since the store loaded its segments, while a new client loads (embedded Chroma)
+        self.outside: OutsideVectors | None = None
+        self._loader: threading.Thread | None = None
+        self._writes_pending = 0  # index runs of this object begun (perhaps waiting for the lock): no loads start
         try:
             recover(self.catalog, self.store)
         except NewsbotError as error:  # a full disk: questions still read (they skip versions the catalog
@@ -192,8 +216,10 @@ class NewsIndex:
             raise NewsbotError(message("empty_index", self.settings.language))
         self._unclaimed = False
         self.catalog.raise_generation_above(self._generation_before)
+        self._wait_for_loader()
         self.store.reconnect()
         self.store.seen_generation = self.catalog.generation
+        self.outside = None
         self._fill_terms()
 
     def _check_language(self) -> None:
@@ -232,17 +258,71 @@ class NewsIndex:
         self.decompounder.save()  # the compounds split meanwhile, for the next process
 
     def follow_outside_changes(self) -> int:
-        """The catalog's generation, after reconnecting to Chroma if another process changed the index
-        since this one last looked: embedded Chroma would search segments it loaded before the change."""
+        """The catalog's generation, after following another process's changes since this one last looked:
+        embedded Chroma searches the segments it loaded before them. The changed articles' vectors are read
+        from the catalog (`outside`) and a new client loads the segments in the background; where the catalog
+        does not hold them all (too many changes, an older newsbot wrote them), the store reconnects now."""
         self._follow_rebuilt_folder()
         generation = self.catalog.generation
         if generation != self.store.seen_generation and not self._writes_here:
-            with self._follow_lock:  # one reconnect per change, not one per thread that asks meanwhile
-                if generation != self.store.seen_generation:
+            with self._follow_lock:  # one catch-up per change, not one per thread that asks meanwhile
+                seen, outside = self.store.seen_generation, self.outside
+                behind = outside is None or outside.since != seen or outside.generation < generation
+                if generation != seen and behind and not self._catch_up(seen):
                     log.info("index changed outside this process (generation %d): reconnecting to Chroma", generation)
+                    self._wait_for_loader()
                     self.store.reconnect()
                     self.store.seen_generation = generation
+                    self.outside = None
         return generation
+
+    def _catch_up(self, seen: int | None) -> bool:
+        """Read the vectors of the articles changed since generation `seen` into `outside` and have a new client
+        load the segments in the background; False where the catalog does not hold them all."""
+        if self.store.is_server or seen is None:
+            return False
+        recent = self.catalog.recent_vectors_since(seen, OUTSIDE_ARTICLES_MOST)
+        if recent is None:
+            return False
+        vectors = dict(self.outside.vectors) if self.outside is not None else {}  # older snapshots may ask for them
+        sentences: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for (article_id, n), blob in sorted(recent.sentences.items()):
+            vector = np.frombuffer(blob, dtype="<f4")
+            sentences.setdefault(article_id, []).append((n, vector))
+            vectors[sentence_id(article_id, recent.versions[article_id], n)] = vector
+        for (article_id, n), blob in recent.chunks.items():
+            vectors[chunk_id(article_id, recent.versions[article_id], n)] = np.frombuffer(blob, dtype="<f4")
+        self.outside = OutsideVectors(seen, recent.generation, recent.changed, recent.versions, sentences, vectors)
+        log.info(
+            "index changed outside this process (generation %d): %d articles read from the catalog, Chroma loads again",
+            recent.generation,
+            len(recent.changed),
+        )
+        if not self._writes_pending and (self._loader is None or not self._loader.is_alive()):
+            self._loader = threading.Thread(target=self._load_again, name="chroma-load", daemon=True)
+            self._loader.start()
+        return True
+
+    def _load_again(self) -> None:
+        """Load Chroma's segments anew in this thread, then let questions use them (`VectorStore.load_again`)."""
+        generation = self.catalog.generation  # read first: the new client holds at least this one's vectors
+        started = time.perf_counter()
+        try:
+            self.store.load_again()
+        except Exception as error:  # the next question after a change tries again, or reconnects at once
+            log.warning("could not load Chroma again in the background: %s", error)
+            return
+        # no lock: a thread holding `_follow_lock` may be waiting for this one (`_wait_for_loader`); a question
+        # that reads the two meanwhile at worst reads the catalog's vectors once more
+        self.store.seen_generation = generation
+        if self.outside is not None and self.outside.generation <= generation:
+            self.outside = None
+        log.info("Chroma loaded again (generation %d) in %.1f s", generation, time.perf_counter() - started)
+
+    def _wait_for_loader(self) -> None:
+        loader = self._loader
+        if loader is not None and loader is not threading.current_thread():
+            loader.join()
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -252,6 +332,19 @@ class NewsIndex:
         on disk, so the store reconnects first where it is behind, or where a killed run left work.
         """
         self._follow_rebuilt_folder(create=True)
+        with self._follow_lock:  # under the lock `_catch_up` starts a load in: none starts from here on ...
+            self._writes_pending += 1
+        try:
+            self._wait_for_loader()  # ... and one loading now would replace the client this run writes through
+            with self._write_lock():
+                yield
+        finally:
+            with self._follow_lock:
+                self._writes_pending -= 1
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """The data directory's write lock (`writing`), with the store caught up with the disk first."""
         with open(self.settings.data_dir / ".index.lock", "w") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
@@ -259,6 +352,7 @@ class NewsIndex:
                 if generation != self.store.seen_generation or self.catalog.journal():
                     self.store.reconnect()
                     self.store.seen_generation = generation
+                    self.outside = None
                 self._writes_here += 1
                 try:
                     with storage_writes(self.settings):
@@ -271,6 +365,7 @@ class NewsIndex:
                 finally:
                     self._writes_here -= 1
                     self.store.seen_generation = self.catalog.generation
+                    self.outside = None
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
@@ -439,6 +534,7 @@ class NewsIndex:
         report.embedded_texts += len(texts)
 
         entries, upserts = [], []
+        kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each article's vectors, for `recent_vectors`
         chunk_ids, chunk_vectors, chunk_docs, chunk_metas = [], [], [], []
         sent_ids, sent_docs, sent_metas = [], [], []
         offset = 0
@@ -464,6 +560,7 @@ class NewsIndex:
                 sent_ids.append(sentence_id(article.article_id, version, sentence.index))
                 sent_docs.append(sentence.text)
                 sent_metas.append({**common, "n": sentence.index, "chunk": sentence.chunk})
+            first_chunk = len(chunk_vectors)
             for chunk in parts.chunks:
                 chunk_ids.append(chunk_id(article.article_id, version, chunk.index))
                 chunk_vectors.append(self._chunk_vector(chunk.index, parts, own))
@@ -477,6 +574,7 @@ class NewsIndex:
                         "published": article.published or "",
                     }
                 )
+            kept[article.article_id] = (own, np.asarray(chunk_vectors[first_chunk:], dtype=np.float32))
             upserts.append(catalog_upsert(article, parts, now, origin))
             (report.updated if old else report.added).append(article.article_id)
 
@@ -484,7 +582,7 @@ class NewsIndex:
         self.catalog.begin_changes(entries)
         self.store.add(self.store.sentences, sent_ids, vectors, sent_docs, sent_metas)
         self.store.add(self.store.chunks, chunk_ids, np.vstack(chunk_vectors), chunk_docs, chunk_metas)
-        self.catalog.commit_versions(upserts)
+        self.catalog.commit_versions(upserts, vectors=kept)
         self.decompounder.save()
         self._delete_old(entries)
 

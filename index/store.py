@@ -161,10 +161,14 @@ class VectorStore:
             self._connect()
 
     def _connect(self) -> None:
-        settings, embedder_name, dim = self._settings, self._embedder_name, self._dim
         with _reconnect_lock:
             epoch = _reconnects.get(self._path or "", 0)
-            client = _client(settings)
+            client = _client(self._settings)
+        self._use(client, *self._collections(client), epoch)
+
+    def _collections(self, client: Any) -> tuple[Any, Any]:
+        """The chunk and sentence collections of `client`, created where missing, checked for the embedder."""
+        settings, embedder_name, dim = self._settings, self._embedder_name, self._dim
         metadata = {"embedder": embedder_name, "dim": dim}
         breadth = search_breadth(settings)
         configuration = {"hnsw": {"space": "cosine", "ef_search": breadth}}
@@ -197,6 +201,9 @@ class VectorStore:
                     )
                 )
         _widen_search(sentences, breadth)
+        return chunks, sentences
+
+    def _use(self, client: Any, chunks: Any, sentences: Any, epoch: int) -> None:
         self._client, self._chunks, self._sentences, self._epoch = client, chunks, sentences, epoch
         self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
 
@@ -208,6 +215,29 @@ class VectorStore:
             _drop_shared_system(self._path)
             _reconnects[self._path] = _reconnects.get(self._path, 0) + 1
             self._connect()
+
+    @property
+    def is_server(self) -> bool:
+        return self._path is None
+
+    def load_again(self) -> None:
+        """`reconnect`, with the old client answering until the new one has loaded its segments (seconds at a
+        million sentences: every operation of a new client loads the collection's whole HNSW index first, and
+        chromadb's bindings release the GIL meanwhile, so questions go on in other threads). Both segments
+        are in memory meanwhile: twice the HNSW's memory for that long. Embedded Chroma only."""
+        if self._path is None:
+            return
+        with _reconnect_lock:
+            _drop_shared_system(self._path)
+            client = _client(self._settings)
+        chunks, sentences = self._collections(client)
+        probe = np.zeros(self._dim, dtype=np.float32)
+        probe[0] = 1.0
+        for collection in (sentences, chunks):  # load each one's segment now, not at a question
+            collection.query(query_embeddings=[probe], n_results=1, include=["distances"])
+        with _reconnect_lock:
+            _reconnects[self._path] = _reconnects.get(self._path, 0) + 1
+            self._use(client, chunks, sentences, _reconnects[self._path])
 
     def _follow(self) -> None:
         """Connect again when another store of this process has reconnected to the same path."""

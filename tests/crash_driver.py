@@ -16,10 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from index.catalog import Catalog, distinct_terms
 from index.indexer import NewsIndex
 from index.settings import Settings
-from index.store import VectorStore
+from index.store import VectorStore, chunk_id, sentence_id
 from tests.fakes import HashedBagOfWords
 
 
@@ -81,6 +83,32 @@ def terms_match(index: NewsIndex) -> bool:
     return bool(expected) == bool(articles) and stored == expected and gathered == per_article
 
 
+def recent_vectors_match(index: NewsIndex) -> bool:
+    """Whether the catalog's `recent_vectors` are the vectors Chroma holds for every article's current version,
+    no more, no fewer (none are let go at the tests' sizes)."""
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        rows = db.execute("SELECT article_id, kind, n, version, vector FROM recent_vectors").fetchall()
+    finally:
+        db.close()
+    naming = {"s": sentence_id, "c": chunk_id}
+    kept = {naming[kind](a, version, n): np.frombuffer(blob, dtype="<f4") for a, kind, n, version, blob in rows}
+    expected = {
+        name(a.article_id, a.version, n)
+        for a in index.catalog.articles()
+        for name, count in ((sentence_id, a.sentence_count), (chunk_id, a.chunk_count))
+        for n in range(count)
+    }
+    if set(kept) != expected:
+        return False
+    stored = {
+        **index.store.vectors(index.store.sentences, [i for i in kept if ":s" in i]),
+        **index.store.vectors(index.store.chunks, [i for i in kept if ":s" not in i]),
+    }
+    # Chroma normalises what it stores (cosine space): the last bit of a component may differ
+    return set(stored) == expected and all(np.allclose(kept[i], stored[i], rtol=0, atol=1e-6) for i in expected)
+
+
 def change_log(index: NewsIndex) -> dict[str, object]:
     """The catalog's generation, from which generation on its log of changed articles is complete, and the log."""
     db = sqlite3.connect(index.settings.catalog_path)
@@ -100,6 +128,7 @@ def state(index: NewsIndex) -> dict[str, object]:
     return {
         **change_log(index),
         "terms_match": terms_match(index),
+        "recent_vectors_match": recent_vectors_match(index),
         "articles": {a.article_id: [a.version, a.chunk_count, a.sentence_count] for a in index.catalog.articles()},
         "chunk_ids": sorted(chunks["ids"]),
         "sentence_ids": sorted(sentences["ids"]),

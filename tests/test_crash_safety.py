@@ -35,7 +35,7 @@ def check(data_dir: Path, folder: Path) -> dict:
 
 def assert_consistent(state: dict) -> None:
     """Every catalog article has exactly the vectors and BM25 terms of its current version, and nothing else
-    exists."""
+    exists; the catalog's recent vectors are Chroma's of those versions."""
     expected_chunks, expected_sentences = set(), set()
     for article_id, (version, chunks, sentences) in state["articles"].items():
         expected_chunks |= {f"{article_id}@{version}:{n}" for n in range(chunks)}
@@ -44,6 +44,7 @@ def assert_consistent(state: dict) -> None:
     assert set(state["sentence_ids"]) == expected_sentences
     assert state["journal"] == 0
     assert state["terms_match"]
+    assert state["recent_vectors_match"]
 
 
 def assert_logged(before: dict, after: dict) -> None:

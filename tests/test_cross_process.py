@@ -6,18 +6,25 @@ same data directory, while this process's service keeps asking.
 
 from __future__ import annotations
 
+import inspect
+import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import index.catalog as catalog_module
 from bot.retrieve import Snapshot, SnapshotMoved
 from bot.service import NewsService
-from index.catalog import Catalog
+from index.catalog import ArticleRecord, Catalog, SentenceRow
 from index.errors import NewsbotError
+from index.store import VectorStore
 from tests.conftest import REPO
 from tests.test_end_to_end import newsbot
 
@@ -298,3 +305,151 @@ def test_a_question_on_a_snapshot_whose_article_another_process_changed_reads_no
     assert "Budapest" not in answer.text
     assert len(asked) == 2
     assert asked[1].generation > old.generation
+
+
+QUESTIONS = [
+    "Wie viele Grad wurden in Wien gemessen?",
+    "Wo soll der Gipfel stattfinden?",
+    "Wie lange dauert die Fahrt zwischen Graz und Klagenfurt?",
+    "Wann schließt das Museum in Linz?",
+]
+ASK_FRESH = """
+import json, sys
+from pathlib import Path
+from bot.service import NewsService
+from index.settings import Settings
+from tests.fakes import HashedBagOfWords
+settings = Settings(_env_file=None, data_dir=Path(sys.argv[1]), refusal_threshold=0.0)
+service = NewsService.open(settings, HashedBagOfWords())
+print(json.dumps([answer_of(service.ask(q)) for q in json.loads(sys.argv[2])]))
+"""
+
+
+def answer_of(answer) -> list:  # type: ignore[no-untyped-def]
+    return [answer.text, [s.article_id for s in answer.sources], round(answer.confidence, 6)]
+
+
+def answers_of_a_fresh_process(data_dir: Path) -> list:
+    code = f"{inspect.getsource(answer_of)}\n{ASK_FRESH}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir), json.dumps(QUESTIONS)],
+        cwd=REPO,
+        env={**env, "ANONYMIZED_TELEMETRY": "False"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_after_another_process_changed_articles_the_running_service_answers_as_a_fresh_one_before_chroma_loads_again(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """Embedded Chroma's segments in this process do not see another process's writes, and loading them again
+    took seconds at a million sentences before the next question could be answered. Now the question is answered
+    at once through the old client, the changed articles scored from the vectors the catalog keeps, while a new
+    client loads in the background; the answers and sources are a fresh process's, before and after it loads."""
+    settings.refusal_threshold = 0.0
+    mirrored = tmp_path / "mirrored"
+    shutil.copytree(articles_dir, mirrored)
+    (mirrored / "museum.txt").write_text(
+        "Museum in Linz\n\nDas Museum in Linz schließt am Montag um 18 Uhr. Der Eintritt ist frei.", encoding="utf-8"
+    )
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([mirrored])
+    assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
+    loading = threading.Event()
+    load_again = getattr(VectorStore, "load_again", None)
+
+    def held_load_again(store: VectorStore) -> None:  # the new client loads only when the test lets it
+        loading.wait(timeout=120)
+        load_again(store)  # type: ignore[misc]
+
+    monkeypatch.setattr(VectorStore, "load_again", held_load_again, raising=False)
+    old_client = service.index.store._client
+
+    (mirrored / "gipfel.txt").write_text(  # changed ...
+        "Gipfeltreffen in Wien geplant\n\nDer Gipfel der beiden Präsidenten soll nun in Wien stattfinden.",
+        encoding="utf-8",
+    )
+    (mirrored / "museum.txt").unlink()  # ... removed ...
+    (mirrored / "zug.txt").write_text(  # ... and new
+        "Schneller nach Klagenfurt\n\nDie Fahrt zwischen Graz und Klagenfurt dauert ab Juni nur noch 41 Minuten.",
+        encoding="utf-8",
+    )
+    synced = sync_in_another_process(settings.data_dir, mirrored)
+    assert synced.wait(timeout=120) == 0, synced.stderr.read() if synced.stderr else ""
+    fresh = answers_of_a_fresh_process(settings.data_dir)
+    assert "Wien" in fresh[1][0]
+    assert "41 Minuten" in fresh[2][0]
+    assert not any("museum" in source for source in fresh[3][1])
+
+    assert [answer_of(service.ask(q)) for q in QUESTIONS] == fresh
+    assert service.index.store._client is old_client  # answered before Chroma loaded again
+    assert service.index.outside is not None
+
+    loading.set()
+    service.index._wait_for_loader()
+    assert service.index.store._client is not old_client
+    assert [answer_of(service.ask(q)) for q in QUESTIONS] == fresh
+    assert service.index.outside is None
+
+
+def test_the_catalog_keeps_the_newest_vectors_and_a_reader_behind_them_gets_none(tmp_path, monkeypatch):
+    """`recent_vectors` holds the vectors of the articles changed last, committed with them; a reader that
+    missed an article whose vectors were let go (or an older newsbot's change without any) gets None and
+    loads Chroma again instead of answering without that article."""
+    monkeypatch.setattr(catalog_module, "RECENT_VECTORS_KEPT", 6)
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+
+    def upsert(article_id: str, version: str) -> tuple[ArticleRecord, list[str], list[SentenceRow]]:
+        record = ArticleRecord(article_id, article_id, article_id, None, None, "2026-01-01", version, 1, 2)
+        rows = [SentenceRow(article_id, n, 0, 0, f"Satz {n} von {article_id}") for n in range(2)]
+        return record, [f"{article_id} {version}"], rows
+
+    def vectors(seed: float) -> tuple[np.ndarray, np.ndarray]:
+        return np.full((2, 4), seed, dtype=np.float32), np.full((1, 4), -seed, dtype=np.float32)
+
+    catalog.commit_versions([upsert("a", "v1")], vectors={"a": vectors(1.0)})
+    start = catalog.generation
+    catalog.commit_versions([upsert("b", "v1")], vectors={"b": vectors(2.0)})
+    catalog.commit_versions([upsert("a", "v2")], vectors={"a": vectors(3.0)})
+    recent = catalog.recent_vectors_since(start, most=10)
+    assert recent is not None
+    assert recent.changed == {"a", "b"}
+    assert recent.versions == {"a": "v2", "b": "v1"}
+    assert np.frombuffer(recent.sentences[("a", 1)], dtype="<f4").tolist() == [3.0] * 4
+    assert np.frombuffer(recent.chunks[("b", 0)], dtype="<f4").tolist() == [-2.0] * 4
+
+    catalog.commit_versions([], removals=["a"])
+    recent = catalog.recent_vectors_since(start, most=10)
+    assert recent is not None
+    assert recent.changed == {"a", "b"}
+    assert set(recent.versions) == {"b"}
+    assert catalog.recent_vectors_since(start, most=1) is None  # more articles changed than the reader takes
+
+    catalog.commit_versions([upsert("c", "v1")], vectors={"c": vectors(4.0)})
+    catalog.commit_versions([upsert("d", "v1")], vectors={"d": vectors(5.0)})  # b's three vectors are let go
+    assert catalog.recent_vectors_since(start, most=10) is None
+    assert catalog.recent_vectors_since(catalog.generation - 2, most=10) is not None
+    catalog.commit_versions([upsert("e", "v1")])  # written without vectors, as by an older newsbot
+    assert catalog.recent_vectors_since(catalog.generation - 1, most=10) is None
+    catalog.close()
+
+
+def test_where_the_catalog_lacks_the_changed_vectors_the_service_loads_chroma_again_before_answering(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
+    added = sync_in_another_process(settings.data_dir, mirrored)
+    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+    with sqlite3.connect(settings.catalog_path) as db:  # as an older newsbot leaves it
+        db.execute("DELETE FROM recent_vectors")
+    db.close()
+
+    assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
+    assert service.index.outside is None
+    assert service.index.store.seen_generation == service.index.catalog.generation
