@@ -17,12 +17,14 @@ gold answers), on a copy of the index with the news haystack and again without i
   project about facts an indexed article (examples/articles, the seed article, the dev articles) does
   not hold, asked in every off-topic rotation where their article is indexed.
 
-News too, from half A of benchmarks/news_heldout.jsonl only (half B is never fitted on): its answerable
-questions, its written near misses, and near misses made as the Wikipedia ones are: rotations each remove
-from every article of half A the sentences that hold one question's answer (a news article is one paragraph
-with a lead sentence, so the sentence is what holds the fact), and the questions whose answers are all gone
-are asked. On the small index, half A's articles are added. Each news article is a group of its own in the
-cross-validation; `--news-only` collects only these rows, to add to rows collected before.
+With `--news`, news too, from half A of benchmarks/news_heldout.jsonl only (half B is never fitted on): its
+answerable questions, its written near misses, and near misses made as the Wikipedia ones are: rotations each
+remove from every article of half A the sentences that hold one question's answer (a news article is one
+paragraph with a lead sentence, so the sentence is what holds the fact), and the questions whose answers are
+all gone are asked. On the small index, half A's articles are added. Each news article is a group of its own
+in the cross-validation, and the news rows get rates of their own; `--news-only` collects only these rows, to
+add to rows collected before. Not in the shipped model's rows: fitted with them, it refused fewer near misses,
+of news and of Wikipedia alike (benchmarks/HISTORY.md, "News near misses in the calibration").
 
 The signals of each answer (bot/answerability.py) train two logistic regressions: one for questions
 in the articles' language, over `SAME_LANGUAGE_SIGNALS`, and one for questions in another language over the
@@ -214,9 +216,11 @@ def ask_all(retriever: Retriever, questions: list[tuple[Question, str, str]], sc
     return rows
 
 
-def collect(data_dir: Path, embedder: NamedEmbeddings, haystack: bool, news_only: bool = False) -> list[Row]:
-    """The rows of every question in every rotation of one scenario (with the haystack or without);
-    `news_only`: only those of the news questions (`news_rows`)."""
+def collect(
+    data_dir: Path, embedder: NamedEmbeddings, haystack: bool, news: bool = False, news_only: bool = False
+) -> list[Row]:
+    """The rows of every question in every rotation of one scenario (with the haystack or without); `news`:
+    with those of the news questions (`news_rows`), `news_only`: only those."""
     scenario = "haystack" if haystack else "small"
     if news_only:
         with tempfile.TemporaryDirectory(prefix="calibrate-") as scratch_name:
@@ -246,7 +250,7 @@ def collect(data_dir: Path, embedder: NamedEmbeddings, haystack: bool, news_only
             rows += ask_all(Retriever(index), asked, scenario)
             shutil.rmtree(copy)
             print(f"{scenario}: rotation {rotation + 1}/{ROTATIONS} left out {sorted(names)}", flush=True)
-        rows += news_rows(base, embedder, haystack)
+        rows += news_rows(base, embedder, haystack) if news else []
         rows += near_misses(base, embedder, dev_files, dev, scenario)
     return rows
 
@@ -477,7 +481,8 @@ def main() -> None:
     parser.add_argument("--signals", help="comma-separated signals of the articles' language model")
     parser.add_argument("--rate-only", action="store_true", help="only rate the models of --out on the rows")
     parser.add_argument("--query-vectors", type=Path, help="keep the questions' vectors in this file, for later runs")
-    parser.add_argument("--news-only", action="store_true", help="collect only the news questions' rows")
+    parser.add_argument("--news", action="store_true", help="also ask half A of benchmarks/news_heldout.jsonl")
+    parser.add_argument("--news-only", action="store_true", help="ask only half A of the news questions")
     args = parser.parse_args()
     settings = Settings(_env_file=None, data_dir=args.data_dir)  # type: ignore[call-arg]
     embedder = RememberedQueries(make_embedder(settings), args.query_vectors)
@@ -485,9 +490,10 @@ def main() -> None:
         lines = [line for path in args.from_rows for line in path.read_text(encoding="utf-8").splitlines()]
         rows = [Row(**json.loads(line)) for line in lines if line.strip()]
     else:
-        rows = [] if args.haystack_only else collect(args.data_dir, embedder, False, args.news_only)
+        news = (args.news, args.news_only)
+        rows = [] if args.haystack_only else collect(args.data_dir, embedder, False, *news)
         if not args.small_only:
-            rows += collect(args.data_dir, embedder, True, args.news_only)
+            rows += collect(args.data_dir, embedder, True, *news)
         if args.rows:
             args.rows.write_text("".join(json.dumps(dataclasses.asdict(r)) + "\n" for r in rows), encoding="utf-8")
     same = [r for r in rows if r.language == "de"]
@@ -515,11 +521,12 @@ def main() -> None:
             "same_language": rates(same, same_held_out, args.threshold),
             "cross_language": rates(cross, cross_held_out, args.threshold),
         },
-        "news_cross_validated": {
+    }
+    if of_news(same, same_held_out)[0]:  # rows of the news questions (--news): their own rates
+        calibration["news_cross_validated"] = {
             "same_language": rates(*of_news(same, same_held_out), args.threshold),
             "cross_language": rates(*of_news(cross, cross_held_out), args.threshold),
-        },
-    }
+        }
     if kept:  # not cross-validated: fitted before, on other rotations, without near misses
         calibration["same_language_model_kept"] = calibration["cross_validated"].pop("same_language")
     shipped = {
