@@ -17,6 +17,15 @@ gold answers), on a copy of the index with the news haystack and again without i
   project about facts an indexed article (examples/articles, the seed article, the dev articles) does
   not hold, asked in every off-topic rotation where their article is indexed.
 
+With `--news`, news too, from half A of benchmarks/news_heldout.jsonl only (half B is never fitted on): its
+answerable questions, its written near misses, and near misses made as the Wikipedia ones are: rotations each
+remove from every article of half A the sentences that hold one question's answer (a news article is one
+paragraph with a lead sentence, so the sentence is what holds the fact), and the questions whose answers are
+all gone are asked. On the small index, half A's articles are added. Each news article is a group of its own
+in the cross-validation, and the news rows get rates of their own; `--news-only` collects only these rows, to
+add to rows collected before. Not in the shipped model's rows: fitted with them, it refused fewer near misses,
+of news and of Wikipedia alike (benchmarks/HISTORY.md, "News near misses in the calibration").
+
 The signals of each answer (bot/answerability.py) train two logistic regressions: one for questions
 in the articles' language, over `SAME_LANGUAGE_SIGNALS`, and one for questions in another language over the
 signals that do not count shared words (`CROSS_LANGUAGE_SIGNALS`): BM25 and coverage need the question
@@ -59,8 +68,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from bot.answerability import AnswerabilityModel, Signals  # noqa: E402
 from bot.evaluate import Question, load_questions  # noqa: E402
 from bot.retrieve import Retriever  # noqa: E402
-from index.articles import read_article_file  # noqa: E402
-from index.chunking import sentence_embedding_text  # noqa: E402
+from index.articles import Article, read_article_file, title_from_text  # noqa: E402
+from index.chunking import sentence_embedding_text, split_sentences  # noqa: E402
 from index.embedders import NamedEmbeddings, make_embedder  # noqa: E402
 from index.indexer import NewsIndex  # noqa: E402
 from index.settings import Settings  # noqa: E402
@@ -68,6 +77,9 @@ from index.settings import Settings  # noqa: E402
 SHARED = REPO.parent / "shared" / "data"
 EXAMPLES = REPO / "examples" / "articles"
 WRITTEN_NEAR_MISSES = REPO / "benchmarks" / "near_miss.jsonl"
+NEWS_ARTICLES = SHARED / "news_de" / "articles"
+NEWS_QUESTIONS = REPO / "benchmarks" / "news_heldout.jsonl"
+NEWS_SPLIT = "A"  # half B is kept for the check after fitting
 ROTATIONS = 4
 PARAGRAPH_ROTATIONS = 5  # every dev article has five answering paragraphs
 REGULARISATION = 0.1  # LogisticRegression's C on standardised signals: strong, so it does not learn the dev set
@@ -204,9 +216,16 @@ def ask_all(retriever: Retriever, questions: list[tuple[Question, str, str]], sc
     return rows
 
 
-def collect(data_dir: Path, embedder: NamedEmbeddings, haystack: bool) -> list[Row]:
-    """The rows of every question in every rotation of one scenario (with the haystack or without)."""
+def collect(
+    data_dir: Path, embedder: NamedEmbeddings, haystack: bool, news: bool = False, news_only: bool = False
+) -> list[Row]:
+    """The rows of every question in every rotation of one scenario (with the haystack or without); `news`:
+    with those of the news questions (`news_rows`), `news_only`: only those."""
     scenario = "haystack" if haystack else "small"
+    if news_only:
+        with tempfile.TemporaryDirectory(prefix="calibrate-") as scratch_name:
+            base = base_copy(data_dir, Path(scratch_name), embedder, haystack)
+            return news_rows(base, embedder, haystack)
     dev_files = sorted((SHARED / "xquad_de_dev" / "articles").resolve().glob("*.txt"))
     dev = [(q, "de") for q in load_questions(SHARED / "xquad_de_dev" / "questions.jsonl")]
     dev += [(q, "en") for q in load_questions(SHARED / "xquad_en_dev" / "questions.jsonl")]
@@ -231,6 +250,7 @@ def collect(data_dir: Path, embedder: NamedEmbeddings, haystack: bool) -> list[R
             rows += ask_all(Retriever(index), asked, scenario)
             shutil.rmtree(copy)
             print(f"{scenario}: rotation {rotation + 1}/{ROTATIONS} left out {sorted(names)}", flush=True)
+        rows += news_rows(base, embedder, haystack) if news else []
         rows += near_misses(base, embedder, dev_files, dev, scenario)
     return rows
 
@@ -263,6 +283,74 @@ def near_misses(
         asked = [(q, "near_miss", lang) for q, lang in dev if paragraph_of[q.id] in removed]
         rows += ask_all(Retriever(index), asked, scenario)
         print(f"{scenario}: paragraph rotation {rotation + 1}/{PARAGRAPH_ROTATIONS}, {len(asked)} asked", flush=True)
+    return rows
+
+
+def news_questions() -> list[tuple[Question, str]]:
+    """The news questions of half `NEWS_SPLIT`, with their language (English ids end in "-en"); a written near
+    miss's article is the one it is on the topic of (`topic_article`)."""
+    found = []
+    for line in NEWS_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        raw = json.loads(line) if line.strip() else {}
+        if raw.get("split") == NEWS_SPLIT:
+            article = raw.get("article") or raw["topic_article"]
+            unanswerable = bool(raw.get("unanswerable"))
+            question = Question(str(raw["id"]), raw["question"], list(raw.get("answers") or []), article, unanswerable)
+            found.append((question, "en" if question.id.endswith("-en") else "de"))
+    return found
+
+
+def holds_answer(text: str, answers: list[str]) -> bool:
+    """Whether `text` holds one of `answers`, as `newsbot eval` counts a hit (bot/evaluate.py)."""
+    return any(a.casefold() in text.casefold() for a in answers if a)
+
+
+def without_answer(article: Article, answers: list[str]) -> Article | None:
+    """`article` without the sentences that hold one of `answers` (its title taken again from what is left);
+    None where nothing is left or an answer still stands in it (across two sentences)."""
+    kept = [text for _, _, text in split_sentences(article.text) if not holds_answer(text, answers)]
+    text = " ".join(kept)
+    if not kept or holds_answer(text, answers):
+        return None
+    return dataclasses.replace(article, text=text, title=title_from_text(text))
+
+
+def news_rows(base: Path, embedder: NamedEmbeddings, haystack: bool) -> list[Row]:
+    """The rows of the news questions of half A (on a copy of `base`): answerable, written near misses, and
+    near misses made by removing the sentences that hold an answer, one question of each article a rotation."""
+    scenario = "haystack" if haystack else "small"
+    asked = news_questions()
+    if isinstance(embedder, RememberedQueries):
+        embedder.prepare([q.question for q, _ in asked])
+    copy = base.parent / f"news-{scenario}"
+    shutil.copytree(base, copy)
+    index = NewsIndex(Settings(_env_file=None, data_dir=copy), embedder)  # type: ignore[call-arg]
+    files = {name: NEWS_ARTICLES / name for name in sorted({q.article or "" for q, _ in asked})}
+    if not haystack:  # the small index holds the articles asked about, as a user's index of a few news would
+        index.add_paths(list(files.values()))
+    kinds = [(q, "near_miss" if q.unanswerable else "answerable", language) for q, language in asked]
+    rows = ask_all(Retriever(index), kinds, scenario)
+    answerable = [(q, language) for q, language in asked if not q.unanswerable]
+    own: dict[str, list[Question]] = {}  # article: its German answerable questions, in the file's order
+    for question, language in answerable:
+        if language == "de":
+            own.setdefault(question.article or "", []).append(question)
+    done: set[str] = set()
+    for rotation in range(max(map(len, own.values()), default=0)):
+        originals = {name: read_article_file(files[name]) for name, mine in own.items() if rotation < len(mine)}
+        changed = {name: without_answer(article, own[name][rotation].answers) for name, article in originals.items()}
+        texts = {name: article.text for name, article in changed.items() if article is not None}
+        index.add_articles([article for article in changed.values() if article is not None])
+        near = [
+            (q, "near_miss", language)
+            for q, language in answerable
+            if q.article in texts and q.id not in done and not holds_answer(texts[q.article], q.answers)
+        ]
+        done.update(q.id for q, _, _ in near)
+        rows += ask_all(Retriever(index), near, scenario)
+        index.add_articles([originals[name] for name in texts])  # as indexed, for the next rotation
+        print(f"{scenario}: news rotation {rotation + 1}, {len(near)} near misses asked", flush=True)
+    shutil.rmtree(copy)
     return rows
 
 
@@ -347,6 +435,13 @@ def at_threshold(
     return np.array([1 / (1 + math.exp(-(logit(p) + shift))) for p in held_out])
 
 
+def of_news(rows: list[Row], probabilities: np.ndarray) -> tuple[list[Row], np.ndarray]:
+    """The rows of the news questions (`news_questions`) and their probabilities: their own rates."""
+    news = {q.article for q, _ in news_questions()}
+    mask = np.array([r.group in news for r in rows], dtype=bool)
+    return [r for r in rows if r.group in news], probabilities[mask] if len(rows) else probabilities
+
+
 def rate(model: AnswerabilityModel, same: list[Row], cross: list[Row], threshold: float) -> dict:
     """How a model fitted before refuses on these rows (not cross-validated unless the rows are new to it)."""
 
@@ -354,9 +449,14 @@ def rate(model: AnswerabilityModel, same: list[Row], cross: list[Row], threshold
         signals = (Signals(**dict(zip(Signals.names(), r.signals, strict=True))) for r in rows)
         return np.array([model.probability(s, cross_language) for s in signals])
 
+    same_p, cross_p = probabilities(same, False), probabilities(cross, True)
     return {
-        "same_language": rates(same, probabilities(same, False), threshold),
-        "cross_language": rates(cross, probabilities(cross, True), threshold),
+        "same_language": rates(same, same_p, threshold),
+        "cross_language": rates(cross, cross_p, threshold),
+        "news": {
+            "same_language": rates(*of_news(same, same_p), threshold),
+            "cross_language": rates(*of_news(cross, cross_p), threshold),
+        },
     }
 
 
@@ -381,6 +481,8 @@ def main() -> None:
     parser.add_argument("--signals", help="comma-separated signals of the articles' language model")
     parser.add_argument("--rate-only", action="store_true", help="only rate the models of --out on the rows")
     parser.add_argument("--query-vectors", type=Path, help="keep the questions' vectors in this file, for later runs")
+    parser.add_argument("--news", action="store_true", help="also ask half A of benchmarks/news_heldout.jsonl")
+    parser.add_argument("--news-only", action="store_true", help="ask only half A of the news questions")
     args = parser.parse_args()
     settings = Settings(_env_file=None, data_dir=args.data_dir)  # type: ignore[call-arg]
     embedder = RememberedQueries(make_embedder(settings), args.query_vectors)
@@ -388,9 +490,10 @@ def main() -> None:
         lines = [line for path in args.from_rows for line in path.read_text(encoding="utf-8").splitlines()]
         rows = [Row(**json.loads(line)) for line in lines if line.strip()]
     else:
-        rows = [] if args.haystack_only else collect(args.data_dir, embedder, False)
+        news = (args.news, args.news_only)
+        rows = [] if args.haystack_only else collect(args.data_dir, embedder, False, *news)
         if not args.small_only:
-            rows += collect(args.data_dir, embedder, True)
+            rows += collect(args.data_dir, embedder, True, *news)
         if args.rows:
             args.rows.write_text("".join(json.dumps(dataclasses.asdict(r)) + "\n" for r in rows), encoding="utf-8")
     same = [r for r in rows if r.language == "de"]
@@ -419,6 +522,11 @@ def main() -> None:
             "cross_language": rates(cross, cross_held_out, args.threshold),
         },
     }
+    if of_news(same, same_held_out)[0]:  # rows of the news questions (--news): their own rates
+        calibration["news_cross_validated"] = {
+            "same_language": rates(*of_news(same, same_held_out), args.threshold),
+            "cross_language": rates(*of_news(cross, cross_held_out), args.threshold),
+        }
     if kept:  # not cross-validated: fitted before, on other rotations, without near misses
         calibration["same_language_model_kept"] = calibration["cross_validated"].pop("same_language")
     shipped = {
