@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from bot.lexical import query_stopwords, question_words
 from index.texts import supported_languages
 
 log = logging.getLogger(__name__)
@@ -97,4 +99,16 @@ def question_language(question: str, default: str) -> str:
     languages = supported_languages()
     if len(languages) < 2 or not any(c.isalpha() for c in question):
         return default
+    told = {language for word in question_words(question) for language in languages if word in _own_stopwords(language)}
+    if len(told) == 1:
+        # Function words of one language alone decide a short question that names little: py3langid took
+        # "Und wo?" and "Und in Japan?" for English, and a German user got the refusal in English.
+        return told.pop()
     return str(_identifier(languages).classify(question)[0])
+
+
+@cache
+def _own_stopwords(language: str) -> frozenset[str]:
+    """The stop and question words of `language` that no other supported language has ("und", not "in")."""
+    others = (query_stopwords(other) for other in supported_languages() if other != language)
+    return query_stopwords(language).difference(*others)

@@ -48,6 +48,8 @@ QUESTION_STOPWORDS = {
     "wollten wurde wurden worden mag möchte lassen ließ",
     "en": "who whom whose when why where how which what could would should might",
 }
+# Languages that write every noun with a capital: there a capitalised word is no sign of a name.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
 # Terms that agree in their first letters count as the same word in the coverage of a question: the Snowball
 # stemmer leaves participles and nouns apart ("geliefert", "Lieferung") that the question and answer share.
 PREFIX = 5
@@ -61,16 +63,27 @@ def stopwords(language: str) -> frozenset[str]:
 
 
 @cache
-def _query_stopwords(language: str) -> frozenset[str]:
+def query_stopwords(language: str) -> frozenset[str]:
+    """The stop words and the question words of `language`: what a question's terms leave out."""
     return stopwords(language) | set(QUESTION_STOPWORDS[language].split())
+
+
+def capitalises_nouns(language: str) -> bool:
+    """Whether `language` writes every noun with a capital ("Auszeichnung"), not only its names."""
+    return language in NOUNS_CAPITALISED
+
+
+def question_words(question: str) -> list[str]:
+    """The lower-cased words of `question`, as the analyser cuts them."""
+    return _TOKEN.findall(question.lower())
 
 
 def names_something(question: str, language: str) -> bool:
     """Whether `question` holds a word besides the stop and question words of its own language: "Und wann?"
     and "And when?" name nothing to search for. The index's analyser cannot tell for a question in another
     language: to the German stop words, "and" is a word like any other."""
-    stop = _query_stopwords(language)
-    return any(word not in stop for word in _TOKEN.findall(question.lower()))
+    stop = query_stopwords(language)
+    return any(word not in stop for word in question_words(question))
 
 
 def analyse(texts: list[str], stop: frozenset[str], stem: Callable[[list[str]], list[str]]) -> list[list[str]]:
@@ -223,9 +236,9 @@ class LexicalIndex:
         """`language`, a question's own when it is not the index's: its stop and question words go too."""
         if self._decompounder:
             texts = [self._decompounder.expand(t) for t in texts]
-        stop = _query_stopwords(self._language) if query else stopwords(self._language)
+        stop = query_stopwords(self._language) if query else stopwords(self._language)
         if language and language != self._language:
-            stop = stop | _query_stopwords(language)
+            stop = stop | query_stopwords(language)
         return analyse(texts, stop, _stemmer(self._language).stemWords)
 
     def document_terms(self, title: str, sentences: list[SentenceRow]) -> list[str]:

@@ -68,6 +68,11 @@ def test_the_cli_rejects_an_unsupported_language_in_one_line_with_exit_code_2(tm
         ("Wo soll der Gipfel stattfinden?", "de"),
         ("Wer ist der General Manager der Broncos?", "de"),
         ("2026?", "de"),  # nothing to tell by: the articles' language
+        # short follow-ups: their function words decide ("und" is German only, "in" both); py3langid said English
+        ("Und in Japan?", "de"),
+        ("Und wo?", "de"),
+        ("And Ford?", "en"),
+        ("What was the war about?", "en"),  # "was" is both, "war" German only, "what" English only: py3langid
     ],
 )
 def test_the_question_language_is_detected_among_the_supported_ones(question, language):

@@ -17,9 +17,9 @@ from bot.lexical import (
     TOKEN_PATTERN,
     Decompounder,
     LexicalIndex,
-    _query_stopwords,
     _stemmer,
     analyse,
+    query_stopwords,
     stopwords,
 )
 from tests.conftest import shared_data
@@ -39,7 +39,7 @@ def bm25s_terms(texts: list[str], language: str, query: bool) -> list[list[str]]
 
 
 def analysed(texts: list[str], language: str, query: bool) -> list[list[str]]:
-    stop = _query_stopwords(language) if query else stopwords(language)
+    stop = query_stopwords(language) if query else stopwords(language)
     return analyse(texts, stop, _stemmer(language).stemWords)
 
 
