@@ -14,6 +14,10 @@ the seed article (`newsbot --data-dir DIR index add ../shared/data/xquad_de_dev/
   unrelated question (one about another article, drawn with a fixed seed): the conversation must not
   drag them off topic. `--switches FILE` writes that set as JSON Lines for `newsbot eval`. The same for the
   dev questions in English (`alone_en`, `after_unrelated_en`).
+- `near_misses_alone` and `near_misses_after_topic`: the questions of `benchmarks/near_miss.jsonl` whose
+  article the index holds (on its topic, a fact it lacks), asked alone and after a question the article
+  answers: the conversation must not make the bot answer what it refused alone ("Wie viele Einwohner hat
+  Paris?" after Warsaw). Reported as the share refused.
 """
 
 from __future__ import annotations
@@ -48,6 +52,14 @@ def after_unrelated(questions: list[Question], seed: int = 14) -> list[Question]
     return switched
 
 
+def after_their_topic(near_misses: list[Question], answerable: list[Question]) -> list[Question]:
+    """Each near miss whose article has an answerable question, with the first such question before it."""
+    first = {}
+    for question in answerable:
+        first.setdefault(question.article, question.question)
+    return [dataclasses.replace(q, history=(first[q.article],)) for q in near_misses if q.article in first]
+
+
 def report(name: str, questions: list[Question], service: NewsService) -> dict[str, object]:
     metrics, rows, _ = evaluate(questions, service.ask)
     used = [row["used_history"] for row in rows if "used_history" in row]
@@ -58,6 +70,8 @@ def report(name: str, questions: list[Question], service: NewsService) -> dict[s
         "false_refusal_rate": metrics["false_refusal_rate"],
         "latency_ms_p50": metrics["latency_ms_p50"],
     }
+    if metrics.get("refusal_accuracy") is not None:
+        line["refused"] = metrics["refusal_accuracy"]
     if used:
         line["used_history_rate"] = round(sum(used) / len(used), 4)
     print(json.dumps(line), flush=True)
@@ -97,6 +111,9 @@ def main() -> None:
     alone = report("alone_en", english, service)
     after = report("after_unrelated_en", after_unrelated(english), service)
     print(json.dumps({"after_unrelated_en_minus_alone": round(after["answer_hit_at_1"] - alone["answer_hit_at_1"], 4)}))
+    after_topic = after_their_topic(load_questions(REPO / "benchmarks" / "near_miss.jsonl"), dev + seed)
+    report("near_misses_alone", [dataclasses.replace(q, history=()) for q in after_topic], service)
+    report("near_misses_after_topic", after_topic, service)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import names_something
+from bot.lexical import capitalises_nouns, names_something
 from bot.result import Answer
-from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot
+from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, name_missing, number_missing
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -290,7 +290,8 @@ class NewsService:
         sentences lack; "Und wann?" or "Wann wurde es erlassen?" find some sentence anywhere on their own,
         but not one their words fit better in every way than the conversation's. Where the question alone
         would be refused, the conversation is kept if it makes the search surer; where only the search
-        with it would be refused, the question is answered alone.
+        with it would be refused, or its article lacks a number or name the question names
+        (`_loses_what_it_names`), the question is answered alone.
 
         Its confidence comes from the cross-language model where the question's language is not the
         articles' (bot/language.py).
@@ -319,7 +320,9 @@ class NewsService:
         )
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
-        if sure_alone < self.refusal_threshold:
+        if self._loses_what_it_names(question, language, alone, (snapshot_with_context, with_context)):
+            use_context = False
+        elif sure_alone < self.refusal_threshold:
             use_context = sure_with_context > sure_alone
         elif sure_with_context < self.refusal_threshold:
             use_context = False
@@ -343,6 +346,34 @@ class NewsService:
             )
         alone.timings_ms = timings
         return Search(snapshot_alone, alone, sure_alone, False, language)
+
+    def _loses_what_it_names(
+        self, question: str, language: str, alone: Retrieval, with_context: tuple[Snapshot, Retrieval]
+    ) -> bool:
+        """Whether the article the conversation leads to lacks a number, or a name, that the question names itself.
+
+        The conversation may supply what a question leaves out ("Und wann?"), never replace what it says: "How
+        many people live in Paris?" after Warsaw found Warsaw's census with the conversation, at 0.76, and was
+        refused alone. Names count only in a language that capitalises names alone: a German question's
+        capitalised words are its nouns too ("Welche Auszeichnung hat sie erhalten?" after Lady Gaga's anthem
+        needs the conversation, though her article does not say "Auszeichnung"). A name of a question in another
+        language than the articles counts only where the articles write it so somewhere: else it may be their
+        word's translation ("And Spain and Portugal?" after Denmark's accession: the article says "Spanien").
+        """
+        snapshot, retrieval = with_context
+        if not retrieval.candidates or not alone.weights:
+            return False
+        lexical = snapshot.lexical
+        terms = snapshot.article_terms(snapshot.sentences[retrieval.candidates[0].row].article_id)
+        if number_missing(lexical, question, alone.weights, terms):
+            return True
+        if capitalises_nouns(language):
+            return False
+        weights = alone.weights
+        if language != self.settings.language:
+            held = lexical.counts(list(weights))
+            weights = {term: weight for term, weight in weights.items() if held[term]}
+        return bool(weights) and bool(name_missing(lexical, question, weights, terms))
 
     def _own_words_prefer(
         self,

