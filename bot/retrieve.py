@@ -539,6 +539,11 @@ class Snapshot:
             rows.extend(current)
             spans[article_id] = (start, end)
             live[start:end] = True
+        log.info(
+            "BM25's postings from the saved file (generation %d), %d articles changed since",
+            saved.generation,
+            len(changed),
+        )
         arena = RowArena(saved.postings)
         arena.rows = rows
         count = int(np.count_nonzero(live))

@@ -81,6 +81,7 @@ def save_postings(path: Path, saved: SavedPostings) -> None:
     _remove_old_partials(path.parent)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".partial-postings-", suffix=".npz", delete=False) as tmp:
         try:
+            os.chmod(tmp.name, 0o644)  # readable as the catalog is (a temporary file is the owner's only)
             np.savez(tmp, **arrays)
             tmp.flush()
             os.fsync(tmp.fileno())
