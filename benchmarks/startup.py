@@ -3,7 +3,7 @@
     python benchmarks/startup.py DATA_DIR
 
 Opens the index at DATA_DIR and builds its first snapshot; prints one JSON line: the snapshot's CPU and wall
-seconds, its sentences, whether BM25's postings came from the saved file (`restored`), and that file's size.
+seconds, its sentences, whether BM25's postings came from the saved file (`restored`), that file's size, the peak RSS.
 Run it in fresh processes, alternately for the code before and after a change, each on its own copy.
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import settings_for
+from scale import peak_rss_mb, settings_for
 
 from bot.retrieve import Snapshot
 from bot.service import NewsService
@@ -34,6 +34,7 @@ def main() -> None:
     }
     saved = data_dir / "bm25-postings.npz"
     result["file_mb"] = round(saved.stat().st_size / 1e6, 1) if saved.is_file() else None
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 
