@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,8 @@ from bot.lexical import (
     needles,
     terms_of,
 )
-from index.catalog import ArticleRecord, Catalog, SentenceRow
+from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
+from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentenceRow
 from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
 from index.store import Hit, VectorStore, chunk_id, sentence_id
 
@@ -198,6 +200,22 @@ class RowArena:
 
 # Sentence texts kept between questions and snapshots (`SentenceTexts`): about 200 bytes each, 10 MB in all.
 TEXTS_KEPT = 50_000
+
+
+@dataclass
+class RestoredRows:
+    """A first snapshot's rows and postings as restored from the saved file (`Snapshot._restore`)."""
+
+    arena: RowArena
+    spans: dict[str, tuple[int, int]]
+    count: int
+    live: np.ndarray
+    tokens: int
+    built: PostingsBuilder  # the changed articles' postings, read with their rows
+
+
+# The row of an article changed since the saved postings were written, in a restored arena: never read.
+DEAD_ROW = SentenceRow("", -1, -1, -1, "")
 
 
 class SnapshotMoved(Exception):
@@ -412,11 +430,22 @@ class Snapshot:
         nothing here walks every article or sentence (copying a dict or two is done in C)."""
         since = (previous.catalog_id, previous.generation) if previous is not None else None
         most = max(100, len(previous.articles) // 4) if previous is not None else 0
-        vocabulary = previous._arena.postings.vocabulary if previous is not None else Vocabulary()
-        built = PostingsBuilder(vocabulary)
-        changes = index.catalog.read_changes(since, most, texts=False, terms_to=built)
+        path = postings_path(index.settings.data_dir)
+        restored = self._restore(index.catalog, load_postings(path)) if previous is None else None
+        if restored is not None:
+            changes, base = restored
+            built = base.built
+        else:
+            vocabulary = previous._arena.postings.vocabulary if previous is not None else Vocabulary()
+            built = PostingsBuilder(vocabulary)
+            changes = index.catalog.read_changes(since, most, texts=False, terms_to=built)
         self.generation, self.catalog_id = changes.generation, changes.catalog_id
-        if changes.full or previous is None:
+        self.restored = restored is not None  # BM25's postings came from the saved file (`bot.saved_postings`)
+        if restored is not None:
+            self.articles, self.versions = {}, {}
+            self._arena, spans, count, live, tokens = base.arena, base.spans, base.count, base.live, base.tokens
+            removed = ()
+        elif changes.full or previous is None:
             self.articles: dict[str, ArticleRecord] = {}
             # The version each article is at: vectors of any other version are in flight or stale.
             self.versions: dict[str, str] = {}
@@ -450,10 +479,13 @@ class Snapshot:
         live = np.concatenate([live, np.ones(len(self._arena.rows) - first_new, dtype=bool)])
         self._arena.postings.append(first_new, built, live)
         tokens += int(self._arena.postings.lengths.data[first_new : len(self._arena.rows)].sum())
-        if len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS:  # many rows it does not read
+        compacted = len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS  # many rows not read
+        if compacted:
             spans = self._compact(spans)
             live = np.ones(count, dtype=bool)
         self._live, self._tokens = live, tokens
+        if previous is None and (restored is None or compacted) and count and bool(live.all()):
+            self._save_postings(path, changes.terms_by, spans)
         # texts by (article id, version): valid in every snapshot that holds that version, so shared
         self._texts = previous._texts if previous is not None else SentenceTexts(index.catalog)
         self.sentences = SentenceRows(self._arena, spans, count, self.versions, self._texts)
@@ -470,6 +502,85 @@ class Snapshot:
         self._vectors = vectors or StoredVectors(index.store)
         # another process's changes that the store's Chroma segments may lack (`NewsIndex.follow_outside_changes`)
         self.outside: OutsideVectors | None = index.outside
+
+    @staticmethod
+    def _restore(catalog: Catalog, saved: SavedPostings | None) -> tuple[CatalogChanges, RestoredRows] | None:
+        """The catalog as of now (every article and row) with BM25's postings from `saved`, brought up to date:
+        the rows of articles changed since are left dead there, and their new rows are returned in the changes
+        (with their terms read into the builder) to be appended as after any change. None when `saved` does not
+        fit the catalog: another file, analyser or generation out of the log's reach, or, for an article not
+        changed since, another version or number of sentences (a folder built anew, a catalog restored)."""
+        if saved is None:
+            return None
+        built = PostingsBuilder(saved.postings.vocabulary)
+        found = catalog.read_since_saved((saved.catalog_id, saved.generation), saved.terms_by, built)
+        if found is None:
+            log.info("the saved BM25 postings are of another catalog, analyser or generation: building them")
+            return None
+        everything, changed_sentences = found
+        versions = {a.article_id: a.version for a in everything.articles}
+        changed = everything.changed
+        unchanged = [a for a in everything.sentences if a not in changed]
+        if any(a not in saved.spans for a in unchanged):
+            log.warning("the saved BM25 postings lack articles the catalog holds: building them")
+            return None
+        rows: list[SentenceRow] = []
+        spans: dict[str, tuple[int, int]] = {}
+        lengths = saved.postings.lengths.data
+        live = np.zeros(saved.postings.lengths.size, dtype=bool)
+        for article_id, (start, end) in saved.spans.items():
+            current = everything.sentences.get(article_id)
+            if article_id in changed:
+                rows.extend([DEAD_ROW] * (end - start))
+                continue
+            if current is None or versions.get(article_id) != saved.versions[article_id] or len(current) != end - start:
+                log.warning("the saved BM25 postings do not fit the catalog (article %s): building them", article_id)
+                return None
+            rows.extend(current)
+            spans[article_id] = (start, end)
+            live[start:end] = True
+        log.info(
+            "BM25's postings from the saved file (generation %d), %d articles changed since",
+            saved.generation,
+            len(changed),
+        )
+        arena = RowArena(saved.postings)
+        arena.rows = rows
+        count = int(np.count_nonzero(live))
+        tokens = int(lengths[: len(live)][live].sum())
+        changes = CatalogChanges(
+            everything.generation,
+            everything.catalog_id,
+            False,
+            everything.articles,
+            changed,
+            changed_sentences,
+            everything.terms_by,
+        )
+        return changes, RestoredRows(arena, spans, count, live, tokens, built)
+
+    def _save_postings(self, path: Path, terms_by: str, spans: dict[str, tuple[int, int]]) -> None:
+        """Save this snapshot's postings for the next process's start; a failure costs that start only."""
+        ordered = dict(sorted(spans.items(), key=lambda item: item[1]))
+        saved = SavedPostings(
+            self.catalog_id,
+            self.generation,
+            terms_by,
+            self._arena.postings,
+            ordered,
+            {a: self.versions[a] for a in ordered},
+        )
+        started = time.perf_counter()
+        try:
+            save_postings(path, saved)
+        except OSError as error:
+            log.warning("could not save the BM25 postings to %s: %r", path, error)
+            return
+        log.info(
+            "saved the BM25 postings (generation %d) in %.0f ms",
+            self.generation,
+            1000 * (time.perf_counter() - started),
+        )
 
     def _compact(self, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
         """Copy this snapshot's rows into a new arena of their own, and return their spans there."""

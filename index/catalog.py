@@ -156,6 +156,7 @@ class CatalogChanges:
     articles: list[ArticleRecord]  # every article (full), or the changed ones the catalog still holds
     changed: frozenset[str]  # the ids of the changed articles, removed ones included (not full)
     sentences: dict[str, list[SentenceRow]]  # the sentences of `articles`, by article id, in order of n
+    terms_by: str = ""  # which analyser wrote the stored terms (meta TERMS_KEY): BM25's postings depend on it
 
 
 @dataclass(frozen=True)
@@ -449,10 +450,11 @@ class Catalog:
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
-            keys = "'generation', 'catalog_id', 'changes_from'"
+            keys = f"'generation', 'catalog_id', 'changes_from', '{TERMS_KEY}'"
             meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
             generation, catalog_id = int(meta.get("generation", 0)), meta.get("catalog_id", "")
             logged_from = int(meta.get("changes_from", generation + 1))
+            terms_by = meta.get(TERMS_KEY, "")
             ids: list[str] | None = None
             if since is not None and since[0] == catalog_id and logged_from <= since[1]:
                 query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
@@ -462,15 +464,43 @@ class Catalog:
             if ids is None:
                 articles = self.articles(db)
                 sentences = self._sentences_of(db, None, texts, terms_to)
-                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences)
+                changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences, terms_by)
             else:
                 articles, changed = self._records_of(db, ids)
                 sentences = self._sentences_of(db, ids, texts, terms_to)
-                changes = CatalogChanges(generation, catalog_id, False, articles, changed, sentences)
+                changes = CatalogChanges(generation, catalog_id, False, articles, changed, sentences, terms_by)
             db.execute("COMMIT")
         finally:
             db.close()
         return changes
+
+    def read_since_saved(
+        self, since: tuple[str, int], terms_by: str, terms_to: TermsReader
+    ) -> tuple[CatalogChanges, dict[str, list[SentenceRow]]] | None:
+        """Every article and sentence (no texts, no terms) as of one commit, with the articles changed since `since`
+        (catalog id, generation: BM25's postings saved then) and those articles' sentences, whose stored terms go
+        to `terms_to`: the rest of the postings come from the saved file. None where the file cannot be brought up
+        to date: another catalog file, a generation the log does not reach back to or not yet reached, or terms
+        written by another analyser than `terms_by`. In one transaction, as `read_changes`."""
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN")
+            keys = f"'generation', 'catalog_id', 'changes_from', '{TERMS_KEY}'"
+            meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
+            generation, catalog_id = int(meta.get("generation", 0)), meta.get("catalog_id", "")
+            logged_from = int(meta.get("changes_from", generation + 1))
+            if since[0] != catalog_id or not logged_from <= since[1] <= generation or meta.get(TERMS_KEY) != terms_by:
+                return None
+            query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
+            ids = [article_id for (article_id,) in db.execute(query, (since[1],))]
+            articles = self.articles(db)
+            sentences = self._sentences_of(db, None, False, None)
+            changed_sentences = self._sentences_of(db, ids, False, terms_to)
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        everything = CatalogChanges(generation, catalog_id, True, articles, frozenset(ids), sentences, terms_by)
+        return everything, changed_sentences
 
     def recent_vectors_since(self, generation: int, most: int) -> RecentVectors | None:
         """The vectors of every article changed since `generation` (this catalog file's), as of one commit; None

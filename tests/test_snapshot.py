@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.retrieve import Snapshot
+from bot.saved_postings import postings_path
 from bot.service import NewsService
 
 
@@ -16,6 +17,7 @@ def contents(snapshot: Snapshot) -> dict[tuple[str, int], object]:
 
 def assert_same_as_a_full_read(service: NewsService) -> Snapshot:
     snapshot = service.retriever.snapshot()
+    postings_path(service.settings.data_dir).unlink(missing_ok=True)  # else its postings come from the saved file
     full = Snapshot(service.index)
     assert snapshot.generation == full.generation
     assert snapshot.articles == full.articles
