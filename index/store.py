@@ -13,11 +13,13 @@ the index calls it whenever the catalog shows a change this process did not make
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import logging
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,26 +64,81 @@ class Hit:
 
 # chromadb shares one System (with the HNSW segments in memory) among all clients of a path in a
 # process. A reconnect drops it from chromadb's cache, so the next client starts a new System that
-# loads the segments from disk; the count per path tells the process's other stores to follow. The
-# old System is not stopped: calls in flight on it finish, and it goes when nothing refers to it.
+# loads the segments from disk; the count per path tells the process's other stores to follow.
 # chromadb's cache is not safe against a drop while another thread creates a client (a KeyError on the
 # path, or a System handed out before it has started), so creating clients and dropping the System of
 # a path happen under one lock.
 _reconnects: dict[str, int] = {}
 _reconnect_lock = threading.RLock()
+# A dropped System is stopped as soon as nothing holds it: no store has it as its current client and no call
+# runs on it. Left to Python, it lived on until a full garbage collection (its components refer to each other),
+# each with a whole copy of the segments; and glibc's malloc kept what its Rust bindings freed (+20 MB a load
+# at 17k sentences), so a bot beside a feed poller grew at every change of another process. By id of the
+# System: how many stores and calls hold it (under `_reconnect_lock`).
+_holders: dict[int, int] = {}
 
 
 def _drop_shared_system(path: str) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient._identifier_to_system.pop(path, None)
+    system = SharedSystemClient._identifier_to_system.pop(path, None)
     SharedSystemClient._identifier_to_refcount.pop(path, None)
+    if system is not None and not _holders.get(id(system)):
+        _stop(system)
 
 
 def _has_shared_system(path: str) -> bool:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     return path in SharedSystemClient._identifier_to_system
+
+
+def _shared_system(path: str) -> Any:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    return SharedSystemClient._identifier_to_system.get(path)
+
+
+def _hold(system: Any) -> None:
+    with _reconnect_lock:
+        _holders[id(system)] = _holders.get(id(system), 0) + 1
+
+
+def _release(system: Any) -> None:
+    """One holder less; the last one of a System dropped from chromadb's cache stops it."""
+    with _reconnect_lock:
+        left = _holders.get(id(system), 0) - 1
+        if left > 0:
+            _holders[id(system)] = left
+            return
+        _holders.pop(id(system), None)
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        if not any(cached is system for cached in SharedSystemClient._identifier_to_system.values()):
+            _stop(system)
+
+
+def _stop(system: Any) -> None:
+    """Stop a System no one uses any more: its bindings go, and with them the segments' memory, which is then
+    given back to the operating system."""
+    started = time.perf_counter()
+    try:
+        system.stop()
+    except Exception as error:  # the memory stays until Python collects it, as before
+        log.warning("could not stop an old Chroma client: %s", error)
+        return
+    _give_memory_back()
+    log.info("stopped an old Chroma client and gave its memory back in %.2f s", time.perf_counter() - started)
+
+
+def _give_memory_back() -> None:
+    """Return the free memory of glibc's malloc arenas to the operating system (`malloc_trim`): what Chroma's
+    bindings freed stays in the arenas of the threads that allocated it otherwise. Nothing elsewhere than glibc."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def search_breadth(settings: Settings) -> int:
@@ -164,7 +221,14 @@ class VectorStore:
         with _reconnect_lock:
             epoch = _reconnects.get(self._path or "", 0)
             client = _client(self._settings)
-        self._use(client, *self._collections(client), epoch)
+            system = _shared_system(self._path) if self._path is not None else None
+            if system is not None:
+                _hold(system)  # until `_use` holds it: another thread's reconnect may drop it meanwhile
+        try:
+            self._use(client, *self._collections(client), epoch, system)
+        finally:
+            if system is not None:
+                _release(system)
 
     def _collections(self, client: Any) -> tuple[Any, Any]:
         """The chunk and sentence collections of `client`, created where missing, checked for the embedder."""
@@ -203,9 +267,16 @@ class VectorStore:
         _widen_search(sentences, breadth)
         return chunks, sentences
 
-    def _use(self, client: Any, chunks: Any, sentences: Any, epoch: int) -> None:
-        self._client, self._chunks, self._sentences, self._epoch = client, chunks, sentences, epoch
-        self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
+    def _use(self, client: Any, chunks: Any, sentences: Any, epoch: int, system: Any) -> None:
+        """Make `client` (of `system`, None for a server) this store's; the System it leaves goes once unused."""
+        with _reconnect_lock:
+            if system is not None:
+                _hold(system)
+            left, self._system = getattr(self, "_system", None), system
+            self._client, self._chunks, self._sentences, self._epoch = client, chunks, sentences, epoch
+            self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
+            if left is not None:
+                _release(left)
 
     def reconnect(self) -> None:
         """Load the segments from disk again: another process has changed them (embedded Chroma only)."""
@@ -230,14 +301,19 @@ class VectorStore:
         with _reconnect_lock:
             _drop_shared_system(self._path)
             client = _client(self._settings)
-        chunks, sentences = self._collections(client)
-        probe = np.zeros(self._dim, dtype=np.float32)
-        probe[0] = 1.0
-        for collection in (sentences, chunks):  # load each one's segment now, not at a question
-            collection.query(query_embeddings=[probe], n_results=1, include=["distances"])
-        with _reconnect_lock:
-            _reconnects[self._path] = _reconnects.get(self._path, 0) + 1
-            self._use(client, chunks, sentences, _reconnects[self._path])
+            system = _shared_system(self._path)
+            _hold(system)  # its loading: a reconnect meanwhile drops it, and stops it only after
+        try:
+            chunks, sentences = self._collections(client)
+            probe = np.zeros(self._dim, dtype=np.float32)
+            probe[0] = 1.0
+            for collection in (sentences, chunks):  # load each one's segment now, not at a question
+                collection.query(query_embeddings=[probe], n_results=1, include=["distances"])
+            with _reconnect_lock:
+                _reconnects[self._path] = _reconnects.get(self._path, 0) + 1
+                self._use(client, chunks, sentences, _reconnects[self._path], system)
+        finally:
+            _release(system)
 
     def _follow(self) -> None:
         """Connect again when another store of this process has reconnected to the same path."""
@@ -273,6 +349,20 @@ class VectorStore:
         """The current client's collection of the same name: a caller may hold one from before a reconnect."""
         return self.sentences if collection.name == self._sentences.name else self.chunks
 
+    @contextmanager
+    def _calling(self, collection: Any) -> Iterator[Any]:
+        """`_current(collection)`, its System held until the call on it returns: a reconnect of another thread
+        meanwhile stops the System it leaves only after that (`_release`)."""
+        with _reconnect_lock:
+            current, system = self._current(collection), self._system
+            if system is not None:
+                _hold(system)
+        try:
+            yield current
+        finally:
+            if system is not None:
+                _release(system)
+
     def add(
         self,
         collection: Any,
@@ -283,8 +373,8 @@ class VectorStore:
     ) -> None:
         for start in range(0, len(ids), self._max_batch):
             end = start + self._max_batch
-            with self._server_calls():
-                collection.upsert(
+            with self._server_calls(), self._calling(collection) as current:
+                current.upsert(
                     ids=ids[start:end],
                     embeddings=vectors[start:end],
                     documents=documents[start:end],
@@ -295,8 +385,8 @@ class VectorStore:
         for start in range(0, len(ids), self._max_batch):
             batch = ids[start : start + self._max_batch]
             if batch:
-                with self._server_calls():
-                    collection.delete(ids=batch)
+                with self._server_calls(), self._calling(collection) as current:
+                    current.delete(ids=batch)
 
     def query(self, collection: Any, vector: np.ndarray, k: int) -> list[Hit]:
         """The `k` nearest vectors (`k` at most the collection's size, which the caller knows from the
@@ -308,7 +398,8 @@ class VectorStore:
 
         try:
             result = self._read(
-                lambda: self._current(collection).query(query_embeddings=[vector], n_results=k, include=["distances"])
+                collection,
+                lambda current: current.query(query_embeddings=[vector], n_results=k, include=["distances"]),
             )
         except ChromaError as error:
             if self._path is None:
@@ -321,38 +412,41 @@ class VectorStore:
             for vector_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
-    def _read(self, call: Callable[[], Any]) -> Any:
-        """`call` on Chroma, and on embedded Chroma once more after a reconnect if it fails.
+    def _read(self, collection: Any, call: Callable[[Any], Any]) -> Any:
+        """`call` on the current client's `collection`, and on embedded Chroma once more after a reconnect if
+        it fails.
 
         Another process writing at this moment can leave this process's segments behind what the shared
         SQLite says ("Error finding id"); loading them again mends that.
         """
         if self._path is None:
             with self._server_calls():
-                return call()
+                return call(self._current(collection))
         from chromadb.errors import ChromaError
 
         try:
-            return call()
+            with self._calling(collection) as current:
+                return call(current)
         except ChromaError as error:
             log.warning("reading Chroma failed, loading its segments from disk again: %s", error)
         self.reconnect()
-        return call()
+        with self._calling(collection) as current:
+            return call(current)
 
     def vectors(self, collection: Any, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (ids that do not exist are left out), in batches Chroma accepts."""
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(ids), self._max_batch):
             batch = ids[start : start + self._max_batch]
-            result = self._read(lambda batch=batch: self._current(collection).get(ids=batch, include=["embeddings"]))
+            result = self._read(collection, lambda current, batch=batch: current.get(ids=batch, include=["embeddings"]))
             found.update(
                 (i, np.asarray(v, dtype=np.float32)) for i, v in zip(result["ids"], result["embeddings"], strict=True)
             )
         return found
 
     def count(self) -> tuple[int, int]:
-        with self._server_calls():
-            return self.chunks.count(), self.sentences.count()
+        with self._server_calls(), self._calling(self._chunks) as chunks, self._calling(self._sentences) as sentences:
+            return chunks.count(), sentences.count()
 
 
 # What a disk that is full (or caps the file size) makes a write fail with, in the error's text or errno.

@@ -6,6 +6,7 @@ same data directory, while this process's service keeps asking.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import os
@@ -25,7 +26,7 @@ from bot.service import NewsService
 from index.catalog import ArticleRecord, Catalog, SentenceRow
 from index.errors import NewsbotError
 from index.store import VectorStore
-from tests.conftest import REPO
+from tests.conftest import REPO, shared_data
 from tests.test_end_to_end import newsbot
 
 WEATHER = "Hitzewelle in Wien\n\nIn Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet zusätzliche Trinkbrunnen."
@@ -453,3 +454,59 @@ def test_where_the_catalog_lacks_the_changed_vectors_the_service_loads_chroma_ag
     assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
     assert service.index.outside is None
     assert service.index.store.seen_generation == service.index.catalog.generation
+
+
+def running_chroma_systems(path: Path) -> int:
+    """chromadb Systems of this process on `path` not stopped, each with its own copy of the segments in memory."""
+    from chromadb.config import System
+
+    return sum(
+        1
+        for o in gc.get_objects()
+        if isinstance(o, System) and o._running and o.settings.persist_directory == str(path)
+    )
+
+
+def resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+@pytest.mark.slow
+def test_a_service_following_many_changes_of_another_process_keeps_one_chroma_client_and_its_memory_bounded(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    """Each change of another process makes the running service load embedded Chroma again. The old client
+    lived on until a full garbage collection, its Rust threads running, and its memory stayed in malloc's
+    arenas: a bot beside a feed poller grew at every change."""
+    service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
+    for path in sorted((shared_data() / "news_de" / "articles").iterdir())[:60]:  # a client worth measuring
+        shutil.copy(path, mirrored)
+    service.index_paths([mirrored])
+    gc.collect()  # what earlier tests left, so that their memory does not go during the rounds
+    rounds = 6
+
+    def round_of_changes() -> tuple[list[float], list[int]]:
+        resident, threads = [resident_mb()], [len(os.listdir("/proc/self/task"))]
+        for round in range(rounds):
+            weather = mirrored / "wetter.txt"
+            weather.unlink() if weather.exists() else weather.write_text(WEATHER, encoding="utf-8")
+            changed = sync_in_another_process(settings.data_dir, mirrored)
+            assert changed.wait(timeout=120) == 0, changed.stderr.read() if changed.stderr else ""
+            assert ("38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text) == weather.exists()
+            service.index._wait_for_loader()
+            answer = service.ask("Wie viele Grad wurden in Wien gemessen?")  # through the new client
+            assert ("38 Grad" in answer.text) == weather.exists()
+            assert running_chroma_systems(settings.chroma_path) == 1, f"round {round + 1}"
+            resident.append(resident_mb())
+            threads.append(len(os.listdir("/proc/self/task")))
+        return resident, threads
+
+    for _ in range(3):  # memory: checked three times, so that one noisy round does not decide
+        resident, threads = round_of_changes()
+        print("resident MB per round", [round(mb) for mb in resident], "threads", threads)
+        assert threads[-1] <= threads[1] + 2  # the old clients' Rust threads are gone
+        first, later = resident[1] - resident[0], (resident[-1] - resident[1]) / (rounds - 1)
+        assert later < max(first, 5.0) / 2, resident
