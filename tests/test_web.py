@@ -301,6 +301,29 @@ def test_lasting_server_error_gives_up_after_the_attempts(web_settings: Settings
     assert len(httpserver.log) == web.FETCH_ATTEMPTS
 
 
+@pytest.mark.parametrize("retry_after", ["120", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_server_asking_for_a_pause_is_not_asked_again_at_once(
+    retry_after: str, web_settings: Settings, httpserver: HTTPServer
+) -> None:
+    """429 with Retry-After: 120 was asked twice more within half a second, as if it were a passing failure."""
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "langsam", status=429, headers={"Retry-After": retry_after}
+    )
+    with pytest.raises(NewsbotError, match=r"\(HTTP 429, Pause erbeten: \d+ s\)") as raised:
+        web.read_feed(httpserver.url_for("/feed.xml"), web_settings)
+    assert "\n" not in raised.value.message
+    assert len(httpserver.log) == 1
+
+
+def test_a_short_retry_after_is_waited_for_and_then_retried(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request("/wackelig").respond_with_data(
+        "besetzt", status=503, headers={"Retry-After": "0"}
+    )
+    httpserver.expect_request("/wackelig").respond_with_data("Jetzt geht es", content_type="text/plain")
+    assert web.fetch(httpserver.url_for("/wackelig"), web_settings).text == "Jetzt geht es"
+    assert requested_paths(httpserver) == ["/wackelig", "/wackelig"]
+
+
 def test_wrong_content_type_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/bild").respond_with_data(b"\x89PNG\r\n\x1a\n", content_type="image/png")
     with pytest.raises(NewsbotError, match="Kein Artikel \\(Inhaltstyp image/png\\)"):
