@@ -486,7 +486,8 @@ class NewsService:
         # keep the poll going for an hour (200 entries), and the next one waiting.
         deadline = time.monotonic() + self.settings.feed_interval_minutes * 60
         new: dict[str, FeedEntry] = {}  # entry id: entry, in the feed's order
-        for entry in read_feed(url, self.settings):
+        without_id: list[str] = []
+        for entry in read_feed(url, self.settings, skipped=without_id):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
                 continue  # retention would remove it again after the poll, and the next poll fetch it again
@@ -495,6 +496,7 @@ class NewsService:
                 report.unchanged.append(entry.entry_id)
                 continue
             new[entry.entry_id] = entry
+        report.failed.extend((url, message("feed_entry_without_id", title=title)) for title in without_id)
         now = time.monotonic()
         due = self._failed_fetches.in_turn([e for e in new.values() if self._failed_fetches.due(e.entry_id, now)])
         if waiting := len(new) - len(due):

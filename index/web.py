@@ -571,9 +571,10 @@ def _site(url: httpx.URL) -> tuple[str, int | None]:
 # ---- feeds -------------------------------------------------------------------------------------
 
 
-def read_feed(url: str, settings: Settings) -> list[FeedEntry]:
+def read_feed(url: str, settings: Settings, skipped: list[str] | None = None) -> list[FeedEntry]:
     """The newest entries of an RSS or Atom feed, newest first, at most `settings.feed_max_entries`;
-    feedparser only parses what was fetched here."""
+    feedparser only parses what was fetched here. Entries without id and link cannot be stored under any
+    id: their titles (else first words) go to `skipped`, for the caller's report."""
     page = fetch(url, settings, expect="feed")
     content_type = page.content_type + (f"; charset={page.charset}" if page.charset else "")
     # A stream, never a string: feedparser would fetch a string that looks like a URL or a file name.
@@ -581,18 +582,21 @@ def read_feed(url: str, settings: Settings) -> list[FeedEntry]:
         io.BytesIO(page.body), response_headers={"content-type": content_type, "content-location": page.url}
     )
     entries = []
-    skipped = []
+    without_id = []
     for raw in parsed.entries:
         entry = _feed_entry(raw, page.url)
         if entry is None:
-            skipped.append(raw.get("title", ""))
+            title = (raw.get("title") or "").strip()
+            without_id.append(title or title_from_text(_html_to_text(raw.get("summary", ""))) or "–")
         else:
             entries.append(entry)
     # A slightly malformed feed with usable entries is common and still worth reading.
     if not entries and (parsed.bozo or not parsed.get("version")):
         raise NewsbotError(message("feed_invalid", url=url), detail=repr(parsed.get("bozo_exception")))
-    for title in skipped:  # of a feed that is one: a broken feed's half-parsed items are no news
-        log.warning("feed %s: entry without id or link skipped: %s", url, title)
+    for title in without_id:  # of a feed that is one: a broken feed's half-parsed items are no news
+        log.info("feed %s: entry without id or link skipped: %s", url, title)
+    if skipped is not None:
+        skipped.extend(without_id)
     # Stable: entries without a date keep the feed's order, after the dated ones.
     newest = sorted(entries, key=lambda e: max(e.updated or "", e.published or ""), reverse=True)
     if len(newest) > settings.feed_max_entries:

@@ -24,6 +24,7 @@ from bot.service import NewsService
 from index import web
 from index.errors import NewsbotError
 from index.settings import Settings
+from index.texts import message
 from tests.fakes import HashedBagOfWords
 
 GIPFEL = (
@@ -628,6 +629,29 @@ def serve_feed(httpserver: HTTPServer, count: int) -> None:
             }
         )
     httpserver.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+
+
+def test_an_entry_without_link_or_id_is_a_failure_line_of_the_report_not_a_warning_on_the_terminal(
+    service: NewsService, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Such an entry cannot be stored under any id, so it is left out; it was two English WARNING lines with
+    a time stamp above the count line (one naming an empty title), and the count did not show it."""
+    items = [{"description": "Ohne Titel und Link: In Graz brannte ein Dachstuhl."}, {"title": "Nur ein Titel"}]
+    link = httpserver.url_for("/artikel/budapest")
+    httpserver.expect_request("/artikel/budapest").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    feed = rss([{"title": "Gipfel in Budapest", "link": link, "guid": link}, *items])
+    httpserver.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
+    caplog.set_level(logging.WARNING)
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+    assert len(report.added) == 1
+    expected = [
+        message("feed_entry_without_id", title="Ohne Titel und Link: In Graz brannte ein Dachstuhl."),
+        message("feed_entry_without_id", title="Nur ein Titel"),
+    ]
+    assert [reason for _, reason in report.failed] == expected
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "entry" in r.getMessage()]
 
 
 def test_feed_entries_are_indexed_once(
