@@ -567,13 +567,15 @@ class NewsService:
         )
 
     def _feed_entry_is_new(self, entry: FeedEntry) -> bool:
-        """Not indexed yet, its title or text in the feed changed since it was read (a catalog from
-        before those were kept knows them from this poll on), or updated (says the feed) after the
-        version the index holds."""
+        """Not indexed yet (and not removed after it was), its title or text in the feed changed since it
+        was read (a catalog from before those were kept knows them from this poll on), or updated (says the
+        feed) after the version the index holds."""
         record = self.index.catalog.article(entry.entry_id)
-        if record is None:
-            return True
         known_text = self.index.catalog.feed_entry_text(entry.entry_id)
+        if record is None:
+            # Read from a feed before and gone since (`index remove`, `/artikel entfernen`, a prune): it stays
+            # gone; the next poll put it back while the feed still listed it.
+            return known_text is None
         if known_text is not None and known_text != entry.text_digest:
             return True
         if entry.updated is None:

@@ -689,6 +689,28 @@ def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPS
     assert [p for p in requested_paths(httpserver) if p != "/feed.xml"] == ["/artikel/wahl"]
 
 
+def test_a_feed_entry_removed_from_the_index_is_not_indexed_again_by_the_next_poll(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """`index remove`, Discord's `/artikel entfernen` or a prune took it out, and the next poll of the feed, which
+    still lists it, put it back: a removed article answered again within one polling interval."""
+    serve_feed(httpserver, 3)
+    feed = httpserver.url_for("/feed.xml")
+    service.index_feed(feed)
+    removed = httpserver.url_for("/artikel/budapest")
+    service.remove(removed)
+    httpserver.clear_log()
+
+    report = service.index_feed(feed)
+
+    assert report.added == []
+    assert service.index.catalog.article(removed) is None
+    assert requested_paths(httpserver) == ["/feed.xml"]
+    assert "Budapest" not in service.ask("Wo soll der Gipfel stattfinden?").text
+    # named by itself, the page is indexed again: that is asking for it
+    assert service.index_urls([removed]).added == [removed]
+
+
 def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:
     """An Atom feed of one entry updated at `updated`, whose page says `text` (or is `page`); returns the
     entry's id, its urn:uuid scoped to the feed."""
