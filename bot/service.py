@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import re
 import threading
 import time
@@ -201,6 +202,7 @@ class NewsService:
         self._chat_model = chat_model
         self.started_at = datetime.now().astimezone()
         self._failed_fetches = FailedFetches(settings.feed_interval_minutes * 60)
+        self._feed_pauses: dict[str, float] = {}  # feed URL: when (monotonic) the pause its server asked for ends
         load_language_model(settings.data_dir)  # here, not at the first question, which should not wait for it
         if settings.answer_mode == "llm":
             _ = self.generator  # a missing model name is reported when the service opens
@@ -473,8 +475,23 @@ class NewsService:
         record_feed_poll(self.index.catalog, url, report.summary(self.settings.language), ok=True)
         return report
 
+    def _read_feed(self, url: str, without_id: list[str]) -> list[FeedEntry]:
+        """The feed's entries, unless its server asked for a pause (429 or 503 with Retry-After) that is not
+        over: a feed asking for an hour was asked again at every poll."""
+        from index.web import ServerAskedToWait, read_feed
+
+        pause_ends = self._feed_pauses.get(url, 0.0)
+        if time.monotonic() < pause_ends:
+            seconds = math.ceil(pause_ends - time.monotonic())
+            raise NewsbotError(message("feed_paused", self.settings.language, url=url, seconds=seconds))
+        try:
+            return read_feed(url, self.settings, skipped=without_id)
+        except ServerAskedToWait as error:
+            self._feed_pauses[url] = time.monotonic() + error.seconds
+            raise
+
     def _index_feed(self, url: str, report: IndexReport | None) -> IndexReport:
-        from index.web import NotModified, article_from_feed_entry, read_feed
+        from index.web import NotModified, article_from_feed_entry
 
         report = report or IndexReport()
         articles = []
@@ -487,7 +504,7 @@ class NewsService:
         deadline = time.monotonic() + self.settings.feed_interval_minutes * 60
         new: dict[str, FeedEntry] = {}  # entry id: entry, in the feed's order
         without_id: list[str] = []
-        for entry in read_feed(url, self.settings, skipped=without_id):
+        for entry in self._read_feed(url, without_id):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
                 continue  # retention would remove it again after the poll, and the next poll fetch it again

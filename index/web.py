@@ -166,6 +166,14 @@ def _retry_wait(state: RetryCallState) -> float:
     return max(_BACKOFF(state), getattr(error, "retry_after", None) or 0.0)
 
 
+class ServerAskedToWait(NewsbotError):
+    """A server asked (Retry-After) for a longer pause than a fetch waits: `seconds` from its answer."""
+
+    def __init__(self, message: str, seconds: float, *, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.seconds = seconds
+
+
 class _TooLarge(Exception):
     """More bytes than the limit arrived, or came out of decoding."""
 
@@ -328,7 +336,10 @@ async def _fetch(
                 try:
                     outcome = await retrying(_send_once, client, request, current, settings, expect)
                 except _TransientStatus as error:
-                    raise _unreachable(current, _status_reason(error)) from error
+                    failure = _unreachable(current, _status_reason(error))
+                    if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
+                        raise ServerAskedToWait(failure.message, error.retry_after, detail=failure.detail) from error
+                    raise failure from error
                 except httpx.TimeoutException as error:
                     raise _unreachable(current, message("web_reason_timeout"), error) from error
                 except httpx.ConnectError as error:

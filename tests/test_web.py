@@ -316,6 +316,20 @@ def test_a_server_asking_for_a_pause_is_not_asked_again_at_once(
     assert len(httpserver.log) == 1
 
 
+def test_the_running_bot_polls_no_feed_again_before_the_pause_it_asked_for_is_over(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """A feed answering 429 with Retry-After: 3600 was asked again at every poll (every 5 minutes, say)."""
+    httpserver.expect_request("/feed.xml").respond_with_data("langsam", status=429, headers={"Retry-After": "3600"})
+    feed = httpserver.url_for("/feed.xml")
+    with pytest.raises(NewsbotError, match=r"HTTP 429, Pause erbeten: 3600 s"):
+        service.index_feed(feed)
+    with pytest.raises(NewsbotError) as again:
+        service.index_feed(feed)
+    assert again.value.message.startswith(message("feed_paused", url=feed, seconds=9999).split("9999")[0])
+    assert len(httpserver.log) == 1
+
+
 def test_a_short_retry_after_is_waited_for_and_then_retried(web_settings: Settings, httpserver: HTTPServer) -> None:
     httpserver.expect_oneshot_request("/wackelig").respond_with_data(
         "besetzt", status=503, headers={"Retry-After": "0"}
