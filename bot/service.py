@@ -513,7 +513,8 @@ class NewsService:
                 report.unchanged.append(entry.entry_id)
                 continue
             new[entry.entry_id] = entry
-        report.failed.extend((url, message("feed_entry_without_id", title=title)) for title in without_id)
+        language = self.settings.language
+        report.failed.extend((url, message("feed_entry_without_id", language, title=title)) for title in without_id)
         now = time.monotonic()
         due = self._failed_fetches.in_turn([e for e in new.values() if self._failed_fetches.due(e.entry_id, now)])
         if waiting := len(new) - len(due):
