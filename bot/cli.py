@@ -387,7 +387,8 @@ def chat(ctx: Context) -> None:
         except NewsbotError as error:
             click.echo(error.message, err=True)
             continue
-        history = [*([] if starts_a_topic(answer) else history), question]
+        if answer.answered:  # a refused question is no context: the articles say nothing a follow-up could be about
+            history = [*([] if starts_a_topic(answer) else history), question]
 
 
 @cli.command("eval")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import re
 import threading
 import time
@@ -201,6 +202,7 @@ class NewsService:
         self._chat_model = chat_model
         self.started_at = datetime.now().astimezone()
         self._failed_fetches = FailedFetches(settings.feed_interval_minutes * 60)
+        self._feed_pauses: dict[str, float] = {}  # feed URL: when (monotonic) the pause its server asked for ends
         load_language_model(settings.data_dir)  # here, not at the first question, which should not wait for it
         if settings.answer_mode == "llm":
             _ = self.generator  # a missing model name is reported when the service opens
@@ -504,8 +506,23 @@ class NewsService:
         record_feed_poll(self.index.catalog, url, report.summary(self.settings.language), ok=True)
         return report
 
+    def _read_feed(self, url: str, without_id: list[str]) -> list[FeedEntry]:
+        """The feed's entries, unless its server asked for a pause (429 or 503 with Retry-After) that is not
+        over: a feed asking for an hour was asked again at every poll."""
+        from index.web import ServerAskedToWait, read_feed
+
+        pause_ends = self._feed_pauses.get(url, 0.0)
+        if time.monotonic() < pause_ends:
+            seconds = math.ceil(pause_ends - time.monotonic())
+            raise NewsbotError(message("feed_paused", self.settings.language, url=url, seconds=seconds))
+        try:
+            return read_feed(url, self.settings, skipped=without_id)
+        except ServerAskedToWait as error:
+            self._feed_pauses[url] = time.monotonic() + error.seconds
+            raise
+
     def _index_feed(self, url: str, report: IndexReport | None) -> IndexReport:
-        from index.web import NotModified, article_from_feed_entry, read_feed
+        from index.web import NotModified, article_from_feed_entry
 
         report = report or IndexReport()
         articles = []
@@ -517,7 +534,8 @@ class NewsService:
         # keep the poll going for an hour (200 entries), and the next one waiting.
         deadline = time.monotonic() + self.settings.feed_interval_minutes * 60
         new: dict[str, FeedEntry] = {}  # entry id: entry, in the feed's order
-        for entry in read_feed(url, self.settings):
+        without_id: list[str] = []
+        for entry in self._read_feed(url, without_id):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
                 continue  # retention would remove it again after the poll, and the next poll fetch it again
@@ -526,6 +544,8 @@ class NewsService:
                 report.unchanged.append(entry.entry_id)
                 continue
             new[entry.entry_id] = entry
+        language = self.settings.language
+        report.failed.extend((url, message("feed_entry_without_id", language, title=title)) for title in without_id)
         now = time.monotonic()
         due = self._failed_fetches.in_turn([e for e in new.values() if self._failed_fetches.due(e.entry_id, now)])
         if waiting := len(new) - len(due):
@@ -596,13 +616,15 @@ class NewsService:
         )
 
     def _feed_entry_is_new(self, entry: FeedEntry) -> bool:
-        """Not indexed yet, its title or text in the feed changed since it was read (a catalog from
-        before those were kept knows them from this poll on), or updated (says the feed) after the
-        version the index holds."""
+        """Not indexed yet (and not removed after it was), its title or text in the feed changed since it
+        was read (a catalog from before those were kept knows them from this poll on), or updated (says the
+        feed) after the version the index holds."""
         record = self.index.catalog.article(entry.entry_id)
-        if record is None:
-            return True
         known_text = self.index.catalog.feed_entry_text(entry.entry_id)
+        if record is None:
+            # Read from a feed before and gone since (`index remove`, `/artikel entfernen`, a prune): it stays
+            # gone; the next poll put it back while the feed still listed it.
+            return known_text is None
         if known_text is not None and known_text != entry.text_digest:
             return True
         if entry.updated is None:

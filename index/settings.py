@@ -10,8 +10,9 @@ import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
@@ -52,7 +53,11 @@ class Settings(BaseSettings):
         default_factory=lambda: _machine_cache_dir(),
         description="copies of library data that every data dir shares (compound-split's n-gram tables)",
     )
-    collection: str = "news"
+    collection: str = Field(
+        default="news",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,400}$",
+        description="name of the Chroma collections (`<name>-chunks`, `<name>-sentences`)",
+    )
     chroma_url: str | None = Field(
         default=None, description="http://host:port of a Chroma server; empty means embedded on disk"
     )
@@ -67,11 +72,11 @@ class Settings(BaseSettings):
     )
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
-    embed_batch_size: int = 64
+    embed_batch_size: int = Field(default=64, ge=1)
 
     # Chunking
-    chunk_size: int = Field(default=1000, description="characters per chunk (fits 512 tokens)")
-    chunk_overlap: int = 150
+    chunk_size: int = Field(default=1000, ge=100, description="characters per chunk (fits 512 tokens)")
+    chunk_overlap: int = Field(default=150, ge=0, description="characters shared by neighbouring chunks")
     max_article_chars: int = Field(
         default=200_000,
         ge=1,
@@ -80,8 +85,8 @@ class Settings(BaseSettings):
     )
 
     # Answering
-    top_k: int = Field(default=5, description="number of passages shown as sources")
-    candidates: int = Field(default=40, description="sentences considered per retriever")
+    top_k: int = Field(default=5, ge=1, description="number of passages shown as sources")
+    candidates: int = Field(default=40, ge=1, description="sentences considered per retriever")
     refusal_threshold: float | None = Field(
         default=None,
         ge=0,
@@ -96,10 +101,12 @@ class Settings(BaseSettings):
     )
     source_margin: float = Field(
         default=0.05,
+        ge=0,
+        le=1,
         description="further sources must score within this of the best one (e5 rates unrelated news ~0.8)",
     )
-    max_question_chars: int = 1000
-    max_answer_chars: int = 300
+    max_question_chars: int = Field(default=1000, ge=1)
+    max_answer_chars: int = Field(default=300, ge=1)
     language: str = Field(
         default="de", description="language of the articles and of the texts; questions may come in any supported one"
     )
@@ -119,10 +126,10 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="", description="model name as the server knows it")
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(
-        default=60.0, description="hard limit for one answer, waiting for a free slot included"
+        default=60.0, gt=0, description="hard limit for one answer, waiting for a free slot included"
     )
     llm_max_concurrency: int = Field(default=2, ge=1, description="LLM requests in flight at once")
-    llm_temperature: float = 0.1
+    llm_temperature: float = Field(default=0.1, ge=0, le=2)
     llm_max_tokens: int = Field(default=300, ge=1)
     llm_overrule_margin: float = Field(
         default=0.1,
@@ -142,7 +149,7 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     discord_guild_id: int | None = None
     discord_manager_role: str | None = None
-    discord_cooldown_seconds: float = 5.0
+    discord_cooldown_seconds: float = Field(default=5.0, ge=0)
 
     # Sources: one fetch policy for every outbound request (pages, feeds, feed entries, redirects)
     fetch_allow_private: Annotated[list[str], NoDecode] = Field(
@@ -158,7 +165,7 @@ class Settings(BaseSettings):
     feeds: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="a JSON list or comma-separated URLs"
     )
-    feed_interval_minutes: float = 30.0
+    feed_interval_minutes: float = Field(default=30.0, gt=0, description="minutes between two polls of the feeds")
     feed_max_entries: int = Field(default=200, ge=1, description="entries read per feed poll, newest first")
     retention_days: int | None = Field(
         default=None,
@@ -183,6 +190,32 @@ class Settings(BaseSettings):
         """A JSON list as pydantic-settings reads it, or the plain `url,url` people write in `.env`."""
         return _json_or_comma_list(value)
 
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_within_chunk(cls, overlap: int, info: ValidationInfo) -> int:
+        """The splitter refuses an overlap as large as the chunk: it stopped `index add` with a ValueError."""
+        size = info.data.get("chunk_size")
+        if size is not None and overlap >= size:
+            raise PydanticCustomError("less_than", "less than {lt}", {"lt": size})
+        return overlap
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _server_url(cls, url: str | None) -> str | None:
+        """A Chroma server is reached over http(s); anything else failed only when used, as "nicht erreichbar"."""
+        if url is not None and not _is_http_url(url):
+            raise PydanticCustomError("http_url", "an http(s) URL")
+        return url
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_urls(cls, feeds: list[str]) -> list[str]:
+        """A feed that is no http(s) URL failed at every poll of the running bot instead of at its start."""
+        for feed in feeds:
+            if not _is_http_url(feed):
+                raise PydanticCustomError("http_url", "an http(s) URL, not {feed}", {"feed": feed})
+        return feeds
+
     @field_validator("language")
     @classmethod
     def _supported_language(cls, language: str) -> str:
@@ -201,6 +234,11 @@ class Settings(BaseSettings):
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite3"
+
+
+def _is_http_url(text: str) -> bool:
+    parsed = urlparse(text.strip())
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
 
 def _machine_cache_dir() -> Path:
@@ -237,6 +275,10 @@ def _expected(error: dict[str, Any]) -> str:
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         limit = next(iter(error.get("ctx", {}).values()), "?")
         return message(f"setting_expected_{kind}", limit=limit)
+    if kind == "http_url":
+        return message("setting_expected_http_url")
+    if kind == "string_pattern_mismatch":
+        return message("setting_expected_name")
     if kind in ("list_type", "json_invalid", "json_type"):
         return message("setting_expected_list")
     return str(error.get("msg", kind))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import logging
 import shutil
 import sqlite3
@@ -178,22 +179,51 @@ def _limit_server_waits(client: Any, seconds: float) -> None:
         log.warning("no time limit on the Chroma server's calls: this chromadb's client has no httpx session")
 
 
+@functools.cache
+def _server_client_class() -> type:
+    """chromadb's client with the time limit set before its first call. `chromadb.HttpClient` asks the server
+    who the user is and whether tenant and database exist while it is being made, on sessions without a
+    limit (its admin client has a session of its own): a server that took the connection and never
+    answered hung `newsbot` at start, before a limit set on the finished client could help."""
+    from chromadb.api.client import Client
+
+    class TimeLimitedClient(Client):
+        def __init__(self, time_limit_seconds: float, settings: Any) -> None:
+            self.time_limit_seconds = time_limit_seconds
+            super().__init__(settings=settings)
+
+        def get_user_identity(self) -> Any:
+            _limit_server_waits(self, self.time_limit_seconds)  # the first call `Client.__init__` makes
+            return super().get_user_identity()
+
+        def _validate_tenant_database(self, tenant: str, database: str) -> None:
+            _limit_server_waits(self._admin_client, self.time_limit_seconds)
+            super()._validate_tenant_database(tenant, database)
+
+    return TimeLimitedClient
+
+
+def _server_client(settings: Settings, chroma_settings: Any) -> Any:
+    """A client of the Chroma server at `settings.chroma_url`, set up as `chromadb.HttpClient` sets it up,
+    whose every call (those made while it is created too) waits at most `chroma_timeout_seconds`."""
+    parsed = urlparse(settings.chroma_url)
+    chroma_settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+    chroma_settings.chroma_server_host = parsed.hostname or "localhost"
+    chroma_settings.chroma_server_http_port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    chroma_settings.chroma_server_ssl_enabled = parsed.scheme == "https"
+    client = _server_client_class()(settings.chroma_timeout_seconds, chroma_settings)
+    _limit_server_waits(client, settings.chroma_timeout_seconds)  # where a chromadb skipped the first call
+    return client
+
+
 def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        parsed = urlparse(settings.chroma_url)
         try:
-            client = chromadb.HttpClient(
-                host=parsed.hostname or "localhost",
-                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https",
-                settings=chroma_settings,
-            )
-            _limit_server_waits(client, settings.chroma_timeout_seconds)
-            return client
+            return _server_client(settings, chroma_settings)
         except Exception as error:
             raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
     settings.chroma_path.mkdir(parents=True, exist_ok=True)

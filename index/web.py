@@ -8,10 +8,12 @@ a size limit on the body as received and as decoded, retries on transient failur
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import io
 import ipaddress
 import logging
+import math
 import socket
 import zlib
 from collections.abc import Callable
@@ -24,7 +26,7 @@ import feedparser
 import httpx
 import trafilatura
 import zstandard
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
 
 from index.articles import Article, article_from_html, decode_bytes, title_from_text
 from index.errors import NewsbotError
@@ -40,6 +42,8 @@ Resolver = Callable[[str, int], list[str]]
 MAX_REDIRECTS = 5
 FETCH_ATTEMPTS = 3
 RETRY_WAIT_SECONDS = 0.25
+# The longest pause a server may ask for (Retry-After) that a fetch waits out before trying again.
+MAX_RETRY_AFTER_SECONDS = 2.0
 USER_AGENT = "newsbot/0.1 (news question answering)"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Content codings decoded here, piece by piece: a few kilobytes of gzip can hold a gigabyte.
@@ -62,6 +66,7 @@ _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Read timeouts are not retried: a server that is slow once is usually slow again, and three waits
 # of the full timeout would keep a Discord user waiting for a minute.
 _TRANSIENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+_BACKOFF = wait_exponential(multiplier=RETRY_WAIT_SECONDS, max=2)
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 
 
@@ -128,9 +133,45 @@ class _Redirect:
 
 
 class _TransientStatus(Exception):
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, retry_after: float | None = None) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked for (Retry-After), if it did
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header as seconds from now (delta-seconds or an HTTP date); None when absent or unreadable."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _worth_another_try(error: BaseException) -> bool:
+    """Transient failures, except a server that asked for a longer pause than a fetch waits: asking again at
+    once only adds to the load it complained about (429 with Retry-After: 120 was asked twice more in 0.5 s)."""
+    if isinstance(error, _TransientStatus):
+        return error.retry_after is None or error.retry_after <= MAX_RETRY_AFTER_SECONDS
+    return isinstance(error, _TRANSIENT_ERRORS)
+
+
+def _retry_wait(state: RetryCallState) -> float:
+    """The backoff, or the pause the server asked for where that is longer."""
+    error = state.outcome.exception() if state.outcome else None
+    return max(_BACKOFF(state), getattr(error, "retry_after", None) or 0.0)
+
+
+class ServerAskedToWait(NewsbotError):
+    """A server asked (Retry-After) for a longer pause than a fetch waits: `seconds` from its answer."""
+
+    def __init__(self, message: str, seconds: float, *, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.seconds = seconds
 
 
 class _TooLarge(Exception):
@@ -273,8 +314,8 @@ async def _fetch(
     current = parse_http_url(url)
     retrying = AsyncRetrying(
         stop=stop_after_attempt(FETCH_ATTEMPTS),
-        wait=wait_exponential(multiplier=RETRY_WAIT_SECONDS, max=2),
-        retry=retry_if_exception_type((*_TRANSIENT_ERRORS, _TransientStatus)),
+        wait=_retry_wait,
+        retry=retry_if_exception(_worth_another_try),
         reraise=True,
     )
     headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT[expect], "Accept-Encoding": ACCEPT_ENCODING}
@@ -295,7 +336,10 @@ async def _fetch(
                 try:
                     outcome = await retrying(_send_once, client, request, current, settings, expect)
                 except _TransientStatus as error:
-                    raise _unreachable(current, message("web_reason_http", status=error.status)) from error
+                    failure = _unreachable(current, _status_reason(error))
+                    if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
+                        raise ServerAskedToWait(failure.message, error.retry_after, detail=failure.detail) from error
+                    raise failure from error
                 except httpx.TimeoutException as error:
                     raise _unreachable(current, message("web_reason_timeout"), error) from error
                 except httpx.ConnectError as error:
@@ -344,7 +388,7 @@ async def _send_once(
         if response.status_code in _REDIRECT_STATUSES and location:
             return _Redirect(url.join(location))
         if response.status_code in _RETRY_STATUSES:
-            raise _TransientStatus(response.status_code)
+            raise _TransientStatus(response.status_code, retry_after_seconds(response.headers.get("retry-after")))
         conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
         if response.status_code == 304 and conditional:
             raise NotModified(str(url))
@@ -456,6 +500,12 @@ def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL) -> _Sink:
     return sink
 
 
+def _status_reason(error: _TransientStatus) -> str:
+    if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
+        return message("web_reason_retry_after", status=error.status, seconds=math.ceil(error.retry_after))
+    return message("web_reason_http", status=error.status)
+
+
 def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None) -> NewsbotError:
     return NewsbotError(message("url_unreachable", url=str(url), reason=reason), detail=repr(error) if error else None)
 
@@ -532,9 +582,10 @@ def _site(url: httpx.URL) -> tuple[str, int | None]:
 # ---- feeds -------------------------------------------------------------------------------------
 
 
-def read_feed(url: str, settings: Settings) -> list[FeedEntry]:
+def read_feed(url: str, settings: Settings, skipped: list[str] | None = None) -> list[FeedEntry]:
     """The newest entries of an RSS or Atom feed, newest first, at most `settings.feed_max_entries`;
-    feedparser only parses what was fetched here."""
+    feedparser only parses what was fetched here. Entries without id and link cannot be stored under any
+    id: their titles (else first words) go to `skipped`, for the caller's report."""
     page = fetch(url, settings, expect="feed")
     content_type = page.content_type + (f"; charset={page.charset}" if page.charset else "")
     # A stream, never a string: feedparser would fetch a string that looks like a URL or a file name.
@@ -542,18 +593,21 @@ def read_feed(url: str, settings: Settings) -> list[FeedEntry]:
         io.BytesIO(page.body), response_headers={"content-type": content_type, "content-location": page.url}
     )
     entries = []
-    skipped = []
+    without_id = []
     for raw in parsed.entries:
         entry = _feed_entry(raw, page.url)
         if entry is None:
-            skipped.append(raw.get("title", ""))
+            title = (raw.get("title") or "").strip()
+            without_id.append(title or title_from_text(_html_to_text(raw.get("summary", ""))) or "–")
         else:
             entries.append(entry)
     # A slightly malformed feed with usable entries is common and still worth reading.
     if not entries and (parsed.bozo or not parsed.get("version")):
         raise NewsbotError(message("feed_invalid", url=url), detail=repr(parsed.get("bozo_exception")))
-    for title in skipped:  # of a feed that is one: a broken feed's half-parsed items are no news
-        log.warning("feed %s: entry without id or link skipped: %s", url, title)
+    for title in without_id:  # of a feed that is one: a broken feed's half-parsed items are no news
+        log.info("feed %s: entry without id or link skipped: %s", url, title)
+    if skipped is not None:
+        skipped.extend(without_id)
     # Stable: entries without a date keep the feed's order, after the dated ones.
     newest = sorted(entries, key=lambda e: max(e.updated or "", e.published or ""), reverse=True)
     if len(newest) > settings.feed_max_entries:

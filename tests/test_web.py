@@ -24,6 +24,7 @@ from bot.service import NewsService
 from index import web
 from index.errors import NewsbotError
 from index.settings import Settings
+from index.texts import message
 from tests.fakes import HashedBagOfWords
 
 GIPFEL = (
@@ -299,6 +300,43 @@ def test_lasting_server_error_gives_up_after_the_attempts(web_settings: Settings
     with pytest.raises(NewsbotError, match=r"\(HTTP 503\)"):
         web.fetch(httpserver.url_for("/kaputt"), web_settings)
     assert len(httpserver.log) == web.FETCH_ATTEMPTS
+
+
+@pytest.mark.parametrize("retry_after", ["120", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_server_asking_for_a_pause_is_not_asked_again_at_once(
+    retry_after: str, web_settings: Settings, httpserver: HTTPServer
+) -> None:
+    """429 with Retry-After: 120 was asked twice more within half a second, as if it were a passing failure."""
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "langsam", status=429, headers={"Retry-After": retry_after}
+    )
+    with pytest.raises(NewsbotError, match=r"\(HTTP 429, Pause erbeten: \d+ s\)") as raised:
+        web.read_feed(httpserver.url_for("/feed.xml"), web_settings)
+    assert "\n" not in raised.value.message
+    assert len(httpserver.log) == 1
+
+
+def test_the_running_bot_polls_no_feed_again_before_the_pause_it_asked_for_is_over(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """A feed answering 429 with Retry-After: 3600 was asked again at every poll (every 5 minutes, say)."""
+    httpserver.expect_request("/feed.xml").respond_with_data("langsam", status=429, headers={"Retry-After": "3600"})
+    feed = httpserver.url_for("/feed.xml")
+    with pytest.raises(NewsbotError, match=r"HTTP 429, Pause erbeten: 3600 s"):
+        service.index_feed(feed)
+    with pytest.raises(NewsbotError) as again:
+        service.index_feed(feed)
+    assert again.value.message.startswith(message("feed_paused", url=feed, seconds=9999).split("9999")[0])
+    assert len(httpserver.log) == 1
+
+
+def test_a_short_retry_after_is_waited_for_and_then_retried(web_settings: Settings, httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request("/wackelig").respond_with_data(
+        "besetzt", status=503, headers={"Retry-After": "0"}
+    )
+    httpserver.expect_request("/wackelig").respond_with_data("Jetzt geht es", content_type="text/plain")
+    assert web.fetch(httpserver.url_for("/wackelig"), web_settings).text == "Jetzt geht es"
+    assert requested_paths(httpserver) == ["/wackelig", "/wackelig"]
 
 
 def test_wrong_content_type_is_refused(web_settings: Settings, httpserver: HTTPServer) -> None:
@@ -607,6 +645,29 @@ def serve_feed(httpserver: HTTPServer, count: int) -> None:
     httpserver.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
 
 
+def test_an_entry_without_link_or_id_is_a_failure_line_of_the_report_not_a_warning_on_the_terminal(
+    service: NewsService, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Such an entry cannot be stored under any id, so it is left out; it was two English WARNING lines with
+    a time stamp above the count line (one naming an empty title), and the count did not show it."""
+    items = [{"description": "Ohne Titel und Link: In Graz brannte ein Dachstuhl."}, {"title": "Nur ein Titel"}]
+    link = httpserver.url_for("/artikel/budapest")
+    httpserver.expect_request("/artikel/budapest").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    feed = rss([{"title": "Gipfel in Budapest", "link": link, "guid": link}, *items])
+    httpserver.expect_request("/feed.xml").respond_with_data(feed, content_type="application/rss+xml")
+    caplog.set_level(logging.WARNING)
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+    assert len(report.added) == 1
+    expected = [
+        message("feed_entry_without_id", title="Ohne Titel und Link: In Graz brannte ein Dachstuhl."),
+        message("feed_entry_without_id", title="Nur ein Titel"),
+    ]
+    assert [reason for _, reason in report.failed] == expected
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "entry" in r.getMessage()]
+
+
 def test_feed_entries_are_indexed_once(
     service: NewsService,
     httpserver: HTTPServer,
@@ -640,6 +701,28 @@ def test_new_feed_entry_adds_exactly_one(service: NewsService, httpserver: HTTPS
     assert report.added == [httpserver.url_for("/artikel/wahl")]
     assert len(report.unchanged) == 3
     assert [p for p in requested_paths(httpserver) if p != "/feed.xml"] == ["/artikel/wahl"]
+
+
+def test_a_feed_entry_removed_from_the_index_is_not_indexed_again_by_the_next_poll(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """`index remove`, Discord's `/artikel entfernen` or a prune took it out, and the next poll of the feed, which
+    still lists it, put it back: a removed article answered again within one polling interval."""
+    serve_feed(httpserver, 3)
+    feed = httpserver.url_for("/feed.xml")
+    service.index_feed(feed)
+    removed = httpserver.url_for("/artikel/budapest")
+    service.remove(removed)
+    httpserver.clear_log()
+
+    report = service.index_feed(feed)
+
+    assert report.added == []
+    assert service.index.catalog.article(removed) is None
+    assert requested_paths(httpserver) == ["/feed.xml"]
+    assert "Budapest" not in service.ask("Wo soll der Gipfel stattfinden?").text
+    # named by itself, the page is indexed again: that is asking for it
+    assert service.index_urls([removed]).added == [removed]
 
 
 def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:

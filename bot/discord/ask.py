@@ -201,7 +201,7 @@ class AskCog(commands.Cog):
             reply = await send_answer(send, answer, self.language)
         if key is None and answer.answered and isinstance(channel, discord.TextChannel):
             key = await self.open_thread(reply, question)
-        if key is not None:
+        if key is not None and answer.answered:  # a refused question is no context for the next one (as in chat)
             self.conversations.remember((key, user_id), answer.question, afresh=starts_a_topic(answer))
 
     async def open_thread(self, reply: discord.Message, question: str) -> int | None:
