@@ -359,7 +359,7 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
 @user_errors
 def chat(ctx: Context) -> None:
     """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ vergisst sie."""
-    from bot.service import starts_a_topic
+    from bot.service import ends_the_conversation, starts_a_topic
 
     _one_question_at_a_time()
     service = ctx.service
@@ -389,6 +389,8 @@ def chat(ctx: Context) -> None:
             continue
         if answer.answered:  # a refused question is no context: the articles say nothing a follow-up could be about
             history = [*([] if starts_a_topic(answer) else history), question]
+        elif ends_the_conversation(answer, ctx.settings.language):
+            history = []
 
 
 @cli.command("eval")

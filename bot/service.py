@@ -113,6 +113,14 @@ def starts_a_topic(answer: Answer) -> bool:
     return answer.answered and not answer.used_history
 
 
+def ends_the_conversation(answer: Answer, language: str) -> bool:
+    """Whether the conversation's earlier questions go with `answer`'s refused question: it names something, and
+    a follow-up after it is about that, which the articles lack, not about the topic before ("Und wann?" after
+    the summit, then the Nobel prize, refused, got the summit's date). A refused question that names nothing
+    ("Und wer noch?") leaves the conversation as it was. `language`: the articles', where the answer has none."""
+    return not answer.answered and names_something(answer.question, answer.language or language)
+
+
 @dataclass(frozen=True)
 class Search:
     """What answering a question searched: the snapshot, its ranking and confidence, and whether the

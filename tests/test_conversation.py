@@ -229,3 +229,57 @@ async def test_a_refused_question_is_no_context_for_the_next_in_discord(service)
     for text in (NOBEL, "Und wo?"):
         await cog.on_message(make_message(text, channel=dm, in_guild=False))
     assert calls == [(NOBEL, []), ("Und wo?", [])]
+
+
+NOBEL_2019 = "Wer hat den Nobelpreis für Chemie 2019 gewonnen?"
+
+
+def test_a_refused_question_that_names_something_ends_the_conversation(service, fake_embedder, settings, monkeypatch):
+    """A follow-up after it is about what it named, which the articles lack, not about the topic before: "Und
+    wann?" after the summit, then the Nobel prize (refused), was asked with the summit's question. (The year
+    keeps the fake embedder from answering the prize from the summit's article: `_loses_what_it_names`.)"""
+    assert service.ask(SUMMIT).answered
+    assert not service.ask(NOBEL_2019, [SUMMIT]).answered
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", str(settings.refusal_threshold))
+    asked: list[tuple[str, list[str]]] = []
+    real_ask = NewsService.ask
+
+    def ask(self, question, history=()):
+        asked.append((question, list(history)))
+        return real_ask(self, question, history)
+
+    monkeypatch.setattr(NewsService, "ask", ask)
+    session = f"{SUMMIT}\n{NOBEL_2019}\n{ELLIPTIC}\n\n"
+    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "chat"], input=session)
+    assert result.exit_code == 0, result.output
+    assert asked == [(SUMMIT, []), (NOBEL_2019, [SUMMIT]), (ELLIPTIC, [])]
+
+
+@pytest.mark.parametrize(
+    ("question", "answered", "ends"),
+    [(NOBEL, False, True), ("Und wer noch?", False, False), ("And when?", False, False), (NOBEL, True, False)],
+)
+def test_only_a_refused_question_that_names_something_ends_the_conversation(question, answered, ends):
+    from bot.result import Answer
+    from bot.service import ends_the_conversation
+
+    answer = Answer(question, "", answered, [], 0.2, language="en" if question.startswith("And") else "de")
+    assert ends_the_conversation(answer, "de") is ends
+
+
+async def test_a_refused_question_that_names_something_ends_the_conversation_in_discord(service):
+    import discord
+
+    from bot.discord.ask import AskCog
+    from tests.test_discord_ask import spy_on_ask
+    from tests.test_discord_mocks import make_bot, make_channel, make_message
+
+    service.settings.discord_cooldown_seconds = 0.0
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    for text in (SUMMIT, NOBEL_2019, ELLIPTIC):
+        await cog.on_message(make_message(text, channel=dm, in_guild=False))
+    assert calls == [(SUMMIT, []), (NOBEL_2019, [SUMMIT]), (ELLIPTIC, [])]

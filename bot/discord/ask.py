@@ -25,7 +25,7 @@ from bot.discord.formatting import answer_embed, thread_name
 from bot.discord.guards import UserCooldown
 from bot.discord.streaming import iterate_in_thread, stream_answer
 from bot.result import Answer
-from bot.service import NewsService, starts_a_topic, validate_question
+from bot.service import NewsService, ends_the_conversation, starts_a_topic, validate_question
 from index.texts import message
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,8 @@ class AskCog(commands.Cog):
             key = await self.open_thread(reply, question)
         if key is not None and answer.answered:  # a refused question is no context for the next one (as in chat)
             self.conversations.remember((key, user_id), answer.question, afresh=starts_a_topic(answer))
+        elif key is not None and ends_the_conversation(answer, self.settings.language):
+            self.conversations.forget((key, user_id))
 
     async def open_thread(self, reply: discord.Message, question: str) -> int | None:
         """A thread on the answer for follow-ups; without the permission the answer simply stands alone."""
