@@ -450,11 +450,7 @@ class Catalog:
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
-            keys = f"'generation', 'catalog_id', 'changes_from', '{TERMS_KEY}'"
-            meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
-            generation, catalog_id = int(meta.get("generation", 0)), meta.get("catalog_id", "")
-            logged_from = int(meta.get("changes_from", generation + 1))
-            terms_by = meta.get(TERMS_KEY, "")
+            generation, catalog_id, logged_from, terms_by = self._log_state(db)
             ids: list[str] | None = None
             if since is not None and since[0] == catalog_id and logged_from <= since[1]:
                 query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
@@ -474,6 +470,16 @@ class Catalog:
             db.close()
         return changes
 
+    @staticmethod
+    def _log_state(db: sqlite3.Connection) -> tuple[int, str, int, str]:
+        """The catalog's generation, its id, the first generation its change log reaches back to, and which
+        analyser wrote its stored terms: what a reader checks before it reads only the changes since its look."""
+        keys = f"'generation', 'catalog_id', 'changes_from', '{TERMS_KEY}'"
+        meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
+        generation = int(meta.get("generation", 0))
+        logged_from = int(meta.get("changes_from", generation + 1))
+        return generation, meta.get("catalog_id", ""), logged_from, meta.get(TERMS_KEY, "")
+
     def read_since_saved(
         self, since: tuple[str, int], terms_by: str, terms_to: TermsReader
     ) -> tuple[CatalogChanges, dict[str, list[SentenceRow]]] | None:
@@ -485,11 +491,8 @@ class Catalog:
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
             db.execute("BEGIN")
-            keys = f"'generation', 'catalog_id', 'changes_from', '{TERMS_KEY}'"
-            meta = dict(db.execute(f"SELECT key, value FROM meta WHERE key IN ({keys})"))
-            generation, catalog_id = int(meta.get("generation", 0)), meta.get("catalog_id", "")
-            logged_from = int(meta.get("changes_from", generation + 1))
-            if since[0] != catalog_id or not logged_from <= since[1] <= generation or meta.get(TERMS_KEY) != terms_by:
+            generation, catalog_id, logged_from, written_by = self._log_state(db)
+            if since[0] != catalog_id or not logged_from <= since[1] <= generation or written_by != terms_by:
                 return None
             query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
             ids = [article_id for (article_id,) in db.execute(query, (since[1],))]

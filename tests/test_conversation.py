@@ -197,6 +197,11 @@ def test_a_refused_question_is_no_context_for_the_next_in_chat(service, fake_emb
     refused question about the Nobel prize was answered from a film article at 83 %, marked as answered
     in the context of the earlier questions."""
     assert not service.ask(NOBEL).answered
+    assert chat_asks([NOBEL, "Und wo?"], fake_embedder, settings, monkeypatch) == [(NOBEL, []), ("Und wo?", [])]
+
+
+def chat_asks(questions: list[str], fake_embedder, settings, monkeypatch) -> list[tuple[str, list[str]]]:
+    """The questions and histories `newsbot chat` asks the service with, for a session of `questions`."""
     opened = NewsService.open.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
     monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", str(settings.refusal_threshold))
@@ -208,10 +213,10 @@ def test_a_refused_question_is_no_context_for_the_next_in_chat(service, fake_emb
         return real_ask(self, question, history)
 
     monkeypatch.setattr(NewsService, "ask", ask)
-    session = f"{NOBEL}\nUnd wo?\n\n"
+    session = "".join(f"{q}\n" for q in questions) + "\n"
     result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "chat"], input=session)
     assert result.exit_code == 0, result.output
-    assert asked == [(NOBEL, []), ("Und wo?", [])]
+    return asked
 
 
 async def test_a_refused_question_is_no_context_for_the_next_in_discord(service):
@@ -240,20 +245,7 @@ def test_a_refused_question_that_names_something_ends_the_conversation(service, 
     keeps the fake embedder from answering the prize from the summit's article: `_loses_what_it_names`.)"""
     assert service.ask(SUMMIT).answered
     assert not service.ask(NOBEL_2019, [SUMMIT]).answered
-    opened = NewsService.open.__func__  # type: ignore[attr-defined]
-    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
-    monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", str(settings.refusal_threshold))
-    asked: list[tuple[str, list[str]]] = []
-    real_ask = NewsService.ask
-
-    def ask(self, question, history=()):
-        asked.append((question, list(history)))
-        return real_ask(self, question, history)
-
-    monkeypatch.setattr(NewsService, "ask", ask)
-    session = f"{SUMMIT}\n{NOBEL_2019}\n{ELLIPTIC}\n\n"
-    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "chat"], input=session)
-    assert result.exit_code == 0, result.output
+    asked = chat_asks([SUMMIT, NOBEL_2019, ELLIPTIC], fake_embedder, settings, monkeypatch)
     assert asked == [(SUMMIT, []), (NOBEL_2019, [SUMMIT]), (ELLIPTIC, [])]
 
 
