@@ -843,6 +843,19 @@ def name_missing(lexical: LexicalIndex, question: str, weights: dict[str, float]
     )
 
 
+def proper_name_missing(
+    lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str], names: frozenset[str]
+) -> float:
+    """As `name_missing`, for the words of `question` in `names`: its proper names (`bot.names.proper_names`),
+    which in German capitals do not tell from nouns."""
+    return _rarest_missing_word(lexical, question, weights, present, lambda _, word: _bare(word) in names)
+
+
+def _bare(word: str) -> str:
+    """`word` without the punctuation around it: "Paris?" is "Paris"."""
+    return re.sub(r"^\W+|\W+$", "", word)
+
+
 def number_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
     """As `name_missing`, for the numbers of `question`: "1900" in "Wie viele Einwohner hatte Warschau im Jahr
     1900?" pins down which fact is asked, and a context about another year does not answer it."""

@@ -25,9 +25,10 @@ from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import capitalises_nouns, names_something
+from bot.lexical import names_something
+from bot.names import proper_names
 from bot.result import Answer
-from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, name_missing, number_missing
+from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, number_missing, proper_name_missing
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -360,15 +361,15 @@ class NewsService:
     def _loses_what_it_names(
         self, question: str, language: str, alone: Retrieval, with_context: tuple[Snapshot, Retrieval]
     ) -> bool:
-        """Whether the article the conversation leads to lacks a number, or a name, that the question names itself.
+        """Whether the article the conversation leads to lacks a number, or a proper name, that the question names.
 
         The conversation may supply what a question leaves out ("Und wann?"), never replace what it says: "How
         many people live in Paris?" after Warsaw found Warsaw's census with the conversation, at 0.76, and was
-        refused alone. Names count only in a language that capitalises names alone: a German question's
-        capitalised words are its nouns too ("Welche Auszeichnung hat sie erhalten?" after Lady Gaga's anthem
-        needs the conversation, though her article does not say "Auszeichnung"). A name of a question in another
-        language than the articles counts only where the articles write it so somewhere: else it may be their
-        word's translation ("And Spain and Portugal?" after Denmark's accession: the article says "Spanien").
+        refused alone. Proper names only (`bot.names`): in German every noun has a capital, and counting them
+        cost 5 of the 84 German follow-ups ("Welche Auszeichnung hat sie erhalten?" after Lady Gaga's anthem
+        needs her article, which does not say "Auszeichnung"). A name of a question in another language than
+        the articles counts only where the articles write it so somewhere: else it may be their word's
+        translation ("And Spain and Portugal?" after Denmark's accession: the article says "Spanien").
         """
         snapshot, retrieval = with_context
         if not retrieval.candidates or not alone.weights:
@@ -377,13 +378,14 @@ class NewsService:
         terms = snapshot.article_terms(snapshot.sentences[retrieval.candidates[0].row].article_id)
         if number_missing(lexical, question, alone.weights, terms):
             return True
-        if capitalises_nouns(language):
+        names = proper_names(question, language)
+        if not names:
             return False
         weights = alone.weights
         if language != self.settings.language:
             held = lexical.counts(list(weights))
             weights = {term: weight for term, weight in weights.items() if held[term]}
-        return bool(weights) and bool(name_missing(lexical, question, weights, terms))
+        return bool(weights) and bool(proper_name_missing(lexical, question, weights, terms, names))
 
     def _own_words_prefer(
         self,

@@ -109,6 +109,15 @@ def test_an_english_question_naming_a_place_the_conversations_article_lacks_is_a
     assert (after.text, after.answered) == (alone.text, alone.answered)
 
 
+def test_a_german_question_naming_a_place_the_conversations_article_lacks_is_asked_alone(three_articles_service):
+    """In German the tagger tells the name "Paris" from the nouns, which capitals do not."""
+    question = "Wie viele Einwohner hat Paris?"
+    alone = three_articles_service.ask(question)
+    after = three_articles_service.ask(question, ["Wie viele Einwohner hat Warschau?"])
+    assert not after.used_history
+    assert (after.text, after.answered) == (alone.text, alone.answered)
+
+
 def test_an_english_name_the_articles_never_write_may_be_their_words_translation(three_articles_service):
     # the article says "Spanien und Portugal": "Spain" names nothing the index holds, so it does not count
     follow_up = three_articles_service.ask("And Spain and Portugal?", ["When did Denmark join the EU?"])

