@@ -36,11 +36,24 @@ _own_process = False
 _no_teardown = False
 
 
-def message(key: str, language: str = "de", **values: Any) -> str:
-    """`index.texts.message`, imported on first use (Jinja2 and YAML are not needed for `--help`)."""
+def message(key: str, language: str | None = None, **values: Any) -> str:
+    """`index.texts.message` in the configured language, imported on first use (Jinja2 and YAML are not
+    needed for `--help`)."""
     from index.texts import message as render_message
 
-    return render_message(key, language, **values)
+    return render_message(key, language or _configured_language(), **values)
+
+
+def _configured_language() -> str:
+    """NEWSBOT_LANGUAGE of the running command; German where the settings are not (or not yet) usable."""
+    ctx = click.get_current_context(silent=True)
+    context = ctx.find_object(Context) if ctx else None
+    if context is None:
+        return "de"
+    try:
+        return context.settings.language
+    except NewsbotError:  # bad settings: their own message says so, in German
+        return "de"
 
 
 def _fail(text: str, code: int = 2) -> None:
@@ -147,7 +160,7 @@ def index_group() -> None:
 
 def print_report(report: IndexReport) -> None:
     """The count line and every failure's reason; exit code 2 when nothing at all could be read."""
-    click.echo(report.summary())
+    click.echo(report.summary(_configured_language()))
     for source, reason in report.failed:
         click.echo(f"  ✗ {source}: {reason}", err=True)
     if report.failed and not (report.added or report.updated or report.unchanged):

@@ -110,10 +110,14 @@ def check_llm_endpoint(settings: Settings, timeout: float = 5.0) -> str:
         response.raise_for_status()
         names = names_of(response.json())
     except (httpx.HTTPError, ValueError) as error:
-        raise NewsbotError(message("doctor_llm_unreachable", url=url, reason=type(error).__name__)) from None
+        raise NewsbotError(
+            message("doctor_llm_unreachable", settings.language, url=url, reason=type(error).__name__)
+        ) from None
     model = settings.llm_model
     if names and not any(name == model or name.split(":")[0] == model for name in names):
-        raise NewsbotError(message("doctor_llm_model_unknown", model=model, models=", ".join(names[:5])))
+        raise NewsbotError(
+            message("doctor_llm_model_unknown", settings.language, model=model, models=", ".join(names[:5]))
+        )
     return url
 
 
@@ -213,7 +217,7 @@ def format_duration(seconds: float) -> str:
 
 
 def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
-    """Check settings, index, embedder, LLM endpoint and token format; one (ok, German line) per check.
+    """Check settings, index, embedder, LLM endpoint and token format; one (ok, line in NEWSBOT_LANGUAGE) per check.
 
     Nothing connects to Discord and nothing is written; the embedder is loaded once to embed a word.
     """
@@ -224,7 +228,7 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
         settings = load_settings(**overrides)
     except NewsbotError as error:
         return [(False, error.message)]
-    results.append((True, message("doctor_settings_ok")))
+    results.append((True, message("doctor_settings_ok", settings.language)))
 
     stored = ""
     if settings.catalog_path.is_file():
@@ -240,6 +244,7 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
                     True,
                     message(
                         "doctor_index",
+                        settings.language,
                         path=str(settings.data_dir),
                         articles=status.articles,
                         sentences=status.sentences,
@@ -254,9 +259,11 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
             )
             results.append((False, mismatch))
     else:
-        results.append((False, message("doctor_index_missing", path=str(settings.data_dir))))
+        results.append((False, message("doctor_index_missing", settings.language, path=str(settings.data_dir))))
     if settings.chroma_url:
-        results.append(_check(lambda: _chroma_heartbeat(settings), "doctor_chroma_ok", url=settings.chroma_url))
+        results.append(
+            _check(lambda: _chroma_heartbeat(settings), "doctor_chroma_ok", settings.language, url=settings.chroma_url)
+        )
 
     def embed() -> str:
         from index.embedders import make_embedder
@@ -264,24 +271,27 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
         embedder = make_embedder(settings)
         embedder.encode_query("Test")
         if stored and stored != embedder.name:
-            raise NewsbotError(message("doctor_embedder_mismatch", stored=stored, configured=embedder.name))
+            raise NewsbotError(
+                message("doctor_embedder_mismatch", settings.language, stored=stored, configured=embedder.name)
+            )
         return embedder.name
 
-    results.append(_check(embed, "doctor_embedder_ok"))
+    results.append(_check(embed, "doctor_embedder_ok", settings.language))
     if settings.answer_mode == "llm":
         results.append(
             _check(
                 lambda: (check_llm_configured(settings), check_llm_endpoint(settings))[1],
                 "doctor_llm_ok",
+                settings.language,
                 model=settings.llm_model,
             )
         )
     else:
-        results.append((True, message("doctor_llm_off")))
+        results.append((True, message("doctor_llm_off", settings.language)))
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        results.append((True, message("doctor_token_unset")))
+        results.append((True, message("doctor_token_unset", settings.language)))
     else:
-        results.append(_check(lambda: discord_token(settings) and "", "doctor_token_ok"))
+        results.append(_check(lambda: discord_token(settings) and "", "doctor_token_ok", settings.language))
     return results
 
 
@@ -300,8 +310,8 @@ def _index_language(settings: Settings) -> str | None:
     return row[0] if row else None
 
 
-def _check(run: Any, ok_key: str, **values: Any) -> tuple[bool, str]:
-    """Run one check: its German success line (with `detail`, what it returned), or the error's message."""
+def _check(run: Any, ok_key: str, language: str, **values: Any) -> tuple[bool, str]:
+    """Run one check: its success line (with `detail`, what it returned), or the error's message."""
     try:
         detail = run()
     except NewsbotError as error:
@@ -309,7 +319,7 @@ def _check(run: Any, ok_key: str, **values: Any) -> tuple[bool, str]:
     except Exception as error:  # a doctor reports, it does not crash
         log.debug("check failed", exc_info=True)
         return False, f"{type(error).__name__}: {str(error)[:200]}"
-    return True, message(ok_key, detail=detail or "", **values)
+    return True, message(ok_key, language, detail=detail or "", **values)
 
 
 def _chroma_heartbeat(settings: Settings) -> str:
@@ -319,5 +329,5 @@ def _chroma_heartbeat(settings: Settings) -> str:
     try:
         httpx.get(url, timeout=5.0).raise_for_status()
     except httpx.HTTPError:
-        raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url)) from None
+        raise NewsbotError(message("chroma_unreachable", settings.language, url=settings.chroma_url)) from None
     return url

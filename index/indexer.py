@@ -154,7 +154,25 @@ class NewsIndex:
         except NewsbotError as error:  # a full disk: questions still read (they skip versions the catalog
             log.warning("left for the next index run: %s", error.message)  # does not point at)
             self._reconnect_after_failed_write()
+        self._check_vectors()
         self._fill_terms()
+
+    def _check_vectors(self) -> None:
+        """A catalog with passages over a Chroma without any (chroma/ deleted, the catalog restored alone,
+        a server that lost its data) would refuse every question and find every article unchanged: say so.
+        Vectors are written before the catalog counts them and deleted after, so this never trips midway."""
+        chunks = self.catalog.counts()[1]
+        if chunks and self.store.count()[0] == 0:
+            where = self.settings.chroma_url or str(self.settings.chroma_path)
+            raise NewsbotError(
+                message(
+                    "index_vectors_missing",
+                    self.settings.language,
+                    path=str(self.settings.data_dir),
+                    chunks=chunks,
+                    store=where,
+                )
+            )
 
     def _check_embedder(self) -> str | None:
         """The embedder the catalog records (None: none yet); another than this one's is the user's error."""

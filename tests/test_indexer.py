@@ -7,6 +7,7 @@ from bot.lexical import Decompounder, LexicalIndex, sentence_text
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.indexer import NewsIndex
+from index.texts import message
 from tests.fakes import HashedBagOfWords
 
 
@@ -91,6 +92,25 @@ def test_index_built_with_another_embedder_stops_with_rebuild_message(settings, 
     other = HashedBagOfWords(dim=128, name="fake:other")
     with pytest.raises(NewsbotError, match="Baue den Index neu"):
         NewsService.open(settings, other)
+
+
+def test_an_index_whose_vectors_are_gone_says_so_instead_of_refusing_every_question(
+    settings, fake_embedder, articles_dir
+):
+    """Round 7: a data folder with the catalog but without chroma/ (a backup of the catalog alone, chroma/
+    deleted) refused every question as if the articles lacked it, `index add` found every article
+    unchanged, and `doctor` said the index was fine."""
+    NewsService.open(settings, fake_embedder).index_paths([articles_dir])
+    restored = settings.model_copy(update={"data_dir": settings.data_dir.parent / "restored"})
+    restored.data_dir.mkdir()
+    with sqlite3.connect(settings.catalog_path) as source, sqlite3.connect(restored.catalog_path) as copy:
+        source.backup(copy)
+    chunks = NewsService.open(settings, fake_embedder).status().chunks
+    with pytest.raises(NewsbotError) as raised:
+        NewsService.open(restored, fake_embedder)
+    assert raised.value.message == message(
+        "index_vectors_missing", path=str(restored.data_dir), chunks=chunks, store=str(restored.chroma_path)
+    )
 
 
 def test_collections_record_embedder_name_and_dimension(settings, fake_embedder):

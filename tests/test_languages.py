@@ -278,3 +278,32 @@ def test_proper_names_are_told_from_nouns(question, language, names):
     from bot.names import proper_names
 
     assert proper_names(question, language) == names
+
+
+def test_an_english_deployment_speaks_english_in_the_cli(settings, fake_embedder, tmp_path: Path, monkeypatch):
+    """Round 7: with NEWSBOT_LANGUAGE=en the count line, the chat's intro and the answer's labels were German."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    folder = tmp_path / "english"
+    folder.mkdir()
+    (folder / "bridge.txt").write_text(
+        "New bridge opens in Riverton\n\nThe new Harbour Bridge in Riverton cost 240 million dollars.\n",
+        encoding="utf-8",
+    )
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", "en")
+    monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", "0.01")
+    data = ["--data-dir", str(settings.data_dir)]
+    added = CliRunner().invoke(cli, [*data, "index", "add", str(folder)])
+    assert added.exit_code == 0, added.output
+    assert message("index_report", "en", added=1, updated=0, unchanged=0, removed=0, failed=0) in added.output
+    chat = CliRunner().invoke(cli, [*data, "chat"], input="How much did the Harbour Bridge cost?\n\n")
+    assert chat.exit_code == 0, chat.output
+    assert message("cli_chat_intro", "en") in chat.output
+    assert f"{message('cli_answer_label', 'en')}: " in chat.output
+    assert f"{message('cli_sources_label', 'en')}:" in chat.output
+    for label in ("cli_chat_intro", "cli_answer_label", "cli_sources_label"):
+        assert message(label, "de") not in chat.output

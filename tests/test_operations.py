@@ -444,6 +444,24 @@ def test_doctor_says_the_index_is_for_another_language(tmp_path):
     assert f"✗ {expected}" in result.stderr.decode().splitlines()
 
 
+def test_doctor_speaks_the_configured_language(tmp_path):
+    """Round 7: with NEWSBOT_LANGUAGE=en every line of the doctor was German."""
+    env = {
+        "NEWSBOT_DATA_DIR": str(tmp_path / "empty"),
+        "NEWSBOT_LANGUAGE": "en",
+        "NEWSBOT_ANSWER_MODE": "llm",
+        "NEWSBOT_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+        "NEWSBOT_LLM_MODEL": "gemma-3",
+    }
+    result = run_newsbot("doctor", env=env)
+    assert result.returncode == 2
+    out, err = result.stdout.decode().splitlines(), result.stderr.decode().splitlines()
+    assert "✓ " + message("doctor_settings_ok", "en") in out
+    assert "✓ " + message("doctor_token_unset", "en") in out
+    assert f"✗ {message('doctor_index_missing', 'en', path=str(tmp_path / 'empty'))}" in err
+    assert any(line.startswith("✗ Language model server") for line in err), err
+
+
 def test_doctor_checks_the_llm_endpoint(tmp_path, stub):
     env = {
         "NEWSBOT_DATA_DIR": str(tmp_path),
