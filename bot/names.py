@@ -32,8 +32,8 @@ def _tagger(language: str) -> Any:
 def proper_names(question: str, language: str) -> frozenset[str]:
     """The words of `question` that are proper names ("Paris" in "Wie viele Einwohner hat Paris?")."""
     words = _TOKENS.findall(question)
-    if not capitalises_nouns(language):
-        return frozenset(w for n, w in enumerate(words) if n and w[:1].isupper())
+    if not capitalises_nouns(language):  # a capitalised word after the first, of more than a letter ("I")
+        return frozenset(w for n, w in enumerate(words) if n and len(w) > 1 and w[:1].isupper())
     if language not in TAGGER_MODELS:
         return frozenset()
     with _lock:  # the tagger keeps state between calls; a question takes about a millisecond

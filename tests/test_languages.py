@@ -272,6 +272,7 @@ def test_an_english_question_is_answered_from_the_german_article_not_from_an_eng
         ("Wie hieß Martin Luthers Mutter?", "de", {"Martin", "Luthers"}),
         ("How many people live in Paris?", "en", {"Paris"}),
         ("And Spain and Portugal?", "en", {"Spain", "Portugal"}),
+        ("What did I miss about Paris?", "en", {"Paris"}),  # "I" is no name
     ],
 )
 def test_proper_names_are_told_from_nouns(question, language, names):
