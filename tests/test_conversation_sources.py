@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
     ("earlier", "follow_up", "topic", "off_topic"),
     [
         ("Wo soll der Gipfel stattfinden?", "Und wann?", "Gipfeltreffen", ("Hitzewelle", "Notenbank")),
-        ("Wie hoch ist der Leitzins?", "Und in Japan?", "Notenbank", ("Gipfeltreffen", "Hitzewelle", "Bahnstrecke")),
+        ("Wie hoch ist der Leitzins?", "Und warum?", "Notenbank", ("Gipfeltreffen", "Hitzewelle", "Bahnstrecke")),
     ],
 )
 def test_a_follow_ups_sources_are_the_articles_of_its_topic(examples_service, earlier, follow_up, topic, off_topic):
@@ -21,6 +21,13 @@ def test_a_follow_ups_sources_are_the_articles_of_its_topic(examples_service, ea
     titles = [source.title for source in answer.sources]
     assert topic in titles[0]
     assert not [t for t in titles if any(word in t for word in off_topic)], titles
+
+
+def test_a_follow_up_naming_a_place_its_topics_article_lacks_is_refused(examples_service):
+    # issue #14's near miss as a follow-up: it got the ECB's rate, with the rate's article as its source
+    answer = examples_service.ask("Und in Japan?", ["Wie hoch ist der Leitzins?"])
+    assert not answer.answered, answer.text
+    assert not answer.used_history
 
 
 def test_a_question_alone_keeps_its_sources(examples_service):
