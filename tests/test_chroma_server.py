@@ -6,8 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ import pytest
 from bot.service import NewsService
 from index.errors import NewsbotError
 from tests.conftest import REPO, free_port
-from tests.test_cross_process import sync_in_another_process
+from tests.test_cross_process import synced_by_another_process
 from tests.test_vector_cache import passage_vectors_in_chroma, vectors_in_chroma
 
 pytestmark = pytest.mark.slow
@@ -100,13 +101,11 @@ def test_a_service_on_a_chroma_server_answers_from_what_another_process_added_an
 
     (folder / "wetter.txt").write_text("Hitze\n\nIn Wien wurden am Sonntag 38 Grad gemessen.", encoding="utf-8")
     other = {"NEWSBOT_CHROMA_URL": chroma_server, "NEWSBOT_COLLECTION": settings.collection}
-    added = sync_in_another_process(settings.data_dir, folder, other)
-    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+    synced_by_another_process(settings.data_dir, folder, other)
     assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
 
     (folder / "wetter.txt").unlink()
-    removed = sync_in_another_process(settings.data_dir, folder, other)
-    assert removed.wait(timeout=120) == 0, removed.stderr.read() if removed.stderr else ""
+    synced_by_another_process(settings.data_dir, folder, other)
     answer = service.ask("Wie viele Grad wurden in Wien gemessen?")
     assert all(not s.source.endswith("wetter.txt") for s in answer.sources)
 
@@ -188,7 +187,6 @@ def test_a_chroma_server_that_stops_answering_is_one_line_after_the_time_limit_n
     write failed on the server's full disk): every question of the bot hung. A stopped process (SIGSTOP) keeps
     its socket, so the kernel still accepts connections that nobody answers."""
     import signal
-    import threading
 
     from index.texts import message
 
@@ -201,25 +199,32 @@ def test_a_chroma_server_that_stops_answering_is_one_line_after_the_time_limit_n
         service = NewsService.open(settings, fake_embedder)
         service.index_paths([articles_dir])
         server.send_signal(signal.SIGSTOP)
-        outcome: list[object] = []
-
-        def ask() -> None:
-            try:
-                outcome.append(service.ask("Wie viele Grad wurden in Wien gemessen?"))
-            except NewsbotError as error:
-                outcome.append(error)
-
-        asking = threading.Thread(target=ask, daemon=True)
-        asking.start()
-        asking.join(timeout=120)  # not a measure of speed: without the limit it never returns
-        assert not asking.is_alive(), "the question still waits for the stopped server"
-        assert isinstance(outcome[0], NewsbotError)
-        assert outcome[0].message == message("chroma_unreachable", url=settings.chroma_url)
+        error = raised_within(lambda: service.ask("Wie viele Grad wurden in Wien gemessen?"), "the question")
+        assert isinstance(error, NewsbotError)
+        assert error.message == message("chroma_unreachable", url=settings.chroma_url)
         server.send_signal(signal.SIGCONT)
         assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
     finally:
         server.send_signal(signal.SIGCONT)
         stop_chroma_server(server)
+
+
+def raised_within(call: Callable[[], object], who: str) -> BaseException | None:
+    """What `call` raised (None if it returned), run in a thread given 120 s: not a measure of speed, since
+    without a time limit on the server's calls it never returns."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as error:  # whatever it is, the test reports it
+            raised.append(error)
+
+    running = threading.Thread(target=run, daemon=True)
+    running.start()
+    running.join(timeout=120)
+    assert not running.is_alive(), f"{who} still waits for the server"
+    return raised[0] if raised else None
 
 
 @pytest.fixture
@@ -255,8 +260,6 @@ def test_starting_the_cli_on_a_chroma_server_that_never_answers_is_one_line_not_
 def test_starting_the_bot_on_a_chroma_server_that_never_answers_is_one_line_not_a_hang(
     settings, fake_embedder, mute_server
 ):
-    import threading
-
     from pydantic import SecretStr
 
     from bot.discord.client import run_bot
@@ -265,17 +268,6 @@ def test_starting_the_bot_on_a_chroma_server_that_never_answers_is_one_line_not_
     settings.chroma_url = mute_server
     settings.chroma_timeout_seconds = 1
     settings.discord_token = SecretStr("not-used-the-index-opens-first")
-    outcome: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            run_bot(settings, lambda: NewsService.open(settings, fake_embedder))
-        except BaseException as error:  # whatever it is, the test reports it
-            outcome.append(error)
-
-    starting = threading.Thread(target=start, daemon=True)
-    starting.start()
-    starting.join(timeout=120)  # not a measure of speed: without the limit it never returns
-    assert not starting.is_alive(), "the bot still waits for the server that never answers"
-    assert isinstance(outcome[0], NewsbotError)
-    assert outcome[0].message == message("chroma_unreachable", url=mute_server)
+    error = raised_within(lambda: run_bot(settings, lambda: NewsService.open(settings, fake_embedder)), "the bot")
+    assert isinstance(error, NewsbotError)
+    assert error.message == message("chroma_unreachable", url=mute_server)

@@ -27,6 +27,7 @@ from index.catalog import ArticleRecord, Catalog, SentenceRow
 from index.errors import NewsbotError
 from index.store import VectorStore
 from tests.conftest import REPO, shared_data
+from tests.fetch_driver import memory_kb
 from tests.test_end_to_end import newsbot
 
 WEATHER = "Hitzewelle in Wien\n\nIn Wien wurden am Sonntag 38 Grad gemessen. Die Stadt öffnet zusätzliche Trinkbrunnen."
@@ -43,6 +44,14 @@ def sync_in_another_process(
     return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def synced_by_another_process(
+    data_dir: Path, folder: Path, settings: dict[str, str] | None = None, timeout: float = 120
+) -> None:
+    """`sync_in_another_process`, waited for: its exit code 0, or its error output as the failure."""
+    process = sync_in_another_process(data_dir, folder, settings)
+    assert process.wait(timeout=timeout) == 0, process.stderr.read() if process.stderr else ""
+
+
 def known_rows(service: NewsService, question: str) -> list[tuple[str, int]]:
     """The (article, sentence) of every candidate, checked against the snapshot they came from."""
     snapshot, retrieval = service.retriever.retrieve(question)
@@ -57,8 +66,7 @@ def test_a_running_service_answers_from_what_another_process_added_and_removed(
     service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
 
     (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
-    added = sync_in_another_process(settings.data_dir, mirrored)
-    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+    synced_by_another_process(settings.data_dir, mirrored)
 
     answer = service.ask("Wie viele Grad wurden in Wien gemessen?")  # raised "Error finding id" before
     assert "38 Grad" in answer.text
@@ -67,8 +75,7 @@ def test_a_running_service_answers_from_what_another_process_added_and_removed(
     assert "38 Grad" in NewsService.open(settings, fake_embedder).ask("Wie viele Grad wurden in Wien gemessen?").text
 
     (mirrored / "wetter.txt").unlink()
-    removed = sync_in_another_process(settings.data_dir, mirrored)
-    assert removed.wait(timeout=120) == 0, removed.stderr.read() if removed.stderr else ""
+    synced_by_another_process(settings.data_dir, mirrored)
     assert "38 Grad" not in service.ask("Wie viele Grad wurden in Wien gemessen?").text
     assert not any(article.endswith("wetter.txt") for article, _ in known_rows(service, "Hitze in Wien 38 Grad"))
     assert "Budapest" in service.ask("Wo soll der Gipfel stattfinden?").text
@@ -145,8 +152,7 @@ def test_many_threads_asking_while_another_process_indexes_never_fail(settings, 
             for i in range(40):
                 body = " ".join(f"Satz {j} zu Runde {round_} und Thema {i}." for j in range(4))
                 (mirrored / f"thema-{i:02}.txt").write_text(f"Thema {i}\n\n{body}", encoding="utf-8")
-            writer = sync_in_another_process(settings.data_dir, mirrored)
-            assert writer.wait(timeout=300) == 0, writer.stderr.read() if writer.stderr else ""
+            synced_by_another_process(settings.data_dir, mirrored, timeout=300)
     finally:
         stop.set()
         for asker in askers:
@@ -196,8 +202,7 @@ def test_a_running_service_follows_a_data_folder_deleted_and_built_again(
     (rebuilt / "wetter.txt").write_text(WEATHER, encoding="utf-8")  # as many articles: the same generation
 
     shutil.rmtree(settings.data_dir)
-    added = sync_in_another_process(settings.data_dir, rebuilt)
-    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+    synced_by_another_process(settings.data_dir, rebuilt)
 
     assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
     assert all(article.endswith("wetter.txt") for article, _ in known_rows(service, "Wo soll der Gipfel stattfinden?"))
@@ -286,8 +291,7 @@ def test_a_question_on_a_snapshot_whose_article_another_process_changed_reads_no
     (mirrored / "gipfel.txt").write_text(
         "Gipfeltreffen in Wien geplant\n\nDer Gipfel der beiden Präsidenten soll in Wien stattfinden.", encoding="utf-8"
     )
-    changed = sync_in_another_process(settings.data_dir, mirrored)
-    assert changed.wait(timeout=120) == 0, changed.stderr.read() if changed.stderr else ""
+    synced_by_another_process(settings.data_dir, mirrored)
 
     assert not old.read_texts(rows)
     assert [old.sentences[row].text for row in rows] == [""] * len(rows)
@@ -380,8 +384,7 @@ def test_after_another_process_changed_articles_the_running_service_answers_as_a
         "Schneller nach Klagenfurt\n\nDie Fahrt zwischen Graz und Klagenfurt dauert ab Juni nur noch 41 Minuten.",
         encoding="utf-8",
     )
-    synced = sync_in_another_process(settings.data_dir, mirrored)
-    assert synced.wait(timeout=120) == 0, synced.stderr.read() if synced.stderr else ""
+    synced_by_another_process(settings.data_dir, mirrored)
     fresh = answers_of_a_fresh_process(settings.data_dir)
     assert "Wien" in fresh[1][0]
     assert "41 Minuten" in fresh[2][0]
@@ -445,8 +448,7 @@ def test_where_the_catalog_lacks_the_changed_vectors_the_service_loads_chroma_ag
 ):
     service, mirrored = _asked_service_over_a_mirrored_folder(settings, fake_embedder, articles_dir, tmp_path)
     (mirrored / "wetter.txt").write_text(WEATHER, encoding="utf-8")
-    added = sync_in_another_process(settings.data_dir, mirrored)
-    assert added.wait(timeout=120) == 0, added.stderr.read() if added.stderr else ""
+    synced_by_another_process(settings.data_dir, mirrored)
     with sqlite3.connect(settings.catalog_path) as db:  # as an older newsbot leaves it
         db.execute("DELETE FROM recent_vectors")
     db.close()
@@ -467,13 +469,6 @@ def running_chroma_systems(path: Path) -> int:
     )
 
 
-def resident_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
 @pytest.mark.slow
 def test_a_service_following_many_changes_of_another_process_keeps_one_chroma_system_and_its_threads(
     settings, fake_embedder, articles_dir, tmp_path
@@ -491,18 +486,17 @@ def test_a_service_following_many_changes_of_another_process_keeps_one_chroma_sy
     rounds = 6
 
     def round_of_changes() -> tuple[list[float], list[int]]:
-        resident, threads = [resident_mb()], [len(os.listdir("/proc/self/task"))]
+        resident, threads = [memory_kb("VmRSS") / 1024], [len(os.listdir("/proc/self/task"))]
         for round in range(rounds):
             weather = mirrored / "wetter.txt"
             weather.unlink() if weather.exists() else weather.write_text(WEATHER, encoding="utf-8")
-            changed = sync_in_another_process(settings.data_dir, mirrored)
-            assert changed.wait(timeout=120) == 0, changed.stderr.read() if changed.stderr else ""
+            synced_by_another_process(settings.data_dir, mirrored)
             assert ("38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text) == weather.exists()
             service.index._wait_for_loader()
             answer = service.ask("Wie viele Grad wurden in Wien gemessen?")  # through the new client
             assert ("38 Grad" in answer.text) == weather.exists()
             assert running_chroma_systems(settings.chroma_path) == 1, f"round {round + 1}"
-            resident.append(resident_mb())
+            resident.append(memory_kb("VmRSS") / 1024)
             threads.append(len(os.listdir("/proc/self/task")))
         return resident, threads
 
