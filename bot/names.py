@@ -36,6 +36,6 @@ def proper_names(question: str, language: str) -> frozenset[str]:
         return frozenset(w for n, w in enumerate(words) if n and len(w) > 1 and w[:1].isupper())
     if language not in TAGGER_MODELS:
         return frozenset()
-    with _lock:  # the tagger keeps state between calls; a question takes about a millisecond
+    with _lock:  # HanTa does not say it is thread-safe (Discord asks from worker threads); about 1 ms a question
         tagged = _tagger(language).tag_sent(words, taglevel=1)
     return frozenset(word for word, _, tag in tagged if tag == "NE")
