@@ -231,6 +231,7 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
     results.append((True, message("doctor_settings_ok", settings.language)))
 
     stored = ""
+    status: OpsStatus | None = None
     if settings.catalog_path.is_file():
         try:
             status = read_status(settings)
@@ -260,10 +261,14 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
             results.append((False, mismatch))
     else:
         results.append((False, message("doctor_index_missing", settings.language, path=str(settings.data_dir))))
+    server_ok = True
     if settings.chroma_url:
         results.append(
             _check(lambda: _chroma_heartbeat(settings), "doctor_chroma_ok", settings.language, url=settings.chroma_url)
         )
+        server_ok = results[-1][0]
+    if status is not None and (status.chunks or status.sentences) and server_ok:
+        results.append(_vectors_check(settings, status))
 
     def embed() -> str:
         from index.embedders import make_embedder
@@ -293,6 +298,36 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
     else:
         results.append(_check(lambda: discord_token(settings) and "", "doctor_token_ok", settings.language))
     return results
+
+
+def _vectors_check(settings: Settings, status: OpsStatus) -> tuple[bool, str]:
+    """Whether Chroma holds the vectors the catalog counts: a catalog restored without chroma/, a deleted or
+    emptied chroma/ folder or a server that lost its data answers nothing (and `ask` refuses to start).
+    Vectors are written before the catalog counts them and deleted after, so a run in progress never trips it."""
+    from index.store import stored_vector_counts
+
+    where = settings.chroma_url or str(settings.chroma_path)
+
+    def count() -> str:
+        chunks, sentences = stored_vector_counts(settings)
+        if chunks < status.chunks or sentences < status.sentences:
+            raise NewsbotError(
+                message(
+                    "doctor_vectors_missing",
+                    settings.language,
+                    path=str(settings.data_dir),
+                    chunks=status.chunks,
+                    sentences=status.sentences,
+                    stored_chunks=chunks,
+                    stored_sentences=sentences,
+                    store=where,
+                )
+            )
+        return ""
+
+    return _check(
+        count, "doctor_vectors_ok", settings.language, store=where, chunks=status.chunks, sentences=status.sentences
+    )
 
 
 def _index_language(settings: Settings) -> str | None:

@@ -431,6 +431,47 @@ def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
     assert not (tmp_path / "leer").exists()  # a check writes nothing
 
 
+@pytest.mark.parametrize("loss", ["chroma folder deleted", "chroma folder emptied", "collections deleted"])
+def test_doctor_finds_an_index_whose_vectors_are_gone(settings, fake_embedder, articles_dir, loss):
+    """Round 8: with articles in the catalog and no vectors in Chroma (chroma/ deleted or emptied, the catalog
+    restored alone) `doctor` printed ✓ for the index, while every question was refused or stopped."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    _, chunks, sentences = service.index.catalog.counts()
+    if loss == "collections deleted":
+        for kind in ("chunks", "sentences"):
+            service.index.store._client.delete_collection(f"{settings.collection}-{kind}")
+    if loss != "collections deleted":
+        shutil.rmtree(settings.chroma_path)
+    if loss == "chroma folder emptied":
+        settings.chroma_path.mkdir()
+
+    result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(settings.data_dir)})
+
+    assert result.returncode == 2
+    expected = message(
+        "doctor_vectors_missing",
+        path=str(settings.data_dir),
+        chunks=chunks,
+        sentences=sentences,
+        stored_chunks=0,
+        stored_sentences=0,
+        store=str(settings.chroma_path),
+    )
+    assert f"✗ {expected}" in result.stderr.decode().splitlines()
+    assert "newsbot index add" in expected
+    assert (loss == "chroma folder deleted") != settings.chroma_path.exists()  # a check creates nothing
+
+
+def test_doctor_confirms_the_vectors_of_a_whole_index(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    _, chunks, sentences = service.index.catalog.counts()
+    result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(settings.data_dir)})
+    expected = message("doctor_vectors_ok", store=str(settings.chroma_path), chunks=chunks, sentences=sentences)
+    assert f"✓ {expected}" in result.stdout.decode().splitlines()
+
+
 def test_doctor_says_the_index_is_for_another_language(tmp_path):
     from index.catalog import Catalog
 
