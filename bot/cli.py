@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 log = logging.getLogger("newsbot")
-NEW_CONVERSATION = ":neu"  # in `chat`: forget the earlier questions
 F = TypeVar("F", bound=Callable[..., Any])
 # Whether `main` runs the command in a process of its own (tests run commands inside pytest's)...
 _own_process = False
@@ -279,7 +278,7 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
             dated = f"{s.published[:10]}, " if s.published else ""
             lines.append(f"  [{n}] {s.title} — {s.source} ({dated}{s.score:.2f})")
             if n in quoted:
-                lines.append(click.style(f"      „{s.snippet}“", dim=True))
+                lines.append(click.style("      " + message("cli_quote", text=s.snippet), dim=True))
     return "\n".join(lines)
 
 
@@ -367,13 +366,22 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
         click.echo(render_answer(answer))
 
 
+def new_conversation_commands() -> dict[str, str]:
+    """The words that start a new conversation in `chat` (`:neu`, `:new`: each language's, from prompts/), with the
+    language each belongs to: whoever asks in English types the English one in a German deployment too."""
+    from index.texts import supported_languages
+
+    return {message("cli_chat_new_command", language).casefold(): language for language in supported_languages()}
+
+
 @cli.command()
 @pass_context
 @user_errors
 def chat(ctx: Context) -> None:
-    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ vergisst sie."""
+    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ (oder „:new“) vergisst sie."""
     from bot.service import ends_the_conversation, starts_a_topic
 
+    restarts = new_conversation_commands()
     _one_question_at_a_time()
     service = ctx.service
     click.echo(message("cli_chat_intro"))
@@ -386,9 +394,9 @@ def chat(ctx: Context) -> None:
             break
         if not question:
             break
-        if question.casefold() == NEW_CONVERSATION:
+        if question.casefold() in restarts:
             history.clear()
-            click.echo(message("cli_chat_new"))
+            click.echo(message("cli_chat_new", restarts[question.casefold()]))
             continue
         try:
             terminal_text(question)
