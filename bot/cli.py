@@ -384,6 +384,7 @@ def chat(ctx: Context) -> None:
     restarts = new_conversation_commands()
     _one_question_at_a_time()
     service = ctx.service
+    service.warm_up()  # now, not at the first question (or the first follow-up)
     click.echo(message("cli_chat_intro"))
     _tolerant_stdin()
     history: list[str] = []
@@ -429,7 +430,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
     if details:
         check_details_path(details)
     service = ctx.service
-    service.retriever.warm_up()  # load once, outside the timed questions
+    service.warm_up()  # load once, outside the timed questions
     metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")
     if details:
         with details.open("w", encoding="utf-8") as out:

@@ -359,3 +359,33 @@ def test_a_german_chat_takes_the_english_new_too(settings, fake_embedder, articl
     assert message("cli_chat_new", "de") in chat.output
     assert message("refusal", "en") not in chat.output
     assert message("refusal", "de") not in chat.output
+
+
+def test_chat_loads_the_name_tagger_before_the_first_question(settings, fake_embedder, articles_dir, monkeypatch):
+    """Round 8: the German proper-name tagger (about a second to load) loaded at the first follow-up question."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.names import _tagger
+
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    data = ["--data-dir", str(settings.data_dir)]
+    assert CliRunner().invoke(cli, [*data, "index", "add", str(articles_dir)]).exit_code == 0
+    _tagger.cache_clear()
+    chat = CliRunner().invoke(cli, [*data, "chat"], input="\n")  # no question asked
+    assert chat.exit_code == 0, chat.output
+    assert _tagger.cache_info().currsize == 1
+
+
+async def test_the_discord_bot_loads_the_name_tagger_as_it_starts(settings, fake_embedder):
+    from unittest.mock import AsyncMock
+
+    from bot.discord.client import NewsBot
+    from bot.names import _tagger
+
+    bot = NewsBot(NewsService.open(settings, fake_embedder))
+    bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
+    _tagger.cache_clear()
+    await bot.setup_hook()
+    assert _tagger.cache_info().currsize == 1
