@@ -241,10 +241,11 @@ async def test_a_poll_indexes_every_configured_feed_and_a_failing_one_does_not_s
     assert "Kein gültiger RSS- oder Atom-Feed: https://a.example/feed" in caplog.text
 
 
-async def test_polling_runs_at_the_configured_interval_only_when_feeds_are_configured(settings):
-    idle = FeedPoller(make_bot(), StubFeedService(feed_settings(settings)))  # type: ignore[arg-type]
-    await idle.cog_load()
-    assert not idle.poll.is_running()
+async def test_polling_runs_at_the_configured_interval_and_a_round_without_feeds_does_nothing(settings):
+    idle_service = StubFeedService(feed_settings(settings))
+    idle = FeedPoller(make_bot(), idle_service)  # type: ignore[arg-type]
+    await idle.poll()
+    assert idle_service.polled == []
 
     bot = make_bot()
     bot.wait_until_ready = AsyncMock()
@@ -256,3 +257,31 @@ async def test_polling_runs_at_the_configured_interval_only_when_feeds_are_confi
         assert poller.poll.is_running()
     finally:
         await poller.cog_unload()
+
+
+async def test_a_running_poller_follows_feeds_removed_from_and_added_to_env(settings, caplog):
+    """Round 8: a feed removed from the configuration while the bot ran was polled every round until a restart."""
+    from index.settings import load_settings
+
+    env = settings.data_dir.parent / ".env"  # the settings fixture runs in this folder, without NEWSBOT_ variables
+    env.write_text("NEWSBOT_FEEDS=https://a.example/feed,https://b.example/rss\n", encoding="utf-8")
+    stub = StubFeedService(load_settings(data_dir=settings.data_dir))
+    poller = FeedPoller(make_bot(), stub)  # type: ignore[arg-type]
+    await poller.poll()
+    assert sorted(stub.polled) == ["https://a.example/feed", "https://b.example/rss"]
+
+    env.write_text("NEWSBOT_FEEDS=https://b.example/rss\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()
+    assert stub.polled == ["https://b.example/rss"]
+
+    env.write_text("NEWSBOT_FEEDS=https://b.example/rss,https://c.example/atom\nNEWSBOT_TOP_K=null\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()  # a typo in .env: the feeds of the last round, and a warning that says why
+    assert stub.polled == ["https://b.example/rss"]
+    assert "NEWSBOT_TOP_K" in caplog.text
+
+    env.write_text("NEWSBOT_FEEDS=https://b.example/rss,https://c.example/atom\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()
+    assert sorted(stub.polled) == ["https://b.example/rss", "https://c.example/atom"]

@@ -628,4 +628,7 @@ def test_systemd_unit_runs_the_bot_from_the_venv():
     assert start.group(1).endswith("/.venv/bin/newsbot")
     assert start.group(2) == "discord"
     assert re.search(r"^Restart=on-failure", unit, re.M)
-    assert re.search(r"^EnvironmentFile=", unit, re.M)  # the token from a file, not the unit
+    # The token and settings from /opt/newsbot/.env, which newsbot reads itself (again at each feed poll), not the unit
+    assert re.search(r"^WorkingDirectory=/opt/newsbot$", unit, re.M)
+    assert "DISCORD_TOKEN=" not in unit
+    assert not re.search(r"^EnvironmentFile=", unit, re.M)  # its values would win over later edits of .env
