@@ -801,9 +801,11 @@ class Catalog:
         file numbers the sentences from 1 again (the gaps of removed articles closed), while FTS5 keeps its own
         ids: each sentence was then scored on another one's terms, and a new sentence's rowid could be taken in
         `sentence_terms`. Every sentence has its terms once they are complete, so the first and last ids tell."""
-        sentences = self._db.execute("SELECT MIN(rowid), MAX(rowid) FROM sentences").fetchone()
-        terms = self._db.execute("SELECT MIN(id), MAX(id) FROM sentence_terms_content").fetchone()
-        return tuple(sentences) == tuple(terms)
+        low, high, terms_low, terms_high = self._db.execute(  # one statement: one commit's state, whoever writes
+            "SELECT (SELECT MIN(rowid) FROM sentences), (SELECT MAX(rowid) FROM sentences), "
+            "(SELECT MIN(id) FROM sentence_terms_content), (SELECT MAX(id) FROM sentence_terms_content)"
+        ).fetchone()
+        return (low, high) == (terms_low, terms_high)
 
     def fill_article_terms(self) -> int:
         """Write the `article_terms` of every article that lacks those of its current version (a catalog an older
