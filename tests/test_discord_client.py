@@ -241,11 +241,10 @@ async def test_a_poll_indexes_every_configured_feed_and_a_failing_one_does_not_s
     assert "Kein gültiger RSS- oder Atom-Feed: https://a.example/feed" in caplog.text
 
 
-async def test_polling_runs_at_the_configured_interval_and_a_round_without_feeds_does_nothing(settings):
-    idle_service = StubFeedService(feed_settings(settings))
-    idle = FeedPoller(make_bot(), idle_service)  # type: ignore[arg-type]
-    await idle.poll()
-    assert idle_service.polled == []
+async def test_polling_runs_at_the_configured_interval_only_when_feeds_are_configured(settings):
+    idle = FeedPoller(make_bot(), StubFeedService(feed_settings(settings)))  # type: ignore[arg-type]
+    await idle.cog_load()
+    assert not idle.poll.is_running()
 
     bot = make_bot()
     bot.wait_until_ready = AsyncMock()
@@ -285,3 +284,8 @@ async def test_a_running_poller_follows_feeds_removed_from_and_added_to_env(sett
     stub.polled.clear()
     await poller.poll()
     assert sorted(stub.polled) == ["https://b.example/rss", "https://c.example/atom"]
+
+    env.write_text("NEWSBOT_FEEDS=\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()  # none left: the round polls nothing and applies no retention
+    assert stub.polled == []

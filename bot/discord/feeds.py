@@ -85,8 +85,8 @@ async def apply_retention(service: NewsService) -> IndexReport | None:
 class FeedPoller(commands.Cog):
     """Indexes new entries of every configured feed every `feed_interval_minutes`, then applies retention.
 
-    The feeds are those configured at each round: the loop runs without any too (a round then does nothing), so
-    that one added to the configuration is polled from the next round on."""
+    The feeds are those configured at each round: one removed from the configuration is not polled again, one
+    added is polled from the next round on (a bot started without any feeds polls none until it restarts)."""
 
     def __init__(self, bot: commands.Bot, service: NewsService) -> None:
         self.bot = bot
@@ -94,7 +94,8 @@ class FeedPoller(commands.Cog):
         self.poll.change_interval(minutes=service.settings.feed_interval_minutes)
 
     async def cog_load(self) -> None:
-        self.poll.start()
+        if self.service.settings.feeds:
+            self.poll.start()
 
     async def cog_unload(self) -> None:
         self.poll.cancel()
