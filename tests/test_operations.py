@@ -421,6 +421,65 @@ def test_status_shows_the_last_feed_poll_and_the_running_bot(settings, httpserve
     assert service.status().last_feed_poll == poll  # the data Discord's /status shows
 
 
+SECOND_BOT = """
+import logging, sys
+from pathlib import Path
+from bot.ops import announce_bot
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+path = announce_bot(Path(sys.argv[1]))  # as `newsbot discord` does, which deletes the file as it ends
+print("up", flush=True)
+sys.stdin.readline()
+path.unlink()
+"""
+
+
+def test_a_second_bot_on_the_same_data_folder_says_so_and_leaves_the_first_one_running(tmp_path):
+    """Round 8: a second `newsbot discord` on the same data folder overwrote the first one's `bot.json`, and deleted
+    it as it ended: `status` (and the container's healthcheck) then said no bot ran, while the first one did."""
+    from bot.ops import announce_bot, running_bot
+
+    data = tmp_path / "data"
+    mine = announce_bot(data)  # the first bot: this (living) process
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    second = subprocess.Popen(
+        [sys.executable, "-c", SECOND_BOT, str(data)],
+        env={**env, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert second.stdout.readline().strip() == "up"
+        assert running_bot(data)["pid"] == os.getpid()  # the first started
+        _, err = second.communicate("\n", timeout=60)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1
+    assert str(os.getpid()) in warnings[0]
+    assert running_bot(data)["pid"] == os.getpid()  # still running after the second one ended
+    mine.unlink()
+    assert running_bot(data) is None
+
+
+def test_a_bot_killed_before_it_deleted_its_file_counts_as_stopped_and_the_next_one_removes_it(tmp_path):
+    from bot.ops import announce_bot, running_bot
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / f"bot-{pid}.json").write_text(json.dumps({"pid": pid, "started_at": "2026-01-01T00:00:00+00:00"}))
+    assert running_bot(data) is None
+    mine = announce_bot(data)
+    assert sorted(p.name for p in data.glob("bot*.json")) == [mine.name]
+    mine.unlink()
+
+
 def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
     result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(tmp_path / "leer"), "DISCORD_TOKEN": "kein-token"})
     lines = result.stderr.decode().strip().splitlines()
