@@ -185,7 +185,8 @@ def announce_bot(data_dir: Path) -> Path:
     first one's `bot.json` and deleted it as it ended, and the first one, still running, counted as stopped (a
     failing healthcheck). A second bot works (each feed entry is indexed once) and says so in one line."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    others = running_bots(data_dir)
+    # not this process: in a container the bot is pid 1 at every start, and a file left by one killed has its pid
+    others = [bot for bot in running_bots(data_dir) if bot["pid"] != os.getpid()]
     if others:
         first = others[0]
         log.warning(
