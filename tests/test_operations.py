@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -478,6 +479,48 @@ def test_a_bot_killed_before_it_deleted_its_file_counts_as_stopped_and_the_next_
     mine = announce_bot(data)
     assert sorted(p.name for p in data.glob("bot*.json")) == [mine.name]
     mine.unlink()
+
+
+SERVING_BOT = """
+import asyncio, sys
+import bot.discord.client, bot.ops
+from bot.cli import main
+
+def run_bot(settings, open_service, force_sync=False):  # Discord cannot run here: a bot that only waits
+    print("serving", flush=True)
+    asyncio.run(asyncio.sleep(120))
+
+bot.ops.verify_discord_login = lambda token, settings, **kwargs: "newsbot"
+bot.discord.client.run_bot = run_bot
+sys.argv = ["newsbot", "--data-dir", sys.argv[1], "discord"]
+main()
+"""
+
+
+def test_sigterm_stops_the_bot_as_a_stop(tmp_path):
+    """Round 8: SIGTERM (systemd's and Docker's stop) killed `newsbot discord` on the spot, leaving its `bot-PID.json`;
+    as a container's pid 1 Python ignores it, so `docker compose stop` waited 10 s and killed the bot."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    bot = subprocess.Popen(
+        [sys.executable, "-c", SERVING_BOT, str(data)],
+        env={**env, "PYTHONPATH": str(REPO), "DISCORD_TOKEN": TOKEN, "HF_HUB_OFFLINE": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert bot.stdout.readline().strip() == "serving"
+        assert [p.name for p in data.glob("bot*.json")] == [f"bot-{bot.pid}.json"]
+        bot.send_signal(signal.SIGTERM)
+        _, err = bot.communicate(timeout=60)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+    assert bot.returncode == 0, err
+    assert list(data.glob("bot*.json")) == []
+    assert "SIGTERM" in err  # the one line the running bot logs
 
 
 def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
