@@ -287,5 +287,5 @@ async def test_a_running_poller_follows_feeds_removed_from_and_added_to_env(sett
 
     env.write_text("NEWSBOT_FEEDS=\n", encoding="utf-8")
     stub.polled.clear()
-    await poller.poll()  # none left: the round polls nothing and applies no retention
+    await poller.poll()  # none left: the round polls nothing
     assert stub.polled == []

@@ -103,8 +103,6 @@ class FeedPoller(commands.Cog):
     @tasks.loop(minutes=30)
     async def poll(self) -> None:
         feeds = await asyncio.to_thread(configured_feeds, self.service.settings)  # reads `.env`: off the loop
-        if not feeds:
-            return
         await poll_feeds(self.service, feeds)
         await apply_retention(self.service)
 
