@@ -380,6 +380,16 @@ class Catalog:
         row = self._db.execute("SELECT * FROM articles WHERE article_id = ?", (article_id,)).fetchone()
         return ArticleRecord(*row) if row else None
 
+    def articles_of_versions(self, versions: Iterable[str]) -> list[ArticleRecord]:
+        """The articles at any of `versions` (content hashes): the same content under another id, a file moved."""
+        wanted = list(dict.fromkeys(versions))
+        found: list[ArticleRecord] = []
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            rows = self._db.execute(f"SELECT * FROM articles WHERE version IN ({', '.join('?' * len(batch))})", batch)
+            found += [ArticleRecord(*row) for row in rows]
+        return found
+
     def articles(self, db: sqlite3.Connection | None = None) -> list[ArticleRecord]:
         rows = (db or self._db).execute("SELECT * FROM articles ORDER BY indexed_at DESC, article_id").fetchall()
         return [ArticleRecord(*row) for row in rows]
