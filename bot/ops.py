@@ -210,13 +210,14 @@ def running_bots(data_dir: Path) -> list[dict[str, Any]]:
     bots = []
     for path in data_dir.glob(BOT_FILES):
         try:
+            written = path.stat().st_mtime_ns  # orders bots started in the same second (`started_at` has seconds)
             info = json.loads(path.read_text(encoding="utf-8"))
             os.kill(int(info["pid"]), 0)  # signal 0: only asks whether the process exists
             started = datetime.fromisoformat(info["started_at"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        bots.append({**info, "uptime_seconds": int((datetime.now(UTC) - started).total_seconds())})
-    return sorted(bots, key=lambda bot: -bot["uptime_seconds"])
+        bots.append((written, {**info, "uptime_seconds": int((datetime.now(UTC) - started).total_seconds())}))
+    return [bot for _, bot in sorted(bots, key=lambda item: item[0])]
 
 
 def _alive(pid: int) -> bool:
