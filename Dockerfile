@@ -24,7 +24,7 @@ ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 ANONYMIZED_TEL
 USER newsbot
 WORKDIR /data
 VOLUME /data
-# Healthy while the bot process runs (it writes /data/bot.json); reads SQLite only, loads no model.
+# Healthy while the bot process runs (it writes /data/bot-PID.json); reads SQLite only, loads no model.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=120s CMD ["newsbot", "status", "--bot-running"]
 ENTRYPOINT ["newsbot"]
 CMD ["discord"]

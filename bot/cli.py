@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from index.settings import Settings
 
 log = logging.getLogger("newsbot")
-NEW_CONVERSATION = ":neu"  # in `chat`: forget the earlier questions
 F = TypeVar("F", bound=Callable[..., Any])
 # Whether `main` runs the command in a process of its own (tests run commands inside pytest's)...
 _own_process = False
@@ -279,7 +279,7 @@ def render_answer(answer: Answer, text_shown: bool = False) -> str:
             dated = f"{s.published[:10]}, " if s.published else ""
             lines.append(f"  [{n}] {s.title} — {s.source} ({dated}{s.score:.2f})")
             if n in quoted:
-                lines.append(click.style(f"      „{s.snippet}“", dim=True))
+                lines.append(click.style("      " + message("cli_quote", text=s.snippet), dim=True))
     return "\n".join(lines)
 
 
@@ -367,15 +367,25 @@ def ask(ctx: Context, question: str, as_json: bool) -> None:
         click.echo(render_answer(answer))
 
 
+def new_conversation_commands() -> dict[str, str]:
+    """The words that start a new conversation in `chat` (`:neu`, `:new`: each language's, from prompts/), with the
+    language each belongs to: whoever asks in English types the English one in a German deployment too."""
+    from index.texts import supported_languages
+
+    return {message("cli_chat_new_command", language).casefold(): language for language in supported_languages()}
+
+
 @cli.command()
 @pass_context
 @user_errors
 def chat(ctx: Context) -> None:
-    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ vergisst sie."""
+    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ (oder „:new“) vergisst sie."""
     from bot.service import ends_the_conversation, starts_a_topic
 
+    restarts = new_conversation_commands()
     _one_question_at_a_time()
     service = ctx.service
+    service.warm_up()  # now, not at the first question (or the first follow-up)
     click.echo(message("cli_chat_intro"))
     _tolerant_stdin()
     history: list[str] = []
@@ -386,9 +396,9 @@ def chat(ctx: Context) -> None:
             break
         if not question:
             break
-        if question.casefold() == NEW_CONVERSATION:
+        if question.casefold() in restarts:
             history.clear()
-            click.echo(message("cli_chat_new"))
+            click.echo(message("cli_chat_new", restarts[question.casefold()]))
             continue
         try:
             terminal_text(question)
@@ -421,7 +431,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
     if details:
         check_details_path(details)
     service = ctx.service
-    service.retriever.warm_up()  # load once, outside the timed questions
+    service.warm_up()  # load once, outside the timed questions
     metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")
     if details:
         with details.open("w", encoding="utf-8") as out:
@@ -458,6 +468,7 @@ def discord_command(ctx: Context, force_sync: bool) -> None:
     from bot.discord.client import run_bot
 
     bot_file = announce_bot(settings.data_dir)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         run_bot(settings, lambda: ctx.service, force_sync=force_sync)
     except (aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.HTTPException) as error:
@@ -466,6 +477,14 @@ def discord_command(ctx: Context, force_sync: bool) -> None:
         raise NewsbotError(message("discord_unreachable", settings.language, reason=reason)) from error
     finally:
         bot_file.unlink(missing_ok=True)
+
+
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    """End the bot as Ctrl-C does, with exit code 0 (a stop, not a failure): its index run in progress finishes, the
+    Discord session closes, `bot-PID.json` goes. Python's default was to die on the spot, and as a container's pid 1
+    (the image's entrypoint) to ignore the signal, so `docker compose stop` waited 10 s and killed it."""
+    log.info("SIGTERM: stopping the bot")
+    raise SystemExit(0)
 
 
 @cli.command("status")

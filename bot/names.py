@@ -29,6 +29,14 @@ def _tagger(language: str) -> Any:
     return HanoverTagger.HanoverTagger(TAGGER_MODELS[language])
 
 
+def load_tagger(language: str) -> None:
+    """Load `language`'s tagger, where it has one, before a question needs it: its model takes about a second to
+    unpickle, which the first German follow-up waited for (the bot and `chat` call this as they warm up)."""
+    if language in TAGGER_MODELS:
+        with _lock:
+            _tagger(language)
+
+
 def proper_names(question: str, language: str) -> frozenset[str]:
     """The words of `question` that are proper names ("Paris" in "Wie viele Einwohner hat Paris?")."""
     words = _TOKENS.findall(question)

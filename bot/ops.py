@@ -27,7 +27,7 @@ DISCORD_API = "https://discord.com/api/v10"
 # Three base64url parts (user id, timestamp, HMAC): catches a pasted client secret or application id.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 FEED_POLL_KEY = "last_feed_poll"
-BOT_FILE = "bot.json"
+BOT_FILES = "bot*.json"  # one `bot-PID.json` per running bot (`bot.json`: an older newsbot's)
 
 
 # ---- checks before heavy work ------------------------------------------------------------------------
@@ -180,24 +180,60 @@ def _catalog(settings: Settings) -> Iterator[Any]:
 
 
 def announce_bot(data_dir: Path) -> Path:
-    """Write `bot.json` (pid, start time) so `newsbot status` elsewhere can tell the bot runs and since when."""
+    """Write `bot-PID.json` (pid, start time) so `newsbot status` elsewhere can tell the bot runs and since when;
+    the caller deletes it as the bot ends. One file per bot: a second bot on the same data folder overwrote the
+    first one's `bot.json` and deleted it as it ended, and the first one, still running, counted as stopped (a
+    failing healthcheck). A second bot works (each feed entry is indexed once) and says so in one line."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / BOT_FILE
+    # not this process: in a container the bot is pid 1 at every start, and a file left by one killed has its pid
+    others = [bot for bot in running_bots(data_dir) if bot["pid"] != os.getpid()]
+    if others:
+        first = others[0]
+        log.warning(
+            "another newsbot bot runs on this data folder (pid %s, since %s): both poll the feeds, and with the same "
+            "token both answer on Discord",
+            first["pid"],
+            first["started_at"],
+        )
+    for stale in data_dir.glob("bot-*.json"):  # of bots killed before they could delete theirs
+        pid = stale.stem.removeprefix("bot-")
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    path = data_dir / f"bot-{os.getpid()}.json"
     started = datetime.now(UTC).isoformat(timespec="seconds")
     path.write_text(json.dumps({"pid": os.getpid(), "started_at": started}), encoding="utf-8")
     return path
 
 
-def running_bot(data_dir: Path) -> dict[str, Any] | None:
-    """The running bot's pid, start and uptime from `bot.json`; None when there is none (or it died)."""
-    path = data_dir / BOT_FILE
+def running_bots(data_dir: Path) -> list[dict[str, Any]]:
+    """Every running bot's pid, start and uptime from the `bot-PID.json` files, the first started first."""
+    bots = []
+    for path in data_dir.glob(BOT_FILES):
+        try:
+            written = path.stat().st_mtime_ns  # orders bots started in the same second (`started_at` has seconds)
+            info = json.loads(path.read_text(encoding="utf-8"))
+            os.kill(int(info["pid"]), 0)  # signal 0: only asks whether the process exists
+            started = datetime.fromisoformat(info["started_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        bots.append((written, {**info, "uptime_seconds": int((datetime.now(UTC) - started).total_seconds())}))
+    return [bot for _, bot in sorted(bots, key=lambda item: item[0])]
+
+
+def _alive(pid: int) -> bool:
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-        os.kill(int(info["pid"]), 0)  # signal 0: only asks whether the process exists
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    started = datetime.fromisoformat(info["started_at"])
-    return {**info, "uptime_seconds": int((datetime.now(UTC) - started).total_seconds())}
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (EPERM): it exists
+        return True
+    return True
+
+
+def running_bot(data_dir: Path) -> dict[str, Any] | None:
+    """The running bot's pid, start and uptime (the first started, where several run); None when none runs."""
+    bots = running_bots(data_dir)
+    return bots[0] if bots else None
 
 
 def format_duration(seconds: float) -> str:
@@ -231,6 +267,7 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
     results.append((True, message("doctor_settings_ok", settings.language)))
 
     stored = ""
+    status: OpsStatus | None = None
     if settings.catalog_path.is_file():
         try:
             status = read_status(settings)
@@ -260,10 +297,14 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
             results.append((False, mismatch))
     else:
         results.append((False, message("doctor_index_missing", settings.language, path=str(settings.data_dir))))
+    server_ok = True
     if settings.chroma_url:
         results.append(
             _check(lambda: _chroma_heartbeat(settings), "doctor_chroma_ok", settings.language, url=settings.chroma_url)
         )
+        server_ok = results[-1][0]
+    if status is not None and (status.chunks or status.sentences) and server_ok:
+        results.append(_vectors_check(settings, status))
 
     def embed() -> str:
         from index.embedders import make_embedder
@@ -293,6 +334,36 @@ def run_doctor(overrides: dict[str, Any]) -> list[tuple[bool, str]]:
     else:
         results.append(_check(lambda: discord_token(settings) and "", "doctor_token_ok", settings.language))
     return results
+
+
+def _vectors_check(settings: Settings, status: OpsStatus) -> tuple[bool, str]:
+    """Whether Chroma holds the vectors the catalog counts: a catalog restored without chroma/, a deleted or
+    emptied chroma/ folder or a server that lost its data answers nothing (and `ask` refuses to start).
+    Vectors are written before the catalog counts them and deleted after, so a run in progress never trips it."""
+    from index.store import stored_vector_counts
+
+    where = settings.chroma_url or str(settings.chroma_path)
+
+    def count() -> str:
+        chunks, sentences = stored_vector_counts(settings)
+        if chunks < status.chunks or sentences < status.sentences:
+            raise NewsbotError(
+                message(
+                    "doctor_vectors_missing",
+                    settings.language,
+                    path=str(settings.data_dir),
+                    chunks=status.chunks,
+                    sentences=status.sentences,
+                    stored_chunks=chunks,
+                    stored_sentences=sentences,
+                    store=where,
+                )
+            )
+        return ""
+
+    return _check(
+        count, "doctor_vectors_ok", settings.language, store=where, chunks=status.chunks, sentences=status.sentences
+    )
 
 
 def _index_language(settings: Settings) -> str | None:

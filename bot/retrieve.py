@@ -517,8 +517,9 @@ class Snapshot:
         if found is None:
             log.info("the saved BM25 postings are of another catalog, analyser or generation: building them")
             return None
-        everything, changed_sentences = found
+        everything, changed_sentences, first_rowids = found
         versions = {a.article_id: a.version for a in everything.articles}
+        saved_rowids = saved.postings.rowids.data
         changed = everything.changed
         unchanged = [a for a in everything.sentences if a not in changed]
         if any(a not in saved.spans for a in unchanged):
@@ -533,7 +534,12 @@ class Snapshot:
             if article_id in changed:
                 rows.extend([DEAD_ROW] * (end - start))
                 continue
-            if current is None or versions.get(article_id) != saved.versions[article_id] or len(current) != end - start:
+            if (
+                current is None
+                or versions.get(article_id) != saved.versions[article_id]
+                or len(current) != end - start
+                or int(saved_rowids[start]) != first_rowids[article_id]  # sentences numbered anew (a dump loaded)
+            ):
                 log.warning("the saved BM25 postings do not fit the catalog (article %s): building them", article_id)
                 return None
             rows.extend(current)

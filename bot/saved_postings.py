@@ -5,9 +5,11 @@ SQLite, splitting them and mapping them to ids); loading them from this file tak
 holds the postings of one generation of one catalog file (`catalog_id`), with the article versions and rows they
 were built from; a later start reads the articles changed since from the catalog (`Catalog.read_since_saved`) and
 appends their postings, as a snapshot after a change does. A file that does not fit (another catalog file or
-analyser, a generation the change log does not reach, other article versions, a torn or damaged file) is ignored
-and the postings are built from the catalog as before. Written to a temporary file and renamed: a process killed
-while writing leaves the old file or the new one, each whole. npz members carry a CRC32 that reading checks.
+analyser, a generation the change log does not reach, other article versions, sentences numbered anew by a `.dump`
+of the catalog loaded again, a torn or damaged file) is ignored and the postings are built from the catalog as
+before (VACUUM keeps the sentences' rowids: their table has an index). Written to a temporary file and renamed:
+a process killed while writing leaves the old file or the new one, each whole. npz members carry a CRC32 that
+reading checks.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
-from bot.names import proper_names
+from bot.names import load_tagger, proper_names
 from bot.result import Answer
 from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, number_missing, proper_name_missing
 from index.articles import without_invisible_characters
@@ -228,6 +228,12 @@ class NewsService:
     ) -> NewsService:
         """`chat_model` replaces the configured LLM (tests, or a model the caller already built)."""
         return cls(settings, NewsIndex(settings, embedder or make_embedder(settings)), chat_model)
+
+    def warm_up(self) -> None:
+        """Load what questions need before the first one: the search snapshot, and the proper-name tagger of the
+        articles' language that a follow-up question needs (`bot.names`, about a second)."""
+        self.retriever.warm_up()
+        load_tagger(self.settings.language)
 
     # ---- asking --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ run is rolled forward or back on the next open (see `index.store`).
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import sys
@@ -22,6 +23,8 @@ from typing import Any
 
 from index.errors import NewsbotError
 from index.texts import message
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -377,6 +380,16 @@ class Catalog:
         row = self._db.execute("SELECT * FROM articles WHERE article_id = ?", (article_id,)).fetchone()
         return ArticleRecord(*row) if row else None
 
+    def articles_of_versions(self, versions: Iterable[str]) -> list[ArticleRecord]:
+        """The articles at any of `versions` (content hashes): the same content under another id, a file moved."""
+        wanted = list(dict.fromkeys(versions))
+        found: list[ArticleRecord] = []
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            rows = self._db.execute(f"SELECT * FROM articles WHERE version IN ({', '.join('?' * len(batch))})", batch)
+            found += [ArticleRecord(*row) for row in rows]
+        return found
+
     def articles(self, db: sqlite3.Connection | None = None) -> list[ArticleRecord]:
         rows = (db or self._db).execute("SELECT * FROM articles ORDER BY indexed_at DESC, article_id").fetchall()
         return [ArticleRecord(*row) for row in rows]
@@ -482,10 +495,11 @@ class Catalog:
 
     def read_since_saved(
         self, since: tuple[str, int], terms_by: str, terms_to: TermsReader
-    ) -> tuple[CatalogChanges, dict[str, list[SentenceRow]]] | None:
+    ) -> tuple[CatalogChanges, dict[str, list[SentenceRow]], dict[str, int]] | None:
         """Every article and sentence (no texts, no terms) as of one commit, with the articles changed since `since`
         (catalog id, generation: BM25's postings saved then) and those articles' sentences, whose stored terms go
-        to `terms_to`: the rest of the postings come from the saved file. None where the file cannot be brought up
+        to `terms_to`: the rest of the postings come from the saved file; and the rowid of each article's first
+        sentence (the file keeps them: sentences numbered anew do not fit). None where the file cannot be brought up
         to date: another catalog file, a generation the log does not reach back to or not yet reached, or terms
         written by another analyser than `terms_by`. In one transaction, as `read_changes`."""
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
@@ -497,13 +511,14 @@ class Catalog:
             query = "SELECT DISTINCT article_id FROM article_changes WHERE after_generation >= ?"
             ids = [article_id for (article_id,) in db.execute(query, (since[1],))]
             articles = self.articles(db)
-            sentences = self._sentences_of(db, None, False, None)
+            first_rowids: dict[str, int] = {}
+            sentences = self._sentences_of(db, None, False, None, first_rowids)
             changed_sentences = self._sentences_of(db, ids, False, terms_to)
             db.execute("COMMIT")
         finally:
             db.close()
         everything = CatalogChanges(generation, catalog_id, True, articles, frozenset(ids), sentences, terms_by)
-        return everything, changed_sentences
+        return everything, changed_sentences, first_rowids
 
     def recent_vectors_since(self, generation: int, most: int) -> RecentVectors | None:
         """The vectors of every article changed since `generation` (this catalog file's), as of one commit; None
@@ -553,10 +568,15 @@ class Catalog:
 
     @staticmethod
     def _sentences_of(
-        db: sqlite3.Connection, ids: list[str] | None = None, texts: bool = True, terms_to: TermsReader | None = None
+        db: sqlite3.Connection,
+        ids: list[str] | None = None,
+        texts: bool = True,
+        terms_to: TermsReader | None = None,
+        first_rowids: dict[str, int] | None = None,
     ) -> dict[str, list[SentenceRow]]:
         """The sentences of the articles `ids` (all: None) by article id in order of n, read 10,000 at a time;
-        each batch's stored terms and rowids go to `terms_to` (BM25's postings: `bot.lexical.TermPostings`)."""
+        each batch's stored terms and rowids go to `terms_to` (BM25's postings: `bot.lexical.TermPostings`), and
+        the rowid of each article's first sentence into `first_rowids`."""
         text_column = "s.text" if texts else "''"
         terms_column, join = (
             ("t.c0", "LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid") if terms_to else ("''", "")
@@ -571,9 +591,11 @@ class Catalog:
             where = "" if batch is None else f"WHERE s.article_id IN ({', '.join('?' * len(batch))})"
             cursor = db.execute(query.format(where), batch or [])
             while found := cursor.fetchmany(10_000):
-                for article_id, n, chunk, paragraph, text, _, _ in found:
+                for article_id, n, chunk, paragraph, text, rowid, _ in found:
                     if article_id not in sentences:
                         sentences[article_id] = []
+                        if first_rowids is not None:
+                            first_rowids[article_id] = rowid
                     sentences[article_id].append(sentence_row(article_id, n, chunk, paragraph, text))
                 if terms_to is not None:
                     terms_to([row[6] for row in found], [row[5] for row in found])
@@ -752,6 +774,10 @@ class Catalog:
         Returns whether it filled the table.
         """
         self.analyse, self._analyser_name = analyse, name
+        if self.get_meta(TERMS_KEY) == name and not self._terms_on_current_rows():
+            log.warning("the catalog's sentences were numbered anew (a dump loaded again?): analysing them again")
+            with self.transaction() as db:
+                db.execute("DELETE FROM meta WHERE key = ?", (TERMS_KEY,))
         while self.get_meta(TERMS_KEY) != name:
             generation, articles, sentences = self.read_one_generation(with_rowids=True)
             titles = {a.article_id: a.title for a in articles}
@@ -779,6 +805,17 @@ class Catalog:
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (TERMS_KEY, name))
             return True
         return False
+
+    def _terms_on_current_rows(self) -> bool:
+        """Whether the stored terms sit on the sentences' current rowids. A `.dump` of the catalog loaded into a new
+        file numbers the sentences from 1 again (the gaps of removed articles closed), while FTS5 keeps its own
+        ids: each sentence was then scored on another one's terms, and a new sentence's rowid could be taken in
+        `sentence_terms`. Every sentence has its terms once they are complete, so the first and last ids tell."""
+        low, high, terms_low, terms_high = self._db.execute(  # one statement: one commit's state, whoever writes
+            "SELECT (SELECT MIN(rowid) FROM sentences), (SELECT MAX(rowid) FROM sentences), "
+            "(SELECT MIN(id) FROM sentence_terms_content), (SELECT MAX(id) FROM sentence_terms_content)"
+        ).fetchone()
+        return (low, high) == (terms_low, terms_high)
 
     def fill_article_terms(self) -> int:
         """Write the `article_terms` of every article that lacks those of its current version (a catalog an older

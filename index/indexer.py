@@ -470,14 +470,21 @@ class NewsIndex:
         return report
 
     def sync_folder(self, folder: Path, progress: bool = False) -> IndexReport:
-        """Make the index mirror `folder`: new files added, changed ones replaced, deleted ones removed."""
+        """Make the index mirror `folder`: new files added, changed ones replaced, deleted ones removed; a file moved
+        here from a path that no longer exists (the folder moved, or copied to another machine) replaces its old id,
+        with the vectors it had (`_vectors_of_twins`)."""
         report = self.add_paths([folder], progress=progress)
         prefix = folder.resolve().as_posix().rstrip("/") + "/"
         present = {p.resolve().as_posix() for p in find_article_files(folder)}
+        articles = self.catalog.articles()
+        # files of this folder now, indexed before at another path that no longer exists: the folder was moved
+        here = {r.version for r in articles if r.article_id in present}
         gone = [
             r.article_id
-            for r in self.catalog.articles()
-            if r.origin == "file" and r.article_id.startswith(prefix) and r.article_id not in present
+            for r in articles
+            if r.origin == "file"
+            and r.article_id not in present
+            and (r.article_id.startswith(prefix) or (r.version in here and not Path(r.article_id).exists()))
         ]
         if gone:
             self.remove(gone, report)
@@ -547,9 +554,24 @@ class NewsIndex:
             split.append((article, parts))
         if not split:
             return
-        texts = [sentence_embedding_text(a.title, s.text) for a, parts in split for s in parts.sentences]
-        vectors = self.embedder.encode_passages(texts)
+        stored = self._vectors_of_twins(split)
+        texts = [
+            sentence_embedding_text(a.title, s.text)
+            for a, parts in split
+            if a.article_id not in stored
+            for s in parts.sentences
+        ]
+        embedded = self.embedder.encode_passages(texts) if texts else None
         report.embedded_texts += len(texts)
+        own_vectors, start = [], 0
+        for article, parts in split:
+            if article.article_id in stored:
+                own_vectors.append(stored[article.article_id])
+            else:
+                assert embedded is not None
+                own_vectors.append(np.asarray(embedded[start : start + len(parts.sentences)], dtype=np.float32))
+                start += len(parts.sentences)
+        vectors = np.vstack(own_vectors)
 
         entries, upserts = [], []
         kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each article's vectors, for `recent_vectors`
@@ -603,6 +625,37 @@ class NewsIndex:
         self.catalog.commit_versions(upserts, vectors=kept)
         self.decompounder.save()
         self._delete_old(entries)
+
+    def _vectors_of_twins(self, split: list[tuple[Article, SplitArticle]]) -> dict[str, np.ndarray]:
+        """The sentence vectors of articles whose content the index holds under another id (a file moved or copied),
+        by article id, read from Chroma instead of embedded again: a folder moved to another path, synced there,
+        took as long as the first indexing (an hour a thousand articles)."""
+        twins: dict[str, list[ArticleRecord]] = {}
+        for record in self.catalog.articles_of_versions(article.content_hash for article, _ in split):
+            twins.setdefault(record.version, []).append(record)
+        found: dict[str, np.ndarray] = {}
+        for article, parts in split:
+            count = len(parts.sentences)
+            twin = next(
+                (
+                    t
+                    for t in twins.get(article.content_hash, [])
+                    if t.article_id != article.article_id and t.sentence_count == count
+                ),
+                None,
+            )
+            if twin is None:
+                continue
+            texts = self.catalog.sentence_texts([(twin.article_id, twin.version, None)])
+            if [texts.get((twin.article_id, twin.version, s.index)) for s in parts.sentences] != [
+                s.text for s in parts.sentences
+            ]:
+                continue  # split otherwise when it was indexed (other settings)
+            ids = [sentence_id(twin.article_id, twin.version, s.index) for s in parts.sentences]
+            vectors = self.store.vectors(self.store.sentences, ids)
+            if len(vectors) == count:  # else removed meanwhile (another process): embedded as any article
+                found[article.article_id] = np.stack([vectors[i] for i in ids]).astype(np.float32)
+        return found
 
     def _delete_old(self, entries: list[JournalEntry]) -> None:
         for entry in entries:

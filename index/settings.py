@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
@@ -227,6 +227,17 @@ class Settings(BaseSettings):
             )
         return language
 
+    # What `load_settings` was given besides the environment and `.env` (None: built in code, as tests do).
+    _loaded_with: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def read_again(self) -> Settings | None:
+        """These settings as the environment and `.env` give them now, with the same overrides (`--data-dir`): what a
+        running bot follows without a restart (NEWSBOT_FEEDS). None for settings not read by `load_settings`.
+        A bad value now is the `NewsbotError` of `load_settings`."""
+        if self._loaded_with is None:
+            return None
+        return load_settings(**self._loaded_with)
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
@@ -293,7 +304,7 @@ def load_settings(**overrides: Any) -> Settings:
     from index.texts import message
 
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False):
@@ -307,3 +318,5 @@ def load_settings(**overrides: Any) -> Settings:
         raise NewsbotError(message("env_not_utf8", path=".env"), detail=str(error)) from None
     except SettingsError as error:  # a value pydantic-settings could not even decode
         raise NewsbotError(message("settings_invalid", problems=str(error)), detail=repr(error.__cause__)) from None
+    settings._loaded_with = dict(overrides)
+    return settings

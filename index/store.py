@@ -230,6 +230,29 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+def stored_vector_counts(settings: Settings) -> tuple[int, int]:
+    """How many chunk and sentence vectors Chroma holds, read without creating anything (for `newsbot doctor`):
+    a missing chroma/ folder or collection holds none. Opening it with `VectorStore` would create both."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from chromadb.errors import NotFoundError
+
+    if settings.chroma_url:
+        client = _client(settings)
+    elif (settings.chroma_path / "chroma.sqlite3").is_file():
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    else:
+        return 0, 0
+    counts = []
+    for kind in ("chunks", "sentences"):
+        try:
+            counts.append(client.get_collection(f"{settings.collection}-{kind}", embedding_function=None).count())
+        except NotFoundError:
+            counts.append(0)
+    return counts[0], counts[1]
+
+
 class VectorStore:
     """Two Chroma collections (chunks, sentences) that record which embedder filled them."""
 

@@ -256,3 +256,36 @@ async def test_polling_runs_at_the_configured_interval_only_when_feeds_are_confi
         assert poller.poll.is_running()
     finally:
         await poller.cog_unload()
+
+
+async def test_a_running_poller_follows_feeds_removed_from_and_added_to_env(settings, caplog):
+    """Round 8: a feed removed from the configuration while the bot ran was polled every round until a restart."""
+    from index.settings import load_settings
+
+    env = settings.data_dir.parent / ".env"  # the settings fixture runs in this folder, without NEWSBOT_ variables
+    env.write_text("NEWSBOT_FEEDS=https://a.example/feed,https://b.example/rss\n", encoding="utf-8")
+    stub = StubFeedService(load_settings(data_dir=settings.data_dir))
+    poller = FeedPoller(make_bot(), stub)  # type: ignore[arg-type]
+    await poller.poll()
+    assert sorted(stub.polled) == ["https://a.example/feed", "https://b.example/rss"]
+
+    env.write_text("NEWSBOT_FEEDS=https://b.example/rss\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()
+    assert stub.polled == ["https://b.example/rss"]
+
+    env.write_text("NEWSBOT_FEEDS=https://b.example/rss,https://c.example/atom\nNEWSBOT_TOP_K=null\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()  # a typo in .env: the feeds of the last round, and a warning that says why
+    assert stub.polled == ["https://b.example/rss"]
+    assert "NEWSBOT_TOP_K" in caplog.text
+
+    env.write_text("NEWSBOT_FEEDS=https://b.example/rss,https://c.example/atom\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()
+    assert sorted(stub.polled) == ["https://b.example/rss", "https://c.example/atom"]
+
+    env.write_text("NEWSBOT_FEEDS=\n", encoding="utf-8")
+    stub.polled.clear()
+    await poller.poll()  # none left: the round polls nothing
+    assert stub.polled == []

@@ -214,3 +214,36 @@ def test_sentences_an_older_newsbot_writes_get_their_terms_on_the_next_open(sett
     reopened = NewsService.open(settings, fake_embedder)
     assert lexical_rows(reopened, "Szeged") == [article_id]
     assert lexical_rows(reopened, "Präsidenten Regierungschef") == []  # only in the sentences it deleted
+
+
+def test_a_folder_moved_and_synced_at_its_new_path_replaces_its_old_ids_without_embedding(
+    settings, fake_embedder, articles_dir, tmp_path
+):
+    """Round 8: a data folder taken to another machine, or an article folder moved, and `index sync` at the new
+    path added every article again (embedding it again: an hour a thousand articles) and kept the old ids, whose
+    paths no longer exist: each answer's sources listed the same article twice."""
+    service = NewsService.open(settings, fake_embedder)
+    count = len(service.index.sync_folder(articles_dir).added)
+    before = service.ask("Wo soll der Gipfel stattfinden?")
+    moved = articles_dir.rename(tmp_path / "woanders")
+
+    report = service.index.sync_folder(moved)
+
+    assert (len(report.added), len(report.removed), report.embedded_texts) == (count, count, 0)
+    assert all(a.article_id.startswith(moved.resolve().as_posix() + "/") for a in service.articles())
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+    after = service.ask("Wo soll der Gipfel stattfinden?")
+    assert (after.text, after.confidence) == (before.text, pytest.approx(before.confidence))
+    expected = [s.source.replace(str(articles_dir), str(moved)) for s in before.sources]
+    assert [s.source for s in after.sources] == expected
+
+
+def test_a_copied_folder_keeps_the_original_and_takes_its_vectors(settings, fake_embedder, articles_dir, tmp_path):
+    import shutil
+
+    service = NewsService.open(settings, fake_embedder)
+    count = len(service.index.sync_folder(articles_dir).added)
+    copy = shutil.copytree(articles_dir, tmp_path / "kopie")
+    report = service.index.sync_folder(copy)
+    assert (len(report.added), len(report.removed), report.embedded_texts) == (count, 0, 0)
+    assert len(service.articles()) == 2 * count

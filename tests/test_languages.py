@@ -308,3 +308,84 @@ def test_an_english_deployment_speaks_english_in_the_cli(settings, fake_embedder
     assert f"{message('cli_sources_label', 'en')}:" in chat.output
     for label in ("cli_chat_intro", "cli_answer_label", "cli_sources_label"):
         assert message(label, "de") not in chat.output
+
+
+def test_an_english_chat_quotes_in_english_and_takes_new_for_a_new_conversation(
+    settings, fake_embedder, tmp_path: Path, monkeypatch
+):
+    """Round 8: an English deployment quoted its sources „like this“, and `chat` named and knew only `:neu`;
+    `:new` was answered as a question in the context of the earlier ones."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    folder = tmp_path / "english"
+    folder.mkdir()
+    (folder / "bridge.txt").write_text(
+        "New bridge opens in Riverton\n\nThe new Harbour Bridge in Riverton cost 240 million dollars.\n",
+        encoding="utf-8",
+    )
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", "en")
+    monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", "0.01")
+    data = ["--data-dir", str(settings.data_dir)]
+    assert CliRunner().invoke(cli, [*data, "index", "add", str(folder)]).exit_code == 0
+    question = "How much did the Harbour Bridge cost?"
+    chat = CliRunner().invoke(cli, [*data, "chat"], input=f"{question}\n:new\n{question}\n\n")
+
+    assert chat.exit_code == 0, chat.output
+    assert "“:new”" in message("cli_chat_intro", "en")
+    assert message("cli_chat_intro", "en") in chat.output
+    before, after = chat.output.split(message("cli_chat_new", "en"))
+    assert "“The new Harbour Bridge in Riverton cost 240 million dollars.”" in before
+    assert "„" not in chat.output
+    assert message("history_used", "en") not in after  # asked afresh, not as a follow-up of ":new"
+
+
+def test_a_german_chat_takes_the_english_new_too(settings, fake_embedder, articles_dir, monkeypatch):
+    """Whoever asks in English types `:new` in a German deployment too; it is answered in English."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    data = ["--data-dir", str(settings.data_dir)]
+    assert CliRunner().invoke(cli, [*data, "index", "add", str(articles_dir)]).exit_code == 0
+    chat = CliRunner().invoke(cli, [*data, "chat"], input=":new\n:NEU\n\n")
+    assert chat.exit_code == 0, chat.output
+    assert message("cli_chat_new", "en") in chat.output
+    assert message("cli_chat_new", "de") in chat.output
+    assert message("refusal", "en") not in chat.output
+    assert message("refusal", "de") not in chat.output
+
+
+def test_chat_loads_the_name_tagger_before_the_first_question(settings, fake_embedder, articles_dir, monkeypatch):
+    """Round 8: the German proper-name tagger (about a second to load) loaded at the first follow-up question."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.names import _tagger
+
+    opened = NewsService.open.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
+    data = ["--data-dir", str(settings.data_dir)]
+    assert CliRunner().invoke(cli, [*data, "index", "add", str(articles_dir)]).exit_code == 0
+    _tagger.cache_clear()
+    chat = CliRunner().invoke(cli, [*data, "chat"], input="\n")  # no question asked
+    assert chat.exit_code == 0, chat.output
+    assert _tagger.cache_info().currsize == 1
+
+
+async def test_the_discord_bot_loads_the_name_tagger_as_it_starts(settings, fake_embedder):
+    from unittest.mock import AsyncMock
+
+    from bot.discord.client import NewsBot
+    from bot.names import _tagger
+
+    bot = NewsBot(NewsService.open(settings, fake_embedder))
+    bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
+    _tagger.cache_clear()
+    await bot.setup_hook()
+    assert _tagger.cache_info().currsize == 1

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -421,6 +422,107 @@ def test_status_shows_the_last_feed_poll_and_the_running_bot(settings, httpserve
     assert service.status().last_feed_poll == poll  # the data Discord's /status shows
 
 
+SECOND_BOT = """
+import logging, sys
+from pathlib import Path
+from bot.ops import announce_bot
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+path = announce_bot(Path(sys.argv[1]))  # as `newsbot discord` does, which deletes the file as it ends
+print("up", flush=True)
+sys.stdin.readline()
+path.unlink()
+"""
+
+
+def test_a_second_bot_on_the_same_data_folder_says_so_and_leaves_the_first_one_running(tmp_path):
+    """Round 8: a second `newsbot discord` on the same data folder overwrote the first one's `bot.json`, and deleted
+    it as it ended: `status` (and the container's healthcheck) then said no bot ran, while the first one did."""
+    from bot.ops import announce_bot, running_bot
+
+    data = tmp_path / "data"
+    mine = announce_bot(data)  # the first bot: this (living) process
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    second = subprocess.Popen(
+        [sys.executable, "-c", SECOND_BOT, str(data)],
+        env={**env, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert second.stdout.readline().strip() == "up"
+        assert running_bot(data)["pid"] == os.getpid()  # the first started
+        _, err = second.communicate("\n", timeout=60)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1
+    assert str(os.getpid()) in warnings[0]
+    assert running_bot(data)["pid"] == os.getpid()  # still running after the second one ended
+    mine.unlink()
+    assert running_bot(data) is None
+
+
+def test_a_bot_killed_before_it_deleted_its_file_counts_as_stopped_and_the_next_one_removes_it(tmp_path):
+    from bot.ops import announce_bot, running_bot
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / f"bot-{pid}.json").write_text(json.dumps({"pid": pid, "started_at": "2026-01-01T00:00:00+00:00"}))
+    assert running_bot(data) is None
+    mine = announce_bot(data)
+    assert sorted(p.name for p in data.glob("bot*.json")) == [mine.name]
+    mine.unlink()
+
+
+SERVING_BOT = """
+import asyncio, sys
+import bot.discord.client, bot.ops
+from bot.cli import main
+
+def run_bot(settings, open_service, force_sync=False):  # Discord cannot run here: a bot that only waits
+    print("serving", flush=True)
+    asyncio.run(asyncio.sleep(120))
+
+bot.ops.verify_discord_login = lambda token, settings, **kwargs: "newsbot"
+bot.discord.client.run_bot = run_bot
+sys.argv = ["newsbot", "--data-dir", sys.argv[1], "discord"]
+main()
+"""
+
+
+def test_sigterm_stops_the_bot_as_a_stop(tmp_path):
+    """Round 8: SIGTERM (systemd's and Docker's stop) killed `newsbot discord` on the spot, leaving its `bot-PID.json`;
+    as a container's pid 1 Python ignores it, so `docker compose stop` waited 10 s and killed the bot."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    bot = subprocess.Popen(
+        [sys.executable, "-c", SERVING_BOT, str(data)],
+        env={**env, "PYTHONPATH": str(REPO), "DISCORD_TOKEN": TOKEN, "HF_HUB_OFFLINE": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert bot.stdout.readline().strip() == "serving"
+        assert [p.name for p in data.glob("bot*.json")] == [f"bot-{bot.pid}.json"]
+        bot.send_signal(signal.SIGTERM)
+        _, err = bot.communicate(timeout=60)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+    assert bot.returncode == 0, err
+    assert list(data.glob("bot*.json")) == []
+    assert "SIGTERM" in err  # the one line the running bot logs
+
+
 def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
     result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(tmp_path / "leer"), "DISCORD_TOKEN": "kein-token"})
     lines = result.stderr.decode().strip().splitlines()
@@ -429,6 +531,47 @@ def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):
     assert f"✗ {message('discord_token_malformed')}" in lines
     assert "✓ " + message("doctor_settings_ok") in result.stdout.decode()
     assert not (tmp_path / "leer").exists()  # a check writes nothing
+
+
+@pytest.mark.parametrize("loss", ["chroma folder deleted", "chroma folder emptied", "collections deleted"])
+def test_doctor_finds_an_index_whose_vectors_are_gone(settings, fake_embedder, articles_dir, loss):
+    """Round 8: with articles in the catalog and no vectors in Chroma (chroma/ deleted or emptied, the catalog
+    restored alone) `doctor` printed ✓ for the index, while every question was refused or stopped."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    _, chunks, sentences = service.index.catalog.counts()
+    if loss == "collections deleted":
+        for kind in ("chunks", "sentences"):
+            service.index.store._client.delete_collection(f"{settings.collection}-{kind}")
+    if loss != "collections deleted":
+        shutil.rmtree(settings.chroma_path)
+    if loss == "chroma folder emptied":
+        settings.chroma_path.mkdir()
+
+    result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(settings.data_dir)})
+
+    assert result.returncode == 2
+    expected = message(
+        "doctor_vectors_missing",
+        path=str(settings.data_dir),
+        chunks=chunks,
+        sentences=sentences,
+        stored_chunks=0,
+        stored_sentences=0,
+        store=str(settings.chroma_path),
+    )
+    assert f"✗ {expected}" in result.stderr.decode().splitlines()
+    assert "newsbot index add" in expected
+    assert (loss == "chroma folder deleted") != settings.chroma_path.exists()  # a check creates nothing
+
+
+def test_doctor_confirms_the_vectors_of_a_whole_index(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    _, chunks, sentences = service.index.catalog.counts()
+    result = run_newsbot("doctor", env={"NEWSBOT_DATA_DIR": str(settings.data_dir)})
+    expected = message("doctor_vectors_ok", store=str(settings.chroma_path), chunks=chunks, sentences=sentences)
+    assert f"✓ {expected}" in result.stdout.decode().splitlines()
 
 
 def test_doctor_says_the_index_is_for_another_language(tmp_path):
@@ -587,4 +730,7 @@ def test_systemd_unit_runs_the_bot_from_the_venv():
     assert start.group(1).endswith("/.venv/bin/newsbot")
     assert start.group(2) == "discord"
     assert re.search(r"^Restart=on-failure", unit, re.M)
-    assert re.search(r"^EnvironmentFile=", unit, re.M)  # the token from a file, not the unit
+    # The token and settings from /opt/newsbot/.env, which newsbot reads itself (again at each feed poll), not the unit
+    assert re.search(r"^WorkingDirectory=/opt/newsbot$", unit, re.M)
+    assert "DISCORD_TOKEN=" not in unit
+    assert not re.search(r"^EnvironmentFile=", unit, re.M)  # its values would win over later edits of .env

@@ -200,3 +200,103 @@ def test_a_writer_killed_while_saving_leaves_a_whole_file(indexed):
         assert found.versions == expected.versions
         assert np.array_equal(found.postings.segments[0].docs, expected.postings.segments[0].docs)
         assert Snapshot(service.index).restored == (found.generation == expected.generation)
+
+
+def numbered_anew(catalog_path: Path) -> None:
+    """What `sqlite3 catalog.sqlite3 .dump` loaded into a new file does to the sentences: numbered from 1 in their
+    order, the gaps of removed articles closed; the terms (FTS5 keeps its own ids) and everything else unchanged."""
+    import sqlite3
+
+    db = sqlite3.connect(catalog_path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'sentences'")
+        triggers = triggers.fetchall()
+        for name, _ in triggers:
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute(
+            "CREATE TEMP TABLE kept AS SELECT article_id, n, chunk, paragraph, text FROM sentences ORDER BY rowid"
+        )
+        db.execute("DELETE FROM sentences")
+        db.execute("INSERT INTO sentences SELECT * FROM kept ORDER BY rowid")
+        for _, sql in triggers:
+            db.execute(sql)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def with_a_gap(service: NewsService, folder: Path) -> None:
+    sorted(folder.glob("*.txt"))[0].unlink()  # indexed first: its sentences had the lowest numbers
+    service.index.sync_folder(folder)
+
+
+def test_sentences_numbered_anew_keep_their_terms(indexed, tmp_path):
+    """Round 8: after a `.dump` of the catalog loaded into a new file, the stored terms stayed on the sentences' old
+    numbers: BM25 scored each sentence on another one's terms, and the next `index add` stopped with an
+    IntegrityError (a new sentence's number was taken in the terms). Opening the catalog analyses them again."""
+    service, folder = indexed
+    with_a_gap(service, folder)
+    catalog = service.index.catalog
+    before = {}
+    for question in QUESTIONS:
+        terms = service.retriever.snapshot().lexical.query_terms(question)
+        before[question] = [(h.article_id, h.n, h.score) for h in catalog.search_terms(terms, 12)]
+    numbered_anew(service.settings.catalog_path)
+
+    reopened = NewsService.open(service.settings, service.index.embedder)
+    for question in QUESTIONS:
+        terms = reopened.retriever.snapshot().lexical.query_terms(question)
+        assert [(h.article_id, h.n, h.score) for h in reopened.index.catalog.search_terms(terms, 12)] == before[
+            question
+        ]
+    for path in sorted(news_folder(tmp_path, 30, 1).glob("*.txt")):
+        path.replace(folder / path.name)
+    assert len(reopened.index.sync_folder(folder).added) == 1
+    assert_searches_as_fts5(reopened, reopened.retriever.snapshot())
+
+
+def test_saved_postings_of_sentences_numbered_anew_are_not_used(indexed):
+    """The saved postings keep each row's sentence number (FTS5's order among equal scores, the newest sentences of
+    a common term); after the sentences were numbered anew, catalog, generation and versions still fit."""
+    import sqlite3
+
+    service, folder = indexed
+    with_a_gap(service, folder)
+    path = postings_path(service.settings.data_dir)
+    path.unlink()
+    assert not Snapshot(service.index).restored  # saves the postings of the generation with the gap
+    assert load_postings(path).generation == service.index.catalog.generation
+    numbered_anew(service.settings.catalog_path)
+
+    reopened = NewsService.open(service.settings, service.index.embedder)
+    snapshot = reopened.retriever.snapshot()
+    assert not snapshot.restored
+    with sqlite3.connect(service.settings.catalog_path) as db:
+        numbers = {(a, n): rowid for rowid, a, n in db.execute("SELECT rowid, article_id, n FROM sentences")}
+    rows = snapshot._arena.rows
+    live = [row for row in range(len(rows)) if snapshot._live[row]]
+    assert [int(snapshot._arena.postings.rowids.data[row]) for row in live] == [
+        numbers[rows[row].article_id, rows[row].n] for row in live
+    ]
+    assert_searches_as_fts5(reopened, snapshot)
+
+
+def test_a_vacuumed_catalog_keeps_its_saved_postings(indexed):
+    """`sqlite3 catalog.sqlite3 VACUUM` keeps the sentences' rowids (SQLite may renumber only a table without an
+    index, and theirs has the primary key's): the saved postings still fit, and search as the catalog does."""
+    import sqlite3
+
+    service, folder = indexed
+    with_a_gap(service, folder)
+    path = postings_path(service.settings.data_dir)
+    path.unlink()
+    assert not Snapshot(service.index).restored  # saves the postings of the generation with the gap
+    db = sqlite3.connect(service.settings.catalog_path, isolation_level=None)
+    db.execute("VACUUM")
+    db.close()
+
+    reopened = NewsService.open(service.settings, service.index.embedder)
+    snapshot = reopened.retriever.snapshot()
+    assert snapshot.restored
+    assert_same_as_built(reopened.index, snapshot, reopened)

@@ -71,8 +71,8 @@ class NewsBot(commands.Bot):
         await self.add_cog(AskCog(self, self.service))
         await self.add_cog(ManageCog(self.service))
         await self.add_cog(FeedPoller(self, self.service))
-        # Load the search snapshot now, so the first question is not the slow one.
-        await asyncio.to_thread(self.service.retriever.warm_up)
+        # Load the search snapshot and the name tagger now, so the first question is not the slow one.
+        await asyncio.to_thread(self.service.warm_up)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

@@ -1,6 +1,7 @@
 """Polls the configured feeds (`NEWSBOT_FEEDS`) while the bot runs, so new articles arrive on their own,
 and after each poll removes what is older than `NEWSBOT_RETENTION_DAYS`; `/feeds` polls them at once
-through the same `poll_feeds`.
+through the same `poll_feeds`. Each round reads the feeds from the configuration again (`configured_feeds`),
+so a feed removed from `.env` is not polled again and one added there is, without a restart.
 
 A feed is a third party's text even when the operator configured it, so it is fetched under the one
 fetch policy like any URL; a feed that fails is logged and tried again next round, the others go on.
@@ -18,12 +19,29 @@ from discord.ext import commands, tasks
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.indexer import IndexReport
+from index.settings import Settings
 from index.texts import message
 
 log = logging.getLogger(__name__)
 
 # A feed's outcome: what indexing it changed, or the text saying why it failed.
 FeedResult = tuple[str, IndexReport | str]
+
+
+def configured_feeds(settings: Settings) -> list[str]:
+    """The feeds the configuration names now: NEWSBOT_FEEDS read again from the environment and `.env` (an operator
+    removes a feed there while the bot runs), kept in `settings` for the next look. A configuration that does not
+    read now (a typo in `.env`) keeps the feeds of the last look, with a warning; settings built in code keep theirs.
+    """
+    try:
+        now = settings.read_again()
+    except NewsbotError as error:
+        log.warning("keeping the feeds as they were: the configuration does not read now: %s", error.message)
+        return list(settings.feeds)
+    if now is not None and now.feeds != settings.feeds:
+        log.info("feeds configured now: %s (were: %s)", ", ".join(now.feeds) or "none", ", ".join(settings.feeds))
+        settings.feeds = now.feeds
+    return list(settings.feeds)
 
 
 async def poll_feeds(service: NewsService, feeds: Sequence[str]) -> list[FeedResult]:
@@ -65,16 +83,18 @@ async def apply_retention(service: NewsService) -> IndexReport | None:
 
 
 class FeedPoller(commands.Cog):
-    """Indexes new entries of every configured feed every `feed_interval_minutes`, then applies retention."""
+    """Indexes new entries of every configured feed every `feed_interval_minutes`, then applies retention.
+
+    The feeds are those configured at each round: one removed from the configuration is not polled again, one
+    added is polled from the next round on (a bot started without any feeds polls none until it restarts)."""
 
     def __init__(self, bot: commands.Bot, service: NewsService) -> None:
         self.bot = bot
         self.service = service
-        self.feeds = list(service.settings.feeds)
         self.poll.change_interval(minutes=service.settings.feed_interval_minutes)
 
     async def cog_load(self) -> None:
-        if self.feeds:
+        if self.service.settings.feeds:
             self.poll.start()
 
     async def cog_unload(self) -> None:
@@ -82,7 +102,8 @@ class FeedPoller(commands.Cog):
 
     @tasks.loop(minutes=30)
     async def poll(self) -> None:
-        await poll_feeds(self.service, self.feeds)
+        feeds = await asyncio.to_thread(configured_feeds, self.service.settings)  # reads `.env`: off the loop
+        await poll_feeds(self.service, feeds)
         await apply_retention(self.service)
 
     @poll.before_loop

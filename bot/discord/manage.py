@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.errors import NO_MENTIONS, explain
-from bot.discord.feeds import poll_feeds
+from bot.discord.feeds import configured_feeds, poll_feeds
 from bot.discord.formatting import (
     MAX_LINK_TITLE,
     articles_embed,
@@ -229,7 +229,8 @@ class ManageCog(commands.Cog):
     async def feeds(self, interaction: discord.Interaction) -> None:
         """The configured feeds, each polled now, with what it brought or why it failed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        results = await poll_feeds(self.service, self.settings.feeds)
+        feeds = await asyncio.to_thread(configured_feeds, self.service.settings)
+        results = await poll_feeds(self.service, feeds)
         await interaction.followup.send(
             feeds_text(results, self.language), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
