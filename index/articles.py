@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,11 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
 def without_invisible_characters(text: str) -> str:
-    return _INVISIBLE.sub("", text)
+    """`text` in composed form (NFC), without invisible characters. macOS writes and sends "ü" as "u" plus a
+    combining diaeresis (NFD): in that form a word matched neither BM25's terms nor the embedder's tokens of
+    the composed one, so a question typed there was less sure of its answer and an article saved there was
+    not found by composed questions."""
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,22 @@ def test_a_soft_hyphenated_word_is_found_and_shown_whole(settings, fake_embedder
     assert "Die Bundesregierung hat am Montag das Klimagesetz beschlossen." in answer.text
     with pytest.raises(NewsbotError, match="leer"):  # nothing visible is no question
         service.ask(ZERO_WIDTH_SPACE * 3)
+
+
+def test_umlauts_in_either_unicode_form_are_one_word(settings, fake_embedder, tmp_path: Path):
+    """macOS writes and sends "ü" as "u" and a combining diaeresis (NFD): a file saved so, or a question typed
+    so, shared no word with the other form for BM25 and the embedder, and the answer quoted the decomposed text."""
+    import unicodedata
+
+    from bot.service import NewsService
+
+    text = "Blaualgen im Wasser\n\nDas Seebad in Zürich bleibt wegen Blaualgen geschlossen.\n\nIn Wien regnete es."
+    (tmp_path / "seebad.txt").write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
+    service.index_paths([tmp_path / "seebad.txt"])
+    composed = service.ask("Warum ist das Seebad in Zürich geschlossen?")
+    decomposed = service.ask(unicodedata.normalize("NFD", "Warum ist das Seebad in Zürich geschlossen?"))
+    assert "Das Seebad in Zürich bleibt wegen Blaualgen geschlossen." in composed.text  # composed, as typed here
+    assert composed.sources[0].snippet == "Das Seebad in Zürich bleibt wegen Blaualgen geschlossen."
+    assert decomposed.question == "Warum ist das Seebad in Zürich geschlossen?"
+    assert (decomposed.text, decomposed.confidence) == (composed.text, composed.confidence)
