@@ -4,14 +4,24 @@ logs it and answers where it still can; nothing escapes the cog."""
 from __future__ import annotations
 
 import logging
-from unittest.mock import MagicMock
+from collections.abc import AsyncIterator
+from unittest.mock import AsyncMock, MagicMock
 
 import discord
 
 from bot.discord.ask import AskCog
+from bot.discord.streaming import WRITING_MARK, stream_answer
+from bot.result import Answer
 from index.texts import message
 from tests.test_discord_ask import GIPFEL, service  # noqa: F401 (the fixture)
-from tests.test_discord_mocks import BOT_USER_ID, assert_no_mentions, make_bot, make_message, sent_kwargs
+from tests.test_discord_mocks import (
+    BOT_USER_ID,
+    assert_no_mentions,
+    make_bot,
+    make_message,
+    make_sent_message,
+    sent_kwargs,
+)
 
 
 def http_error(kind: type[discord.HTTPException], status: int, text: str) -> discord.HTTPException:
@@ -86,3 +96,41 @@ async def test_a_reply_discord_fails_with_5xx_is_not_sent_twice_and_nothing_esca
     msg.channel.send.assert_not_awaited()
     msg.author.send.assert_not_awaited()
     assert "Service Unavailable" in caplog.text
+
+
+# ---- generated answers, streamed into one message (bot/discord/streaming.py) ----------------------
+
+
+async def streamed(items: list[str | Answer]) -> AsyncIterator[str | Answer]:
+    for item in items:
+        yield item
+
+
+ANSWER = Answer(GIPFEL, "In Budapest [1].", True, [], 0.9, mode="llm", cited=(1,))
+
+
+async def test_an_edit_discord_refuses_while_the_answer_is_written_costs_only_that_edit(caplog):
+    sent = make_sent_message()
+    sent.edit.side_effect = [http_error(discord.HTTPException, 429, "rate limited"), None, None]
+    send = AsyncMock(return_value=sent)
+
+    reply, final = await stream_answer(send, streamed(["In ", "Budapest ", "[1].", ANSWER]), interval=0.0)
+
+    assert (reply, final) == (sent, ANSWER)
+    contents = [e["content"] for e in sent_kwargs(sent.edit)]
+    assert contents == ["In Budapest" + WRITING_MARK, "In Budapest [1]." + WRITING_MARK, None]
+    assert "rate limited" in caplog.text
+
+
+async def test_a_streamed_message_deleted_before_the_end_gets_the_answer_as_a_new_message():
+    """A moderator (or the asker) deleted the half-written message: the final edit finds nothing."""
+    sent, second = make_sent_message(), make_sent_message()
+    sent.edit.side_effect = http_error(discord.NotFound, 404, "Unknown Message")
+    send = AsyncMock(side_effect=[sent, second])
+
+    reply, _ = await stream_answer(send, streamed(["In ", "Budapest ", ANSWER]), interval=60.0)
+
+    assert reply is second
+    final = send.await_args_list[-1].kwargs
+    assert "Budapest" in final["embed"].description
+    assert_no_mentions(final)
