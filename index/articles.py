@@ -27,6 +27,18 @@ _MAX_TITLE_CHARS = 160
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
+# Line breaks other than a line feed: CR alone (classic Mac files), CR LF, Unicode's line separator (JavaScript and JSON
+# text), next line (NEL), vertical tab and form feed; Unicode's paragraph separator (Word) ends a paragraph.
+_LINE_BREAK = re.compile("\r\n?|[\u2028\x85\x0b\x0c]")
+_PARAGRAPH_SEPARATOR = "\u2029"
+
+
+def with_plain_line_breaks(text: str) -> str:
+    """`text` with every line break a line feed and every paragraph separator a blank line, as the chunker splits
+    paragraphs: read as no break at all, a headline ran into the first sentence, separator and all."""
+    return _LINE_BREAK.sub("\n", text).replace(_PARAGRAPH_SEPARATOR, "\n\n")
+
+
 def without_invisible_characters(text: str) -> str:
     """`text` in composed form (NFC), without invisible characters. macOS writes and sends "ü" as "u" plus a
     combining diaeresis (NFD): in that form a word matched neither BM25's terms nor the embedder's tokens of
@@ -50,7 +62,7 @@ class Article:
     def __post_init__(self) -> None:
         # Every source (file, page, feed entry) ends here, so this is the one place to clean the text.
         object.__setattr__(self, "title", without_invisible_characters(self.title))
-        object.__setattr__(self, "text", without_invisible_characters(self.text))
+        object.__setattr__(self, "text", with_plain_line_breaks(without_invisible_characters(self.text)))
 
     @property
     def content_hash(self) -> str:

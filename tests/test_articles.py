@@ -201,3 +201,29 @@ def test_umlauts_in_either_unicode_form_are_one_word(settings, fake_embedder, tm
     assert composed.sources[0].snippet == "Das Seebad in Zürich bleibt wegen Blaualgen geschlossen."
     assert decomposed.question == "Warum ist das Seebad in Zürich geschlossen?"
     assert (decomposed.text, decomposed.confidence) == (composed.text, composed.confidence)
+
+
+@pytest.mark.parametrize(
+    ("name", "between_paragraphs"),
+    [("mac-classic", "\r\r"), ("word", "\u2029"), ("json", "\u2028\u2028"), ("next-line", "\x85\x85"), ("page", "\f")],
+)
+def test_paragraphs_apart_by_any_line_break_are_paragraphs(tmp_path: Path, name: str, between_paragraphs: str):
+    """Classic Mac files end lines with CR; Word and JavaScript text carry Unicode's paragraph and line separators.
+    Read as no break at all, the headline became the first sentence's start, separator and all."""
+    paragraphs = [
+        "Neue Brücke in Graz eröffnet",
+        "Die neue Brücke über die Mur wurde am Montag eröffnet. Sie kostet 12 Millionen Euro.",
+        "Der Bürgermeister sprach von einem großen Tag.",
+    ]
+    path = tmp_path / f"{name}.txt"
+    path.write_bytes(between_paragraphs.join(paragraphs).encode("utf-8"))
+    article = read_article_file(path)
+    sentences = split_article(article, chunk_size=1000, chunk_overlap=150).sentences
+    assert article.title == paragraphs[0]
+    assert [s.text.strip() for s in sentences] == [
+        paragraphs[0],
+        "Die neue Brücke über die Mur wurde am Montag eröffnet.",
+        "Sie kostet 12 Millionen Euro.",
+        paragraphs[2],
+    ]
+    assert [s.paragraph for s in sentences] == [0, 1, 1, 2]
