@@ -148,6 +148,10 @@ def article_from_html(html: str, article_id: str, source: str, url: str | None =
         raise NewsbotError(message("empty_article", path=source))
     canonical = (meta.url if meta and meta.url else None) or url
     published = meta.date if meta and meta.date else None
+    if published and published[5:10] == "01-01" and not trafilatura.extract_metadata(html, url, extensive=False).date:
+        # htmldate's last resort: a year the text mentions, or its copyright year, as the 1st of January. Dated so,
+        # a page was shown with that date, aged by it, and removed at once by a retention shorter than its "age".
+        published = None
     if not title:
         title = title_from_text(text)
     elif not text.lstrip().startswith(title):

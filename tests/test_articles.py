@@ -227,3 +227,25 @@ def test_paragraphs_apart_by_any_line_break_are_paragraphs(tmp_path: Path, name:
         paragraphs[2],
     ]
     assert [s.paragraph for s in sentences] == [0, 1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("markup", "published"),
+    [
+        ("<p>Im Jahr 2024 beginnt der Bau, 2025 soll die Brücke fertig sein.</p>", None),
+        ("<p>Die Brücke soll 2025 fertig sein.</p><footer>© 2024 Beispielzeitung</footer>", None),
+        ('<p><time datetime="2025-01-01">1. Jänner 2025</time></p><p>Der Bau beginnt 2025.</p>', "2025-01-01"),
+        ('<p class="date">12.03.2025</p><p>Im Jahr 2024 begann der Bau.</p>', "2025-03-12"),
+    ],
+)
+def test_a_page_is_dated_by_its_date_not_by_a_year_it_mentions(tmp_path: Path, markup: str, published: str | None):
+    """htmldate's last resort makes a year in the text (or a copyright year) the 1st of January: a page on work
+    that "begins in 2024" was published on 2024-01-01, shown so, aged by it for "which story is meant", and
+    removed by a retention of 90 days at once."""
+    path = tmp_path / "bruecke.html"
+    path.write_text(
+        f"<html><head><title>Neue Brücke</title></head><body><article><h1>Neue Brücke</h1>{markup}"
+        "<p>Die neue Brücke über die Mur verbindet zwei Stadtteile.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    assert read_article_file(path).published == published
