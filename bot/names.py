@@ -60,5 +60,10 @@ def in_small_letters(question: str, language: str) -> str:
         with _lock:
             tagged = _tagger(language).tag_sent(_TOKENS.findall(text), taglevel=1, casesensitive=False)
         nouns = {word for word, _, tag in tagged if tag in ("NN", "NE")}
-        text = _TOKENS.sub(lambda m: m[0][:1].upper() + m[0][1:] if m[0] in nouns else m[0], text)
+        text = _TOKENS.sub(lambda m: _capitalised_parts(m[0]) if m[0] in nouns else m[0], text)
     return _SENTENCE_START.sub(lambda m: m[0].upper(), text)
+
+
+def _capitalised_parts(noun: str) -> str:
+    """A noun with a capital on each part of a hyphenated compound: "Nato-Gipfel", "49-Euro-Ticket"."""
+    return "-".join(part[:1].upper() + part[1:] for part in noun.split("-"))

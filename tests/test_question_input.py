@@ -66,6 +66,7 @@ FAHRT = "Wie lange dauert die Fahrt von Graz nach Klagenfurt?"
     [
         ("de", FAHRT),
         ("de", "Wo soll der Gipfel stattfinden? Wann kommt Putin?"),
+        ("de", "Was kostet das 49-Euro-Ticket beim Nato-Gipfel?"),
         ("en", "Who is the president of the ecb? „And when?“"),
     ],
 )
