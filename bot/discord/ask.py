@@ -239,7 +239,7 @@ class AskCog(commands.Cog):
             answer = await asyncio.to_thread(self.service.ask, question, history)
             reply = await send_answer(send, answer, self.language)
         if key is None and answer.answered and isinstance(channel, discord.TextChannel):
-            key = await self.open_thread(reply, question)
+            key = await self.open_thread(reply, answer.question)  # as the embed titles it: "WO …?" comes as "Wo …?"
         if key is not None and answer.answered:  # a refused question is no context for the next one (as in chat)
             self.conversations.remember((key, user_id), answer.question, afresh=starts_a_topic(answer))
         elif key is not None and ends_the_conversation(answer, self.settings.language):
