@@ -68,6 +68,7 @@ FAHRT = "Wie lange dauert die Fahrt von Graz nach Klagenfurt?"
         ("de", "Wo soll der Gipfel stattfinden? Wann kommt Putin?"),
         ("de", "Was kostet das 49-Euro-Ticket beim Nato-Gipfel?"),
         ("en", "Who is the president of the ecb? „And when?“"),
+        ("de", "Who is the president of the ecb and when did he take office?"),  # English in a German deployment
     ],
 )
 def test_a_question_in_capitals_is_searched_as_written_in_small_letters(settings, language, as_written):
