@@ -25,6 +25,8 @@ _MAX_TITLE_CHARS = 160
 # Characters that show nothing but split words for BM25 and the embedder: soft hyphens (U+00AD, which
 # web pages put inside long words), zero-width spaces, word joiners, and byte-order marks inside a text.
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# The Latin ligatures (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ) that text copied from a PDF holds: one character for two or three letters.
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
 
 
 # Line breaks other than a line feed: CR alone (classic Mac files), CR LF, Unicode's line separator (JavaScript and JSON
@@ -43,8 +45,9 @@ def without_invisible_characters(text: str) -> str:
     """`text` in composed form (NFC), without invisible characters. macOS writes and sends "ü" as "u" plus a
     combining diaeresis (NFD): in that form a word matched neither BM25's terms nor the embedder's tokens of
     the composed one, so a question typed there was less sure of its answer and an article saved there was
-    not found by composed questions."""
-    return unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    not found by composed questions. Ligatures of text copied from a PDF become their letters ("ﬁ": "fi")."""
+    text = _LIGATURE.sub(lambda m: unicodedata.normalize("NFKC", m[0]), _INVISIBLE.sub("", text))
+    return unicodedata.normalize("NFC", text)
 
 
 @dataclass(frozen=True)

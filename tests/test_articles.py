@@ -249,3 +249,20 @@ def test_a_page_is_dated_by_its_date_not_by_a_year_it_mentions(tmp_path: Path, m
         encoding="utf-8",
     )
     assert read_article_file(path).published == published
+
+
+def test_ligatures_of_text_copied_from_a_pdf_are_letters(settings, fake_embedder, tmp_path: Path):
+    """A PDF's text comes with "ﬁ" and "ﬀ" as one character each: "ﬁnanziert" shared no word with "finanziert"."""
+    from bot.service import NewsService
+
+    (tmp_path / "haushalt.txt").write_text(
+        "Haushalt beschlossen\n\nDie Oﬀensive für Schulen wird aus dem Haushalt ﬁnanziert.\n\nIn Wien regnete es.",
+        encoding="utf-8",
+    )
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
+    service.index_paths([tmp_path / "haushalt.txt"])
+    typed = service.ask("Wie wird die Offensive für Schulen finanziert?")
+    pasted = service.ask("Wie wird die Oﬀensive für Schulen ﬁnanziert?")
+    assert "Die Offensive für Schulen wird aus dem Haushalt finanziert." in typed.text
+    assert pasted.question == "Wie wird die Offensive für Schulen finanziert?"
+    assert (pasted.text, pasted.confidence) == (typed.text, typed.confidence)
