@@ -23,8 +23,9 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 _MAX_TITLE_CHARS = 160
 # Characters that show nothing but split words for BM25 and the embedder: soft hyphens (U+00AD, which
-# web pages put inside long words), zero-width spaces, word joiners, and byte-order marks inside a text.
-_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# web pages put inside long words), zero-width spaces and non-joiners (set between letters that must not form a
+# ligature, "Auf|lage"), word joiners, and byte-order marks inside a text. The zero-width joiner stays: emoji need it.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u2060\ufeff]")
 # The Latin ligatures (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ) that text copied from a PDF holds: one character for two or three letters.
 _LIGATURE = re.compile("[\ufb00-\ufb06]")
 

@@ -266,3 +266,13 @@ def test_ligatures_of_text_copied_from_a_pdf_are_letters(settings, fake_embedder
     assert "Die Offensive für Schulen wird aus dem Haushalt finanziert." in typed.text
     assert pasted.question == "Wie wird die Offensive für Schulen finanziert?"
     assert (pasted.text, pasted.confidence) == (typed.text, typed.confidence)
+
+
+def test_a_zero_width_non_joiner_in_a_word_leaves_it_whole(tmp_path: Path):
+    """Careful German typesetting puts U+200C between the parts of "Auflage" so that "f" and "l" are not joined:
+    invisible, like a soft hyphen, and it split the word for BM25 in two."""
+    path = tmp_path / "auflage.txt"
+    path.write_text("Neue Auf\u200clage\n\nDie zweite Auf\u200clage des Buches erscheint im Mai.", encoding="utf-8")
+    article = read_article_file(path)
+    assert article.title == "Neue Auflage"
+    assert "Die zweite Auflage des Buches" in article.text
