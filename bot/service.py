@@ -26,7 +26,7 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
-from bot.names import load_tagger, proper_names
+from bot.names import in_small_letters, load_tagger, proper_names
 from bot.result import Answer
 from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, number_missing, proper_name_missing
 from index.articles import without_invisible_characters
@@ -76,7 +76,7 @@ def validate_question(settings: Settings, question: str) -> str:
         raise NewsbotError(
             message("question_too_long", settings.language, length=len(text), limit=settings.max_question_chars)
         )
-    return text
+    return in_small_letters(text, settings.language)
 
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html")

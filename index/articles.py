@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +23,32 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 _MAX_TITLE_CHARS = 160
 # Characters that show nothing but split words for BM25 and the embedder: soft hyphens (U+00AD, which
-# web pages put inside long words), zero-width spaces, word joiners, and byte-order marks inside a text.
-_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# web pages put inside long words), zero-width spaces and non-joiners (set between letters that must not form a
+# ligature, "Auf|lage"), word joiners, and byte-order marks inside a text. The zero-width joiner stays: emoji need it.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u2060\ufeff]")
+# The Latin ligatures (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ) that text copied from a PDF holds: one character for two or three letters.
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
+
+
+# Line breaks other than a line feed: CR alone (classic Mac files), CR LF, Unicode's line separator (JavaScript and JSON
+# text), next line (NEL), vertical tab and form feed; Unicode's paragraph separator (Word) ends a paragraph.
+_LINE_BREAK = re.compile("\r\n?|[\u2028\x85\x0b\x0c]")
+_PARAGRAPH_SEPARATOR = "\u2029"
+
+
+def with_plain_line_breaks(text: str) -> str:
+    """`text` with every line break a line feed and every paragraph separator a blank line, as the chunker splits
+    paragraphs: read as no break at all, a headline ran into the first sentence, separator and all."""
+    return _LINE_BREAK.sub("\n", text).replace(_PARAGRAPH_SEPARATOR, "\n\n")
 
 
 def without_invisible_characters(text: str) -> str:
-    return _INVISIBLE.sub("", text)
+    """`text` in composed form (NFC), without invisible characters. macOS writes and sends "ü" as "u" plus a
+    combining diaeresis (NFD): in that form a word matched neither BM25's terms nor the embedder's tokens of
+    the composed one, so a question typed there was less sure of its answer and an article saved there was
+    not found by composed questions. Ligatures of text copied from a PDF become their letters ("ﬁ": "fi")."""
+    text = _LIGATURE.sub(lambda m: unicodedata.normalize("NFKC", m[0]), _INVISIBLE.sub("", text))
+    return unicodedata.normalize("NFC", text)
 
 
 @dataclass(frozen=True)
@@ -45,7 +66,7 @@ class Article:
     def __post_init__(self) -> None:
         # Every source (file, page, feed entry) ends here, so this is the one place to clean the text.
         object.__setattr__(self, "title", without_invisible_characters(self.title))
-        object.__setattr__(self, "text", without_invisible_characters(self.text))
+        object.__setattr__(self, "text", with_plain_line_breaks(without_invisible_characters(self.text)))
 
     @property
     def content_hash(self) -> str:
@@ -131,6 +152,10 @@ def article_from_html(html: str, article_id: str, source: str, url: str | None =
         raise NewsbotError(message("empty_article", path=source))
     canonical = (meta.url if meta and meta.url else None) or url
     published = meta.date if meta and meta.date else None
+    if published and published[5:10] == "01-01" and not trafilatura.extract_metadata(html, url, extensive=False).date:
+        # htmldate's last resort: a year the text mentions, or its copyright year, as the 1st of January. Dated so,
+        # a page was shown with that date, aged by it, and removed at once by a retention shorter than its "age".
+        published = None
     if not title:
         title = title_from_text(text)
     elif not text.lstrip().startswith(title):

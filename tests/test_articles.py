@@ -182,3 +182,97 @@ def test_a_soft_hyphenated_word_is_found_and_shown_whole(settings, fake_embedder
     assert "Die Bundesregierung hat am Montag das Klimagesetz beschlossen." in answer.text
     with pytest.raises(NewsbotError, match="leer"):  # nothing visible is no question
         service.ask(ZERO_WIDTH_SPACE * 3)
+
+
+def test_umlauts_in_either_unicode_form_are_one_word(settings, fake_embedder, tmp_path: Path):
+    """macOS writes and sends "ü" as "u" and a combining diaeresis (NFD): a file saved so, or a question typed
+    so, shared no word with the other form for BM25 and the embedder, and the answer quoted the decomposed text."""
+    import unicodedata
+
+    from bot.service import NewsService
+
+    text = "Blaualgen im Wasser\n\nDas Seebad in Zürich bleibt wegen Blaualgen geschlossen.\n\nIn Wien regnete es."
+    (tmp_path / "seebad.txt").write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
+    service.index_paths([tmp_path / "seebad.txt"])
+    composed = service.ask("Warum ist das Seebad in Zürich geschlossen?")
+    decomposed = service.ask(unicodedata.normalize("NFD", "Warum ist das Seebad in Zürich geschlossen?"))
+    assert "Das Seebad in Zürich bleibt wegen Blaualgen geschlossen." in composed.text  # composed, as typed here
+    assert composed.sources[0].snippet == "Das Seebad in Zürich bleibt wegen Blaualgen geschlossen."
+    assert decomposed.question == "Warum ist das Seebad in Zürich geschlossen?"
+    assert (decomposed.text, decomposed.confidence) == (composed.text, composed.confidence)
+
+
+@pytest.mark.parametrize(
+    ("name", "between_paragraphs"),
+    [("mac-classic", "\r\r"), ("word", "\u2029"), ("json", "\u2028\u2028"), ("next-line", "\x85\x85"), ("page", "\f")],
+)
+def test_paragraphs_apart_by_any_line_break_are_paragraphs(tmp_path: Path, name: str, between_paragraphs: str):
+    """Classic Mac files end lines with CR; Word and JavaScript text carry Unicode's paragraph and line separators.
+    Read as no break at all, the headline became the first sentence's start, separator and all."""
+    paragraphs = [
+        "Neue Brücke in Graz eröffnet",
+        "Die neue Brücke über die Mur wurde am Montag eröffnet. Sie kostet 12 Millionen Euro.",
+        "Der Bürgermeister sprach von einem großen Tag.",
+    ]
+    path = tmp_path / f"{name}.txt"
+    path.write_bytes(between_paragraphs.join(paragraphs).encode("utf-8"))
+    article = read_article_file(path)
+    sentences = split_article(article, chunk_size=1000, chunk_overlap=150).sentences
+    assert article.title == paragraphs[0]
+    assert [s.text.strip() for s in sentences] == [
+        paragraphs[0],
+        "Die neue Brücke über die Mur wurde am Montag eröffnet.",
+        "Sie kostet 12 Millionen Euro.",
+        paragraphs[2],
+    ]
+    assert [s.paragraph for s in sentences] == [0, 1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("markup", "published"),
+    [
+        ("<p>Im Jahr 2024 beginnt der Bau, 2025 soll die Brücke fertig sein.</p>", None),
+        ("<p>Die Brücke soll 2025 fertig sein.</p><footer>© 2024 Beispielzeitung</footer>", None),
+        ('<p><time datetime="2025-01-01">1. Jänner 2025</time></p><p>Der Bau beginnt 2025.</p>', "2025-01-01"),
+        ('<p class="date">12.03.2025</p><p>Im Jahr 2024 begann der Bau.</p>', "2025-03-12"),
+    ],
+)
+def test_a_page_is_dated_by_its_date_not_by_a_year_it_mentions(tmp_path: Path, markup: str, published: str | None):
+    """htmldate's last resort makes a year in the text (or a copyright year) the 1st of January: a page on work
+    that "begins in 2024" was published on 2024-01-01, shown so, aged by it for "which story is meant", and
+    removed by a retention of 90 days at once."""
+    path = tmp_path / "bruecke.html"
+    path.write_text(
+        f"<html><head><title>Neue Brücke</title></head><body><article><h1>Neue Brücke</h1>{markup}"
+        "<p>Die neue Brücke über die Mur verbindet zwei Stadtteile.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    assert read_article_file(path).published == published
+
+
+def test_ligatures_of_text_copied_from_a_pdf_are_letters(settings, fake_embedder, tmp_path: Path):
+    """A PDF's text comes with "ﬁ" and "ﬀ" as one character each: "ﬁnanziert" shared no word with "finanziert"."""
+    from bot.service import NewsService
+
+    (tmp_path / "haushalt.txt").write_text(
+        "Haushalt beschlossen\n\nDie Oﬀensive für Schulen wird aus dem Haushalt ﬁnanziert.\n\nIn Wien regnete es.",
+        encoding="utf-8",
+    )
+    service = NewsService.open(settings.model_copy(update={"refusal_threshold": 0.0}), fake_embedder)
+    service.index_paths([tmp_path / "haushalt.txt"])
+    typed = service.ask("Wie wird die Offensive für Schulen finanziert?")
+    pasted = service.ask("Wie wird die Oﬀensive für Schulen ﬁnanziert?")
+    assert "Die Offensive für Schulen wird aus dem Haushalt finanziert." in typed.text
+    assert pasted.question == "Wie wird die Offensive für Schulen finanziert?"
+    assert (pasted.text, pasted.confidence) == (typed.text, typed.confidence)
+
+
+def test_a_zero_width_non_joiner_in_a_word_leaves_it_whole(tmp_path: Path):
+    """Careful German typesetting puts U+200C between the parts of "Auflage" so that "f" and "l" are not joined:
+    invisible, like a soft hyphen, and it split the word for BM25 in two."""
+    path = tmp_path / "auflage.txt"
+    path.write_text("Neue Auf\u200clage\n\nDie zweite Auf\u200clage des Buches erscheint im Mai.", encoding="utf-8")
+    article = read_article_file(path)
+    assert article.title == "Neue Auflage"
+    assert "Die zweite Auflage des Buches" in article.text

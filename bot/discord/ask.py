@@ -8,6 +8,7 @@ other questions go on while one is answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
@@ -106,6 +107,25 @@ def plain_question(text: str) -> str:
     return " ".join(text.split())
 
 
+def reply_to(msg: discord.Message) -> Send:
+    """Send as a reply to `msg`, else as a message in its channel where Discord refused the reply for a reason of the
+    reply itself: it needs the permission to read the channel's history, and the question may be deleted meanwhile.
+
+    A 429 or 5xx, which discord.py has retried already, is raised: the answer may have gone out after all.
+    """
+
+    async def send(*args: Any, **kwargs: Any) -> discord.Message:
+        try:
+            return await msg.reply(*args, mention_author=False, **kwargs)
+        except discord.HTTPException as error:
+            if error.status == 429 or error.status >= 500:
+                raise
+            log.warning("could not reply to the question, writing to its channel instead: %s", error)
+            return await msg.channel.send(*args, **kwargs)
+
+    return send
+
+
 class AskCog(commands.Cog):
     """Answers questions and keeps each conversation in a thread of its own."""
 
@@ -155,18 +175,37 @@ class AskCog(commands.Cog):
         question = self.question_in(msg)
         if question is None:
             return
+        send = reply_to(msg)
         try:
             validate_question(self.settings, question)  # before the cooldown, as /frage: "@newsbot" costs no turn
             notice = self.cooldown_notice(msg.author.id)
             if notice:
-                await msg.reply(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
+                await send(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
                 return
-            async with msg.channel.typing():
-                await self.answer(
-                    question, msg.channel, functools.partial(msg.reply, mention_author=False), msg.author.id
-                )
+            async with contextlib.AsyncExitStack() as typing:
+                try:  # a courtesy: Discord refusing it (no permission, 429, 5xx) cost the answer itself
+                    await typing.enter_async_context(msg.channel.typing())
+                except discord.HTTPException as error:
+                    log.warning("Discord refused the typing indicator: %s", error)
+                await self.answer(question, msg.channel, send, msg.author.id)
+        except discord.HTTPException as error:  # Discord refused the answer itself: nowhere left to say so there
+            await self.could_not_answer(msg, error)
         except Exception as error:  # the face's error handler for messages: text to the user, detail to the log
-            await msg.reply(explain(error, self.language), allowed_mentions=NO_MENTIONS)
+            try:
+                await send(explain(error, self.language), allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as failure:
+                await self.could_not_answer(msg, failure)
+
+    async def could_not_answer(self, msg: discord.Message, error: discord.HTTPException) -> None:
+        """Log what Discord refused; where the bot may not write in the channel, tell the asker by direct message."""
+        log.warning("could not answer in channel %s: %s", getattr(msg.channel, "id", "?"), error)
+        if not isinstance(error, discord.Forbidden) or msg.guild is None:
+            return
+        text = message("discord_cannot_answer_there", self.language, channel=getattr(msg.channel, "name", ""))
+        try:
+            await msg.author.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as failure:  # direct messages closed: the log is all there is
+            log.warning("could not tell the asker by direct message either: %s", failure)
 
     def cooldown_notice(self, user_id: int) -> str | None:
         """The polite "one moment" text when the user asked too recently; None takes the turn."""
@@ -200,7 +239,7 @@ class AskCog(commands.Cog):
             answer = await asyncio.to_thread(self.service.ask, question, history)
             reply = await send_answer(send, answer, self.language)
         if key is None and answer.answered and isinstance(channel, discord.TextChannel):
-            key = await self.open_thread(reply, question)
+            key = await self.open_thread(reply, answer.question)  # as the embed titles it: "WO …?" comes as "Wo …?"
         if key is not None and answer.answered:  # a refused question is no context for the next one (as in chat)
             self.conversations.remember((key, user_id), answer.question, afresh=starts_a_topic(answer))
         elif key is not None and ends_the_conversation(answer, self.settings.language):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +62,12 @@ def index_url(service: NewsService, url: str) -> IndexReport:
     return service.index_urls([url])
 
 
+def folded(text: str) -> str:
+    """`text` for comparing what was typed with titles: case aside, and in one Unicode form (macOS sends "ü" as "u"
+    and a combining mark, NFD; titles are composed, NFC)."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
 def find_article(service: NewsService, given: str) -> ArticleRecord:
     """The article a manager means: by id (as autocomplete fills it in), else by its unique title."""
     records = service.articles()
@@ -68,10 +75,10 @@ def find_article(service: NewsService, given: str) -> ArticleRecord:
     for record in records:
         if record.article_id == wanted:
             return record
-    folded = wanted.casefold()
+    typed = folded(wanted)
     for matches in (
-        [r for r in records if r.title.casefold() == folded],
-        [r for r in records if folded and r.title.casefold().startswith(folded)],  # a title cut to 100 characters
+        [r for r in records if folded(r.title) == typed],
+        [r for r in records if typed and folded(r.title).startswith(typed)],  # a title cut to 100 characters
     ):
         if len(matches) == 1:
             return matches[0]
@@ -84,8 +91,8 @@ def find_article(service: NewsService, given: str) -> ArticleRecord:
 
 def article_choices(records: Sequence[ArticleRecord], typed: str) -> list[app_commands.Choice[str]]:
     """Up to 25 articles whose title or id holds what was typed; the value is the id when it fits, else the title."""
-    folded = typed.casefold().strip()
-    matches = [r for r in records if folded in r.title.casefold() or folded in r.article_id.casefold()]
+    wanted = folded(typed).strip()
+    matches = [r for r in records if wanted in folded(r.title) or wanted in folded(r.article_id)]
     return [
         app_commands.Choice(
             name=truncate(r.title, CHOICE_LIMIT),

@@ -8,6 +8,7 @@ gains nothing from more frequent updates.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ import discord
 from bot.discord.errors import NO_MENTIONS
 from bot.discord.formatting import MESSAGE_LIMIT, answer_embed, escape, truncate
 from bot.result import Answer
+
+log = logging.getLogger(__name__)
 
 EDIT_INTERVAL_SECONDS = 1.0
 # Marks a message that is still being written; the final embed replaces it.
@@ -87,13 +90,19 @@ async def stream_answer(
             reply = await send(content=preview(written), allowed_mentions=NO_MENTIONS)
             last_update = clock()
         elif clock() - last_update >= interval:
-            await reply.edit(content=preview(written), allowed_mentions=NO_MENTIONS)
+            try:  # a preview: Discord refusing one edit (429 after discord.py's retries, 5xx) costs that edit only
+                await reply.edit(content=preview(written), allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as error:
+                log.warning("Discord refused an edit of the answer being written: %s", error)
             last_update = clock()
     if final is None:
         raise RuntimeError("the answer stream ended without an Answer")
     embed = answer_embed(final, language)
     if reply is None:
-        reply = await send(embed=embed, allowed_mentions=NO_MENTIONS)
-    else:
+        return await send(embed=embed, allowed_mentions=NO_MENTIONS), final
+    try:
         await reply.edit(content=None, embed=embed, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as error:  # the message was deleted meanwhile, or Discord failed: the answer anew
+        log.warning("could not put the answer into its message, sending it anew: %s", error)
+        reply = await send(embed=embed, allowed_mentions=NO_MENTIONS)
     return reply, final
