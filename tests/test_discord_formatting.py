@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -91,6 +92,17 @@ def test_answer_embed_shows_answer_linked_sources_and_a_footer_with_passages_and
     assert "/data/articles" not in field.value  # the server's paths are nobody's business
     assert embed.footer.text == "2 Passagen · Sicherheit 53 %"
     assert embed.footer.text.endswith(message("answer_confidence", percent=answered().confidence_percent))  # as the CLI
+
+
+def test_an_answer_to_an_english_question_is_labelled_in_english_on_a_german_server():
+    answer = dataclasses.replace(answered(sources=[web_source()]), language="en", used_history=True)
+    embed = answer_embed(answer, "de")
+    assert embed.fields[0].name == message("discord_sources_label", "en") != message("discord_sources_label", "de")
+    assert message("answer_confidence", "en", percent=answer.confidence_percent) in embed.footer.text
+    assert "Sicherheit" not in embed.footer.text
+    assert embed.description.endswith(f"*{message('history_used', 'en')}*")
+    german = answered(sources=[web_source()])
+    assert answer_embed(german, "de").fields[0].name == message("discord_sources_label", "de")
 
 
 def test_a_refusal_is_the_friendly_text_without_sources_or_footer():

@@ -140,7 +140,12 @@ def sources_field(sources: Sequence[Source], language: str = "de") -> str:
 
 
 def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
-    """The answer as users see it: question as title, answer, linked sources, passages and certainty."""
+    """The answer as users see it: question as title, answer, linked sources, passages and certainty.
+
+    Labels, footer and refusal are in the question's language, as the refusal was: one server's users ask in
+    German and in English, and an English question answered under "Quellen" and "Sicherheit" read as half German.
+    """
+    language = answer.language or language
     if answer.answered:
         text = escape(answer.text)
         if answer.note:
@@ -148,7 +153,7 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
         if answer.used_history:
             text += f"\n\n*{message('history_used', language)}*"
     else:
-        text = message("refusal_friendly", answer.language or language)  # in the question's language
+        text = message("refusal_friendly", language)
     embed = discord.Embed(
         title=truncate(escape(" ".join(answer.question.split())), EMBED_TITLE_LIMIT),
         description=truncate(text, EMBED_DESCRIPTION_LIMIT),
