@@ -80,7 +80,7 @@ def news_sets(service: NewsService) -> None:
         report(f"follow_ups_news{suffix}", pairs, service)
         report(f"follow_ups_news{suffix}_without_history", [dataclasses.replace(q, history=()) for q in pairs], service)
         if suffix:
-            mixed = [dataclasses.replace(q, history=german_history[q.id.removesuffix(suffix)]) for q in pairs]
+            mixed = [dataclasses.replace(q, history=german_history[q.id.removesuffix("-en")]) for q in pairs]
             report("follow_ups_news_mixed", mixed, service)
         firsts = [
             dataclasses.replace(
@@ -137,6 +137,8 @@ def main() -> None:
     args = parser.parse_args()
     global DETAILS
     DETAILS = args.details
+    if DETAILS:
+        DETAILS.mkdir(parents=True, exist_ok=True)
 
     service = NewsService.open(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
     service.retriever.warm_up()
