@@ -18,6 +18,14 @@ the seed article (`newsbot --data-dir DIR index add ../shared/data/xquad_de_dev/
   article the index holds (on its topic, a fact it lacks), asked alone and after a question the article
   answers: the conversation must not make the bot answer what it refused alone ("Wie viele Einwohner hat
   Paris?" after Warsaw). Reported as the share refused.
+
+With `--news`, over an index that holds the `news_de` articles (a copy of the haystack), the held-out news
+conversations instead, in the same format: `benchmarks/conversations_news.jsonl` (German) and
+`conversations_news_en.jsonl` (the same in English), written after the conversation rules and not used to
+choose them. `follow_ups_news*` as above; `news_firsts_alone` and `news_firsts_after_follow_up`: each first
+question alone and after another article's whole pair (its first question and follow-up), as a user who
+changes the subject after a follow-up; `near_misses_news_*`: follow-ups on an article's topic about a fact
+it lacks, alone and after their first question.
 """
 
 from __future__ import annotations
@@ -60,8 +68,49 @@ def after_their_topic(near_misses: list[Question], answerable: list[Question]) -
     return [dataclasses.replace(q, history=(first[q.article],)) for q in near_misses if q.article in first]
 
 
+def news_sets(service: NewsService) -> None:
+    """The held-out conversations over news articles (see the module's docstring)."""
+    for suffix, path in (("", "conversations_news.jsonl"), ("_en", "conversations_news_en.jsonl")):
+        questions = load_questions(REPO / "benchmarks" / path)
+        if suffix:
+            german_history = {q.id: q.history for q in load_questions(REPO / "benchmarks" / "conversations_news.jsonl")}
+        raw = {line["id"]: line for line in map(json.loads, (REPO / "benchmarks" / path).open(encoding="utf-8"))}
+        pairs = [q for q in questions if not q.unanswerable]
+        near_misses = [q for q in questions if q.unanswerable]
+        report(f"follow_ups_news{suffix}", pairs, service)
+        report(f"follow_ups_news{suffix}_without_history", [dataclasses.replace(q, history=()) for q in pairs], service)
+        if suffix:
+            mixed = [dataclasses.replace(q, history=german_history[q.id.removesuffix("-en")]) for q in pairs]
+            report("follow_ups_news_mixed", mixed, service)
+        firsts = [
+            dataclasses.replace(
+                q, id=f"{q.id}-first", question=q.history[-1], answers=raw[q.id]["history_answers"], history=()
+            )
+            for q in pairs
+        ]
+        rng = random.Random(14)
+        after = []
+        for first, pair in zip(firsts, pairs, strict=True):
+            earlier = rng.choice([p for p in pairs if p.article != pair.article])
+            after.append(dataclasses.replace(first, history=(*earlier.history, earlier.question)))
+        alone = report(f"news_firsts{suffix}_alone", firsts, service)
+        switched = report(f"news_firsts{suffix}_after_follow_up", after, service)
+        gap = round(switched["answer_hit_at_1"] - alone["answer_hit_at_1"], 4)
+        print(json.dumps({f"news_firsts{suffix}_after_follow_up_minus_alone": gap}))
+        report(f"near_misses_news{suffix}_alone", [dataclasses.replace(q, history=()) for q in near_misses], service)
+        report(f"near_misses_news{suffix}_after_topic", near_misses, service)
+
+
+DETAILS: Path | None = None  # --details: a folder for each set's rows
+
+
 def report(name: str, questions: list[Question], service: NewsService) -> dict[str, object]:
     metrics, rows, _ = evaluate(questions, service.ask)
+    if DETAILS:
+        with (DETAILS / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+            for question, row in zip(questions, rows, strict=True):
+                gold = {"question": question.question, "history": question.history, "gold": question.answers}
+                out.write(json.dumps({**row, **gold}, ensure_ascii=False) + "\n")
     used = [row["used_history"] for row in rows if "used_history" in row]
     line = {
         "set": name,
@@ -83,10 +132,19 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--switches", type=Path, help="write the topic-switch set here (JSON Lines)")
     parser.add_argument("--every", type=int, default=1, help="only every n-th dev and seed question (a quicker run)")
+    parser.add_argument("--news", action="store_true", help="the held-out news conversations instead (a haystack copy)")
+    parser.add_argument("--details", type=Path, help="write each set's rows (answer, sources, gold) into this folder")
     args = parser.parse_args()
+    global DETAILS
+    DETAILS = args.details
+    if DETAILS:
+        DETAILS.mkdir(parents=True, exist_ok=True)
 
     service = NewsService.open(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
     service.retriever.warm_up()
+    if args.news:
+        news_sets(service)
+        return
     follow_ups = load_questions(REPO / "benchmarks" / "conversations.jsonl")
     follow_ups_en = load_questions(REPO / "benchmarks" / "conversations_en.jsonl")
     german_history = {q.id: q.history for q in follow_ups}

@@ -393,6 +393,24 @@ class NewsService:
             weights = {term: weight for term, weight in weights.items() if held[term]}
         return bool(weights) and bool(proper_name_missing(lexical, question, weights, terms, names))
 
+    @staticmethod
+    def _topic_holds_its_words(alone: Retrieval, with_context: tuple[Snapshot, Retrieval]) -> bool:
+        """Whether the article the conversation leads to holds every term the question's own words weigh.
+
+        Then nothing the question says points away from the conversation's topic, and it is read within it,
+        however well its words fit some sentence of another article: among a thousand news articles, the few
+        words of "Wo sagte er das?" or "Und in China?" are found together somewhere, and in every way better
+        than in the sentence of the conversation's article that answers them. The reverse of
+        `_loses_what_it_names`: the conversation may not replace what a question names, nor may a question's
+        words leave the conversation unless they name something its article lacks ("Wie heiß war es in Wien?"
+        after the summit).
+        """
+        snapshot, retrieval = with_context
+        if not retrieval.candidates or not alone.weights:
+            return False
+        terms = snapshot.article_terms(snapshot.sentences[retrieval.candidates[0].row].article_id)
+        return snapshot.lexical.coverage(alone.weights, terms) >= 1.0
+
     def _own_words_prefer(
         self,
         question: str,
@@ -419,6 +437,8 @@ class NewsService:
             return not with_context[1].candidates
         if self._stretch(*alone, weights)[0] == self._stretch(*with_context, weights)[0]:
             return True  # the conversation changes nothing shown: answered, and said to be answered, as if alone
+        if self._topic_holds_its_words(alone[1], with_context):
+            return False
         fits = list(zip(fit(*alone), fit(*with_context), strict=True))
         if sure is not None:
             # A question in another language than the articles shares next to no words with them: both contexts
