@@ -121,17 +121,19 @@ def terms_of(joined: str) -> set[str]:
 def holds(joined: str, term_needles: tuple[str, ...]) -> bool:
     """`LexicalIndex.present(term, terms_of(joined))` for the term whose `needles` are given, by substring search
     instead of building that set; a question's needles are made once for all the articles it reads."""
-    return any(needle in joined for needle in term_needles)
+    return any(map(joined.__contains__, term_needles))
 
 
 def needles(term: str) -> tuple[str, ...]:
     """What `holds` searches for in `joined_terms`: the set `terms_of` gives holds the terms and their
     PREFIX-letter prefixes (after a "ge" too), so a form of `term` of PREFIX letters is in it when a term
-    begins with it or with "ge" and it; a longer or shorter form only when it is a term itself."""
+    begins with it or with "ge" and it; a longer or shorter form only when it is a term itself. A needle that holds
+    another one is left out: where it is found, so is the other (" gipfel " and " gipfe"), and each is a scan of
+    the article's terms."""
     found: list[str] = []
     for form in sorted(_with_prefixes([term])):
         found.extend((f" {form}", f" ge{form}") if len(form) == PREFIX else (f" {form} ",))
-    return tuple(found)
+    return tuple(needle for needle in found if not any(other != needle and other in needle for other in found))
 
 
 def matched_terms(word_terms: list[tuple[str, ...]], weights: dict[str, float]) -> list[set[str]]:
