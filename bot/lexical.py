@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -121,17 +121,19 @@ def terms_of(joined: str) -> set[str]:
 def holds(joined: str, term_needles: tuple[str, ...]) -> bool:
     """`LexicalIndex.present(term, terms_of(joined))` for the term whose `needles` are given, by substring search
     instead of building that set; a question's needles are made once for all the articles it reads."""
-    return any(needle in joined for needle in term_needles)
+    return any(map(joined.__contains__, term_needles))
 
 
 def needles(term: str) -> tuple[str, ...]:
     """What `holds` searches for in `joined_terms`: the set `terms_of` gives holds the terms and their
     PREFIX-letter prefixes (after a "ge" too), so a form of `term` of PREFIX letters is in it when a term
-    begins with it or with "ge" and it; a longer or shorter form only when it is a term itself."""
+    begins with it or with "ge" and it; a longer or shorter form only when it is a term itself. A needle that holds
+    another one is left out: where it is found, so is the other (" gipfel " and " gipfe"), and each is a scan of
+    the article's terms."""
     found: list[str] = []
     for form in sorted(_with_prefixes([term])):
         found.extend((f" {form}", f" ge{form}") if len(form) == PREFIX else (f" {form} ",))
-    return tuple(found)
+    return tuple(needle for needle in found if not any(other != needle and other in needle for other in found))
 
 
 def matched_terms(word_terms: list[tuple[str, ...]], weights: dict[str, float]) -> list[set[str]]:
@@ -415,11 +417,18 @@ class PostingSegment:
     rows: int  # how many rows it was built from (the merge policy's measure)
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray] | None:
-        i = int(np.searchsorted(self.keys, term_id))
+        # the id as a scalar of the keys' own type: with a Python int, numpy cast every key first (a copy each time)
+        i = int(self.keys.searchsorted(self.keys.dtype.type(term_id)))
         if i == len(self.keys) or self.keys[i] != term_id:
             return None
         start, end = self.indptr[i], self.indptr[i + 1]
         return self.docs[start:end], self.tfs[start:end]
+
+    @cached_property
+    def span(self) -> tuple[int, int]:
+        """The first and the last row its postings name ((0, -1) without any): a snapshot whose rows in that
+        range are all live reads its postings without masking them."""
+        return (int(self.docs.min()), int(self.docs.max())) if len(self.docs) else (0, -1)
 
     def expanded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term id, row, tf) of every posting."""
@@ -588,6 +597,8 @@ class SnapshotLexicalIndex(CatalogLexicalIndex):
         self._postings = postings
         self._segments = postings.segments  # those of this snapshot: later changes append others
         self._live = live
+        # the segments with no dead row in this snapshot: their postings need no mask (all of them, mostly)
+        self._whole = [bool(live[lo : hi + 1].all()) for lo, hi in (s.span for s in self._segments)]
         self._average = tokens / size if size else 1.0
         self._spans = spans
         self._found: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -601,11 +612,20 @@ class SnapshotLexicalIndex(CatalogLexicalIndex):
                 self._found.move_to_end(term)
                 return found
         term_id = self._postings.vocabulary.get(term)
-        parts = [p for s in self._segments if term_id is not None and (p := s.postings(term_id)) is not None]
-        docs = np.concatenate([d for d, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
-        tfs = np.concatenate([t for _, t in parts]) if parts else np.zeros(0, dtype=np.uint16)
-        keep = self._live[docs]
-        found = docs[keep], tfs[keep]
+        parts = []
+        for segment, whole in zip(self._segments, self._whole, strict=True):
+            part = segment.postings(term_id) if term_id is not None else None
+            if part is None:
+                continue
+            if not whole:
+                keep = self._live[part[0]]
+                part = part[0][keep], part[1][keep]
+            parts.append(part)
+        if len(parts) == 1:
+            found = parts[0]  # views of the segment's arrays, which never change
+        else:
+            docs = np.concatenate([d for d, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
+            found = docs, np.concatenate([t for _, t in parts]) if parts else np.zeros(0, dtype=np.uint16)
         with self._lock:
             self._found[term] = found
             while len(self._found) > POSTINGS_KEPT:
@@ -618,7 +638,8 @@ class SnapshotLexicalIndex(CatalogLexicalIndex):
     def _frequencies(self, term: str, rows: np.ndarray) -> np.ndarray:
         """How often `term` occurs in each of `rows` (ascending), as floats."""
         docs, tfs = self.postings(term)
-        at = np.minimum(np.searchsorted(docs, rows), max(0, len(docs) - 1))
+        # `rows` in the postings' own type, not the postings cast to that of `rows` (a copy of all of them)
+        at = np.minimum(docs.searchsorted(rows.astype(docs.dtype, copy=False)), max(0, len(docs) - 1))
         held = docs[at] == rows if len(docs) else np.zeros(len(rows), dtype=bool)
         return np.where(held, tfs[at], 0).astype(np.float64)
 

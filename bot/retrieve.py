@@ -607,11 +607,16 @@ class Snapshot:
         size of the archive."""
         return [(a.article_id, n) for a in self.articles.values() for n in range(a.chunk_count)]
 
+    def article_of(self, row: int) -> str:
+        """The article id of sentence `row`: fusion asks it of every candidate several times, and the arena's row
+        says it without the `SnapshotSentence` that `sentences[row]` makes."""
+        return self._arena.rows[row].article_id
+
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         """The stored vectors of sentences `rows` (NaN where Chroma lacks one), fetched by id: the cosine
         of a sentence that only BM25 found, without a second search."""
-        sentences = [self.sentences[row] for row in rows]
-        ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in sentences]
+        stored = self._arena.rows
+        ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in map(stored.__getitem__, rows)]
         return self._vectors.fetch(self._vectors.store.sentences, ids, self.outside and self.outside.vectors)
 
     def passage_vectors(self, passages: Sequence[tuple[str, int]]) -> np.ndarray:
@@ -622,7 +627,7 @@ class Snapshot:
 
     def passage_of(self, row: int) -> tuple[str, int] | None:
         """The passage (article id, chunk) that sentence `row` belongs to, if its article has that chunk."""
-        sentence = self.sentences[row]
+        sentence = self._arena.rows[row]
         article = self.articles.get(sentence.article_id)
         return (sentence.article_id, sentence.chunk) if article and sentence.chunk < article.chunk_count else None
 
@@ -678,7 +683,7 @@ class Snapshot:
     def context_terms(self, row: int) -> set[str]:
         """The terms of sentence `row`, its neighbours in the paragraph and its headline: the context
         whose coverage of the question the refusal reads."""
-        article_id = self.sentences[row].article_id
+        article_id = self.article_of(row)
         headline = self._title_terms.get(article_id)
         if headline is None:
             headline = self._title_terms[article_id] = self.lexical.terms(self.articles[article_id].title)
@@ -690,13 +695,14 @@ class Snapshot:
 
     def around(self, row: int, reach: int) -> list[int]:
         """`row` and up to `reach` sentences on either side of it, as far as its paragraph goes."""
-        sentence = self.sentences[row]
+        stored = self._arena.rows
+        sentence = stored[row]
         start, end = self.position.spans[sentence.article_id]  # rows next to its article's are of others
         first = row
-        while first > max(start, row - reach) and self.sentences[first - 1].paragraph == sentence.paragraph:
+        while first > max(start, row - reach) and stored[first - 1].paragraph == sentence.paragraph:
             first -= 1
         last = row
-        while last < min(end - 1, row + reach) and self.sentences[last + 1].paragraph == sentence.paragraph:
+        while last < min(end - 1, row + reach) and stored[last + 1].paragraph == sentence.paragraph:
             last += 1
         return list(range(first, last + 1))
 
@@ -725,18 +731,18 @@ def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> lis
     """
     kept: list[tuple[Candidate, set[tuple[str, ...]]]] = []
     for candidate in ranked[:DUPLICATE_WINDOW]:
-        sentence = snapshot.sentences[candidate.row]
+        article_id = snapshot.article_of(candidate.row)
         pairs = snapshot.word_pairs(candidate.row)
         for position, (other, other_pairs) in enumerate(kept):
-            other_sentence = snapshot.sentences[other.row]
-            if other_sentence.article_id == sentence.article_id:
+            other_article_id = snapshot.article_of(other.row)
+            if other_article_id == article_id:
                 continue
             if min(len(pairs), len(other_pairs)) < DUPLICATE_OVERLAP * max(len(pairs), len(other_pairs)):
                 continue  # the overlap can be at most the smaller set over the larger: not a duplicate
             shared = len(pairs & other_pairs)
             if shared >= DUPLICATE_OVERLAP * (len(pairs) + len(other_pairs) - shared):
-                newer = published_or_indexed(snapshot.articles[sentence.article_id])
-                if newer > published_or_indexed(snapshot.articles[other_sentence.article_id]):
+                newer = published_or_indexed(snapshot.articles[article_id])
+                if newer > published_or_indexed(snapshot.articles[other_article_id]):
                     kept[position] = (candidate, pairs)
                 break
         else:
@@ -778,17 +784,17 @@ def weigh_topic_and_recency(snapshot: Snapshot, candidates: list[Candidate], cov
     """
     if not candidates:
         return
-    shares = coverage.of(snapshot.sentences[c.row].article_id for c in candidates)
+    article_ids = {c.row: snapshot.article_of(c.row) for c in candidates}
+    shares = coverage.of(article_ids.values())
     times = {article_id: article_time(snapshot.articles[article_id]) for article_id in shares}
     for c in candidates:
-        article_id = snapshot.sentences[c.row].article_id
-        c.topic = shares[article_id]
+        c.topic = shares[article_ids[c.row]]
         c.fused += TOPIC_WEIGHT * c.topic
     pool = sorted(candidates, key=lambda c: c.fused, reverse=True)[:TOPIC_POOL]
     best = max(c.topic for c in pool)
-    newest = max(times[snapshot.sentences[c.row].article_id] for c in pool if c.topic >= best)
+    newest = max(times[article_ids[c.row]] for c in pool if c.topic >= best)
     for c in candidates:
-        age = (newest - times[snapshot.sentences[c.row].article_id]).total_seconds() / 86400
+        age = (newest - times[article_ids[c.row]]).total_seconds() / 86400
         c.age_days = max(0.0, age)
         c.fused -= RECENCY_WEIGHT * (1 - 0.5 ** (c.age_days / HALF_LIFE_DAYS))
 
@@ -805,7 +811,7 @@ def current_story(snapshot: Snapshot, rows: list[int], runs: list[str], coverage
     (its sentences first), not a weight. A question that names an older story finds all its words
     only there; dated articles are weighed by their dates instead (`weigh_topic_and_recency`).
     """
-    shares = coverage.of(snapshot.sentences[row].article_id for row in rows)
+    shares = coverage.of(snapshot.article_of(row) for row in rows)
     on_topic = [a for a, share in shares.items() if share >= 1.0 - 1e-9]
     if len(on_topic) < 2 or any(snapshot.articles[a].published for a in on_topic):
         return None
@@ -1043,8 +1049,7 @@ class Retriever:
         floor = self._score_passages(snapshot, candidates, vector)
         pattern = expected_answer_pattern(question, earlier)
         for c in candidates.values():
-            sentence = snapshot.sentences[c.row]
-            c.answer_type = bool(pattern and pattern.search(sentence.text))
+            c.answer_type = bool(pattern and pattern.search(snapshot.sentences[c.row].text))
             c.fused = (
                 (c.dense or 0.0)
                 + LEXICAL_WEIGHT * c.lexical
@@ -1172,5 +1177,5 @@ class Retriever:
     def _sort_key(snapshot: Snapshot, c: Candidate) -> tuple[bool, float, str]:
         # The story the question means first; on a tie the newer article wins: news that was updated
         # should beat what it replaced.
-        article = snapshot.articles[snapshot.sentences[c.row].article_id]
+        article = snapshot.articles[snapshot.article_of(c.row)]
         return (c.story, round(c.fused, 4), published_or_indexed(article))

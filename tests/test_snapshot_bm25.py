@@ -107,3 +107,27 @@ def test_after_changes_the_snapshots_bm25_is_still_fts5s(news_service, tmp_path,
     found = first.lexical.search(first.lexical.query_terms(QUESTIONS[2]), 12)
     assert found
     assert all(first.versions.get(first.sentences[row].article_id) for row, _ in found)
+
+
+def test_only_the_segments_with_dead_rows_are_masked(news_service, tmp_path, monkeypatch):
+    """A snapshot reads the postings of a segment without dead rows as they are, and masks the others: after a
+    removal, the searches, counts and story scores equal FTS5's and a full read's (whose segments are all live)."""
+    for module in (catalog_module, lexical_module):
+        monkeypatch.setattr(module, "RANKED_POSTINGS", 40)
+        monkeypatch.setattr(module, "RESCORED", 5)
+    first = news_service.retriever.snapshot()
+    for path in sorted(news_folder(tmp_path, 40, 3).glob("*.txt")):  # one article a change: one segment each
+        news_service.index.add_articles([read_article_file(path)])
+        grown = news_service.retriever.snapshot()
+    assert len(grown.lexical._segments) == 4
+    assert all(grown.lexical._whole)
+    news_service.remove(sorted(first.articles)[5])  # its rows are in the first segment
+    removed = news_service.retriever.snapshot()
+    assert removed._arena is first._arena
+    assert removed.lexical._whole == [False, True, True, True]
+    assert_searches_as_fts5(news_service, removed)
+    full = Snapshot(news_service.index)
+    for question in QUESTIONS:
+        terms = full.lexical.query_terms(question)
+        assert hits(removed, removed.lexical.search(terms, 12)) == hits(full, full.lexical.search(terms, 12))
+        assert removed.lexical.counts(terms) == full.lexical.counts(terms)
