@@ -281,8 +281,9 @@ def test_proper_names_are_told_from_nouns(question, language, names):
     assert proper_names(question, language) == names
 
 
-def test_an_english_deployment_speaks_english_in_the_cli(settings, fake_embedder, tmp_path: Path, monkeypatch):
-    """Round 7: with NEWSBOT_LANGUAGE=en the count line, the chat's intro and the answer's labels were German."""
+def english_deployment(settings, fake_embedder, tmp_path: Path, monkeypatch):
+    """An English deployment (`NEWSBOT_LANGUAGE=en`, the fake embedder) and the result of indexing one English
+    article with its CLI; returns the `--data-dir` arguments and that result."""
     from click.testing import CliRunner
 
     from bot.cli import cli
@@ -298,7 +299,16 @@ def test_an_english_deployment_speaks_english_in_the_cli(settings, fake_embedder
     monkeypatch.setenv("NEWSBOT_LANGUAGE", "en")
     monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", "0.01")
     data = ["--data-dir", str(settings.data_dir)]
-    added = CliRunner().invoke(cli, [*data, "index", "add", str(folder)])
+    return data, CliRunner().invoke(cli, [*data, "index", "add", str(folder)])
+
+
+def test_an_english_deployment_speaks_english_in_the_cli(settings, fake_embedder, tmp_path: Path, monkeypatch):
+    """Round 7: with NEWSBOT_LANGUAGE=en the count line, the chat's intro and the answer's labels were German."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    data, added = english_deployment(settings, fake_embedder, tmp_path, monkeypatch)
     assert added.exit_code == 0, added.output
     assert message("index_report", "en", added=1, updated=0, unchanged=0, removed=0, failed=0) in added.output
     chat = CliRunner().invoke(cli, [*data, "chat"], input="How much did the Harbour Bridge cost?\n\n")
@@ -319,18 +329,8 @@ def test_an_english_chat_quotes_in_english_and_takes_new_for_a_new_conversation(
 
     from bot.cli import cli
 
-    folder = tmp_path / "english"
-    folder.mkdir()
-    (folder / "bridge.txt").write_text(
-        "New bridge opens in Riverton\n\nThe new Harbour Bridge in Riverton cost 240 million dollars.\n",
-        encoding="utf-8",
-    )
-    opened = NewsService.open.__func__  # type: ignore[attr-defined]
-    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
-    monkeypatch.setenv("NEWSBOT_LANGUAGE", "en")
-    monkeypatch.setenv("NEWSBOT_REFUSAL_THRESHOLD", "0.01")
-    data = ["--data-dir", str(settings.data_dir)]
-    assert CliRunner().invoke(cli, [*data, "index", "add", str(folder)]).exit_code == 0
+    data, added = english_deployment(settings, fake_embedder, tmp_path, monkeypatch)
+    assert added.exit_code == 0, added.output
     question = "How much did the Harbour Bridge cost?"
     chat = CliRunner().invoke(cli, [*data, "chat"], input=f"{question}\n:new\n{question}\n\n")
 
