@@ -26,7 +26,7 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
-from bot.names import in_small_letters, load_tagger, proper_names
+from bot.names import TAGGER_MODELS, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
 from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, number_missing, proper_name_missing
 from index.articles import without_invisible_characters
@@ -230,10 +230,11 @@ class NewsService:
         return cls(settings, NewsIndex(settings, embedder or make_embedder(settings)), chat_model)
 
     def warm_up(self) -> None:
-        """Load what questions need before the first one: the search snapshot, and the proper-name tagger of the
-        articles' language that a follow-up question needs (`bot.names`, about a second)."""
+        """Load what questions need before the first one: the search snapshot, and the taggers (`bot.names`, about
+        a second each) that tell a follow-up's proper names and whether a question names anything at all."""
         self.retriever.warm_up()
-        load_tagger(self.settings.language)
+        for language in TAGGER_MODELS:
+            load_tagger(language)
 
     # ---- asking --------------------------------------------------------------------------------
 
@@ -306,7 +307,8 @@ class NewsService:
         signal (`_own_words_prefer`). "Wie heiß war es in Wien?" after the summit names what the summit's
         sentences lack; "Und wann?" or "Wann wurde es erlassen?" find some sentence anywhere on their own,
         but not one their words fit better in every way than the conversation's. Where the question alone
-        would be refused, the conversation is kept if it makes the search surer; where only the search
+        would be refused (as one that names no noun, name or number is: `names_a_thing`), the conversation is
+        kept if it makes the search surer; where only the search
         with it would be refused, or its article lacks a number or name the question names
         (`_loses_what_it_names`), the question is answered alone.
 
@@ -319,6 +321,8 @@ class NewsService:
         # a question of stop and question words alone ("And when?") has no terms, so confidence 0: what it
         # asks about, only the conversation can say
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
+        if not names_a_thing(question, language):
+            sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
         history = history[next(named, len(history)) :]

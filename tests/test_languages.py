@@ -362,11 +362,12 @@ def test_a_german_chat_takes_the_english_new_too(settings, fake_embedder, articl
 
 
 def test_chat_loads_the_name_tagger_before_the_first_question(settings, fake_embedder, articles_dir, monkeypatch):
-    """Round 8: the German proper-name tagger (about a second to load) loaded at the first follow-up question."""
+    """Round 8: the German proper-name tagger (about a second to load) loaded at the first follow-up question.
+    Every question now asks a tagger whether it names anything (`bot.names.names_a_thing`)."""
     from click.testing import CliRunner
 
     from bot.cli import cli
-    from bot.names import _tagger
+    from bot.names import TAGGER_MODELS, _tagger
 
     opened = NewsService.open.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: opened(cls, s, fake_embedder)))
@@ -375,17 +376,37 @@ def test_chat_loads_the_name_tagger_before_the_first_question(settings, fake_emb
     _tagger.cache_clear()
     chat = CliRunner().invoke(cli, [*data, "chat"], input="\n")  # no question asked
     assert chat.exit_code == 0, chat.output
-    assert _tagger.cache_info().currsize == 1
+    assert _tagger.cache_info().currsize == len(TAGGER_MODELS)  # German and English: every question needs one
 
 
 async def test_the_discord_bot_loads_the_name_tagger_as_it_starts(settings, fake_embedder):
     from unittest.mock import AsyncMock
 
     from bot.discord.client import NewsBot
-    from bot.names import _tagger
+    from bot.names import TAGGER_MODELS, _tagger
 
     bot = NewsBot(NewsService.open(settings, fake_embedder))
     bot.tree.sync = AsyncMock(return_value=[])  # type: ignore[method-assign]
     _tagger.cache_clear()
     await bot.setup_hook()
-    assert _tagger.cache_info().currsize == 1
+    assert _tagger.cache_info().currsize == len(TAGGER_MODELS)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "names"),
+    [
+        ("Wer hat es vorgeschlagen?", "de", False),
+        ("Wer war dagegen?", "de", False),
+        ("Und wann?", "de", False),
+        ("Who suggested it?", "en", False),
+        ("wer hat den gipfel vorgeschlagen?", "de", True),  # typed in small letters, as in chat
+        ("Wie viele waren es 2015?", "de", True),
+        ("Wie nennt man ein Bodhisattva-Gelübde?", "de", True),
+        ("how many people live in the city?", "en", True),
+        ("When was he elected by Nixon?", "en", True),
+    ],
+)
+def test_a_question_names_a_thing_by_a_noun_a_name_or_a_number(question, language, names):
+    from bot.names import names_a_thing
+
+    assert names_a_thing(question, language) is names
