@@ -381,11 +381,10 @@ class NewsService:
         the articles counts only where the articles write it so somewhere: else it may be their word's
         translation ("And Spain and Portugal?" after Denmark's accession: the article says "Spanien").
         """
-        snapshot, retrieval = with_context
-        if not retrieval.candidates or not alone.weights:
+        terms = self._topic_terms(alone, with_context)
+        if terms is None:
             return False
-        lexical = snapshot.lexical
-        terms = snapshot.article_terms(snapshot.sentences[retrieval.candidates[0].row].article_id)
+        lexical = with_context[0].lexical
         if number_missing(lexical, question, alone.weights, terms):
             return True
         names = proper_names(question, language)
@@ -409,11 +408,18 @@ class NewsService:
         words leave the conversation unless they name something its article lacks ("Wie heiß war es in Wien?"
         after the summit).
         """
+        terms = NewsService._topic_terms(alone, with_context)
+        return terms is not None and with_context[0].lexical.coverage(alone.weights, terms) >= 1.0
+
+    @staticmethod
+    def _topic_terms(alone: Retrieval, with_context: tuple[Snapshot, Retrieval]) -> set[str] | None:
+        """The terms of the article the conversation leads to (its best answer's), against which what the question
+        names and its own words are weighed; None where there is nothing to weigh: no answer with the conversation,
+        or a question without terms of its own."""
         snapshot, retrieval = with_context
         if not retrieval.candidates or not alone.weights:
-            return False
-        terms = snapshot.article_terms(snapshot.sentences[retrieval.candidates[0].row].article_id)
-        return snapshot.lexical.coverage(alone.weights, terms) >= 1.0
+            return None
+        return snapshot.article_terms(snapshot.article_of(retrieval.candidates[0].row))
 
     def _own_words_prefer(
         self,
