@@ -629,33 +629,35 @@ class NewsIndex:
     def _vectors_of_twins(self, split: list[tuple[Article, SplitArticle]]) -> dict[str, np.ndarray]:
         """The sentence vectors of articles whose content the index holds under another id (a file moved or copied),
         by article id, read from Chroma instead of embedded again: a folder moved to another path, synced there,
-        took as long as the first indexing (an hour a thousand articles)."""
+        took as long as the first indexing (an hour a thousand articles). The twins' texts and vectors are read in
+        one catalog query and one Chroma read for the whole run (in batches Chroma accepts), not one per article."""
         twins: dict[str, list[ArticleRecord]] = {}
         for record in self.catalog.articles_of_versions(article.content_hash for article, _ in split):
             twins.setdefault(record.version, []).append(record)
-        found: dict[str, np.ndarray] = {}
+        matched: list[tuple[Article, SplitArticle, ArticleRecord]] = []
         for article, parts in split:
             count = len(parts.sentences)
-            twin = next(
-                (
-                    t
-                    for t in twins.get(article.content_hash, [])
-                    if t.article_id != article.article_id and t.sentence_count == count
-                ),
-                None,
-            )
-            if twin is None:
-                continue
-            texts = self.catalog.sentence_texts([(twin.article_id, twin.version, None)])
+            others = (t for t in twins.get(article.content_hash, []) if t.article_id != article.article_id)
+            twin = next((t for t in others if t.sentence_count == count), None)
+            if twin is not None:
+                matched.append((article, parts, twin))
+        if not matched:
+            return {}
+        texts = self.catalog.sentence_texts((twin.article_id, twin.version, None) for _, _, twin in matched)
+        wanted: dict[str, list[str]] = {}
+        for article, parts, twin in matched:
             if [texts.get((twin.article_id, twin.version, s.index)) for s in parts.sentences] != [
                 s.text for s in parts.sentences
             ]:
                 continue  # split otherwise when it was indexed (other settings)
-            ids = [sentence_id(twin.article_id, twin.version, s.index) for s in parts.sentences]
-            vectors = self.store.vectors(self.store.sentences, ids)
-            if len(vectors) == count:  # else removed meanwhile (another process): embedded as any article
-                found[article.article_id] = np.stack([vectors[i] for i in ids]).astype(np.float32)
-        return found
+            wanted[article.article_id] = [sentence_id(twin.article_id, twin.version, s.index) for s in parts.sentences]
+        every_id = list(dict.fromkeys(i for ids in wanted.values() for i in ids))  # two copies of one file: one twin
+        vectors = self.store.vectors(self.store.sentences, every_id)
+        return {
+            article_id: np.stack([vectors[i] for i in ids]).astype(np.float32)
+            for article_id, ids in wanted.items()
+            if all(i in vectors for i in ids)  # else removed meanwhile (another process): embedded as any article
+        }
 
     def _delete_old(self, entries: list[JournalEntry]) -> None:
         for entry in entries:

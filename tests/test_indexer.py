@@ -247,3 +247,33 @@ def test_a_copied_folder_keeps_the_original_and_takes_its_vectors(settings, fake
     report = service.index.sync_folder(copy)
     assert (len(report.added), len(report.removed), report.embedded_texts) == (count, 0, 0)
     assert len(service.articles()) == 2 * count
+
+
+def test_a_moved_folder_reads_its_vectors_from_chroma_in_one_go_not_one_read_per_article(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """Round 9: the moved folder's sync asked Chroma once per article (a thousand reads for a thousand articles);
+    copies of one file take the same vectors."""
+    import shutil
+
+    from index.store import VectorStore
+
+    service = NewsService.open(settings, fake_embedder)
+    (articles_dir / "gipfel-kopie.txt").write_text((articles_dir / "gipfel.txt").read_text("utf-8"), "utf-8")
+    count = len(service.index.sync_folder(articles_dir).added)
+    reads: list[list[str]] = []
+    read_vectors = VectorStore.vectors
+
+    def counted(self, collection, ids):  # type: ignore[no-untyped-def]
+        reads.append(list(ids))
+        return read_vectors(self, collection, ids)
+
+    monkeypatch.setattr(VectorStore, "vectors", counted)
+    moved = shutil.move(articles_dir, tmp_path / "woanders")
+
+    report = service.index.sync_folder(moved)
+
+    assert (len(report.added), len(report.removed), report.embedded_texts) == (count, count, 0)
+    assert len(reads) == 1
+    assert len(reads[0]) == len(set(reads[0]))  # Chroma refuses a get that names an id twice
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
