@@ -525,6 +525,7 @@ class NewsService:
                 log.info("skipping %s: %s", url, error.message)  # the report shows the reason
                 report.failed.append((url, error.message))
                 continue
+            article = self.index.as_indexed_page(article)  # reached before by another URL of its site
             articles.append(article)
             pages[url] = (article.article_id, validators)
         # Fetched before indexing, so the index's write lock is never held while waiting on the network.

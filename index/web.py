@@ -574,6 +574,11 @@ def _canonical_url(candidate: str | None, page_url: str) -> str:
     return normalise_url(str(canonical))
 
 
+def same_site(first: str, second: str) -> bool:
+    """Whether two URLs are of one site (`_site`): one may stand for the other."""
+    return _site(httpx.URL(first)) == _site(httpx.URL(second))
+
+
 def _site(url: httpx.URL) -> tuple[str, int | None]:
     """Host (without www.) and port other than the scheme's default: what one source may speak for."""
     return url.host.removeprefix("www."), url.port

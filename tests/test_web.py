@@ -996,3 +996,29 @@ def test_cli_index_add_url_and_ask_with_the_real_embedder(cli_env: dict[str, str
     assert added.exit_code == 0, added.output
     assert "1 neu" in added.output
     assert "Budapest" in asked.output
+
+
+def test_one_page_reached_by_other_urls_of_its_site_is_indexed_once(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Round 9: a page without a canonical link, reached with a trailing slash, a parameter of its own (`?ref=rss`)
+    or a double slash, was indexed once per URL: four articles of one text, each of its sentences stored four
+    times. The same page with a changed text is another article, and so is the same text on another site."""
+    page = article_html("Gipfel in Budapest", GIPFEL, published="2024-05-03T10:00:00+02:00")
+    for path in ("/politik/gipfel", "/politik/gipfel/", "//politik/gipfel"):
+        httpserver.expect_request(path).respond_with_data(page, content_type="text/html; charset=utf-8")
+    first = httpserver.url_for("/politik/gipfel")
+    assert service.index_urls([first]).added == [first]
+    stored = service.index.catalog.counts()
+
+    again = service.index_urls([first + "/", first + "?ref=rss", httpserver.url_for("//politik/gipfel")])
+
+    assert (again.added, again.updated, again.unchanged, again.failed) == ([], [], [first], [])
+    assert [a.article_id for a in service.articles()] == [first]
+    assert service.index.catalog.counts() == stored
+    assert service.index.store.count() == stored[1:]
+    changed = article_html("Gipfel in Budapest", GIPFEL + " Danach reisen beide ab.", published="2024-05-03")
+    httpserver.expect_request("/politik/gipfel-neu").respond_with_data(changed, content_type="text/html")
+    assert service.index_urls([httpserver.url_for("/politik/gipfel-neu")]).added == [
+        httpserver.url_for("/politik/gipfel-neu")
+    ]
