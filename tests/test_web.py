@@ -826,11 +826,13 @@ def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
     assert any("Pegel von neun Metern" in s.text for s in service.index.catalog.sentences())
 
 
-def serve_rss_story(httpserver: HTTPServer, description: str, link: str | None = None, page: str = GIPFEL) -> None:
+def serve_rss_story(
+    httpserver: HTTPServer, description: str, link: str | None = None, page: str = GIPFEL, day: int = 1
+) -> None:
     """An RSS feed of one story without an updated time (RSS has none): a bare GUID, the text in the
     feed itself, and a link to its page when `link` names a path."""
     httpserver.clear()
-    item = {"title": "Gipfel geplant", "guid": "gipfel-1", "pubDate": rfc822(1), "description": description}
+    item = {"title": "Gipfel geplant", "guid": "gipfel-1", "pubDate": rfc822(day), "description": description}
     if link:
         item["link"] = httpserver.url_for(link)
         httpserver.expect_request(link).respond_with_data(
@@ -870,6 +872,28 @@ def test_feed_entry_whose_summary_changed_has_its_page_fetched_again(
     report = service.index_feed(httpserver.url_for("/feed.xml"))
     assert report.updated == [entry_id]
     assert any("nun in Wien statt" in s.text for s in service.index.catalog.sentences())
+
+
+def test_rss_entry_whose_date_the_feed_changed_has_its_page_fetched_again(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Round 9: RSS has no updated time; a feed that edits an entry in place gives it a new pubDate (same GUID,
+    same summary). The entry counted as unchanged, its page was never fetched again, and the old text answered."""
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel")
+    entry_id = service.index_feed(httpserver.url_for("/feed.xml")).added[0]
+
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel", page=GIPFEL_WIEN, day=2)
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+
+    assert report.updated == [entry_id]
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "nun in Wien statt" in texts
+    assert "in Budapest statt" not in texts
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+    # that date is kept: the next poll with it fetches the feed only
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel", page=GIPFEL_WIEN, day=2)
+    assert service.index_feed(httpserver.url_for("/feed.xml")).unchanged == [entry_id]
+    assert requested_paths(httpserver) == ["/feed.xml"]
 
 
 def test_entry_indexed_before_its_text_was_kept_is_not_fetched_again(
