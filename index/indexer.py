@@ -476,7 +476,8 @@ class NewsIndex:
     def add_paths(
         self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None
     ) -> IndexReport:
-        """Index files and folders; a file that cannot be read is reported as failed, the rest go on."""
+        """Index files and folders; a file that cannot be read is reported as failed, the rest go on. A file renamed
+        or moved since it was indexed replaces its old id, whose file no longer exists (`_forget_moved`)."""
         report = report or IndexReport()
         files: list[Path] = []
         for path in paths:
@@ -484,7 +485,26 @@ class NewsIndex:
         self.add_articles(
             self._read_files(files, report), origin="file", report=report, progress=progress, total=len(files)
         )
+        self._forget_moved(files, report)
         return report
+
+    def _forget_moved(self, files: list[Path], report: IndexReport) -> None:
+        """Remove the articles of files that no longer exist whose content one of `files` now holds: renamed or
+        moved, and indexed at the new path (with the vectors they had). They stayed beside it, the article twice
+        in the index and in its answers' sources; a copy beside a file that still exists stays."""
+        present = {p.resolve().as_posix() for p in files}
+        articles = self.catalog.articles()
+        here = {r.version for r in articles if r.article_id in present}
+        moved = [
+            r.article_id
+            for r in articles
+            if r.origin == "file"
+            and r.article_id not in present
+            and r.version in here
+            and not Path(r.article_id).exists()
+        ]
+        if moved:
+            self.remove(moved, report, missing_ok=True)
 
     def sync_folder(self, folder: Path, progress: bool = False) -> IndexReport:
         """Make the index mirror `folder`: new files added, changed ones replaced, deleted ones removed; a file moved
