@@ -621,6 +621,7 @@ class NewsService:
             dated = as_time(article.published)  # the page's own date, where the feed gave none
             if cutoff and dated and dated < cutoff:
                 continue
+            article = self.index.as_indexed_page(article)  # its page indexed by its URL, or by another entry
             articles.append(article)
             if entry.link:
                 pages[entry.link] = (article.article_id, validators)

@@ -397,15 +397,15 @@ class NewsIndex:
 
     def as_indexed_page(self, article: Article) -> Article:
         """`article`, read from a web page, under the id the index holds it by where another URL of its site (a
-        trailing slash, a parameter of the site's own, a double slash) reached the same page before and nothing
-        told the two apart (no canonical link): the same title, text, date. Each URL was an article of its own,
-        and every sentence stored and found once per URL."""
+        trailing slash, a parameter of the site's own, a double slash), or a feed entry linking to it, reached the
+        same page before and nothing told the two apart (no canonical link): the same title, text, date. Each was
+        an article of its own, and every sentence stored and found once per URL."""
         from index.web import same_site
 
-        if self.catalog.article(article.article_id) is not None:
+        if self.catalog.article(article.article_id) is not None or not article.url:
             return article
         for twin in self.catalog.articles_titled(article.title):
-            if twin.origin == "url" and twin.url and same_site(twin.article_id, article.article_id):
+            if twin.origin in ("url", "feed") and twin.url and same_site(twin.url, article.url):
                 same = replace(article, article_id=twin.article_id, source=twin.source, url=twin.url)
                 if same.content_hash == twin.version:
                     log.info("%s is the page indexed as %s", article.article_id, twin.article_id)

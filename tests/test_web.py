@@ -1046,3 +1046,26 @@ def test_one_page_reached_by_other_urls_of_its_site_is_indexed_once(
     assert service.index_urls([httpserver.url_for("/politik/gipfel-neu")]).added == [
         httpserver.url_for("/politik/gipfel-neu")
     ]
+
+
+@pytest.mark.parametrize("first", ["url", "feed"])
+def test_a_page_indexed_by_its_url_and_as_a_feed_entry_is_one_article(
+    service: NewsService, httpserver: HTTPServer, first: str
+) -> None:
+    """Round 9: a feed entry with a GUID of its own whose link leads to a page indexed by its URL (or the other way
+    round) was a second article of the same text: every sentence found twice."""
+    page = article_html("Gipfel in Budapest", GIPFEL, published="2024-05-03")
+    httpserver.expect_request("/politik/gipfel").respond_with_data(page, content_type="text/html; charset=utf-8")
+    item = {"title": "Gipfel", "guid": "gipfel-7", "link": httpserver.url_for("/politik/gipfel?ref=rss")}
+    httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
+    url, feed = httpserver.url_for("/politik/gipfel"), httpserver.url_for("/feed.xml")
+
+    if first == "url":
+        reports = [service.index_urls([url]), service.index_feed(feed)]
+    else:
+        reports = [service.index_feed(feed), service.index_urls([url])]
+
+    assert [len(r.added) for r in reports] == [1, 0]
+    assert (reports[1].unchanged, reports[1].failed) == (reports[0].added, [])
+    assert len(service.articles()) == 1
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
