@@ -398,12 +398,17 @@ class NewsIndex:
     def as_indexed_page(self, article: Article) -> Article:
         """`article`, read from a web page, under the id the index holds it by where another URL of its site (a
         trailing slash, a parameter of the site's own, a double slash), or a feed entry linking to it, reached the
-        same page before and nothing told the two apart (no canonical link): the same title, text, date. Each was
-        an article of its own, and every sentence stored and found once per URL."""
-        from index.web import same_site
+        same page before and nothing told the two apart (no canonical link): the same address but for its slashes
+        (then a changed text updates it), or the same title, text, date. Each was an article of its own, every
+        sentence stored and found once per URL, and a changed page added by another URL left the old text."""
+        from index.web import other_spellings, same_site
 
         if self.catalog.article(article.article_id) is not None or not article.url:
             return article
+        for spelling in other_spellings(article.url):  # the same address: the page, changed or not
+            twin = self.catalog.article(spelling)
+            if twin is not None and twin.origin == "url":
+                return replace(article, article_id=twin.article_id, source=twin.source, url=twin.url)
         for twin in self.catalog.articles_titled(article.title):
             if twin.origin in ("url", "feed") and twin.url and same_site(twin.url, article.url):
                 same = replace(article, article_id=twin.article_id, source=twin.source, url=twin.url)

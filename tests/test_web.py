@@ -1069,3 +1069,30 @@ def test_a_page_indexed_by_its_url_and_as_a_feed_entry_is_one_article(
     assert (reports[1].unchanged, reports[1].failed) == (reports[0].added, [])
     assert len(service.articles()) == 1
     assert service.index.store.count() == service.index.catalog.counts()[1:]
+
+
+def test_a_changed_page_added_again_by_its_url_with_a_trailing_slash_updates_the_article(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Round 9: the page changed, and `index add` of it with a trailing slash (or a double slash) added a second
+    article with the new text while the first kept the old one, which went on answering."""
+    first = httpserver.url_for("/politik/gipfel")
+    httpserver.expect_request("/politik/gipfel").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    service.index_urls([first])
+    httpserver.clear()
+    for path in ("/politik/gipfel/", "/politik//gipfel"):
+        httpserver.expect_request(path).respond_with_data(
+            article_html("Gipfel verlegt", GIPFEL_WIEN), content_type="text/html; charset=utf-8"
+        )
+
+    report = service.index_urls([first + "/"])
+
+    assert (report.added, report.updated) == ([], [first])
+    assert [a.article_id for a in service.articles()] == [first]
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "nun in Wien statt" in texts
+    assert "in Budapest statt" not in texts
+    assert service.index_urls([httpserver.url_for("/politik//gipfel")]).unchanged == [first]
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
