@@ -95,7 +95,8 @@ class FeedPoller(commands.Cog):
         self.poll.change_interval(minutes=service.settings.feed_interval_minutes)
 
     async def cog_load(self) -> None:
-        self.poll.start()
+        if self.service.settings.feeds or self.service.settings.can_read_again:  # else none will ever be polled
+            self.poll.start()
 
     async def cog_unload(self) -> None:
         self.poll.cancel()
