@@ -448,9 +448,14 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
 
 @cli.command("discord")
 @click.option("--sync", "force_sync", is_flag=True, help="Slash-Befehle mit Discord abgleichen, auch unverändert.")
+@click.option(
+    "--alongside",
+    is_flag=True,
+    help="Auch starten, wenn auf diesem Datenordner schon ein Bot mit demselben Token läuft (beide antworten).",
+)
 @pass_context
 @user_errors
-def discord_command(ctx: Context, force_sync: bool) -> None:
+def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
     """Den Discord-Bot starten (Token aus DISCORD_TOKEN in der Umgebung oder .env)."""
     from bot.ops import announce_bot, check_llm_configured, discord_token, verify_discord_login
 
@@ -467,7 +472,7 @@ def discord_command(ctx: Context, force_sync: bool) -> None:
 
     from bot.discord.client import run_bot
 
-    bot_file = announce_bot(settings.data_dir)
+    bot_file = announce_bot(settings.data_dir, token, alongside, settings.language)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         run_bot(settings, lambda: ctx.service, force_sync=force_sync)

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,8 +65,13 @@ def stopwords(language: str) -> frozenset[str]:
 
 @cache
 def query_stopwords(language: str) -> frozenset[str]:
-    """The stop words and the question words of `language`: what a question's terms leave out."""
-    return stopwords(language) | set(QUESTION_STOPWORDS[language].split())
+    """The stop words and the question words of `language`: what a question's terms leave out. In German each in
+    both spellings, with "ß" and with "ss" ("ließ", "liess"; "muss", "muß"): a user without the letter on the
+    keyboard, or from Switzerland, types "ss", and the lists hold one spelling of most words."""
+    words = stopwords(language) | set(QUESTION_STOPWORDS[language].split())
+    if language != "de":
+        return words
+    return words | {w.replace("ß", "ss") for w in words} | {w.replace("ss", "ß") for w in words}
 
 
 def capitalises_nouns(language: str) -> bool:
@@ -148,6 +154,20 @@ def hyphen_parts(word: str) -> list[str]:
     return [part for part in _HYPHEN.split(word) if _TOKEN.search(part)]
 
 
+def eszett_spellings(word: str, most: int = 3) -> list[str]:
+    """`word` with "ß" for one or more of its first `most` "ss" ("Strassenschluss": "Straßenschluss",
+    "Strassenschluß", "Straßenschluß"), fewest first."""
+    places = [m.start() for m in re.finditer("ss", word)][:most]
+    spellings = []
+    for count in range(1, len(places) + 1):
+        for chosen in combinations(places, count):
+            spelled = word
+            for place in reversed(chosen):
+                spelled = f"{spelled[:place]}ß{spelled[place + 2 :]}"
+            spellings.append(spelled)
+    return spellings
+
+
 @cache
 def _stemmer(language: str):  # type: ignore[no-untyped-def]
     import Stemmer
@@ -165,6 +185,8 @@ class Decompounder:
     MIN_LENGTH = 10
     MIN_SCORE = 0.0
     _WORD = re.compile(rf"\b[A-ZÄÖÜ][a-zäöüß]{{{MIN_LENGTH - 1},}}\b")
+    # a question's word one letter shorter may be long enough in the articles' spelling: "Fußballer" is "Fussballer"
+    _TYPED_WORD = re.compile(rf"\b[A-ZÄÖÜ][a-zäöüß]{{{MIN_LENGTH - 2},}}\b")
 
     def __init__(self, cache_path: Path | None = None, tables_dir: Path | None = None) -> None:
         """`cache_path`: the words split so far (JSON); `tables_dir`: where the copy of compound-split's
@@ -197,9 +219,22 @@ class Decompounder:
             parts.extend(self._split(tail))
         return parts
 
-    def expand(self, text: str) -> str:
-        extra = [part for word in self._WORD.findall(text) for part in self.parts(word)]
+    def expand(self, text: str, query: bool = False) -> str:
+        """`text` with the parts of its compounds after it; a `query`'s words in the articles' spelling (`spelled`)."""
+        if query:
+            words = [w for w in map(self.spelled, self._TYPED_WORD.findall(text)) if self._WORD.fullmatch(w)]
+        else:
+            words = self._WORD.findall(text)
+        extra = [part for word in words for part in self.parts(word)]
         return f"{text} {' '.join(extra)}" if extra else text
+
+    def spelled(self, word: str) -> str:
+        """A question's `word` typed with "ss" as the articles write it with "ß", where only that spelling was met:
+        compound-split's tables are of standard German, and "Aussenminister" did not split where "Außenminister"
+        splits into "Außen" and "Minister" (the stemmer folds "ß" into "ss" itself, but only after the split)."""
+        if "ss" not in word or word in self._parts:
+            return word
+        return next((variant for variant in eszett_spellings(word) if variant in self._parts), word)
 
     def save(self) -> None:
         if self._cache_path and self._dirty:
@@ -237,7 +272,7 @@ class LexicalIndex:
     def _tokenize(self, texts: list[str], query: bool = False, language: str | None = None) -> list[list[str]]:
         """`language`, a question's own when it is not the index's: its stop and question words go too."""
         if self._decompounder:
-            texts = [self._decompounder.expand(t) for t in texts]
+            texts = [self._decompounder.expand(t, query) for t in texts]
         stop = query_stopwords(self._language) if query else stopwords(self._language)
         if language and language != self._language:
             stop = stop | query_stopwords(language)

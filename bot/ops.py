@@ -6,6 +6,7 @@ Everything here reads settings, the catalog's SQLite file and small files in the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -179,30 +180,57 @@ def _catalog(settings: Settings) -> Iterator[Any]:
             catalog.close()
 
 
-def announce_bot(data_dir: Path) -> Path:
-    """Write `bot-PID.json` (pid, start time) so `newsbot status` elsewhere can tell the bot runs and since when;
-    the caller deletes it as the bot ends. One file per bot: a second bot on the same data folder overwrote the
-    first one's `bot.json` and deleted it as it ended, and the first one, still running, counted as stopped (a
-    failing healthcheck). A second bot works (each feed entry is indexed once) and says so in one line."""
+def announce_bot(data_dir: Path, token: str = "", alongside: bool = False, language: str = "de") -> Path:
+    """Write `bot-PID.json` (pid, start time, which token) so `newsbot status` elsewhere can tell the bot runs and
+    since when; the caller deletes it as the bot ends. One file per bot: a second bot on the same data folder overwrote
+    the first one's `bot.json` and deleted it as it ended, and the first one, still running, counted as stopped (a
+    failing healthcheck). A second bot with another token works (each feed entry is indexed once) and says so in one
+    line; one with the same token would answer every question a second time on Discord, so it stops with one line
+    unless the operator asks for it (`alongside`). The check and the write hold a lock: two bots started at once."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    # not this process: in a container the bot is pid 1 at every start, and a file left by one killed has its pid
-    others = [bot for bot in running_bots(data_dir) if bot["pid"] != os.getpid()]
-    if others:
-        first = others[0]
-        log.warning(
-            "another newsbot bot runs on this data folder (pid %s, since %s): both poll the feeds, and with the same "
-            "token both answer on Discord",
-            first["pid"],
-            first["started_at"],
-        )
-    for stale in data_dir.glob("bot-*.json"):  # of bots killed before they could delete theirs
-        pid = stale.stem.removeprefix("bot-")
-        if pid.isdigit() and not _alive(int(pid)):
-            stale.unlink(missing_ok=True)
-    path = data_dir / f"bot-{os.getpid()}.json"
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    path.write_text(json.dumps({"pid": os.getpid(), "started_at": started}), encoding="utf-8")
+    account = token_fingerprint(token) if token else ""
+    with _bot_files_lock(data_dir):
+        # not this process: in a container the bot is pid 1 at every start, and a file left by one killed has its pid
+        others = [bot for bot in running_bots(data_dir) if bot["pid"] != os.getpid()]
+        twin = next((bot for bot in others if account and bot.get("account") == account), None)
+        if twin is not None and not alongside:
+            raise NewsbotError(message("discord_bot_running", language, pid=twin["pid"], since=twin["started_at"]))
+        if others:
+            first = twin or others[0]
+            log.warning(
+                "another newsbot bot runs on this data folder (pid %s, since %s, %s token): both poll the feeds%s",
+                first["pid"],
+                first["started_at"],
+                "the same" if twin else "another",
+                ", and both answer every question on Discord" if twin else "",
+            )
+        for stale in data_dir.glob("bot-*.json"):  # of bots killed before they could delete theirs
+            pid = stale.stem.removeprefix("bot-")
+            if pid.isdigit() and not _alive(int(pid)):
+                stale.unlink(missing_ok=True)
+        path = data_dir / f"bot-{os.getpid()}.json"
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        path.write_text(json.dumps({"pid": os.getpid(), "started_at": started, "account": account}), encoding="utf-8")
     return path
+
+
+def token_fingerprint(token: str) -> str:
+    """Which token a bot runs with, as `bot-PID.json` may show it to anyone who reads the data folder: a hash."""
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()[:16]
+
+
+@contextmanager
+def _bot_files_lock(data_dir: Path) -> Iterator[None]:
+    """Held while a starting bot looks at the others' files and writes its own (an advisory lock, gone with the
+    process that held it)."""
+    import fcntl
+
+    with open(data_dir / "bots.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def running_bots(data_dir: Path) -> list[dict[str, Any]]:

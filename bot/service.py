@@ -525,6 +525,7 @@ class NewsService:
                 log.info("skipping %s: %s", url, error.message)  # the report shows the reason
                 report.failed.append((url, error.message))
                 continue
+            article = self.index.as_indexed_page(article)  # reached before by another URL of its site
             articles.append(article)
             pages[url] = (article.article_id, validators)
         # Fetched before indexing, so the index's write lock is never held while waiting on the network.
@@ -601,7 +602,7 @@ class NewsService:
             if fetched and time.monotonic() > deadline:
                 postponed += 1  # still new to the next poll, which fetches it
                 continue
-            fetched[entry.entry_id] = entry.updated
+            fetched[entry.entry_id] = entry.updated or entry.published  # see _feed_entry_is_new
             known = self._known_page(entry.link) if entry.link else None
             try:
                 article, validators = article_from_feed_entry(
@@ -620,6 +621,7 @@ class NewsService:
             dated = as_time(article.published)  # the page's own date, where the feed gave none
             if cutoff and dated and dated < cutoff:
                 continue
+            article = self.index.as_indexed_page(article)  # its page indexed by its URL, or by another entry
             articles.append(article)
             if entry.link:
                 pages[entry.link] = (article.article_id, validators)
@@ -664,7 +666,7 @@ class NewsService:
     def _feed_entry_is_new(self, entry: FeedEntry) -> bool:
         """Not indexed yet (and not removed after it was), its title or text in the feed changed since it
         was read (a catalog from before those were kept knows them from this poll on), or updated (says the
-        feed) after the version the index holds."""
+        feed: its updated time, else its published date) after the version the index holds."""
         record = self.index.catalog.article(entry.entry_id)
         known_text = self.index.catalog.feed_entry_text(entry.entry_id)
         if record is None:
@@ -673,11 +675,13 @@ class NewsService:
             return known_text is None
         if known_text is not None and known_text != entry.text_digest:
             return True
-        if entry.updated is None:
+        # RSS has no updated time: a feed that edits an entry in place gives it a new pubDate
+        stamp = entry.updated or entry.published
+        if stamp is None:
             return False
         # indexed before entries' updated times were kept: compare with when it was indexed
         last = self.index.catalog.feed_entry_updated(entry.entry_id) or record.indexed_at
-        return datetime.fromisoformat(entry.updated) > datetime.fromisoformat(last)
+        return datetime.fromisoformat(stamp) > datetime.fromisoformat(last)
 
     def remove(self, article_id: str) -> IndexReport:
         candidates = [article_id]

@@ -380,6 +380,10 @@ class Catalog:
         row = self._db.execute("SELECT * FROM articles WHERE article_id = ?", (article_id,)).fetchone()
         return ArticleRecord(*row) if row else None
 
+    def articles_titled(self, title: str) -> list[ArticleRecord]:
+        """The articles with `title`: where the page another URL reached may be indexed already."""
+        return [ArticleRecord(*row) for row in self._db.execute("SELECT * FROM articles WHERE title = ?", (title,))]
+
     def articles_of_versions(self, versions: Iterable[str]) -> list[ArticleRecord]:
         """The articles at any of `versions` (content hashes): the same content under another id, a file moved."""
         wanted = list(dict.fromkeys(versions))

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -395,6 +395,28 @@ class NewsIndex:
 
     # ---- writing -------------------------------------------------------------------------------
 
+    def as_indexed_page(self, article: Article) -> Article:
+        """`article`, read from a web page, under the id the index holds it by where another URL of its site (a
+        trailing slash, a parameter of the site's own, a double slash), or a feed entry linking to it, reached the
+        same page before and nothing told the two apart (no canonical link): the same address but for its slashes
+        (then a changed text updates it), or the same title, text, date. Each was an article of its own, every
+        sentence stored and found once per URL, and a changed page added by another URL left the old text."""
+        from index.web import other_spellings, same_site
+
+        if self.catalog.article(article.article_id) is not None or not article.url:
+            return article
+        for spelling in other_spellings(article.url):  # the same address: the page, changed or not
+            twin = self.catalog.article(spelling)
+            if twin is not None and twin.origin == "url":
+                return replace(article, article_id=twin.article_id, source=twin.source, url=twin.url)
+        for twin in self.catalog.articles_titled(article.title):
+            if twin.origin in ("url", "feed") and twin.url and same_site(twin.url, article.url):
+                same = replace(article, article_id=twin.article_id, source=twin.source, url=twin.url)
+                if same.content_hash == twin.version:
+                    log.info("%s is the page indexed as %s", article.article_id, twin.article_id)
+                    return same
+        return article
+
     def add_articles(
         self,
         articles: Iterable[Article],
@@ -459,7 +481,8 @@ class NewsIndex:
     def add_paths(
         self, paths: Iterable[Path], progress: bool = False, report: IndexReport | None = None
     ) -> IndexReport:
-        """Index files and folders; a file that cannot be read is reported as failed, the rest go on."""
+        """Index files and folders; a file that cannot be read is reported as failed, the rest go on. A file renamed
+        or moved since it was indexed replaces its old id, whose file no longer exists (`_forget_moved`)."""
         report = report or IndexReport()
         files: list[Path] = []
         for path in paths:
@@ -467,7 +490,26 @@ class NewsIndex:
         self.add_articles(
             self._read_files(files, report), origin="file", report=report, progress=progress, total=len(files)
         )
+        self._forget_moved(files, report)
         return report
+
+    def _forget_moved(self, files: list[Path], report: IndexReport) -> None:
+        """Remove the articles of files that no longer exist whose content one of `files` now holds: renamed or
+        moved, and indexed at the new path (with the vectors they had). They stayed beside it, the article twice
+        in the index and in its answers' sources; a copy beside a file that still exists stays."""
+        present = {p.resolve().as_posix() for p in files}
+        articles = self.catalog.articles()
+        here = {r.version for r in articles if r.article_id in present}
+        moved = [
+            r.article_id
+            for r in articles
+            if r.origin == "file"
+            and r.article_id not in present
+            and r.version in here
+            and not Path(r.article_id).exists()
+        ]
+        if moved:
+            self.remove(moved, report, missing_ok=True)
 
     def sync_folder(self, folder: Path, progress: bool = False) -> IndexReport:
         """Make the index mirror `folder`: new files added, changed ones replaced, deleted ones removed; a file moved
@@ -629,33 +671,35 @@ class NewsIndex:
     def _vectors_of_twins(self, split: list[tuple[Article, SplitArticle]]) -> dict[str, np.ndarray]:
         """The sentence vectors of articles whose content the index holds under another id (a file moved or copied),
         by article id, read from Chroma instead of embedded again: a folder moved to another path, synced there,
-        took as long as the first indexing (an hour a thousand articles)."""
+        took as long as the first indexing (an hour a thousand articles). The twins' texts and vectors are read in
+        one catalog query and one Chroma read for the whole run (in batches Chroma accepts), not one per article."""
         twins: dict[str, list[ArticleRecord]] = {}
         for record in self.catalog.articles_of_versions(article.content_hash for article, _ in split):
             twins.setdefault(record.version, []).append(record)
-        found: dict[str, np.ndarray] = {}
+        matched: list[tuple[Article, SplitArticle, ArticleRecord]] = []
         for article, parts in split:
             count = len(parts.sentences)
-            twin = next(
-                (
-                    t
-                    for t in twins.get(article.content_hash, [])
-                    if t.article_id != article.article_id and t.sentence_count == count
-                ),
-                None,
-            )
-            if twin is None:
-                continue
-            texts = self.catalog.sentence_texts([(twin.article_id, twin.version, None)])
+            others = (t for t in twins.get(article.content_hash, []) if t.article_id != article.article_id)
+            twin = next((t for t in others if t.sentence_count == count), None)
+            if twin is not None:
+                matched.append((article, parts, twin))
+        if not matched:
+            return {}
+        texts = self.catalog.sentence_texts((twin.article_id, twin.version, None) for _, _, twin in matched)
+        wanted: dict[str, list[str]] = {}
+        for article, parts, twin in matched:
             if [texts.get((twin.article_id, twin.version, s.index)) for s in parts.sentences] != [
                 s.text for s in parts.sentences
             ]:
                 continue  # split otherwise when it was indexed (other settings)
-            ids = [sentence_id(twin.article_id, twin.version, s.index) for s in parts.sentences]
-            vectors = self.store.vectors(self.store.sentences, ids)
-            if len(vectors) == count:  # else removed meanwhile (another process): embedded as any article
-                found[article.article_id] = np.stack([vectors[i] for i in ids]).astype(np.float32)
-        return found
+            wanted[article.article_id] = [sentence_id(twin.article_id, twin.version, s.index) for s in parts.sentences]
+        every_id = list(dict.fromkeys(i for ids in wanted.values() for i in ids))  # two copies of one file: one twin
+        vectors = self.store.vectors(self.store.sentences, every_id)
+        return {
+            article_id: np.stack([vectors[i] for i in ids]).astype(np.float32)
+            for article_id, ids in wanted.items()
+            if all(i in vectors for i in ids)  # else removed meanwhile (another process): embedded as any article
+        }
 
     def _delete_old(self, entries: list[JournalEntry]) -> None:
         for entry in entries:

@@ -230,6 +230,11 @@ class Settings(BaseSettings):
     # What `load_settings` was given besides the environment and `.env` (None: built in code, as tests do).
     _loaded_with: dict[str, Any] | None = PrivateAttr(default=None)
 
+    @property
+    def can_read_again(self) -> bool:
+        """Whether `read_again` reads anything: these settings came from the environment and `.env`."""
+        return self._loaded_with is not None
+
     def read_again(self) -> Settings | None:
         """These settings as the environment and `.env` give them now, with the same overrides (`--data-dir`): what a
         running bot follows without a restart (NEWSBOT_FEEDS). None for settings not read by `load_settings`.

@@ -14,6 +14,7 @@ import io
 import ipaddress
 import logging
 import math
+import re
 import socket
 import zlib
 from collections.abc import Callable
@@ -572,6 +573,22 @@ def _canonical_url(candidate: str | None, page_url: str) -> str:
     if _site(canonical) != _site(page):
         canonical = page
     return normalise_url(str(canonical))
+
+
+def other_spellings(url: str) -> list[str]:
+    """Other spellings of the normalised `url` that a server answers with the same page: its path with or without a
+    trailing slash, and with runs of slashes as one ("/politik//gipfel/" for "/politik/gipfel")."""
+    scheme, _, rest = url.partition("://")
+    host, slash, tail = rest.partition("/")
+    path, mark, query = f"{slash}{tail}".partition("?")
+    single = re.sub("/{2,}", "/", path)
+    forms = {single, single.rstrip("/") or "/", single.rstrip("/") + "/"}
+    return sorted(f"{scheme}://{host}{form}{mark}{query}" for form in forms if form != path)
+
+
+def same_site(first: str, second: str) -> bool:
+    """Whether two URLs are of one site (`_site`): one may stand for the other."""
+    return _site(httpx.URL(first)) == _site(httpx.URL(second))
 
 
 def _site(url: httpx.URL) -> tuple[str, int | None]:

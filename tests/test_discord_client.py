@@ -241,11 +241,7 @@ async def test_a_poll_indexes_every_configured_feed_and_a_failing_one_does_not_s
     assert "Kein gültiger RSS- oder Atom-Feed: https://a.example/feed" in caplog.text
 
 
-async def test_polling_runs_at_the_configured_interval_only_when_feeds_are_configured(settings):
-    idle = FeedPoller(make_bot(), StubFeedService(feed_settings(settings)))  # type: ignore[arg-type]
-    await idle.cog_load()
-    assert not idle.poll.is_running()
-
+async def test_polling_runs_at_the_configured_interval(settings):
     bot = make_bot()
     bot.wait_until_ready = AsyncMock()
     stub = StubFeedService(feed_settings(settings, "https://a.example/feed"))
@@ -256,6 +252,30 @@ async def test_polling_runs_at_the_configured_interval_only_when_feeds_are_confi
         assert poller.poll.is_running()
     finally:
         await poller.cog_unload()
+
+
+async def test_a_bot_started_without_feeds_polls_a_feed_added_to_env_later(settings):
+    """Round 9: a bot started with no feeds configured never started its rounds, so it never read `.env` again and
+    a feed added there waited for a restart."""
+    from index.settings import load_settings
+
+    env = settings.data_dir.parent / ".env"  # the settings fixture runs in this folder, without NEWSBOT_ variables
+    env.write_text("NEWSBOT_FEEDS=\nNEWSBOT_FEED_INTERVAL_MINUTES=0.002\n", encoding="utf-8")
+    bot = make_bot()
+    bot.wait_until_ready = AsyncMock()
+    stub = StubFeedService(load_settings(data_dir=settings.data_dir))
+    assert stub.settings.feeds == []
+    poller = FeedPoller(bot, stub)  # type: ignore[arg-type]
+    await poller.cog_load()
+    try:
+        env.write_text("NEWSBOT_FEEDS=https://a.example/feed\nNEWSBOT_FEED_INTERVAL_MINUTES=0.002\n", encoding="utf-8")
+        for _ in range(300):  # rounds every 0.12 s: the next one reads the feed (at most 30 s, then the assert says)
+            if stub.polled:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await poller.cog_unload()
+    assert stub.polled[:1] == ["https://a.example/feed"]
 
 
 async def test_a_running_poller_follows_feeds_removed_from_and_added_to_env(settings, caplog):

@@ -247,3 +247,52 @@ def test_a_copied_folder_keeps_the_original_and_takes_its_vectors(settings, fake
     report = service.index.sync_folder(copy)
     assert (len(report.added), len(report.removed), report.embedded_texts) == (count, 0, 0)
     assert len(service.articles()) == 2 * count
+
+
+def test_a_moved_folder_reads_its_vectors_from_chroma_in_one_go_not_one_read_per_article(
+    settings, fake_embedder, articles_dir, tmp_path, monkeypatch
+):
+    """Round 9: the moved folder's sync asked Chroma once per article (a thousand reads for a thousand articles);
+    copies of one file take the same vectors."""
+    import shutil
+
+    from index.store import VectorStore
+
+    service = NewsService.open(settings, fake_embedder)
+    (articles_dir / "gipfel-kopie.txt").write_text((articles_dir / "gipfel.txt").read_text("utf-8"), "utf-8")
+    count = len(service.index.sync_folder(articles_dir).added)
+    reads: list[list[str]] = []
+    read_vectors = VectorStore.vectors
+
+    def counted(self, collection, ids):  # type: ignore[no-untyped-def]
+        reads.append(list(ids))
+        return read_vectors(self, collection, ids)
+
+    monkeypatch.setattr(VectorStore, "vectors", counted)
+    moved = shutil.move(articles_dir, tmp_path / "woanders")
+
+    report = service.index.sync_folder(moved)
+
+    assert (len(report.added), len(report.removed), report.embedded_texts) == (count, count, 0)
+    assert len(reads) == 1
+    assert len(reads[0]) == len(set(reads[0]))  # Chroma refuses a get that names an id twice
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+
+
+def test_index_add_of_a_folder_where_a_file_was_renamed_replaces_its_old_id(settings, fake_embedder, articles_dir):
+    """Round 9: `index add` of a folder again after a file in it was renamed kept the old id, whose file no longer
+    exists, beside the new one: the article twice in the catalog and in Chroma. A copy beside a file that still
+    exists stays beside it."""
+    service = NewsService.open(settings, fake_embedder)
+    count = len(service.index_paths([articles_dir]).added)
+    old = articles_dir / "gipfel.txt"
+    renamed = old.rename(articles_dir / "gipfeltreffen.txt")
+    (articles_dir / "wetter-kopie.md").write_text((articles_dir / "wetter.md").read_text("utf-8"), "utf-8")
+
+    report = service.index_paths([articles_dir])
+
+    assert sorted(report.added) == sorted([renamed.resolve().as_posix(), (articles_dir / "wetter-kopie.md").as_posix()])
+    assert (report.removed, report.embedded_texts) == ([old.resolve().as_posix()], 0)
+    assert len(service.articles()) == count + 1
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+    assert renamed.as_posix() in [s.source for s in service.ask("Wo soll der Gipfel stattfinden?").sources]

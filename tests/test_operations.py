@@ -492,7 +492,7 @@ def run_bot(settings, open_service, force_sync=False):  # Discord cannot run her
 
 bot.ops.verify_discord_login = lambda token, settings, **kwargs: "newsbot"
 bot.discord.client.run_bot = run_bot
-sys.argv = ["newsbot", "--data-dir", sys.argv[1], "discord"]
+sys.argv = ["newsbot", "--data-dir", sys.argv[1], "discord", *sys.argv[2:]]
 main()
 """
 
@@ -521,6 +521,43 @@ def test_sigterm_stops_the_bot_as_a_stop(tmp_path):
     assert bot.returncode == 0, err
     assert list(data.glob("bot*.json")) == []
     assert "SIGTERM" in err  # the one line the running bot logs
+
+
+def start_serving_bot(tmp_path: Path, token: str, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    return subprocess.Popen(
+        [sys.executable, "-c", SERVING_BOT, str(tmp_path / "data"), *args],
+        env={**env, "PYTHONPATH": str(REPO), "DISCORD_TOKEN": token, "HF_HUB_OFFLINE": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_bot_with_the_same_token_on_the_same_data_folder_stops_with_one_line(tmp_path):
+    """Round 9: two `newsbot discord` with the same token on one data folder both answered every question on Discord;
+    the second one logged a warning and ran. Another token, or `--alongside`, still starts."""
+    data = tmp_path / "data"
+    bots = [start_serving_bot(tmp_path, TOKEN)]
+    try:
+        assert bots[0].stdout.readline().strip() == "serving"
+        second = start_serving_bot(tmp_path, TOKEN)
+        out, err = second.communicate(timeout=120)
+        bots += [start_serving_bot(tmp_path, TOKEN, "--alongside"), start_serving_bot(tmp_path, TOKEN.upper())]
+        assert [bot.stdout.readline().strip() for bot in bots[1:]] == ["serving", "serving"]
+        files = {p.name: p.read_text(encoding="utf-8") for p in data.glob("bot*.json")}
+    finally:
+        for bot in bots:
+            bot.kill()
+            bot.wait(timeout=60)
+    assert second.returncode == 2
+    started = json.loads(files[f"bot-{bots[0].pid}.json"])["started_at"]
+    assert err.strip().splitlines()[-1] == message("discord_bot_running", pid=bots[0].pid, since=started)
+    assert "Traceback" not in err
+    assert "serving" not in out
+    assert sorted(files) == sorted(f"bot-{bot.pid}.json" for bot in bots)
+    assert not any(TOKEN in text for text in files.values())
 
 
 def test_doctor_says_what_is_wrong_and_exits_2(tmp_path):

@@ -826,11 +826,13 @@ def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
     assert any("Pegel von neun Metern" in s.text for s in service.index.catalog.sentences())
 
 
-def serve_rss_story(httpserver: HTTPServer, description: str, link: str | None = None, page: str = GIPFEL) -> None:
+def serve_rss_story(
+    httpserver: HTTPServer, description: str, link: str | None = None, page: str = GIPFEL, day: int = 1
+) -> None:
     """An RSS feed of one story without an updated time (RSS has none): a bare GUID, the text in the
     feed itself, and a link to its page when `link` names a path."""
     httpserver.clear()
-    item = {"title": "Gipfel geplant", "guid": "gipfel-1", "pubDate": rfc822(1), "description": description}
+    item = {"title": "Gipfel geplant", "guid": "gipfel-1", "pubDate": rfc822(day), "description": description}
     if link:
         item["link"] = httpserver.url_for(link)
         httpserver.expect_request(link).respond_with_data(
@@ -870,6 +872,28 @@ def test_feed_entry_whose_summary_changed_has_its_page_fetched_again(
     report = service.index_feed(httpserver.url_for("/feed.xml"))
     assert report.updated == [entry_id]
     assert any("nun in Wien statt" in s.text for s in service.index.catalog.sentences())
+
+
+def test_rss_entry_whose_date_the_feed_changed_has_its_page_fetched_again(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Round 9: RSS has no updated time; a feed that edits an entry in place gives it a new pubDate (same GUID,
+    same summary). The entry counted as unchanged, its page was never fetched again, and the old text answered."""
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel")
+    entry_id = service.index_feed(httpserver.url_for("/feed.xml")).added[0]
+
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel", page=GIPFEL_WIEN, day=2)
+    report = service.index_feed(httpserver.url_for("/feed.xml"))
+
+    assert report.updated == [entry_id]
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "nun in Wien statt" in texts
+    assert "in Budapest statt" not in texts
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+    # that date is kept: the next poll with it fetches the feed only
+    serve_rss_story(httpserver, "Gipfel in Budapest.", link="/artikel/gipfel", page=GIPFEL_WIEN, day=2)
+    assert service.index_feed(httpserver.url_for("/feed.xml")).unchanged == [entry_id]
+    assert requested_paths(httpserver) == ["/feed.xml"]
 
 
 def test_entry_indexed_before_its_text_was_kept_is_not_fetched_again(
@@ -996,3 +1020,79 @@ def test_cli_index_add_url_and_ask_with_the_real_embedder(cli_env: dict[str, str
     assert added.exit_code == 0, added.output
     assert "1 neu" in added.output
     assert "Budapest" in asked.output
+
+
+def test_one_page_reached_by_other_urls_of_its_site_is_indexed_once(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Round 9: a page without a canonical link, reached with a trailing slash, a parameter of its own (`?ref=rss`)
+    or a double slash, was indexed once per URL: four articles of one text, each of its sentences stored four
+    times. The same page with a changed text is another article, and so is the same text on another site."""
+    page = article_html("Gipfel in Budapest", GIPFEL, published="2024-05-03T10:00:00+02:00")
+    for path in ("/politik/gipfel", "/politik/gipfel/", "//politik/gipfel"):
+        httpserver.expect_request(path).respond_with_data(page, content_type="text/html; charset=utf-8")
+    first = httpserver.url_for("/politik/gipfel")
+    assert service.index_urls([first]).added == [first]
+    stored = service.index.catalog.counts()
+
+    again = service.index_urls([first + "/", first + "?ref=rss", httpserver.url_for("//politik/gipfel")])
+
+    assert (again.added, again.updated, again.unchanged, again.failed) == ([], [], [first], [])
+    assert [a.article_id for a in service.articles()] == [first]
+    assert service.index.catalog.counts() == stored
+    assert service.index.store.count() == stored[1:]
+    changed = article_html("Gipfel in Budapest", GIPFEL + " Danach reisen beide ab.", published="2024-05-03")
+    httpserver.expect_request("/politik/gipfel-neu").respond_with_data(changed, content_type="text/html")
+    assert service.index_urls([httpserver.url_for("/politik/gipfel-neu")]).added == [
+        httpserver.url_for("/politik/gipfel-neu")
+    ]
+
+
+@pytest.mark.parametrize("first", ["url", "feed"])
+def test_a_page_indexed_by_its_url_and_as_a_feed_entry_is_one_article(
+    service: NewsService, httpserver: HTTPServer, first: str
+) -> None:
+    """Round 9: a feed entry with a GUID of its own whose link leads to a page indexed by its URL (or the other way
+    round) was a second article of the same text: every sentence found twice."""
+    page = article_html("Gipfel in Budapest", GIPFEL, published="2024-05-03")
+    httpserver.expect_request("/politik/gipfel").respond_with_data(page, content_type="text/html; charset=utf-8")
+    item = {"title": "Gipfel", "guid": "gipfel-7", "link": httpserver.url_for("/politik/gipfel?ref=rss")}
+    httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
+    url, feed = httpserver.url_for("/politik/gipfel"), httpserver.url_for("/feed.xml")
+
+    if first == "url":
+        reports = [service.index_urls([url]), service.index_feed(feed)]
+    else:
+        reports = [service.index_feed(feed), service.index_urls([url])]
+
+    assert [len(r.added) for r in reports] == [1, 0]
+    assert (reports[1].unchanged, reports[1].failed) == (reports[0].added, [])
+    assert len(service.articles()) == 1
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+
+
+def test_a_changed_page_added_again_by_its_url_with_a_trailing_slash_updates_the_article(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Round 9: the page changed, and `index add` of it with a trailing slash (or a double slash) added a second
+    article with the new text while the first kept the old one, which went on answering."""
+    first = httpserver.url_for("/politik/gipfel")
+    httpserver.expect_request("/politik/gipfel").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    service.index_urls([first])
+    httpserver.clear()
+    for path in ("/politik/gipfel/", "/politik//gipfel"):
+        httpserver.expect_request(path).respond_with_data(
+            article_html("Gipfel verlegt", GIPFEL_WIEN), content_type="text/html; charset=utf-8"
+        )
+
+    report = service.index_urls([first + "/"])
+
+    assert (report.added, report.updated) == ([], [first])
+    assert [a.article_id for a in service.articles()] == [first]
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "nun in Wien statt" in texts
+    assert "in Budapest statt" not in texts
+    assert service.index_urls([httpserver.url_for("/politik//gipfel")]).unchanged == [first]
+    assert service.index.store.count() == service.index.catalog.counts()[1:]

@@ -86,7 +86,8 @@ class FeedPoller(commands.Cog):
     """Indexes new entries of every configured feed every `feed_interval_minutes`, then applies retention.
 
     The feeds are those configured at each round: one removed from the configuration is not polled again, one
-    added is polled from the next round on (a bot started without any feeds polls none until it restarts)."""
+    added is polled from the next round on. The rounds run with no feeds configured too: a bot started without
+    any never looked at `.env` again, and a feed added there waited for a restart."""
 
     def __init__(self, bot: commands.Bot, service: NewsService) -> None:
         self.bot = bot
@@ -94,7 +95,7 @@ class FeedPoller(commands.Cog):
         self.poll.change_interval(minutes=service.settings.feed_interval_minutes)
 
     async def cog_load(self) -> None:
-        if self.service.settings.feeds:
+        if self.service.settings.feeds or self.service.settings.can_read_again:  # else none will ever be polled
             self.poll.start()
 
     async def cog_unload(self) -> None:
