@@ -9,6 +9,7 @@ import pytest
 
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import Decompounder, LexicalIndex
+from bot.names import counted_thing
 from bot.retrieve import compound_missing, name_missing, number_missing
 from bot.service import NewsService
 from index.errors import NewsbotError
@@ -98,6 +99,32 @@ def test_an_off_topic_match_is_below_the_threshold_and_a_close_one_above():
 def test_a_near_miss_on_the_topic_of_an_article_that_lacks_the_name_asked_about_is_refused():
     model = shipped_model()
     assert model.probability(JAPAN) < model.threshold < model.probability(GRAZ)
+
+
+def test_an_answer_without_the_count_a_how_many_question_asks_for_is_refused_however_close_it_is():
+    model = shipped_model()
+    close = dataclasses.replace(GRAZ, dense=0.95, passage=0.95, context_coverage=1.0, margin=0.1, spread=0.08)
+    assert model.probability(close) > 0.99
+    uncounted = dataclasses.replace(close, count_missing=1.0)
+    assert model.probability(uncounted) == pytest.approx(model.probability(close) / 2)
+    assert model.probability(uncounted) < model.threshold
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("Wie viele Kunden nutzen die Wertkartentarife B-free von A1?", "Kunden"),
+        ("Mit wie vielen schulpflichtigen Flüchtlingskindern rechnet das Ministerium?", "Flüchtlingskindern"),
+        ("Wieviele Einwohner hat Paris?", "Einwohner"),
+        ("wie viel preisgeld bekam er dafür?", "preisgeld"),  # typed in small letters, as in chat
+        ("Wie viel kostet eine Karte?", None),  # a price: nothing named is counted
+        ("Und wie viele davon in Graz?", None),
+        ("Wie hoch ist der Leitzins?", None),
+    ],
+)
+def test_the_thing_a_how_many_question_counts_is_its_noun_after_the_question_word(question, counted):
+    assert counted_thing(question, "de") == counted
+    assert counted_thing("How many customers use B-free?", "en") is None
 
 
 def signal_over(signal, text: str, others: list[str], decompounder: Decompounder | None = None):
