@@ -73,16 +73,18 @@ def names_a_thing(question: str, language: str) -> bool:
     return any(tag.startswith(_NAMING_TAGS) for _, _, tag in tagged)
 
 
-# "Wie viele Kunden …?", "Wie viel Preisgeld …?", "Wieviele …": where a question asks how many of a thing.
-_HOW_MANY = ("viel", "viele", "vielen", "wieviel", "wieviele")
+# "Wie viele Kunden …?", "Mit wie vielen …?", "Wieviele …": where a question asks how many of a thing. Not "Wie viel
+# Cannabis …?", an amount, whose unit stands next to its number ("der Besitz von fünf Gramm"), not the thing.
+_HOW_MANY = ("viele", "vielen", "wieviele")
 # Tags between the question word and the noun counted: "Wie viele schulpflichtige Flüchtlingskinder …?"
 _BEFORE_THE_COUNTED = ("ADJ", "ADV", "PIAT")
 
 
 def counted_thing(question: str, language: str) -> str | None:
     """The noun that a "Wie viele …?" question counts ("Kunden" in "Wie viele Kunden nutzen B-free?"), after any
-    adjectives; None where the question counts nothing it names ("Wie viel kostet …?", "Wie hoch …?") or the
-    language has no tagger that tells nouns (German only: the pattern is German word order)."""
+    adjectives; None where the question counts nothing it names ("Wie viel kostet …?", "Wie hoch …?"), asks an
+    amount ("Wie viel Preisgeld …?") or the language has no tagger that tells nouns (German only: the pattern is
+    German word order)."""
     if language != "de":
         return None
     words = _TOKENS.findall(question)

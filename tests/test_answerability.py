@@ -116,7 +116,8 @@ def test_an_answer_without_the_count_a_how_many_question_asks_for_is_refused_how
         ("Wie viele Kunden nutzen die Wertkartentarife B-free von A1?", "Kunden"),
         ("Mit wie vielen schulpflichtigen Flüchtlingskindern rechnet das Ministerium?", "Flüchtlingskindern"),
         ("Wieviele Einwohner hat Paris?", "Einwohner"),
-        ("wie viel preisgeld bekam er dafür?", "preisgeld"),  # typed in small letters, as in chat
+        ("wie viele siege waren es?", "siege"),  # typed in small letters, as in chat
+        ("Wie viel Preisgeld bekam er dafür?", None),  # an amount: its unit stands by the number ("7.200 Dollar")
         ("Wie viel kostet eine Karte?", None),  # a price: nothing named is counted
         ("Und wie viele davon in Graz?", None),
         ("Wie hoch ist der Leitzins?", None),
