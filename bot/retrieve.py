@@ -885,6 +885,23 @@ COUNT_REACH = 4
 _COUNT = re.compile(rf"\W*({_NUMBER.pattern}|\b(zahl|anzahl)\b)", re.IGNORECASE)
 
 
+def counted_terms(lexical: LexicalIndex, counted: str) -> set[str]:
+    """The terms that name what a "Wie viele …?" question counts: its noun, whole or its head (the last part of a
+    compound: "Spieler" of "Verteidigungsspieler", "Pilger" of "Hindu-Pilger")."""
+    head = (hyphen_parts(counted) or [counted])[-1]
+    terms = {t for word in lexical.word_terms(head) for t in word}
+    whole = max(terms, key=len, default="")
+    return {t for t in terms if whole.endswith(t)}
+
+
+def names_counted(terms: Iterable[str], counted: set[str]) -> bool:
+    """Whether `terms` (of a word or an article) name the thing of `counted_terms`: one of them, or a compound that
+    ends with one ("Firmenpensionisten" names "Pensionisten"). Not by a shared beginning, as coverage matches: the
+    parts before the head say which kind, and a sentence on the Panthers' "Verteidigung" does not name their
+    "Verteidigungsspieler"."""
+    return any(term.endswith(head) for term in terms for head in counted)
+
+
 def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     """1 where the sentences `rows` name the thing a "Wie viele …?" question counts (`counted`, its noun), but no
     number stands within COUNT_REACH words of it: "Ab sofort können Kunden einen neuen LTE-Tarif … nutzen" for
@@ -892,12 +909,12 @@ def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     names the thing without one is on the question's topic, not its answer. 0 where they do not name it (they may
     say it in other words) or name it with a number."""
     lexical = snapshot.lexical
-    wanted = {t for terms in lexical.word_terms(counted) for t in terms}
+    wanted = counted_terms(lexical, counted)
     named = False
     for row in rows:
         words = WORDS.findall(snapshot.sentences[row].text)
         for n, terms in enumerate(snapshot.word_terms(row)):
-            if not any(lexical.present(t, set(terms)) for t in wanted):
+            if not names_counted(terms, wanted):
                 continue
             named = True
             if any(_COUNT.match(word) for word in words[max(0, n - COUNT_REACH) : n + COUNT_REACH + 1]):

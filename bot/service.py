@@ -28,7 +28,16 @@ from bot.language import question_language
 from bot.lexical import names_something
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
-from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, number_missing, proper_name_missing
+from bot.retrieve import (
+    Candidate,
+    Retrieval,
+    Retriever,
+    Snapshot,
+    counted_terms,
+    names_counted,
+    number_missing,
+    proper_name_missing,
+)
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -389,7 +398,7 @@ class NewsService:
         if number_missing(lexical, question, alone.weights, terms):
             return True
         counted = counted_thing(question, language) if language == self.settings.language else None
-        if counted and not any(lexical.present(t, terms) for word in lexical.word_terms(counted) for t in word):
+        if counted and not names_counted(terms, counted_terms(lexical, counted)):
             return True  # what a "Wie viele …?" question counts, the conversation's article never names
         names = proper_names(question, language)
         if not names:

@@ -10,7 +10,7 @@ import pytest
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import Decompounder, LexicalIndex
 from bot.names import counted_thing
-from bot.retrieve import compound_missing, name_missing, number_missing
+from bot.retrieve import compound_missing, counted_terms, name_missing, names_counted, number_missing
 from bot.service import NewsService
 from index.errors import NewsbotError
 
@@ -126,6 +126,22 @@ def test_an_answer_without_the_count_a_how_many_question_asks_for_is_refused_how
 def test_the_thing_a_how_many_question_counts_is_its_noun_after_the_question_word(question, counted):
     assert counted_thing(question, "de") == counted
     assert counted_thing("How many customers use B-free?", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("word", "counted", "named"),
+    [
+        ("Kunden", "Kunden", True),
+        ("Firmenpensionisten", "Pensionisten", True),  # a compound names the kind of its head
+        ("Hindu-Pilger", "Pilger", True),
+        ("Verteidigung", "Verteidigungsspieler", False),  # the parts before the head say which kind
+        ("Ärztekammer", "Ärztinnen", False),
+    ],
+)
+def test_a_word_names_the_counted_thing_by_its_head_not_by_a_shared_beginning(word, counted, named):
+    lexical = LexicalIndex([], "de")
+    terms = {t for w in lexical.word_terms(word) for t in w}
+    assert names_counted(terms, counted_terms(lexical, counted)) is named
 
 
 def signal_over(signal, text: str, others: list[str], decompounder: Decompounder | None = None):
