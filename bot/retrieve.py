@@ -881,8 +881,9 @@ _NUMBER_WORD = re.compile(r"\W*\d+\W*")
 # "drei der sechs Pavillons", "Finanzhilfen in Höhe von 450 Millionen Dollar".
 COUNT_REACH = 4
 # A count in digits ("1.000", "46.133", "50.000-Dollar-Turnier") or in words ("drei", "Millionen"); not "A1". "Die
-# Zahl der Flüchtlinge" speaks of their count too, whose figure may follow in other words ("rund 1.000 Menschen").
-_COUNT = re.compile(rf"\W*({_NUMBER.pattern}|\b(zahl|anzahl)\b)", re.IGNORECASE)
+# Zahl der Flüchtlinge" speaks of their count too, whose figure may follow in other words ("rund 1.000 Menschen");
+# "keiner der ursprünglichen Verträge" counts none.
+_COUNT = re.compile(rf"\W*({_NUMBER.pattern}|\b(zahl|anzahl|kein|keine[nmrs]?)\b)", re.IGNORECASE)
 
 
 def counted_terms(lexical: LexicalIndex, counted: str) -> set[str]:
@@ -902,6 +903,12 @@ def names_counted(terms: Iterable[str], counted: set[str]) -> bool:
     return any(term.endswith(head) for term in terms for head in counted)
 
 
+def own_terms(word_terms: tuple[str, ...]) -> list[str]:
+    """A word's own terms (`LexicalIndex.word_terms`: its stem, a compound's parts), without the beginnings kept for
+    matching: "siedl" of "Siedlung" is not "Siedler"."""
+    return [t for t in word_terms if not any(o != t and o.startswith(t) for o in word_terms)]
+
+
 def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     """1 where the sentences `rows` name the thing a "Wie viele …?" question counts (`counted`, its noun), but no
     number stands within COUNT_REACH words of it: "Ab sofort können Kunden einen neuen LTE-Tarif … nutzen" for
@@ -914,7 +921,7 @@ def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     for row in rows:
         words = WORDS.findall(snapshot.sentences[row].text)
         for n, terms in enumerate(snapshot.word_terms(row)):
-            if not names_counted(terms, wanted):
+            if not names_counted(own_terms(terms), wanted):
                 continue
             named = True
             if any(_COUNT.match(word) for word in words[max(0, n - COUNT_REACH) : n + COUNT_REACH + 1]):
