@@ -10,7 +10,15 @@ import pytest
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import Decompounder, LexicalIndex
 from bot.names import counted_thing
-from bot.retrieve import compound_missing, counted_terms, name_missing, names_counted, number_missing, own_terms
+from bot.retrieve import (
+    _COUNT,
+    compound_missing,
+    counted_terms,
+    name_missing,
+    names_counted,
+    number_missing,
+    own_terms,
+)
 from bot.service import NewsService
 from index.errors import NewsbotError
 
@@ -277,3 +285,22 @@ def test_the_cached_terms_of_a_context_are_those_of_its_headline_and_sentences_r
         joined = " ".join([snapshot.articles[sentence.article_id].title, *around])
         assert snapshot.context_terms(row) == snapshot.lexical.terms(joined)
         assert len(snapshot.word_terms(row)) == len(sentence.text.split())  # one entry per word of the answer
+
+
+@pytest.mark.parametrize(
+    ("word", "counts"),
+    [
+        ("46.133", True),
+        ("(1.000", True),
+        ("dreizehn", True),
+        ("Millionen", True),
+        ("Keiner", True),  # "Keiner der ursprünglichen Verträge …" answers "Wie viele …?" with none
+        ("Zahl", True),  # "die Zahl der Flüchtlinge …": the sentence speaks of their count
+        ("A1", False),
+        ("Leipzig", False),
+        ("einige", False),
+        ("ein", False),  # mostly the article: "Ein Newsgame ist ein Spiel"
+    ],
+)
+def test_what_counts_as_a_count_next_to_the_counted_thing(word, counts):
+    assert bool(_COUNT.match(word)) is counts
