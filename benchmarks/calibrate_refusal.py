@@ -446,7 +446,8 @@ def rate(model: AnswerabilityModel, same: list[Row], cross: list[Row], threshold
     """How a model fitted before refuses on these rows (not cross-validated unless the rows are new to it)."""
 
     def probabilities(rows: list[Row], cross_language: bool) -> np.ndarray:
-        signals = (Signals(**dict(zip(Signals.names(), r.signals, strict=True))) for r in rows)
+        # rows collected before a signal was added lack it, and it takes its default
+        signals = (Signals(**dict(zip(Signals.names(), r.signals, strict=False))) for r in rows)
         return np.array([model.probability(s, cross_language) for s in signals])
 
     same_p, cross_p = probabilities(same, False), probabilities(cross, True)
@@ -511,7 +512,7 @@ def main() -> None:
         kept = json.loads(args.out.read_text(encoding="utf-8"))
         model = {key: kept[key] for key in ("features", "mean", "scale", "coef", "intercept", "lower", "upper")}
         shipped_before = AnswerabilityModel.from_dict({**model, "threshold": args.threshold})
-        as_signals = (Signals(**dict(zip(Signals.names(), r.signals, strict=True))) for r in same)
+        as_signals = (Signals(**dict(zip(Signals.names(), r.signals, strict=False))) for r in same)
         same_held_out = np.array([shipped_before.probability(s) for s in as_signals])
     cross_held_out = at_threshold(cross_model, cross, cross_held_out, args.threshold, args.cross_false_refusal)
     calibration = {

@@ -73,6 +73,42 @@ def names_a_thing(question: str, language: str) -> bool:
     return any(tag.startswith(_NAMING_TAGS) for _, _, tag in tagged)
 
 
+# "Wie viele Kunden …?", "Mit wie vielen …?", "Wieviele …": where a question asks how many of a thing. Not "Wie viel
+# Cannabis …?", an amount, whose unit stands next to its number ("der Besitz von fünf Gramm"), not the thing.
+_HOW_MANY = ("viele", "vielen", "wieviele")
+# Tags between the question word and the noun counted: "Wie viele schulpflichtige Flüchtlingskinder …?"
+_BEFORE_THE_COUNTED = ("ADJ", "ADV", "PIAT")
+
+
+def counted_thing(question: str, language: str) -> str | None:
+    """The noun that a "Wie viele …?" question counts ("Kunden" in "Wie viele Kunden nutzen B-free?"), after any
+    adjectives; None where the question counts nothing it names ("Wie viel kostet …?", "Wie hoch …?"), asks an
+    amount ("Wie viel Preisgeld …?") or the language has no tagger that tells nouns (German only: the pattern is
+    German word order)."""
+    if language != "de":
+        return None
+    words = _TOKENS.findall(question)
+    lowered = [w.lower() for w in words]
+    start = next(
+        (
+            n + 1
+            for n, word in enumerate(lowered)
+            if word in _HOW_MANY and (word.startswith("wie") or (n and lowered[n - 1] == "wie"))
+        ),
+        None,
+    )
+    if start is None or start >= len(words):
+        return None
+    with _lock:
+        tagged = _tagger(language).tag_sent(words, taglevel=1, casesensitive=False)
+    for word, _, tag in tagged[start:]:
+        if tag in ("NN", "NE"):
+            return word
+        if not tag.startswith(_BEFORE_THE_COUNTED):
+            return None
+    return None
+
+
 def in_small_letters(question: str, language: str) -> str:
     """`question` as people write it, where it came in capitals ("WIE LANGE DAUERT DIE FAHRT?"): the embedder
     reads "FAHRT" as other tokens than "Fahrt", and on the dev and seed questions in capitals 0.664 were answered

@@ -40,6 +40,7 @@ from bot.lexical import (
     needles,
     terms_of,
 )
+from bot.names import counted_thing
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
 from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentenceRow
 from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
@@ -876,6 +877,57 @@ def number_missing(lexical: LexicalIndex, question: str, weights: dict[str, floa
 
 _NUMBER_WORD = re.compile(r"\W*\d+\W*")
 
+# How many words from the thing a "Wie viele …?" question counts its count may stand: "46.133 Asylanträge",
+# "drei der sechs Pavillons", "Finanzhilfen in Höhe von 450 Millionen Dollar".
+COUNT_REACH = 4
+# A count in digits ("1.000", "46.133", "50.000-Dollar-Turnier") or in words ("drei", "Millionen"); not "A1". "Die
+# Zahl der Flüchtlinge" speaks of their count too, whose figure may follow in other words ("rund 1.000 Menschen");
+# "keiner der ursprünglichen Verträge" counts none.
+_COUNT = re.compile(rf"\W*({_NUMBER.pattern}|\b(zahl|anzahl|kein|keine[nmrs]?)\b)", re.IGNORECASE)
+
+
+def counted_terms(lexical: LexicalIndex, counted: str) -> set[str]:
+    """The terms that name what a "Wie viele …?" question counts: its noun, whole or its head (the last part of a
+    compound: "Spieler" of "Verteidigungsspieler", "Pilger" of "Hindu-Pilger")."""
+    head = (hyphen_parts(counted) or [counted])[-1]
+    terms = {t for word in lexical.word_terms(head) for t in word}
+    whole = max(terms, key=len, default="")
+    return {t for t in terms if whole.endswith(t)}
+
+
+def names_counted(terms: Iterable[str], counted: set[str]) -> bool:
+    """Whether `terms` (of a word or an article) name the thing of `counted_terms`: one of them, or a compound that
+    ends with one ("Firmenpensionisten" names "Pensionisten"). Not by a shared beginning, as coverage matches: the
+    parts before the head say which kind, and a sentence on the Panthers' "Verteidigung" does not name their
+    "Verteidigungsspieler"."""
+    return any(term.endswith(head) for term in terms for head in counted)
+
+
+def own_terms(word_terms: tuple[str, ...]) -> list[str]:
+    """A word's own terms (`LexicalIndex.word_terms`: its stem, a compound's parts), without the beginnings kept for
+    matching: "siedl" of "Siedlung" is not "Siedler"."""
+    return [t for t in word_terms if not any(o != t and o.startswith(t) for o in word_terms)]
+
+
+def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
+    """1 where the sentences `rows` name the thing a "Wie viele …?" question counts (`counted`, its noun), but no
+    number stands within COUNT_REACH words of it: "Ab sofort können Kunden einen neuen LTE-Tarif … nutzen" for
+    "Wie viele Kunden nutzen B-free?". A count stands next to what it counts ("46.133 Asylanträge"); a sentence that
+    names the thing without one is on the question's topic, not its answer. 0 where they do not name it (they may
+    say it in other words) or name it with a number."""
+    lexical = snapshot.lexical
+    wanted = counted_terms(lexical, counted)
+    named = False
+    for row in rows:
+        words = WORDS.findall(snapshot.sentences[row].text)
+        for n, terms in enumerate(snapshot.word_terms(row)):
+            if not names_counted(own_terms(terms), wanted):
+                continue
+            named = True
+            if any(_COUNT.match(word) for word in words[max(0, n - COUNT_REACH) : n + COUNT_REACH + 1]):
+                return 0.0
+    return float(named)
+
 
 def compound_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
     """The weight of the rarest part before the hyphen of a hyphenated word of `question` that the terms `present`
@@ -1063,7 +1115,10 @@ class Retriever:
         if not snapshot.read_texts(around) and strict:
             raise SnapshotMoved
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
-        signals = self._signals(snapshot, ranked, weights, coverage, pattern, question) if ranked else None
+        # what a "Wie viele …?" question counts; a follow-up without a question word counts what the one before did
+        counting = question if _NUMBER_QUESTION.search(question) else earlier if pattern is _NUMBER else ""
+        counted = counted_thing(counting, language or self.settings.language) if counting else None
+        signals = self._signals(snapshot, ranked, weights, coverage, pattern, question, counted) if ranked else None
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage)
 
@@ -1148,8 +1203,10 @@ class Retriever:
         coverage: ArticleCoverage,
         pattern: re.Pattern[str] | None,
         question: str = "",
+        counted: str | None = None,
     ) -> Signals:
-        """How well the best candidate covers the question, and how far it stands out from the rest."""
+        """How well the best candidate covers the question, and how far it stands out from the rest; `counted`, the
+        thing a "Wie viele …?" question counts (`bot.names.counted_thing`)."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
         article_terms = snapshot.article_terms(sentence.article_id)
@@ -1171,6 +1228,7 @@ class Retriever:
             context_name_missing=name_missing(snapshot.lexical, question, weights, context_terms),
             number_missing=number_missing(snapshot.lexical, question, weights, context_terms),
             compound_missing=compound_missing(snapshot.lexical, question, weights, article_terms),
+            count_missing=count_missing(snapshot, snapshot.around(best.row, 1), counted) if counted else 0.0,
         )
 
     @staticmethod

@@ -26,9 +26,18 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
-from bot.names import TAGGER_MODELS, in_small_letters, load_tagger, names_a_thing, proper_names
+from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
-from bot.retrieve import Candidate, Retrieval, Retriever, Snapshot, number_missing, proper_name_missing
+from bot.retrieve import (
+    Candidate,
+    Retrieval,
+    Retriever,
+    Snapshot,
+    counted_terms,
+    names_counted,
+    number_missing,
+    proper_name_missing,
+)
 from index.articles import without_invisible_characters
 from index.catalog import ArticleRecord
 from index.embedders import NamedEmbeddings, make_embedder
@@ -371,7 +380,8 @@ class NewsService:
     def _loses_what_it_names(
         self, question: str, language: str, alone: Retrieval, with_context: tuple[Snapshot, Retrieval]
     ) -> bool:
-        """Whether the article the conversation leads to lacks a number, or a proper name, that the question names.
+        """Whether the article the conversation leads to lacks a number, or a proper name, that the question names, or
+        the thing it asks to count ("Und wie viele Mitarbeiter hat die VIG?" after its results: `counted_thing`).
 
         The conversation may supply what a question leaves out ("Und wann?"), never replace what it says: "How
         many people live in Paris?" after Warsaw found Warsaw's census with the conversation, at 0.76, and was
@@ -387,6 +397,9 @@ class NewsService:
         lexical = with_context[0].lexical
         if number_missing(lexical, question, alone.weights, terms):
             return True
+        counted = counted_thing(question, language) if language == self.settings.language else None
+        if counted and not names_counted(terms, counted_terms(lexical, counted)):
+            return True  # what a "Wie viele …?" question counts, the conversation's article never names
         names = proper_names(question, language)
         if not names:
             return False

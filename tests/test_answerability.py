@@ -9,7 +9,16 @@ import pytest
 
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import Decompounder, LexicalIndex
-from bot.retrieve import compound_missing, name_missing, number_missing
+from bot.names import counted_thing
+from bot.retrieve import (
+    _COUNT,
+    compound_missing,
+    counted_terms,
+    name_missing,
+    names_counted,
+    number_missing,
+    own_terms,
+)
 from bot.service import NewsService
 from index.errors import NewsbotError
 
@@ -98,6 +107,50 @@ def test_an_off_topic_match_is_below_the_threshold_and_a_close_one_above():
 def test_a_near_miss_on_the_topic_of_an_article_that_lacks_the_name_asked_about_is_refused():
     model = shipped_model()
     assert model.probability(JAPAN) < model.threshold < model.probability(GRAZ)
+
+
+def test_an_answer_without_the_count_a_how_many_question_asks_for_is_refused_however_close_it_is():
+    model = shipped_model()
+    close = dataclasses.replace(GRAZ, dense=0.95, passage=0.95, context_coverage=1.0, margin=0.1, spread=0.08)
+    assert model.probability(close) > 0.99
+    uncounted = dataclasses.replace(close, count_missing=1.0)
+    assert model.probability(uncounted) == pytest.approx(model.probability(close) / 2)
+    assert model.probability(uncounted) < model.threshold
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("Wie viele Kunden nutzen die Wertkartentarife B-free von A1?", "Kunden"),
+        ("Mit wie vielen schulpflichtigen Flüchtlingskindern rechnet das Ministerium?", "Flüchtlingskindern"),
+        ("Wieviele Einwohner hat Paris?", "Einwohner"),
+        ("wie viele siege waren es?", "siege"),  # typed in small letters, as in chat
+        ("Wie viel Preisgeld bekam er dafür?", None),  # an amount: its unit stands by the number ("7.200 Dollar")
+        ("Wie viel kostet eine Karte?", None),  # a price: nothing named is counted
+        ("Und wie viele davon in Graz?", None),
+        ("Wie hoch ist der Leitzins?", None),
+    ],
+)
+def test_the_thing_a_how_many_question_counts_is_its_noun_after_the_question_word(question, counted):
+    assert counted_thing(question, "de") == counted
+    assert counted_thing("How many customers use B-free?", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("word", "counted", "named"),
+    [
+        ("Kunden", "Kunden", True),
+        ("Firmenpensionisten", "Pensionisten", True),  # a compound names the kind of its head
+        ("Hindu-Pilger", "Pilger", True),
+        ("Verteidigung", "Verteidigungsspieler", False),  # the parts before the head say which kind
+        ("Ärztekammer", "Ärztinnen", False),
+        ("Siedlung", "Siedler", False),  # "siedl", the beginning kept for matching, is not the word's own term
+    ],
+)
+def test_a_word_names_the_counted_thing_by_its_head_not_by_a_shared_beginning(word, counted, named):
+    lexical = LexicalIndex([], "de")
+    (terms,) = lexical.word_terms(word)
+    assert names_counted(own_terms(terms), counted_terms(lexical, counted)) is named
 
 
 def signal_over(signal, text: str, others: list[str], decompounder: Decompounder | None = None):
@@ -232,3 +285,22 @@ def test_the_cached_terms_of_a_context_are_those_of_its_headline_and_sentences_r
         joined = " ".join([snapshot.articles[sentence.article_id].title, *around])
         assert snapshot.context_terms(row) == snapshot.lexical.terms(joined)
         assert len(snapshot.word_terms(row)) == len(sentence.text.split())  # one entry per word of the answer
+
+
+@pytest.mark.parametrize(
+    ("word", "counts"),
+    [
+        ("46.133", True),
+        ("(1.000", True),
+        ("dreizehn", True),
+        ("Millionen", True),
+        ("Keiner", True),  # "Keiner der ursprünglichen Verträge …" answers "Wie viele …?" with none
+        ("Zahl", True),  # "die Zahl der Flüchtlinge …": the sentence speaks of their count
+        ("A1", False),
+        ("Leipzig", False),
+        ("einige", False),
+        ("ein", False),  # mostly the article: "Ein Newsgame ist ein Spiel"
+    ],
+)
+def test_what_counts_as_a_count_next_to_the_counted_thing(word, counts):
+    assert bool(_COUNT.match(word)) is counts

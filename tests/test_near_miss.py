@@ -82,3 +82,41 @@ def test_an_english_question_the_articles_do_not_answer_is_refused_in_english(ex
     assert not answer.answered
     assert answer.text == message("refusal", "en")
     assert json.loads(json.dumps(answer.to_json()))["answer"] == "I found nothing about that in the articles."
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # "Die Stadt Wien hat deshalb zusätzliche Trinkbrunnen … in Betrieb genommen": 0.99 before
+        "Wie viele Trinkbrunnen hat die Stadt Wien in Betrieb genommen?",
+        # "Mehrere Diplomaten äußerten die Sorge …": 0.96 before
+        "Wie viele Diplomaten äußerten in Brüssel Sorge?",
+    ],
+)
+def test_a_how_many_question_whose_answer_names_the_thing_without_a_count_is_refused(examples_service, question):
+    """A count stands next to what it counts; a sentence that names the thing without one is on the question's
+    topic, not its answer (issue #14's near misses)."""
+    answer = examples_service.ask(question)
+    assert not answer.answered, (answer.text, answer.confidence)
+
+
+def test_a_how_many_question_whose_answer_counts_the_thing_is_answered(examples_service):
+    answer = examples_service.ask("Wie viele Kilometer lang ist der Tunnel unter der Koralpe?")
+    assert answer.answered, answer.confidence
+    assert "33 Kilometer" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("earlier", "near_miss"),
+    [
+        # before: answered alone from "Pendlerinnen und Pendler sollen ab Dezember im Stundentakt fahren können" (0.70)
+        ("Wann wurde die Bahnstrecke eröffnet?", "Wie viele Pendler fahren darauf?"),
+        # a follow-up without a question word counts what it names: before, "zusätzliche Trinkbrunnen" (0.88)
+        ("Wie viel Grad wurden in Wien gemessen?", "Und wie viele Trinkbrunnen?"),
+        # the rate's article never names "Mitarbeiter": before, its words vouched for them and got the rate (0.87)
+        ("Auf welchen Wert hat die Zentralbank den Leitzins gesenkt?", "Wie viele Mitarbeiter hat die Notenbank?"),
+    ],
+)
+def test_a_how_many_near_miss_after_a_question_on_its_topic_is_refused(examples_service, earlier, near_miss):
+    answer = examples_service.ask(near_miss, [earlier])
+    assert not answer.answered, (answer.text, answer.confidence)
