@@ -40,7 +40,7 @@ from bot.lexical import (
     needles,
     terms_of,
 )
-from bot.names import counted_thing
+from bot.names import counted_thing, proper_names
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
 from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentenceRow
 from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
@@ -843,6 +843,21 @@ def prefer_the_covering_runner_up(
     return ranked
 
 
+def carried_across(lexical: LexicalIndex, query: str, weights: dict[str, float], language: str) -> dict[str, float]:
+    """The `weights` of the terms of `query`'s proper names and numbers: all that a question in another `language`
+    than the articles shares with them by more than chance ("Davutoğlu", "VIG", "2014"). Its other words are its
+    own language's ("pensions", "ballot"), or look like the articles' words only by accident ("Team", "Airline",
+    "Chief" of a rapper's name). Empty where it names nothing: then no words tell its topic."""
+    names = proper_names(query, language)
+    return {
+        term: weights[term]
+        for word, terms in zip(WORDS.findall(query), lexical.word_terms(query), strict=False)
+        if _bare(word) in names or _NUMBER_WORD.fullmatch(word)
+        for term in terms
+        if term in weights
+    }
+
+
 # Query vectors kept for questions asked again (in a channel, the same question often comes from several
 # people): the embedding is most of a question's time, and a vector does not change with the index.
 QUERY_CACHE_SIZE = 512
@@ -1025,29 +1040,46 @@ class Retriever:
         self.snapshot()
 
     def retrieve(
-        self, question: str, context: str = "", earlier: str = "", language: str | None = None
+        self,
+        question: str,
+        context: str = "",
+        earlier: str = "",
+        language: str | None = None,
+        asked_in: str | None = None,
     ) -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
         vector is then the mean of the question's own and that of context and question together, BM25 over
         both finds candidates, and BM25 over the question's own words scores them. `earlier`, the question
         asked last, gives a follow-up without a question word its kind of answer (expected_answer_pattern).
-        `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`).
+        `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`);
+        `asked_in`, the question's own language where the conversation's differs (else `language`): in another
+        language than the articles, BM25 does not vote on sentences and only names and numbers tell the topic.
 
         The snapshot holds no texts: they are read for the candidates and the best ones' neighbours. Where an
         article changed meanwhile (another process), the question is asked again on the new snapshot."""
         for attempt in range(1, TEXT_ATTEMPTS + 1):
             snapshot = self.snapshot()
             try:
-                return snapshot, self._retrieve(snapshot, question, context, earlier, language, attempt < TEXT_ATTEMPTS)
+                strict = attempt < TEXT_ATTEMPTS
+                return snapshot, self._retrieve(snapshot, question, context, earlier, language, strict, asked_in)
             except SnapshotMoved:
                 log.info("an article changed while the question was asked: asking again on the new snapshot")
         raise AssertionError("the last attempt does not raise SnapshotMoved")
 
     def _retrieve(
-        self, snapshot: Snapshot, question: str, context: str, earlier: str, language: str | None, strict: bool
+        self,
+        snapshot: Snapshot,
+        question: str,
+        context: str,
+        earlier: str,
+        language: str | None,
+        strict: bool,
+        asked_in: str | None = None,
     ) -> Retrieval:
         """`retrieve` on `snapshot`; `strict`: raise SnapshotMoved where a needed text is gone (else it is empty)."""
         query = f"{context} {question}".strip() if context else question
+        own_language = asked_in or language or self.settings.language
+        cross_language = own_language != self.settings.language
         timings: dict[str, float] = {}
 
         started = time.perf_counter()
@@ -1087,7 +1119,10 @@ class Retriever:
             candidates.setdefault(row, Candidate(row)).lexical = score / top_lexical
         weights = snapshot.lexical.term_weights(terms)
         coverage = ArticleCoverage(snapshot, weights)
-        story = current_story(snapshot, list(candidates), self.index_runs(snapshot), coverage)
+        topic = coverage  # which articles hold the question's words: the topic part and the story rule
+        if cross_language:
+            topic = ArticleCoverage(snapshot, carried_across(snapshot.lexical, query, weights, own_language))
+        story = current_story(snapshot, list(candidates), self.index_runs(snapshot), topic)
         if story is not None:  # all its sentences compete, scored as if the two searches had found them
             scores = snapshot.lexical.article_scores(terms, story)
             for row in range(*snapshot.position.spans[story]):
@@ -1100,15 +1135,18 @@ class Retriever:
         self._fill_missing_dense(snapshot, candidates, vector)
         floor = self._score_passages(snapshot, candidates, vector)
         pattern = expected_answer_pattern(question, earlier)
+        # BM25 over a question in another language matches its names (and words alike by accident): a name tells the
+        # article, which the topic part weighs, not the sentence, which often says "er" or "die Airline" instead
+        lexical_weight = 0.0 if cross_language else LEXICAL_WEIGHT
         for c in candidates.values():
             c.answer_type = bool(pattern and pattern.search(snapshot.sentences[c.row].text))
             c.fused = (
                 (c.dense or 0.0)
-                + LEXICAL_WEIGHT * c.lexical
+                + lexical_weight * c.lexical
                 + PASSAGE_WEIGHT * (c.passage - floor)
                 + ANSWER_TYPE_WEIGHT * c.answer_type
             )
-        weigh_topic_and_recency(snapshot, list(candidates.values()), coverage)
+        weigh_topic_and_recency(snapshot, list(candidates.values()), topic)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
         around = [r for c in ranked[:2] for r in snapshot.around(c.row, TEXT_REACH)]  # the answer's stretch

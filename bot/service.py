@@ -346,7 +346,7 @@ class NewsService:
         # the stop words of the conversation's other language go too (with German and English, at most one)
         other = next((lang for lang in sorted(languages) if lang != self.settings.language), language)
         snapshot_with_context, with_context = self.retriever.retrieve(
-            question, context=context, earlier=history[-1], language=other
+            question, context=context, earlier=history[-1], language=other, asked_in=language
         )
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
