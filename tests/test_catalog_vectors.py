@@ -7,7 +7,7 @@ import sqlite3
 
 from bot.service import NewsService
 from index.settings import Settings
-from index.store import chunk_id, sentence_id
+from index.store import VectorStore, chunk_id, sentence_id
 
 QUESTION = "Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?"
 
@@ -147,3 +147,24 @@ def test_with_the_setting_off_questions_fetch_from_chroma(settings, fake_embedde
     fetched = counting_chroma_reads(service, monkeypatch)
     service.ask(QUESTION)
     assert fetched  # from Chroma, as before
+
+
+def test_a_process_that_only_asks_never_touches_the_chunks_collection(
+    settings, fake_embedder, articles_dir, monkeypatch
+):
+    """Embedded Chroma loads a collection's whole HNSW segment at its first use (340 MB for the chunks' at 1.1M
+    sentences): with the passages' vectors in the catalog, neither the start's check nor a question needs it."""
+    NewsService.open(settings, fake_embedder).index_paths([articles_dir])
+    touched: list[str] = []
+    original = VectorStore._calling
+
+    def calling(self, collection):
+        touched.append(collection.name)
+        return original(self, collection)
+
+    monkeypatch.setattr(VectorStore, "_calling", calling)
+    service = NewsService.open(settings, fake_embedder)
+    service.warm_up()
+    service.ask(QUESTION)
+    assert touched  # the sentences' collection: the dense search
+    assert not [name for name in touched if name.endswith("-chunks")]
