@@ -67,8 +67,8 @@ class Settings(BaseSettings):
     vectors_in_catalog: bool = Field(
         default=True,
         description="keep every sentence and chunk vector in the catalog too, as Chroma returns it: a question reads "
-        "its candidates' vectors from there instead of fetching them from Chroma (about 6 ms less a question at a "
-        "million sentences); costs about 2 GB of disk per million vectors (2.1 KB each), no memory",
+        "its candidates' vectors there instead of fetching them from Chroma (about 3 ms of CPU less a question at "
+        "a million sentences); costs about 2 GB of disk per million vectors (2.1 KB each), no memory",
     )
 
     # Embedding
