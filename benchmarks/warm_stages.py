@@ -25,6 +25,7 @@ import scale
 
 from bot import lexical, retrieve
 from bot import service as service_module
+from index import catalog as catalog_module
 from index import store as store_module
 
 # (owner, function name, stage) or a function of the call's arguments that names the stage
@@ -34,9 +35,11 @@ STAGES: list[tuple[Any, str, str | Callable[..., str]]] = [
         retrieve.StoredVectors,
         "fetch",
         lambda vectors, collection, *_: (
-            "Chroma: vectors by id, " + ("sentences" if collection is vectors.store.sentences else "passages")
+            "vectors by id, " + ("sentences" if collection.name == vectors.store.sentences.name else "passages")
         ),
     ),
+    (store_module.VectorStore, "vectors", "of them: Chroma `get`s"),
+    (catalog_module.Catalog, "stored_vectors", "of them: catalog reads (NEWSBOT_VECTORS_IN_CATALOG)"),
     (lexical.SnapshotLexicalIndex, "search", "BM25 search"),
     (retrieve.Snapshot, "articles_terms", "articles' terms (SQLite or kept)"),
     (retrieve.ArticleCoverage, "of", "articles' coverage (incl. their terms)"),

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +93,14 @@ CREATE TABLE IF NOT EXISTS recent_vectors (
     after_generation INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (article_id, kind, n)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS recent_vectors_by_generation ON recent_vectors (after_generation);
+-- Every current article version's vectors of sentences ('s') and chunks ('c'), float32 as Chroma returns them, written
+-- in the flip's transaction where `Catalog.keep_all_vectors` (NEWSBOT_VECTORS_IN_CATALOG): a question reads its
+-- candidates' here, not from Chroma. A rowid table: rows of 1.5 KB in a WITHOUT ROWID table spill into overflow
+-- pages (4.7 KB a vector on disk at 1.1M sentences), here about 2 KB.
+CREATE TABLE IF NOT EXISTS vectors (
+    article_id TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS vectors_by_key ON vectors (article_id, kind, n);
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -147,6 +155,8 @@ TermsReader = Callable[[list[str], list[int]], None]
 CHANGES_KEPT = 1_000
 # Vectors `recent_vectors` keeps (of the articles changed last): 1.5 KB each at 384 dimensions, 75 MB in all.
 RECENT_VECTORS_KEPT = 50_000
+# Meta key set while the `vectors` table holds every current article version's vectors (`Catalog.holds_all_vectors`).
+ALL_VECTORS_KEY = "all_vectors"
 
 
 @dataclass(frozen=True)
@@ -279,6 +289,8 @@ class Catalog:
         self._connect()
         # Set by the index: turns sentences into their terms as they are committed (see `fill_terms`).
         self.analyse: Analyser | None = None
+        # Set by the index (NEWSBOT_VECTORS_IN_CATALOG): commits write every new version's vectors into `vectors`.
+        self.keep_all_vectors = False
         self._analyser_name = ""
 
     def _connect(self) -> None:
@@ -715,6 +727,8 @@ class Catalog:
                     )
                 if vectors and record.article_id in vectors:
                     self._insert_vectors(db, record, vectors[record.article_id])
+                    if self.keep_all_vectors:
+                        self._keep_vectors(db, record, vectors[record.article_id])
             for article_id in removals:
                 self._delete_rows(db, article_id)
             if complete and analyse is not None:  # the inserts' trigger took the mark: each came with its terms
@@ -723,6 +737,9 @@ class Catalog:
                 "INSERT INTO meta VALUES ('generation', '1') "
                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
             )
+            unkept = [r for r, _, _ in upserts if not self.keep_all_vectors or r.article_id not in (vectors or {})]
+            if unkept:  # a new version whose vectors `vectors` lacks
+                db.execute("DELETE FROM meta WHERE key = ?", (ALL_VECTORS_KEY,))
             if vectors:
                 self._trim_recent_vectors(db)
             self._trim_change_log(db)
@@ -766,8 +783,68 @@ class Catalog:
 
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, article_id: str) -> None:
-        for table in ("articles", "chunks", "sentences", "article_terms", "recent_vectors"):
+        for table in ("articles", "chunks", "sentences", "article_terms", "recent_vectors", "vectors"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
+
+    # every vector (NEWSBOT_VECTORS_IN_CATALOG)
+    @staticmethod
+    def _keep_vectors(db: sqlite3.Connection, record: ArticleRecord, vectors: tuple[Any, Any]) -> None:
+        """Write an article version's sentence and chunk vectors (float32 rows) into `vectors`."""
+        rows = [
+            (record.article_id, kind, n, record.version, vector.astype("<f4").tobytes())
+            for kind, kind_vectors in zip("sc", vectors, strict=True)
+            for n, vector in enumerate(kind_vectors)
+        ]
+        db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)", rows)
+
+    def holds_all_vectors(self) -> bool:
+        """Whether `vectors` holds every current article version's vectors: set by `put_vectors(complete=True)`,
+        cleared by a commit of a version without them (NEWSBOT_VECTORS_IN_CATALOG off, or an older newsbot's
+        commit, which leaves the mark but not the rows: those are then missing, and read from Chroma)."""
+        row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (ALL_VECTORS_KEY,)).fetchone()
+        return row is not None
+
+    def stored_vectors(self, kind: str, keys: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], bytes]:
+        """The float32 vectors of sentences (`kind` 's') or chunks ('c') by (article id, version, n), of those
+        `vectors` holds at that version: one query per 300 keys, each key one lookup."""
+        found: dict[tuple[str, str, int], bytes] = {}
+        db = self._reader()
+        for start in range(0, len(keys), 300):  # within SQLite's limit of bound parameters
+            batch = keys[start : start + 300]
+            values = ", ".join("(?, ?, ?)" for _ in batch)
+            query = (
+                f"WITH wanted(article_id, version, n) AS (VALUES {values}) SELECT v.article_id, v.version, v.n, "
+                "v.vector FROM wanted AS w CROSS JOIN vectors AS v WHERE v.article_id = w.article_id "
+                "AND v.kind = ? AND v.n = w.n AND v.version = w.version"
+            )
+            rows = db.execute(query, [value for key in batch for value in key] + [kind])
+            found.update(((a, v, n), vector) for a, v, n, vector in rows)
+        return found
+
+    def articles_without_vectors(self) -> list[ArticleRecord]:
+        """The articles whose current version has no vectors in `vectors` (`put_vectors` fills them)."""
+        query = (
+            "SELECT a.* FROM articles AS a WHERE a.sentence_count + a.chunk_count > 0 AND NOT EXISTS "
+            "(SELECT 1 FROM vectors AS v WHERE v.article_id = a.article_id AND v.version = a.version)"
+        )
+        return [ArticleRecord(*row) for row in self._reader().execute(query)]
+
+    def put_vectors(self, vectors: Mapping[tuple[str, str], tuple[Any, Any]], complete: bool = False) -> int:
+        """Write article versions' vectors ((article id, version): their sentences' and chunks', float32 rows) into
+        `vectors`, of those the catalog still holds at that version; `complete`: every current version's are there
+        now (`holds_all_vectors`). One transaction; returns how many articles were written."""
+        with self.transaction() as db:
+            written = 0
+            for (article_id, version), article_vectors in vectors.items():
+                row = db.execute("SELECT * FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+                if row is None or ArticleRecord(*row).version != version:
+                    continue  # changed or removed meanwhile: its new version came with its own
+                db.execute("DELETE FROM vectors WHERE article_id = ?", (article_id,))  # an older newsbot's version
+                self._keep_vectors(db, ArticleRecord(*row), article_vectors)
+                written += 1
+            if complete:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (ALL_VECTORS_KEY,))
+        return written
 
     # the lexical index
     def fill_terms(self, analyse: Analyser, name: str) -> bool:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # Articles embedded together: large enough to keep both cores busy, small enough that a crash loses little.
 ARTICLES_PER_BATCH = 32
+# Articles whose vectors one transaction copies from Chroma into the catalog (`NewsIndex._fill_catalog_vectors`).
+VECTOR_FILL_ARTICLES = 200
 INDEX_RUNS_KEY = "index_runs"
 
 
@@ -133,6 +135,7 @@ class NewsIndex:
         with usable_data_dir(settings.data_dir):  # under a file, not writable, a full disk: the user's to fix
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(settings.catalog_path)
+            self.catalog.keep_all_vectors = settings.vectors_in_catalog
         stored = self._check_embedder()
         self._check_language()
         generation = self.catalog.generation  # read first: a change after it makes the store reconnect
@@ -160,9 +163,11 @@ class NewsIndex:
     def _check_vectors(self) -> None:
         """A catalog with passages over a Chroma without any (chroma/ deleted, the catalog restored alone,
         a server that lost its data) would refuse every question and find every article unchanged: say so.
-        Vectors are written before the catalog counts them and deleted after, so this never trips midway."""
-        chunks = self.catalog.counts()[1]
-        if chunks and self.store.count()[0] == 0:
+        Vectors are written before the catalog counts them and deleted after, so this never trips midway.
+        The sentences' collection tells: counting the chunks' would load their HNSW segment into embedded Chroma
+        (340 MB at 1.1M sentences), which questions that read passage vectors from the catalog never need."""
+        _, chunks, sentences = self.catalog.counts()
+        if sentences and self.store.sentence_count() == 0:
             where = self.settings.chroma_url or str(self.settings.chroma_path)
             raise NewsbotError(
                 message(
@@ -375,6 +380,8 @@ class NewsIndex:
                 try:
                     with storage_writes(self.settings):
                         recover(self.catalog, self.store)
+                        if self.settings.vectors_in_catalog and not self.catalog.holds_all_vectors():
+                            self._fill_catalog_vectors()
                         yield
                 except NewsbotError:
                     # a write Chroma failed (a full disk) can leave its client hanging at the next query
@@ -616,7 +623,7 @@ class NewsIndex:
         vectors = np.vstack(own_vectors)
 
         entries, upserts = [], []
-        kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each article's vectors, for `recent_vectors`
+        spans: dict[str, tuple[int, int, int, int]] = {}  # each article's sentence and chunk ids, for `recent_vectors`
         chunk_ids, chunk_vectors, chunk_docs, chunk_metas = [], [], [], []
         sent_ids, sent_docs, sent_metas = [], [], []
         offset = 0
@@ -656,7 +663,8 @@ class NewsIndex:
                         "published": article.published or "",
                     }
                 )
-            kept[article.article_id] = (own, np.asarray(chunk_vectors[first_chunk:], dtype=np.float32))
+            first_sentence = len(sent_ids) - len(parts.sentences)
+            spans[article.article_id] = (first_sentence, len(sent_ids), first_chunk, len(chunk_ids))
             upserts.append(catalog_upsert(article, parts, now, origin))
             (report.updated if old else report.added).append(article.article_id)
 
@@ -664,9 +672,64 @@ class NewsIndex:
         self.catalog.begin_changes(entries)
         self.store.add(self.store.sentences, sent_ids, vectors, sent_docs, sent_metas)
         self.store.add(self.store.chunks, chunk_ids, np.vstack(chunk_vectors), chunk_docs, chunk_metas)
+        # kept as Chroma returns them (it normalises them, then scales them back: the last bit can differ), so
+        # that a question reading them from the catalog scores exactly as with Chroma's
+        stored_sentences = self._as_stored(self.store.sentences, sent_ids, vectors)
+        stored_chunks = self._as_stored(self.store.chunks, chunk_ids, np.vstack(chunk_vectors))
+        kept = {
+            article_id: (stored_sentences[s_start:s_end], stored_chunks[c_start:c_end])
+            for article_id, (s_start, s_end, c_start, c_end) in spans.items()
+        }
         self.catalog.commit_versions(upserts, vectors=kept)
         self.decompounder.save()
         self._delete_old(entries)
+
+    def _as_stored(self, collection: Any, ids: list[str], given: np.ndarray) -> np.ndarray:
+        """The vectors of `ids` as Chroma returns them (float32 rows); `given`'s row where Chroma lacks one."""
+        stored = self.store.vectors(collection, ids)
+        rows = np.array(given, dtype=np.float32)
+        for row, vector_id in enumerate(ids):
+            vector = stored.get(vector_id)
+            if vector is not None:
+                rows[row] = vector
+        return rows
+
+    def _fill_catalog_vectors(self) -> None:
+        """Copy the vectors of every article whose current version the catalog's `vectors` lacks from Chroma, as
+        Chroma returns them, and mark the catalog complete (NEWSBOT_VECTORS_IN_CATALOG): an index written without
+        the setting (or by an older newsbot) gets them at its next run. VECTOR_FILL_ARTICLES articles a
+        transaction: a run killed meanwhile leaves whole articles' rows, and the next run copies the rest."""
+        records = self.catalog.articles_without_vectors()
+        if records:
+            log.warning("copying the vectors of %d articles from Chroma into the catalog, once", len(records))
+        started, lacking = time.perf_counter(), 0
+        for start in range(0, max(len(records), 1), VECTOR_FILL_ARTICLES):
+            batch = records[start : start + VECTOR_FILL_ARTICLES]
+            ids = {
+                r.article_id: (
+                    [sentence_id(r.article_id, r.version, n) for n in range(r.sentence_count)],
+                    [chunk_id(r.article_id, r.version, n) for n in range(r.chunk_count)],
+                )
+                for r in batch
+            }
+            sentences = self.store.vectors(self.store.sentences, [i for s, _ in ids.values() for i in s])
+            chunks = self.store.vectors(self.store.chunks, [i for _, c in ids.values() for i in c])
+            vectors = {}
+            for r in batch:
+                sentence_ids, chunk_ids = ids[r.article_id]
+                if any(i not in sentences for i in sentence_ids) or any(i not in chunks for i in chunk_ids):
+                    lacking += 1  # Chroma lacks some: questions fetch this article's from Chroma
+                    continue
+                vectors[(r.article_id, r.version)] = (
+                    np.array([sentences[i] for i in sentence_ids], dtype=np.float32).reshape(-1, self.embedder.dim),
+                    np.array([chunks[i] for i in chunk_ids], dtype=np.float32).reshape(-1, self.embedder.dim),
+                )
+            last = start + VECTOR_FILL_ARTICLES >= len(records)
+            self.catalog.put_vectors(vectors, complete=last and not lacking)
+        if lacking:
+            log.warning("Chroma lacks vectors of %d articles: the catalog holds the others' only", lacking)
+        elif records:
+            log.info("copied the vectors of %d articles in %.1f s", len(records), time.perf_counter() - started)
 
     def _vectors_of_twins(self, split: list[tuple[Article, SplitArticle]]) -> dict[str, np.ndarray]:
         """The sentence vectors of articles whose content the index holds under another id (a file moved or copied),

@@ -1,8 +1,9 @@
 """Runs one index operation in its own process, optionally SIGKILLing itself at a chosen point.
 
 Used by test_crash_safety.py: `python -m tests.crash_driver DATA_DIR FOLDER MODE [POINT]`.
-MODE is `sync` (mirror FOLDER), `check` (print the index's state as JSON) or `slow-sync` (a sync
-whose embedder sleeps, to be killed from outside at a random moment).
+MODE is `sync` (mirror FOLDER), `check` (print the index's state as JSON), `slow-sync` (a sync
+whose embedder sleeps, to be killed from outside at a random moment) or `sync-vectors-off` (a sync with
+NEWSBOT_VECTORS_IN_CATALOG off: the catalog keeps only the recent vectors, and says so).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import indexer
 from index.catalog import Catalog, distinct_terms
 from index.indexer import NewsIndex
 from index.settings import Settings
@@ -54,6 +56,8 @@ POINTS = {
     "flip": (Catalog, "commit_versions", 1),
     "in-flip": (Catalog, "_delete_rows", 2),  # inside the flip's transaction: sentences and terms half written
     "cleanup": (VectorStore, "delete", 1),
+    # the run that copies every vector from Chroma into the catalog, one article a transaction: after the second
+    "vector-fill": (Catalog, "put_vectors", 2),
 }
 
 
@@ -105,8 +109,32 @@ def recent_vectors_match(index: NewsIndex) -> bool:
         **index.store.vectors(index.store.sentences, [i for i in kept if ":s" in i]),
         **index.store.vectors(index.store.chunks, [i for i in kept if ":s" not in i]),
     }
-    # Chroma normalises what it stores (cosine space): the last bit of a component may differ
-    return set(stored) == expected and all(np.allclose(kept[i], stored[i], rtol=0, atol=1e-6) for i in expected)
+    # as Chroma returns them, bit for bit (it normalises what it stores and scales it back: not the embedder's bits)
+    return set(stored) == expected and all(kept[i].tobytes() == stored[i].astype("<f4").tobytes() for i in expected)
+
+
+def kept_vectors(index: NewsIndex) -> tuple[bool, bool]:
+    """Whether every row of the catalog's `vectors` is of a current article version and bit for bit the vector
+    Chroma returns for it, and whether it holds every current version's vectors."""
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        rows = db.execute("SELECT article_id, kind, n, version, vector FROM vectors").fetchall()
+    finally:
+        db.close()
+    naming = {"s": sentence_id, "c": chunk_id}
+    kept = {naming[kind](a, version, n): blob for a, kind, n, version, blob in rows}
+    expected = {
+        name(a.article_id, a.version, n)
+        for a in index.catalog.articles()
+        for name, count in ((sentence_id, a.sentence_count), (chunk_id, a.chunk_count))
+        for n in range(count)
+    }
+    stored = {
+        **index.store.vectors(index.store.sentences, [i for i in kept if ":s" in i]),
+        **index.store.vectors(index.store.chunks, [i for i in kept if ":s" not in i]),
+    }
+    valid = set(kept) <= expected and all(stored[i].astype("<f4").tobytes() == kept[i] for i in kept)
+    return valid, set(kept) == expected
 
 
 def change_log(index: NewsIndex) -> dict[str, object]:
@@ -129,6 +157,8 @@ def state(index: NewsIndex) -> dict[str, object]:
         **change_log(index),
         "terms_match": terms_match(index),
         "recent_vectors_match": recent_vectors_match(index),
+        "all_vectors_kept": index.catalog.holds_all_vectors(),
+        "kept_vectors": kept_vectors(index),
         "articles": {a.article_id: [a.version, a.chunk_count, a.sentence_count] for a in index.catalog.articles()},
         "chunk_ids": sorted(chunks["ids"]),
         "sentence_ids": sorted(sentences["ids"]),
@@ -138,10 +168,17 @@ def state(index: NewsIndex) -> dict[str, object]:
 
 def main() -> None:
     data_dir, folder, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-    settings = Settings(_env_file=None, data_dir=data_dir, chunk_size=200, chunk_overlap=0)  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        chunk_size=200,
+        chunk_overlap=0,
+        vectors_in_catalog=mode != "sync-vectors-off",
+    )
     if len(sys.argv) > 4:
         owner, name, nth = POINTS[sys.argv[4]]
         die_after(owner, name, nth)
+        indexer.VECTOR_FILL_ARTICLES = 1
     embedder = SlowEmbedder() if mode == "slow-sync" else HashedBagOfWords()
     index = NewsIndex(settings, embedder)
     if mode == "check":

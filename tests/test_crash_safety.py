@@ -45,6 +45,16 @@ def assert_consistent(state: dict) -> None:
     assert state["journal"] == 0
     assert state["terms_match"]
     assert state["recent_vectors_match"]
+    valid, complete = state["kept_vectors"]
+    assert valid  # every row of `vectors` is of a current version, bit for bit what Chroma returns
+    assert complete or not state["all_vectors_kept"]  # the catalog never says it holds every vector when it does not
+
+
+def assert_finished(state: dict) -> None:
+    """After a run that finished: consistent, and every current vector in the catalog's `vectors`."""
+    assert_consistent(state)
+    assert state["all_vectors_kept"]
+    assert state["kept_vectors"] == [True, True]
 
 
 def assert_logged(before: dict, after: dict) -> None:
@@ -95,11 +105,33 @@ def test_kill_at_each_step_leaves_old_or_new_and_next_run_completes(tmp_path: Pa
     finished = run(data_dir, folder, "sync")
     assert finished.returncode == 0, finished.stderr
     final = check(data_dir, folder)
-    assert_consistent(final)
+    assert_finished(final)
     assert_logged(after_crash, final)
     assert_logged(first, final)
     assert sorted(version_of(final, folder)) == ["artikel-00.txt", "artikel-01.txt", "artikel-02.txt", "artikel-09.txt"]
     assert all(v != old.get(n) for n, v in version_of(final, folder).items())
+
+
+def test_a_kill_while_the_catalog_copies_the_vectors_leaves_valid_rows_and_the_next_run_completes(tmp_path: Path):
+    """An index written with NEWSBOT_VECTORS_IN_CATALOG off gets every vector at its next run with it on, one
+    transaction per VECTOR_FILL_ARTICLES articles: killed meanwhile, the catalog holds Chroma's vectors of some,
+    says it holds not all, and the next run copies the rest."""
+    folder, data_dir = tmp_path / "articles", tmp_path / "data"
+    write_articles(folder, "alt", 4)
+    assert run(data_dir, folder, "sync-vectors-off").returncode == 0
+    assert not check(data_dir, folder)["all_vectors_kept"]
+
+    killed = run(data_dir, folder, "sync", "vector-fill")
+    assert killed.returncode == -signal.SIGKILL
+    after_crash = check(data_dir, folder)
+    assert_consistent(after_crash)
+    assert not after_crash["all_vectors_kept"]
+    assert after_crash["kept_vectors"] == [True, False]  # whole articles' rows, Chroma's bits
+
+    assert run(data_dir, folder, "sync").returncode == 0
+    final = check(data_dir, folder)
+    assert_finished(final)
+    assert final["articles"] == after_crash["articles"]
 
 
 def test_kills_at_random_moments_never_break_the_index(tmp_path: Path):
@@ -119,7 +151,7 @@ def test_kills_at_random_moments_never_break_the_index(tmp_path: Path):
         before = after
     assert run(data_dir, folder, "sync").returncode == 0
     final = check(data_dir, folder)
-    assert_consistent(final)
+    assert_finished(final)
     assert_logged(before, final)
     assert len(final["articles"]) == 40
     texts = {(folder / name).read_text(encoding="utf-8") for name in version_of(final, folder)}

@@ -78,8 +78,10 @@ def test_the_vectors_follow_an_update_to_the_new_version(settings, fake_embedder
 
 def test_a_catalog_change_fetches_only_the_candidates_vectors(settings, fake_embedder, articles_dir, monkeypatch):
     """One new article costs no copy of the archive's vectors: the next question fetches its candidates'
-    sentence vectors and their passages' from Chroma, nothing more."""
+    sentence vectors and their passages' from Chroma, nothing more (without the catalog's copy of every vector,
+    tests/test_catalog_vectors.py; the index run reads back only its new article's)."""
     settings.candidates = 2
+    settings.vectors_in_catalog = False
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([articles_dir])
     service.ask("Wo soll der Gipfel stattfinden?")
@@ -96,6 +98,8 @@ def test_a_catalog_change_fetches_only_the_candidates_vectors(settings, fake_emb
         "# Hitzewelle in Wien\n\nIn Wien wurden am Montag 41 Grad gemessen. Der Hitzerekord fiel.", encoding="utf-8"
     )
     service.index_paths([articles_dir])
+    assert set(fetched) <= {i for i in fetched if "wetter.md@" in i}  # the index run read back its article's only
+    fetched.clear()
     service.retriever.warm_up()
     assert fetched == []  # the new snapshot copies nothing
     answer = service.ask("Wie heiß wurde es am Montag in Wien?")
@@ -117,6 +121,7 @@ def test_vector_copies_of_an_older_newsbot_are_removed(settings, fake_embedder, 
 
 
 def test_a_vector_missing_in_chroma_scores_nothing(settings, fake_embedder, articles_dir):
+    settings.vectors_in_catalog = False  # else the catalog's copy gives it (tests/test_catalog_vectors.py)
     service, snapshot, query, candidates = every_sentence_a_candidate(
         settings, fake_embedder, articles_dir, "Wo soll der Gipfel stattfinden?"
     )

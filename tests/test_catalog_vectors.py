@@ -1,0 +1,170 @@
+"""Every vector kept in the catalog too, exactly as Chroma returns it (`NEWSBOT_VECTORS_IN_CATALOG`): a question
+reads its candidates' vectors there instead of two Chroma `get`s, and ranks exactly as with Chroma's."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.service import NewsService
+from index.settings import Settings
+from index.store import VectorStore, chunk_id, sentence_id
+
+QUESTION = "Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?"
+
+
+def assert_catalog_holds_chromas_vectors(service: NewsService) -> int:
+    """Every current article version's sentence and chunk vectors are in the catalog, bit for bit Chroma's."""
+    index = service.index
+    checked = 0
+    for record in index.catalog.articles():
+        for kind, collection, name, count in (
+            ("s", index.store.sentences, sentence_id, record.sentence_count),
+            ("c", index.store.chunks, chunk_id, record.chunk_count),
+        ):
+            keys = [(record.article_id, record.version, n) for n in range(count)]
+            kept = index.catalog.stored_vectors(kind, keys)
+            chroma = index.store.vectors(collection, [name(*key) for key in keys])
+            for key in keys:
+                assert kept[key] == chroma[name(*key)].astype("<f4").tobytes(), key
+                checked += 1
+    return checked
+
+
+def kept_rows(settings: Settings) -> list[tuple[str, str, str, int]]:
+    db = sqlite3.connect(settings.catalog_path)
+    try:
+        return db.execute("SELECT article_id, version, kind, n FROM vectors").fetchall()
+    finally:
+        db.close()
+
+
+def ranking(service: NewsService, question: str) -> list[tuple[str, int, float | None, float | None, float]]:
+    snapshot, retrieval = service.retriever.retrieve(question)
+    return [
+        (snapshot.article_of(c.row), snapshot.sentences[c.row].n, c.dense, c.passage, c.fused)
+        for c in retrieval.candidates
+    ]
+
+
+def counting_chroma_reads(service: NewsService, monkeypatch) -> list[str]:
+    """The ids whose vectors the service fetches from Chroma from now on."""
+    fetched: list[str] = []
+    store = service.index.store
+    original = store.vectors
+
+    def counting(collection, ids):
+        fetched.extend(ids)
+        return original(collection, ids)
+
+    monkeypatch.setattr(store, "vectors", counting)
+    return fetched
+
+
+def test_the_catalog_keeps_every_current_vector_as_chroma_returns_it(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    (articles_dir / "gipfel.txt").write_text(
+        "Gipfeltreffen in Wien geplant\n\nDer Gipfel der beiden Präsidenten soll in Wien stattfinden.",
+        encoding="utf-8",
+    )
+    (articles_dir / "wetter.md").unlink()
+    service.index_paths([articles_dir])
+    removed = next(r.article_id for r in service.index.catalog.articles() if "wetter" in r.article_id)
+    service.index.remove([removed])
+
+    assert service.index.catalog.holds_all_vectors()
+    assert assert_catalog_holds_chromas_vectors(service) > 6
+    versions = {r.article_id: r.version for r in service.index.catalog.articles()}
+    assert all(versions.get(article_id) == version for article_id, version, _, _ in kept_rows(settings))
+
+
+def test_a_question_reads_its_candidates_vectors_from_the_catalog_and_ranks_as_with_chromas(
+    settings, fake_embedder, articles_dir, monkeypatch
+):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    fetched = counting_chroma_reads(service, monkeypatch)
+    from_catalog = ranking(service, QUESTION)
+    assert fetched == []  # the old code fetched every candidate's vector and passage vector from Chroma
+
+    off = NewsService.open(settings.model_copy(update={"vectors_in_catalog": False}), fake_embedder)
+    from_chroma = ranking(off, QUESTION)
+    assert from_catalog == from_chroma  # the same floats: the catalog holds Chroma's bits
+    assert len(from_catalog) >= 3
+    assert all(dense is not None for _, _, dense, _, _ in from_catalog)
+
+
+def test_an_index_without_them_gets_them_at_its_next_index_run(settings, fake_embedder, articles_dir, monkeypatch):
+    """An index an older newsbot wrote (or this one with the setting off) holds the embedder's vectors of the
+    articles changed last, or none: its next index run copies Chroma's, and questions read them from there."""
+    off = settings.model_copy(update={"vectors_in_catalog": False})
+    service = NewsService.open(off, fake_embedder)
+    service.index_paths([articles_dir])
+    assert not service.index.catalog.holds_all_vectors()
+    assert kept_rows(settings) == []
+    bahn = next(r for r in service.index.catalog.articles() if "bahn" in r.article_id)
+    db = sqlite3.connect(settings.catalog_path)
+    with db:  # a row of a version an older newsbot replaced without knowing the table
+        db.execute("INSERT INTO vectors VALUES (?, 's', 0, 'old', zeroblob(1536))", (bahn.article_id,))
+    db.close()
+    before = ranking(service, QUESTION)
+
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])  # nothing changed: the run copies the vectors only
+    assert service.index.catalog.holds_all_vectors()
+    assert assert_catalog_holds_chromas_vectors(service) > 6
+    assert (bahn.article_id, "old", "s", 0) not in kept_rows(settings)
+    fetched = counting_chroma_reads(service, monkeypatch)
+    assert ranking(NewsService.open(settings, fake_embedder), QUESTION) == before
+    assert fetched == []
+
+
+def test_a_vector_the_catalog_lacks_is_fetched_from_chroma(settings, fake_embedder, articles_dir, monkeypatch):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    expected = ranking(service, QUESTION)
+    bahn = next(r for r in service.index.catalog.articles() if "bahn" in r.article_id)
+    db = sqlite3.connect(settings.catalog_path)
+    with db:
+        db.execute("DELETE FROM vectors WHERE article_id = ?", (bahn.article_id,))
+    db.close()
+
+    service = NewsService.open(settings, fake_embedder)
+    fetched = counting_chroma_reads(service, monkeypatch)
+    assert ranking(service, QUESTION) == expected
+    assert fetched
+    assert all(vector_id.startswith(f"{bahn.article_id}@") for vector_id in fetched)
+
+
+def test_with_the_setting_off_questions_fetch_from_chroma(settings, fake_embedder, articles_dir, monkeypatch):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    service = NewsService.open(settings.model_copy(update={"vectors_in_catalog": False}), fake_embedder)
+    (articles_dir / "extra.txt").write_text("Meldung\n\nEine kurze Meldung.", encoding="utf-8")
+    service.index_paths([articles_dir])
+    assert not service.index.catalog.holds_all_vectors()  # the new article's vectors are not kept
+    assert not any("extra" in article_id for article_id, _, _, _ in kept_rows(settings))
+    fetched = counting_chroma_reads(service, monkeypatch)
+    service.ask(QUESTION)
+    assert fetched  # from Chroma, as before
+
+
+def test_a_process_that_only_asks_never_touches_the_chunks_collection(
+    settings, fake_embedder, articles_dir, monkeypatch
+):
+    """Embedded Chroma loads a collection's whole HNSW segment at its first use (340 MB for the chunks' at 1.1M
+    sentences): with the passages' vectors in the catalog, neither the start's check nor a question needs it."""
+    NewsService.open(settings, fake_embedder).index_paths([articles_dir])
+    touched: list[str] = []
+    original = VectorStore._calling
+
+    def calling(self, collection):
+        touched.append(collection.name)
+        return original(self, collection)
+
+    monkeypatch.setattr(VectorStore, "_calling", calling)
+    service = NewsService.open(settings, fake_embedder)
+    service.warm_up()
+    service.ask(QUESTION)
+    assert touched  # the sentences' collection: the dense search
+    assert not [name for name in touched if name.endswith("-chunks")]
