@@ -521,19 +521,14 @@ class NewsIndex:
     def sync_folder(self, folder: Path, progress: bool = False) -> IndexReport:
         """Make the index mirror `folder`: new files added, changed ones replaced, deleted ones removed; a file moved
         here from a path that no longer exists (the folder moved, or copied to another machine) replaces its old id,
-        with the vectors it had (`_vectors_of_twins`)."""
+        with the vectors it had (`add_paths`: `_vectors_of_twins`, `_forget_moved`)."""
         report = self.add_paths([folder], progress=progress)
         prefix = folder.resolve().as_posix().rstrip("/") + "/"
         present = {p.resolve().as_posix() for p in find_article_files(folder)}
-        articles = self.catalog.articles()
-        # files of this folder now, indexed before at another path that no longer exists: the folder was moved
-        here = {r.version for r in articles if r.article_id in present}
         gone = [
             r.article_id
-            for r in articles
-            if r.origin == "file"
-            and r.article_id not in present
-            and (r.article_id.startswith(prefix) or (r.version in here and not Path(r.article_id).exists()))
+            for r in self.catalog.articles()
+            if r.origin == "file" and r.article_id not in present and r.article_id.startswith(prefix)
         ]
         if gone:
             self.remove(gone, report)
