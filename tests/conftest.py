@@ -53,6 +53,20 @@ def service_over_news(folder: Path, names: Iterable[str], embedder: Any) -> News
     return service
 
 
+def counting_chroma_reads(service: NewsService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids whose vectors the service fetches from Chroma from now on."""
+    fetched: list[str] = []
+    store = service.index.store
+    original = store.vectors
+
+    def counting(collection, ids):
+        fetched.extend(ids)
+        return original(collection, ids)
+
+    monkeypatch.setattr(store, "vectors", counting)
+    return fetched
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings on a fresh data directory, isolated from any `.env` or NEWSBOT_ variables of the machine."""

@@ -8,6 +8,7 @@ import sqlite3
 from bot.service import NewsService
 from index.settings import Settings
 from index.store import VectorStore, chunk_id, sentence_id
+from tests.conftest import counting_chroma_reads
 
 QUESTION = "Wann wurde die Bahnstrecke zwischen Graz und Klagenfurt eröffnet?"
 
@@ -44,20 +45,6 @@ def ranking(service: NewsService, question: str) -> list[tuple[str, int, float |
         (snapshot.article_of(c.row), snapshot.sentences[c.row].n, c.dense, c.passage, c.fused)
         for c in retrieval.candidates
     ]
-
-
-def counting_chroma_reads(service: NewsService, monkeypatch) -> list[str]:
-    """The ids whose vectors the service fetches from Chroma from now on."""
-    fetched: list[str] = []
-    store = service.index.store
-    original = store.vectors
-
-    def counting(collection, ids):
-        fetched.extend(ids)
-        return original(collection, ids)
-
-    monkeypatch.setattr(store, "vectors", counting)
-    return fetched
 
 
 def test_the_catalog_keeps_every_current_vector_as_chroma_returns_it(settings, fake_embedder, articles_dir):

@@ -10,6 +10,7 @@ import bot.retrieve
 from bot.retrieve import Candidate, Retriever
 from bot.service import NewsService
 from index.store import chunk_id, sentence_id
+from tests.conftest import counting_chroma_reads
 
 
 def vectors_in_chroma(service: NewsService) -> np.ndarray:
@@ -85,15 +86,7 @@ def test_a_catalog_change_fetches_only_the_candidates_vectors(settings, fake_emb
     service = NewsService.open(settings, fake_embedder)
     service.index_paths([articles_dir])
     service.ask("Wo soll der Gipfel stattfinden?")
-    fetched: list[str] = []
-    store = service.index.store
-    original = store.vectors
-
-    def counting(collection, ids):
-        fetched.extend(ids)
-        return original(collection, ids)
-
-    monkeypatch.setattr(store, "vectors", counting)
+    fetched = counting_chroma_reads(service, monkeypatch)
     (articles_dir / "wetter.md").write_text(
         "# Hitzewelle in Wien\n\nIn Wien wurden am Montag 41 Grad gemessen. Der Hitzerekord fiel.", encoding="utf-8"
     )
