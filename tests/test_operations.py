@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
+import random
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -521,6 +525,56 @@ def test_sigterm_stops_the_bot_as_a_stop(tmp_path):
     assert bot.returncode == 0, err
     assert list(data.glob("bot*.json")) == []
     assert "SIGTERM" in err  # the one line the running bot logs
+
+
+STOPPED_BUSY_LOOPS = """
+import asyncio, signal, sys
+from bot.cli import _stop_on_sigterm
+
+async def busy():  # a loop that is always between two steps, as a bot's is while questions come in
+    print("running", flush=True)
+    while True:
+        await asyncio.sleep(0)
+
+signal.signal(signal.SIGTERM, _stop_on_sigterm)
+for _ in range(int(sys.argv[1])):
+    try:
+        asyncio.run(busy())
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
+"""
+
+
+def test_sigterm_stops_a_busy_event_loop_every_time(tmp_path):
+    """CI, stop 27: the bot logged its SIGTERM line and then hung. The handler raised SystemExit wherever the loop
+    was; landing between taking a task off the ready queue and running it lost that task, and asyncio's shutdown
+    waited for it forever (within 20 stops of a busy loop). Now it hands over to asyncio's SIGINT handler, which
+    cancels the main task."""
+    stops, delays = 200, random.Random(27)
+    loops = subprocess.Popen(
+        [sys.executable, "-c", STOPPED_BUSY_LOOPS, str(stops)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in loops.stdout], daemon=True).start()
+
+    def next_line() -> str:
+        try:
+            return lines.get(timeout=60)
+        except queue.Empty:
+            return "nothing for 60 s"
+
+    try:
+        for stop in range(stops):
+            assert next_line() == "running", stop
+            time.sleep(delays.random() / 100)  # anywhere between the loop's steps
+            loops.send_signal(signal.SIGTERM)
+            assert next_line() == "stopped", stop
+    finally:
+        loops.kill()
 
 
 def start_serving_bot(tmp_path: Path, token: str, *args: str) -> subprocess.Popen:
