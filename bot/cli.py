@@ -426,12 +426,17 @@ def chat(ctx: Context) -> None:
 @user_errors
 def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | None, timings: bool) -> None:
     """Antwort- und Suchqualität auf einem Fragensatz (JSON Lines) messen."""
-    from bot.evaluate import check_details_path, evaluate, load_questions
+    from bot.evaluate import articles_not_indexed, check_details_path, evaluate, load_questions
 
     loaded = load_questions(questions, ctx.settings)
     if details:
         check_details_path(details)
     service = ctx.service
+    missing = articles_not_indexed(loaded, (record.url or record.source for record in service.articles()))
+    if missing:
+        named = [message("eval_article_not_indexed", line=q.line, article=q.article) for q in missing[:3]]
+        examples = ", ".join(named) + (" …" if len(missing) > 3 else "")
+        click.echo(message("eval_articles_not_indexed", count=len(missing), examples=examples), err=True)
     service.warm_up()  # load once, outside the timed questions
     metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")
     if details:
