@@ -26,6 +26,7 @@ from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import names_something
+from bot.markup import plain_question
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
 from bot.retrieve import (
@@ -59,15 +60,19 @@ log = logging.getLogger(__name__)
 question_log = logging.getLogger("newsbot.questions")
 
 
-# Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space. Line ends
+# stay until the markup is gone: a quote or heading is marked at the start of a line.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def normalised_text(question: str) -> str:
-    """A question's text as it is searched: valid Unicode, without control or invisible characters, its
-    whitespace collapsed (see `validate_question`); earlier questions of a conversation are read the same way."""
+    """A question's text as it is searched: valid Unicode, without control or invisible characters, without the
+    markup a reader does not see (`bot.markup.plain_question`: a question pasted into `newsbot chat` with Discord's or
+    Markdown's `**Wo**` or a link lost its answer's confidence, 0.98 to 0.56), its whitespace collapsed (see
+    `validate_question`); earlier questions of a conversation are read the same way."""
     repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
+    lines = without_invisible_characters(repaired).replace("\r\n", "\n").replace("\r", "\n")
+    return plain_question(_CONTROL.sub(" ", lines))
 
 
 def validate_question(settings: Settings, question: str) -> str:
