@@ -25,7 +25,7 @@ from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import names_something
+from bot.lexical import asks_something, names_something
 from bot.markup import plain_question
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
@@ -133,7 +133,11 @@ def ends_the_conversation(answer: Answer, language: str) -> bool:
     a follow-up after it is about that, which the articles lack, not about the topic before ("Und wann?" after
     the summit, then the Nobel prize, refused, got the summit's date). A refused question that names nothing
     ("Und wer noch?") leaves the conversation as it was. `language`: the articles', where the answer has none."""
-    return not answer.answered and names_something(answer.question, answer.language or language)
+    return (
+        not answer.answered
+        and asks_something(answer.question)  # "Danke!" ends nothing: "Und wann?" after it is still about the summit
+        and names_something(answer.question, answer.language or language)
+    )
 
 
 @dataclass(frozen=True)
@@ -337,6 +341,8 @@ class NewsService:
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         if not names_a_thing(question, language):
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
+        if not asks_something(question):
+            history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic (`asks_something`)
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
         history = history[next(named, len(history)) :]
