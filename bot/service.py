@@ -63,6 +63,8 @@ question_log = logging.getLogger("newsbot.questions")
 # Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space. Line ends
 # stay until the markup is gone: a quote or heading is marked at the start of a line.
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# A terminal's escape sequence (colour, cursor: ESC [ 31 m) is one control, not an ESC and the words "[31m".
+_ESCAPE_SEQUENCE = re.compile("\x1b\\[[0-?]*[ -/]*[@-~]")
 
 
 def normalised_text(question: str) -> str:
@@ -72,7 +74,7 @@ def normalised_text(question: str) -> str:
     `validate_question`); earlier questions of a conversation are read the same way."""
     repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     lines = without_invisible_characters(repaired).replace("\r\n", "\n").replace("\r", "\n")
-    return plain_question(_CONTROL.sub(" ", lines))
+    return plain_question(_CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub(" ", lines)))
 
 
 def validate_question(settings: Settings, question: str) -> str:

