@@ -435,7 +435,7 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
 
     loaded = load_questions(questions, ctx.settings)
     if details:
-        check_details_path(details)
+        check_details_path(details, questions)
     service = ctx.service
     missing = articles_not_indexed(loaded, (record.url or record.source for record in service.articles()))
     if missing:

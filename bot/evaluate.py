@@ -107,8 +107,11 @@ def _invalid(path: Path, line: int, reason: str) -> str:
     return message("questions_file_invalid", path=str(path), line=line, reason=reason)
 
 
-def check_details_path(path: Path) -> None:
-    """Fail before any question is asked when the detail rows could not be written at the end."""
+def check_details_path(path: Path, questions: Path | None = None) -> None:
+    """Fail before any question is asked when the detail rows could not be written at the end, or would overwrite
+    the question file itself (`eval fragen.jsonl --details fragen.jsonl` replaced the questions with the rows)."""
+    if questions is not None and path.exists() and path.resolve() == questions.resolve():
+        raise NewsbotError(message("details_is_questions", path=str(path)))
     folder = path.parent
     if not folder.is_dir():
         raise NewsbotError(message("details_folder_missing", path=str(folder)))

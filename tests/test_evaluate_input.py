@@ -97,6 +97,20 @@ def test_cli_eval_checks_the_details_path_before_opening_the_index(tmp_path: Pat
     assert not (tmp_path / "data").exists()  # nothing was opened, no model loaded
 
 
+def test_details_into_the_question_file_itself_fails_before_anything_runs(tmp_path: Path, monkeypatch):
+    """`eval fragen.jsonl --details fragen.jsonl` (or by another path to it) replaced the questions with the rows."""
+    questions = write(tmp_path, GOOD + "\n")
+    monkeypatch.chdir(tmp_path)
+    for details in (str(questions), "./fragen.jsonl", f"../{tmp_path.name}/fragen.jsonl"):
+        result = CliRunner().invoke(
+            cli, ["--data-dir", str(tmp_path / "data"), "eval", str(questions), "--details", details]
+        )
+        assert result.exit_code == 2
+        assert "Die Detaildatei ist die Fragendatei selbst" in result.output
+        assert questions.read_text(encoding="utf-8") == GOOD + "\n"
+        assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.parametrize(
     ("question", "reason"),
     [("Wo " * 1700, "Die Frage ist zu lang (5099 Zeichen"), ("\u200b\u00ad", "der Text ist leer")],
