@@ -260,27 +260,32 @@ def index_prune(ctx: Context, older_than: str) -> None:
 
 
 def render_answer(answer: Answer, text_shown: bool = False) -> str:
-    """The answer with note and sources; `text_shown` when its generated text was already streamed."""
+    """The answer with note and sources; `text_shown` when its generated text was already streamed.
+
+    Labels are in the question's language, as its refusal is and as Discord's answers are: an English question on a
+    German index read "I found nothing …" when refused, but "Antwort:", "Sicherheit" and "Quellen:" when answered."""
+    language = answer.language or _configured_language()
     lines: list[str] = []
     if not (text_shown and answer.mode == "llm"):  # a fallback replaces the streamed text, so it is shown
         if answer.answered:
-            lines.append(click.style(f"{message('cli_answer_label')}: ", bold=True) + answer.text)
+            lines.append(click.style(f"{message('cli_answer_label', language)}: ", bold=True) + answer.text)
         else:
             lines.append(click.style(answer.text, fg="yellow"))
     if answer.note:
         lines.append(click.style(answer.note, dim=True))
     if answer.answered:  # the same figure as the footer of Discord's answers
-        lines.append(click.style(message("answer_confidence", percent=answer.confidence_percent), dim=True))
+        confidence = message("answer_confidence", language, percent=answer.confidence_percent)
+        lines.append(click.style(confidence, dim=True))
     if answer.used_history and answer.answered:
-        lines.append(click.style(message("history_used"), dim=True))
+        lines.append(click.style(message("history_used", language), dim=True))
     if answer.sources and answer.answered:
-        lines.append(click.style(f"{message('cli_sources_label')}:", bold=True))
+        lines.append(click.style(f"{message('cli_sources_label', language)}:", bold=True))
         quoted = set(answer.cited) or {1}
         for n, s in enumerate(answer.sources, start=1):
             dated = f"{s.published[:10]}, " if s.published else ""
             lines.append(f"  [{n}] {s.title} — {s.source} ({dated}{s.score:.2f})")
             if n in quoted:
-                lines.append(click.style("      " + message("cli_quote", text=s.snippet), dim=True))
+                lines.append(click.style("      " + message("cli_quote", language, text=s.snippet), dim=True))
     return "\n".join(lines)
 
 
@@ -426,12 +431,17 @@ def chat(ctx: Context) -> None:
 @user_errors
 def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | None, timings: bool) -> None:
     """Antwort- und Suchqualität auf einem Fragensatz (JSON Lines) messen."""
-    from bot.evaluate import check_details_path, evaluate, load_questions
+    from bot.evaluate import articles_not_indexed, check_details_path, evaluate, load_questions
 
     loaded = load_questions(questions, ctx.settings)
     if details:
-        check_details_path(details)
+        check_details_path(details, questions)
     service = ctx.service
+    missing = articles_not_indexed(loaded, (record.url or record.source for record in service.articles()))
+    if missing:
+        named = [message("eval_article_not_indexed", line=q.line, article=q.article) for q in missing[:3]]
+        examples = ", ".join(named) + (" …" if len(missing) > 3 else "")
+        click.echo(message("eval_articles_not_indexed", count=len(missing), examples=examples), err=True)
     service.warm_up()  # load once, outside the timed questions
     metrics, rows, stage_timings = evaluate(loaded, service.ask, count_llm_fallbacks=ctx.settings.answer_mode == "llm")
     if details:

@@ -26,6 +26,7 @@ class Question:
     article: str | None
     unanswerable: bool
     history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
+    line: int = 0  # in its file, to name it in a message
 
 
 class _QuestionLine(BaseModel):
@@ -75,6 +76,10 @@ def load_questions(path: Path, settings: Settings | None = None) -> list[Questio
         except ValidationError as error:
             reason = message(f"questions_reason_{error.errors()[0]['loc'][0]}")
             raise NewsbotError(_invalid(path, number, reason), detail=str(error)) from error
+        if "answers" not in raw and not checked.unanswerable:
+            # a misspelt key ("answer") left the question without answers: scored as unanswerable, its right answer
+            # counted as a missed refusal. `"answers": []` (or null) still says "unanswerable" on purpose.
+            raise NewsbotError(_invalid(path, number, message("questions_reason_answers_missing")))
         if settings is not None:
             from bot.service import validate_question
 
@@ -90,6 +95,7 @@ def load_questions(path: Path, settings: Settings | None = None) -> list[Questio
                 article=checked.article,
                 unanswerable=checked.unanswerable or not checked.answers,
                 history=tuple(checked.history or ()),
+                line=number,
             )
         )
     if not questions:
@@ -101,8 +107,11 @@ def _invalid(path: Path, line: int, reason: str) -> str:
     return message("questions_file_invalid", path=str(path), line=line, reason=reason)
 
 
-def check_details_path(path: Path) -> None:
-    """Fail before any question is asked when the detail rows could not be written at the end."""
+def check_details_path(path: Path, questions: Path | None = None) -> None:
+    """Fail before any question is asked when the detail rows could not be written at the end, or would overwrite
+    the question file itself (`eval fragen.jsonl --details fragen.jsonl` replaced the questions with the rows)."""
+    if questions is not None and path.exists() and path.resolve() == questions.resolve():
+        raise NewsbotError(message("details_is_questions", path=str(path)))
     folder = path.parent
     if not folder.is_dir():
         raise NewsbotError(message("details_folder_missing", path=str(folder)))
@@ -115,10 +124,27 @@ def answer_hit(answer: Answer, gold: Iterable[str]) -> bool:
     return answer.answered and any(g.casefold() in text for g in gold if g)
 
 
+def names_article(source: str, article: str) -> bool:
+    """Whether `source` (a path or URL) is the article a question file names by its file name."""
+    return Path(source).name == article or source.endswith("/" + article)
+
+
 def evidence_hit(answer: Answer, article: str | None, k: int = 5) -> bool:
     if not article:
         return False
-    return any(Path(s.source).name == article or s.source.endswith("/" + article) for s in answer.sources[:k])
+    return any(names_article(s.source, article) for s in answer.sources[:k])
+
+
+def articles_not_indexed(questions: Iterable[Question], sources: Iterable[str]) -> list[Question]:
+    """The questions whose `article` no indexed article (its path or URL in `sources`) is: a typo in the file, or an
+    index without that article. Each counts as a miss in `evidence_recall_at_5`, whatever the bot finds."""
+    indexed = list(sources)
+    names = {Path(source).name for source in indexed}
+    return [
+        q
+        for q in questions
+        if q.article and q.article not in names and not any(names_article(source, q.article) for source in indexed)
+    ]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -49,6 +49,12 @@ QUESTION_STOPWORDS = {
     "wollten wurde wurden worden mag möchte lassen ließ",
     "en": "who whom whose when why where how which what could would should might",
 }
+# Any question word: a follow-up without one ("Und Ford?") is a fragment of the earlier question.
+QUESTION_WORD = re.compile(
+    r"\b(wer|wen|wem|wessen|was|wann|wo\w*|wie\w*|welch\w*|warum|weshalb|wieso"
+    r"|who|whom|whose|what|when|where|which|why|how)\b",
+    re.IGNORECASE,
+)
 # Languages that write every noun with a capital: there a capitalised word is no sign of a name.
 NOUNS_CAPITALISED = frozenset({"de", "lb"})
 # Terms that agree in their first letters count as the same word in the coverage of a question: the Snowball
@@ -82,6 +88,12 @@ def capitalises_nouns(language: str) -> bool:
 def question_words(question: str) -> list[str]:
     """The lower-cased words of `question`, as the analyser cuts them."""
     return _TOKEN.findall(question.lower())
+
+
+def asks_something(text: str) -> bool:
+    """Whether `text` is put as a question: it has a question mark or a question word. In a conversation, "Danke!",
+    "ok" or "Thanks!" are not: as follow-ups they got the earlier question's answer again, "Thanks!" at 90 %."""
+    return "?" in text or "？" in text or QUESTION_WORD.search(text) is not None
 
 
 def names_something(question: str, language: str) -> bool:

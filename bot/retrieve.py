@@ -28,6 +28,7 @@ import numpy as np
 
 from bot.answerability import Signals
 from bot.lexical import (
+    QUESTION_WORD,
     WORDS,
     LexicalIndex,
     PostingsBuilder,
@@ -71,12 +72,6 @@ _PLACE_QUESTION = re.compile(
     r"|where|in\s+(which|what)\s+(city|country|town|state|region|building))\b",
     re.IGNORECASE,
 )
-# Any question word: a follow-up without one ("Und Ford?") is a fragment of the earlier question.
-_QUESTION_WORD = re.compile(
-    r"\b(wer|wen|wem|wessen|was|wann|wo\w*|wie\w*|welch\w*|warum|weshalb|wieso"
-    r"|who|whom|whose|what|when|where|which|why|how)\b",
-    re.IGNORECASE,
-)
 # "in Budapest", "im Weißen Haus", "bei Wien"; not "am Donnerstag" nor "aus Washington" (a source, not a place)
 _PLACE = re.compile(r"\b(in|im|bei|nach)\s+(der\s+|dem\s+|den\s+)?[A-ZÄÖÜ]\w+")
 # Not "ein", "eine": mostly the article, so nearly every sentence held "a number" and a "Wie viele …?" question
@@ -107,7 +102,7 @@ def expected_answer_pattern(question: str, earlier: str = "") -> re.Pattern[str]
         return _DATE
     if _PLACE_QUESTION.search(question):
         return _PLACE
-    if earlier and not _QUESTION_WORD.search(question):
+    if earlier and not QUESTION_WORD.search(question):  # a fragment of the earlier question
         return expected_answer_pattern(earlier)
     return None
 

@@ -25,7 +25,8 @@ from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import names_something
+from bot.lexical import asks_something, names_something
+from bot.markup import plain_question
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
 from bot.retrieve import (
@@ -59,15 +60,21 @@ log = logging.getLogger(__name__)
 question_log = logging.getLogger("newsbot.questions")
 
 
-# Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Control characters (C0, DEL, C1): a terminal or a paste can carry them; in a question they mean a space. Line ends
+# stay until the markup is gone: a quote or heading is marked at the start of a line.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# A terminal's escape sequence (colour, cursor: ESC [ 31 m) is one control, not an ESC and the words "[31m".
+_ESCAPE_SEQUENCE = re.compile("\x1b\\[[0-?]*[ -/]*[@-~]")
 
 
 def normalised_text(question: str) -> str:
-    """A question's text as it is searched: valid Unicode, without control or invisible characters, its
-    whitespace collapsed (see `validate_question`); earlier questions of a conversation are read the same way."""
+    """A question's text as it is searched: valid Unicode, without control or invisible characters, without the
+    markup a reader does not see (`bot.markup.plain_question`: a question pasted into `newsbot chat` with Discord's or
+    Markdown's `**Wo**` or a link lost its answer's confidence, 0.98 to 0.56), its whitespace collapsed (see
+    `validate_question`); earlier questions of a conversation are read the same way."""
     repaired = question.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return " ".join(_CONTROL.sub(" ", without_invisible_characters(repaired)).split())
+    lines = without_invisible_characters(repaired).replace("\r\n", "\n").replace("\r", "\n")
+    return plain_question(_CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub(" ", lines)))
 
 
 def validate_question(settings: Settings, question: str) -> str:
@@ -128,7 +135,11 @@ def ends_the_conversation(answer: Answer, language: str) -> bool:
     a follow-up after it is about that, which the articles lack, not about the topic before ("Und wann?" after
     the summit, then the Nobel prize, refused, got the summit's date). A refused question that names nothing
     ("Und wer noch?") leaves the conversation as it was. `language`: the articles', where the answer has none."""
-    return not answer.answered and names_something(answer.question, answer.language or language)
+    return (
+        not answer.answered
+        and asks_something(answer.question)  # "Danke!" ends nothing: "Und wann?" after it is still about the summit
+        and names_something(answer.question, answer.language or language)
+    )
 
 
 @dataclass(frozen=True)
@@ -332,6 +343,8 @@ class NewsService:
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         if not names_a_thing(question, language):
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
+        if not asks_something(question):
+            history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic (`asks_something`)
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
         history = history[next(named, len(history)) :]

@@ -397,7 +397,9 @@ async def _send_once(
             raise _unreachable(url, message("web_reason_http", status=response.status_code))
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type and not _acceptable(content_type, expect):
-            raise NewsbotError(message("url_wrong_type", url=str(url), content_type=content_type))
+            # a web page given as a feed (the site's address instead of its feed's) is "no feed", not "no article"
+            key = "feed_wrong_type" if expect == "feed" else "url_wrong_type"
+            raise NewsbotError(message(key, url=str(url), content_type=content_type))
         body = await _read_limited(response, url, settings)
         validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
         return FetchedPage(str(url), content_type, response.charset_encoding, body, validators)

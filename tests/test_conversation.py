@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from click.testing import CliRunner
 
@@ -275,3 +277,25 @@ async def test_a_refused_question_that_names_something_ends_the_conversation_in_
     for text in (SUMMIT, NOBEL_2019, ELLIPTIC):
         await cog.on_message(make_message(text, channel=dm, in_guild=False))
     assert calls == [(SUMMIT, []), (NOBEL_2019, [SUMMIT]), (ELLIPTIC, [])]
+
+
+@pytest.mark.parametrize("remark", ["Danke!", "Thanks!", "ok", "super, danke"])
+def test_a_remark_that_asks_nothing_is_no_follow_up(service, settings, remark):
+    """ "Thanks!" after two questions about the summit was answered with the summit's negotiators at 90 %, "Danke!"
+    with the summit's place again: a remark without a question mark or question word is asked alone. Refused,
+    it ends nothing."""
+    from bot.service import ends_the_conversation
+
+    after = service.ask(remark, [SUMMIT])
+    alone = service.ask(remark)
+    assert not after.used_history
+    assert (after.answered, after.text, after.confidence) == (alone.answered, alone.text, alone.confidence)
+    assert not ends_the_conversation(dataclasses.replace(after, answered=False), settings.language)
+
+
+def test_a_follow_up_after_a_thank_you_is_still_about_the_conversations_topic(
+    service, fake_embedder, settings, monkeypatch
+):
+    assert not service.ask("Danke!").answered
+    asked = chat_asks([SUMMIT, "Danke!", ELLIPTIC], fake_embedder, settings, monkeypatch)
+    assert asked == [(SUMMIT, []), ("Danke!", [SUMMIT]), (ELLIPTIC, [SUMMIT])]

@@ -10,9 +10,10 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.discord.ask import AskCog, conversation_id, strip_mentions
+from bot.discord.ask import AskCog, conversation_id
 from bot.discord.formatting import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
 from bot.discord.manage import ManageCog
+from bot.markup import strip_mentions
 from bot.result import Answer, Source
 from bot.service import NewsService
 from index.errors import NewsbotError

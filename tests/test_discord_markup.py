@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.discord.ask import AskCog, plain_question
+from bot.discord.ask import AskCog
+from bot.markup import plain_question
 from tests.test_discord_ask import GIPFEL, open_service, spy_on_ask
 from tests.test_discord_mocks import BOT_USER_ID, make_bot, make_interaction, make_message
 

@@ -39,6 +39,9 @@ def write(tmp_path: Path, content: bytes | str) -> Path:
         ('{"question": "Wo?", "answers": [], "unanswerable": "ja"}', "„unanswerable“"),
         ('{"question": "Wo?", "id": [1]}', "„id“"),
         ('{"question": "Wo?"', "kein gültiges JSON"),
+        # a misspelt "answers" made the question unanswerable: its right answer scored as a missed refusal
+        ('{"question": "Wo?", "answer": ["Budapest"]}', "„answers“ fehlt"),
+        ('{"question": "Wo?", "article": "a.txt"}', "„answers“ fehlt"),
     ],
 )
 def test_a_bad_line_names_its_number_and_what_is_wrong(tmp_path: Path, bad_line: str, reason: str):
@@ -92,6 +95,20 @@ def test_cli_eval_checks_the_details_path_before_opening_the_index(tmp_path: Pat
     assert result.exit_code == 2
     assert "Ordner für die Detaildatei nicht gefunden" in result.output
     assert not (tmp_path / "data").exists()  # nothing was opened, no model loaded
+
+
+def test_details_into_the_question_file_itself_fails_before_anything_runs(tmp_path: Path, monkeypatch):
+    """`eval fragen.jsonl --details fragen.jsonl` (or by another path to it) replaced the questions with the rows."""
+    questions = write(tmp_path, GOOD + "\n")
+    monkeypatch.chdir(tmp_path)
+    for details in (str(questions), "./fragen.jsonl", f"../{tmp_path.name}/fragen.jsonl"):
+        result = CliRunner().invoke(
+            cli, ["--data-dir", str(tmp_path / "data"), "eval", str(questions), "--details", details]
+        )
+        assert result.exit_code == 2
+        assert "Die Detaildatei ist die Fragendatei selbst" in result.output
+        assert questions.read_text(encoding="utf-8") == GOOD + "\n"
+        assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.parametrize(
@@ -154,3 +171,32 @@ def test_eval_prints_a_dash_for_a_metric_without_questions(settings, articles_di
     assert shown.exit_code == 0, shown.output
     assert "refusal_accuracy         –" in shown.output
     assert "None" not in shown.output
+
+
+def test_eval_warns_in_one_line_about_questions_whose_article_is_not_indexed(
+    settings, articles_dir: Path, tmp_path: Path, monkeypatch
+):
+    """A typo in "article" (or an index without that article) counted silently as a missed source: evidence recall
+    fell with nothing to say why. The run still goes on, and its JSON on stdout stays clean."""
+    from tests.fakes import HashedBagOfWords
+
+    monkeypatch.setattr("bot.service.make_embedder", lambda settings: HashedBagOfWords())
+    env = {"NEWSBOT_DATA_DIR": str(settings.data_dir)}
+    assert CliRunner().invoke(cli, ["index", "add", str(articles_dir)], env=env).exit_code == 0
+    lines = [
+        '{"question": "Wo soll der Gipfel stattfinden?", "answers": ["Budapest"], "article": "gipfel.txt"}',
+        '{"question": "Wo soll der Gipfel stattfinden?", "answers": ["Budapest"], "article": "gipfl.txt"}',
+        '{"question": "Wie heiß war es in Wien?", "answers": ["38"], "article": "articles/wetter.md"}',
+        '{"question": "Wie heiß war es in Wien?", "answers": ["38"]}',
+    ]
+    path = write(tmp_path, "\n".join(lines))
+    shown = CliRunner().invoke(cli, ["eval", str(path), "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.count("\n") == 1
+    assert "1 Frage(n) nennen einen Artikel, der nicht im Index ist (Zeile 2: „gipfl.txt“)" in shown.stderr
+    assert json.loads(shown.stdout)["n"] == 4
+
+    fine = write(tmp_path, "\n".join(lines[:1] + lines[2:]))
+    shown = CliRunner().invoke(cli, ["eval", str(fine), "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr == ""

@@ -410,3 +410,25 @@ def test_a_question_names_a_thing_by_a_noun_a_name_or_a_number(question, languag
     from bot.names import names_a_thing
 
     assert names_a_thing(question, language) is names
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "not_shown"),
+    [
+        ("en", ["Answer: ", "Confidence 90 %", "in the context", "Sources:", "“Budapest im Herbst”"], "Quelle"),
+        ("de", ["Antwort: ", "Sicherheit 90 %", "Im Zusammenhang", "Quellen:", "„Budapest im Herbst“"], "Sources"),
+    ],
+)
+def test_the_cli_labels_an_answer_in_its_questions_language(language: str, labels: list[str], not_shown: str):
+    """As its refusal and Discord's labels: an English question on a German index got "I found nothing …" when
+    refused, but "Antwort:", "Sicherheit" and "Quellen:" when answered."""
+    import click
+
+    from bot.cli import render_answer
+    from bot.result import Answer, Source
+
+    source = Source("Gipfel", "/a/gipfel.txt", "Budapest im Herbst", 0.9)
+    answer = Answer("Q", "Der Gipfel ist in Budapest.", True, [source], 0.9, used_history=True, language=language)
+    shown = click.unstyle(render_answer(answer))
+    assert all(label in shown for label in labels), shown
+    assert not_shown not in shown

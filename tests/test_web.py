@@ -345,6 +345,13 @@ def test_wrong_content_type_is_refused(web_settings: Settings, httpserver: HTTPS
         web.fetch(httpserver.url_for("/bild"), web_settings)
 
 
+def test_a_web_page_given_as_a_feed_is_refused_as_no_feed(web_settings: Settings, httpserver: HTTPServer) -> None:
+    """The site's address instead of its feed's read "Kein Artikel (Inhaltstyp text/html)": of an article page."""
+    httpserver.expect_request("/").respond_with_data("<html><p>Startseite</p></html>", content_type="text/html")
+    with pytest.raises(NewsbotError, match=r"^Kein RSS- oder Atom-Feed \(Inhaltstyp text/html\): .*index add$"):
+        web.read_feed(httpserver.url_for("/"), web_settings)
+
+
 def test_streamed_response_beyond_the_limit_is_cut_off(web_settings: Settings, httpserver: HTTPServer) -> None:
     def endless_page(request: Request) -> Response:
         def pieces() -> Iterator[bytes]:

@@ -12,7 +12,6 @@ import contextlib
 import functools
 import logging
 import math
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from bot.discord.errors import NO_MENTIONS, explain
 from bot.discord.formatting import answer_embed, thread_name
 from bot.discord.guards import UserCooldown
 from bot.discord.streaming import iterate_in_thread, stream_answer
+from bot.markup import plain_question
 from bot.result import Answer
 from bot.service import NewsService, ends_the_conversation, starts_a_topic, validate_question
 from index.texts import message
@@ -60,51 +60,6 @@ def conversation_id(channel: object) -> int | None:
     if isinstance(channel, discord.Thread | discord.DMChannel) or getattr(channel, "type", None) in CONVERSATION_TYPES:
         return getattr(channel, "id", None)
     return None
-
-
-# Discord's mention markup: users (<@1>, <@!1>), roles (<@&1>), channels (<#1>), and @everyone or @here.
-MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|(?<!\S)@(?:everyone|here)\b")
-
-
-def strip_mentions(text: str) -> str:
-    """The question without its mentions: they say whom it addresses, not what it asks, and as words of
-    the question they would be searched for ("@everyone Wo ist der Gipfel?" was refused)."""
-    return " ".join(MENTION.sub(" ", text).split())
-
-
-# Markup Discord shows as something else than its characters: custom emoji (<:name:id>, animated <a:name:id>),
-# timestamps (<t:1700000000:R>) and command mentions (</frage:id>) show as a picture, a date, a command.
-CUSTOM_MARKUP = re.compile(r"<a?:\w+:\d+>|<t:-?\d+(?::[tTdDfFR])?>|</[\w -]+:\d+>")
-# [label](target): the reader sees the label. Links, masked or bare (or in <…>), are where, not what, it asks.
-MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?[^()\s]*>?\s*\)")
-LINK = re.compile(r"<?\b[a-z][a-z0-9+.-]*://[^\s>]+>?", re.IGNORECASE)
-# Emphasis, strike-through, spoilers and code marked on both sides; single _ only around whole words
-# (snake_case stays), single * not between digits (5*3 stays).
-MARKERS = re.compile(
-    r"(\*\*\*|\*\*|___|__|~~|\|\||`{1,3})(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|(?<!\w)_(.+?)_(?!\w)",
-    re.DOTALL,
-)
-# A code block, with the language its first line may name.
-FENCE = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
-# A quote, heading or small print at the start of a line.
-LINE_MARK = re.compile(r"^[ \t]*(?:>>> |> |#{1,3} |-# )", re.MULTILINE)
-
-
-def plain_question(text: str) -> str:
-    """The question as Discord shows it, without the markup it renders: `**Wo**` is searched as "Wo".
-
-    As words, the markup moved the search: a custom emoji took "Wo soll der Gipfel stattfinden?" from
-    0.98 to 0.63, a link to 0.57, and "[Gipfel](https://…)" was refused.
-    """
-    text = CUSTOM_MARKUP.sub(" ", strip_mentions(text))
-    text = LINK.sub(" ", MASKED_LINK.sub(lambda m: m.group(1), text))
-    text = FENCE.sub(lambda m: m.group(1), LINE_MARK.sub("", text))
-    for _ in range(3):  # markers inside markers: ***, ||**x**||
-        unmarked = MARKERS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", text)
-        if unmarked == text:
-            break
-        text = unmarked
-    return " ".join(text.split())
 
 
 def reply_to(msg: discord.Message) -> Send:
