@@ -91,9 +91,26 @@ def question_words(question: str) -> list[str]:
 
 
 def asks_something(text: str) -> bool:
-    """Whether `text` is put as a question: it has a question mark or a question word. In a conversation, "Danke!",
-    "ok" or "Thanks!" are not: as follow-ups they got the earlier question's answer again, "Thanks!" at 90 %."""
+    """Whether `text` is put as a question: it has a question mark or a question word."""
     return "?" in text or "？" in text or QUESTION_WORD.search(text) is not None
+
+
+@cache
+def remark_words() -> frozenset[str]:
+    """The words of thanks and assent of every shipped language (`prompts/remarks.LANGUAGE.txt`)."""
+    from index.texts import supported_languages, template
+
+    lines = (line.strip() for code in supported_languages() for line in template(f"remarks.{code}.txt").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def is_remark(text: str) -> bool:
+    """Whether `text` is a remark, not a question: it asks nothing and says only thanks or assent ("Danke!",
+    "super, vielen Dank", "Thanks!", "ok"). As follow-ups these got the earlier question's answer again, "Thanks!"
+    at 90 %. A closed class of words, on purpose: a terse follow-up typed without a question mark names what it
+    asks about ("und in Wien", "And Ford") and stays in the conversation."""
+    words = question_words(text)
+    return bool(words) and not asks_something(text) and all(word in remark_words() for word in words)
 
 
 def names_something(question: str, language: str) -> bool:

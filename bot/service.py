@@ -25,7 +25,7 @@ from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import asks_something, names_something
+from bot.lexical import is_remark, names_something
 from bot.markup import plain_question
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import Answer
@@ -137,7 +137,7 @@ def ends_the_conversation(answer: Answer, language: str) -> bool:
     ("Und wer noch?") leaves the conversation as it was. `language`: the articles', where the answer has none."""
     return (
         not answer.answered
-        and asks_something(answer.question)  # "Danke!" ends nothing: "Und wann?" after it is still about the summit
+        and not is_remark(answer.question)  # "Danke!" ends nothing: "Und wann?" after it is still about the summit
         and names_something(answer.question, answer.language or language)
     )
 
@@ -343,8 +343,8 @@ class NewsService:
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         if not names_a_thing(question, language):
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
-        if not asks_something(question):
-            history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic (`asks_something`)
+        if is_remark(question):
+            history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
         history = history[next(named, len(history)) :]

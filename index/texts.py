@@ -15,7 +15,13 @@ _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_ne
 # The Snowball stemmer of each language the search can handle (bot/lexical.py stems and drops stop words by it).
 STEMMERS = {"de": "german", "en": "english"}
 # What a language needs in prompts/: its user-facing texts and its LLM prompts.
-LANGUAGE_FILES = ("messages.{}.yaml", "answer_system.{}.j2", "answer_user.{}.j2", "grounding.{}.yaml")
+LANGUAGE_FILES = (
+    "messages.{}.yaml",
+    "answer_system.{}.j2",
+    "answer_user.{}.j2",
+    "grounding.{}.yaml",
+    "remarks.{}.txt",
+)
 
 
 @cache

@@ -122,12 +122,14 @@ def car_service(settings, fake_embedder, tmp_path) -> NewsService:
     return service
 
 
-def test_a_follow_up_whose_word_another_article_also_holds_stays_in_the_conversation(car_service):
-    # alone, "Und Ford?" is answered surely from the Mustang article; the conversation means the plant
-    alone = car_service.ask("Und Ford?")
+@pytest.mark.parametrize("question", ["Und Ford?", "Und Ford"])
+def test_a_follow_up_whose_word_another_article_also_holds_stays_in_the_conversation(car_service, question):
+    """Alone, "Und Ford?" is answered surely from the Mustang article; the conversation means the plant. Typed
+    without a question mark it is no remark ("Danke!"): it names what it asks about."""
+    alone = car_service.ask(question)
     assert alone.answered
     assert "Mustang" in alone.text
-    follow_up = car_service.ask("Und Ford?", [TOYOTA])
+    follow_up = car_service.ask(question, [TOYOTA])
     assert "Oktober 2016" in follow_up.text
     assert follow_up.used_history
 
@@ -277,6 +279,26 @@ async def test_a_refused_question_that_names_something_ends_the_conversation_in_
     for text in (SUMMIT, NOBEL_2019, ELLIPTIC):
         await cog.on_message(make_message(text, channel=dm, in_guild=False))
     assert calls == [(SUMMIT, []), (NOBEL_2019, [SUMMIT]), (ELLIPTIC, [])]
+
+
+@pytest.mark.parametrize(
+    ("text", "remark"),
+    [
+        ("Danke!", True),
+        ("Super, vielen Dank", True),
+        ("Thanks a lot!", True),
+        ("OK", True),
+        ("und in Wien", False),
+        ("And Ford", False),
+        ("Danke, und wann?", False),
+        ("Wer noch", False),
+        ("", False),
+    ],
+)
+def test_a_remark_says_only_thanks_or_assent_and_asks_nothing(text, remark):
+    from bot.lexical import is_remark
+
+    assert is_remark(text) is remark
 
 
 @pytest.mark.parametrize("remark", ["Danke!", "Thanks!", "ok", "super, danke"])
