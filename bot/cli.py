@@ -484,7 +484,7 @@ def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
     from bot.discord.client import run_bot
 
     bot_file = announce_bot(settings.data_dir, token, alongside, settings.language)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    stop_on_signals()
     try:
         run_bot(settings, lambda: ctx.service, force_sync=force_sync)
     except KeyboardInterrupt:
@@ -497,6 +497,16 @@ def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
         raise NewsbotError(message("discord_unreachable", settings.language, reason=reason)) from error
     finally:
         bot_file.unlink(missing_ok=True)
+
+
+def stop_on_signals() -> None:
+    """Stop the bot on SIGTERM as on Ctrl-C (`_stop_on_sigterm`). A bot started as a background job of a script
+    (`newsbot discord &`, `nohup`) inherits SIGINT ignored, and `asyncio.run` then installs no handler of its own:
+    SIGINT gets Python's, so that there is one to hand over to (SIGTERM fell back to raising inside the loop and
+    hung within 200 stops)."""
+    if not callable(signal.getsignal(signal.SIGINT)):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
 
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
