@@ -23,7 +23,11 @@ from tests.fakes import HashedBagOfWords
 QUESTION = "Wo soll der Gipfel stattfinden?"
 
 
+STEP_DEADLINE_SECONDS = 150  # a hanging Chroma call ends the run, not the test; a busy machine is no hang
+
+
 def attempt(step: dict, run) -> None:  # type: ignore[no-untyped-def]
+    faulthandler.dump_traceback_later(STEP_DEADLINE_SECONDS, exit=True)  # each step its own (CI: 2 min for all)
     try:
         step["result"] = run()
     except NewsbotError as error:
@@ -33,7 +37,7 @@ def attempt(step: dict, run) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    faulthandler.dump_traceback_later(120, exit=True)  # a hanging Chroma call ends the run, not the test
+    faulthandler.dump_traceback_later(STEP_DEADLINE_SECONDS, exit=True)
     data_dir, base, more = (Path(a) for a in sys.argv[1:4])
     settings = Settings(_env_file=None, data_dir=data_dir, refusal_threshold=0.0)  # type: ignore[call-arg]
     service = NewsService.open(settings, HashedBagOfWords())

@@ -30,7 +30,7 @@ def test_a_full_disk_during_an_index_run_is_one_line_and_questions_go_on(tmp_pat
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1200,  # the driver ends itself when one step hangs (STEP_DEADLINE_SECONDS)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     steps = json.loads(done.stdout.strip().splitlines()[-1])
