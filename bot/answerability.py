@@ -57,6 +57,12 @@ class Signals:
     compound_missing: float = 0.0  # IDF of the rarest part before the hyphen the article lacks, where it holds the head
     # "Wie viele Kunden …?" over "Ab sofort können Kunden …": the context names what is counted, without a count.
     count_missing: float = 0.0  # 1 when it does (bot.retrieve.count_missing); not weighed by the model, a veto
+    # The kind of answer the question word asks (bot.answer_kind) that the best sentence and its neighbours do not
+    # hold, beyond what the question names itself: "Wer leitet …?" over a context that names no one else.
+    person_missing: float = 0.0
+    place_missing: float = 0.0
+    time_missing: float = 0.0
+    amount_missing: float = 0.0  # "Wie viele …?", "Wie viel …?" over a context without a number of its own
 
     @classmethod
     def names(cls) -> list[str]:
@@ -77,6 +83,10 @@ class Signals:
                 "number_missing",
                 "compound_missing",
                 "count_missing",
+                "person_missing",
+                "place_missing",
+                "time_missing",
+                "amount_missing",
             )
         )
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.answer_kind import KINDS, asked_kind, kind_missing
 from bot.answerability import Signals
 from bot.lexical import (
     WORDS,
@@ -1181,7 +1182,13 @@ class Retriever:
         # what a "Wie viele …?" question counts; a follow-up without a question word counts what the one before did
         counting = question if _NUMBER_QUESTION.search(question) else earlier if pattern is _NUMBER else ""
         counted = counted_thing(counting, language or self.settings.language) if counting else None
-        signals = self._signals(snapshot, ranked, weights, coverage, pattern, question, counted) if ranked else None
+        kind = asked_kind(question, earlier)
+        articles_language = self.settings.language
+        signals = (
+            self._signals(snapshot, ranked, weights, coverage, pattern, question, counted, kind, articles_language)
+            if ranked
+            else None
+        )
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage)
 
@@ -1267,6 +1274,8 @@ class Retriever:
         pattern: re.Pattern[str] | None,
         question: str = "",
         counted: str | None = None,
+        kind: str | None = None,
+        language: str = "de",
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest; `counted`, the
         thing a "Wie viele …?" question counts (`bot.names.counted_thing`)."""
@@ -1276,6 +1285,8 @@ class Retriever:
         context = " ".join(snapshot.sentences[r].text for r in snapshot.around(best.row, 1))
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         context_terms = snapshot.context_terms(best.row)
+        sentences = [snapshot.sentences[r].text for r in snapshot.around(best.row, 1)]
+        missing = kind_missing(kind, sentences, question, language) if question else dict.fromkeys(KINDS, 0.0)
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
@@ -1292,6 +1303,7 @@ class Retriever:
             number_missing=number_missing(snapshot.lexical, question, weights, context_terms),
             compound_missing=compound_missing(snapshot.lexical, question, weights, article_terms),
             count_missing=count_missing(snapshot, snapshot.around(best.row, 1), counted) if counted else 0.0,
+            **{f"{kind}_missing": value for kind, value in missing.items()},
         )
 
     @staticmethod
