@@ -72,9 +72,10 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"\w+")
+# Not "wie\w*", which takes "Wien" for a question word, nor "wo\w*" ("Woche").
 _QUESTION_WORD = re.compile(
-    r"\b(wer|wen|wem|wessen|was|wann|wo\w*|wie\w*|welch\w*|warum|weshalb|wieso|who|whom|whose|what|when|where|which"
-    r"|why|how)\b",
+    r"\b(wer|wen|wem|wessen|was|wann|wie|wieso|wieviele?|wo|wohin|woher|wofür|womit|worauf|worüber|wovon|wozu|woran"
+    r"|wodurch|worin|welche[mnrs]?|warum|weshalb|who|whom|whose|what|when|where|which|why|how)\b",
     re.IGNORECASE,
 )
 
