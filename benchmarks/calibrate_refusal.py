@@ -100,6 +100,8 @@ SAME_LANGUAGE_SIGNALS = [
     "name_missing",
     "number_missing",
     "compound_missing",
+    "time_missing",
+    "amount_missing",
 ]
 CROSS_LANGUAGE_SIGNALS = [
     "dense",

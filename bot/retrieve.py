@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer_kind import KINDS, asked_kind, kind_missing
+from bot.answer_kind import WEIGHED, asked_kind, kind_missing
 from bot.answerability import Signals
 from bot.lexical import (
     WORDS,
@@ -1285,8 +1285,7 @@ class Retriever:
         context = " ".join(snapshot.sentences[r].text for r in snapshot.around(best.row, 1))
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         context_terms = snapshot.context_terms(best.row)
-        sentences = [snapshot.sentences[r].text for r in snapshot.around(best.row, 1)]
-        missing = kind_missing(kind, sentences, question, language) if question else dict.fromkeys(KINDS, 0.0)
+        missing = kind_missing(kind, sentence.text, question, language) if question else dict.fromkeys(WEIGHED, 0.0)
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
