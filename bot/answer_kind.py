@@ -70,9 +70,13 @@ _NUMBER = re.compile(
     r"|dutzend|dutzende|hunderte|tausende|hälfte|drittel|viertel|doppelt|kein|keine[nmrs]?|beide)\b",
     re.IGNORECASE,
 )
+_NUMBER_WORDS = (
+    r"eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(drei|vier|fünf|sech|sieb|acht|neun)zehn"
+    r"|zwanzig|dreißig|(vier|fünf|sech|sieb|acht|neun)zig|hundert|tausend|einer|einem|halbe[nm]?"
+)
 _MONEY = re.compile(
-    r"(\d[\d.,]*\s*(millionen|milliarden|mio\.?|mrd\.?|tausend)?\s*(euro|€|dollar|\$|cent|franken|pfund|£|eur|usd)"
-    r"|(€|\$|£|eur|usd)\s*\d|\b(kostenlos|gratis|umsonst))",
+    rf"((\d[\d.,]*|\b({_NUMBER_WORDS}))\s*(millionen|million|milliarden|milliarde|mio\.?|mrd\.?|tausend)?\s*"
+    r"(euro|€|dollar|\$|cent|franken|pfund|£|eur\b|usd\b)|(€|\$|£|\beur|\busd)\s*\d|\b(kostenlos|gratis|umsonst)\b)",
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"\w+")
@@ -147,13 +151,14 @@ def holds_kind(kind: str, sentences: list[str], question: str, language: str) ->
     return False
 
 
-def kind_missing(kind: str | None, sentence: str, question: str, language: str) -> dict[str, float]:
-    """One signal per weighed kind: 1 for the kind `question` asks where the answer's `sentence` holds none of it
-    beyond what the question names, else 0. The sentence alone: a near miss's best sentence is on the asked fact's
-    topic, and its neighbours hold the dates and figures of other facts (of the dev near misses asking "Wann …?",
-    12 % lacked a time in the sentence and its neighbours, 26 % in the sentence; 2 % and 5 % of the answerable)."""
+def kind_missing(kind: str | None, sentences: list[str], question: str, language: str) -> dict[str, float]:
+    """One signal per weighed kind: 1 for the kind `question` asks where the answer's `sentences` (the best one and
+    the neighbours that hold the question's other words, bot.retrieve.sentences_of_the_fact) hold none of it beyond
+    what the question names, else 0. Not every neighbour: a near miss's best sentence is on the asked fact's topic,
+    and its neighbours hold the dates and figures of other facts (of the dev near misses asking "Wann …?", 12 %
+    lacked a time in the sentence and both neighbours, 26 % in the sentence; 2 % and 5 % of the answerable)."""
     missing = dict.fromkeys(WEIGHED, 0.0)
     weighed = AMOUNT if kind == PRICE else kind
-    if kind is not None and weighed in missing and not holds_kind(kind, [sentence], question, language):
+    if kind is not None and weighed in missing and not holds_kind(kind, sentences, question, language):
         missing[weighed] = 1.0
     return missing

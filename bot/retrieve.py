@@ -970,6 +970,29 @@ def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     return float(named)
 
 
+COMPOUND_PART = 4  # letters of a question term found inside a longer word: "kost" in "Baukosten", not "ab" in "Staben"
+
+
+def sentences_of_the_fact(snapshot: Snapshot, row: int, weights: dict[str, float]) -> list[int]:
+    """The best sentence `row` and each neighbour in its paragraph that holds a question term it lacks: where the
+    asked fact's answer may stand ("… ein 33 Kilometer langer Tunnel. Die Baukosten beliefen sich auf rund sechs
+    Milliarden Euro." for "Was kostete der Bau?"). Not every neighbour: a near miss's best sentence stands among
+    the article's other facts, with their dates and figures."""
+    lexical = snapshot.lexical
+
+    def holds(terms: set[str], term: str) -> bool:  # or as a compound's part: "kost" in "baukost" ("Baukosten")
+        return lexical.present(term, terms) or (len(term) >= COMPOUND_PART and any(term in t for t in terms))
+
+    held = set().union(*snapshot.word_terms(row))
+    lacking = [term for term in weights if not holds(held, term)]
+    rows = [row]
+    for other in snapshot.around(row, 1):
+        terms = set().union(*snapshot.word_terms(other))
+        if other != row and any(holds(terms, term) for term in lacking):
+            rows.append(other)
+    return rows
+
+
 def compound_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
     """The weight of the rarest part before the hyphen of a hyphenated word of `question` that the terms `present`
     lack while they hold its head, relative to the rarest term's: "Fußball" of "Wer hat die Fußball-
@@ -1285,7 +1308,8 @@ class Retriever:
         context = " ".join(snapshot.sentences[r].text for r in snapshot.around(best.row, 1))
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         context_terms = snapshot.context_terms(best.row)
-        missing = kind_missing(kind, sentence.text, question, language) if question else dict.fromkeys(WEIGHED, 0.0)
+        asked = [snapshot.sentences[r].text for r in sentences_of_the_fact(snapshot, best.row, weights)]
+        missing = kind_missing(kind, asked, question, language) if question else dict.fromkeys(WEIGHED, 0.0)
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,

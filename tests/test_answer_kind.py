@@ -112,15 +112,15 @@ def test_an_english_question_over_a_german_context_is_judged_by_the_context():
 
 def test_only_the_asked_kind_is_missing_and_a_price_counts_as_an_amount():
     question = "Was kostet ein Ticket?"
-    assert kind_missing(asked_kind(question), "Die Fahrt dauert 45 Minuten.", question, "de") == {
+    assert kind_missing(asked_kind(question), ["Die Fahrt dauert 45 Minuten."], question, "de") == {
         TIME: 0.0,
         AMOUNT: 1.0,
     }
-    assert kind_missing(asked_kind(question), "Es kostet 9 Euro.", question, "de") == {TIME: 0.0, AMOUNT: 0.0}
-    assert kind_missing(TIME, "Die Fahrt dauert 45 Minuten.", "Wann fährt er?", "de") == {TIME: 1.0, AMOUNT: 0.0}
+    assert kind_missing(asked_kind(question), ["Es kostet 9 Euro."], question, "de") == {TIME: 0.0, AMOUNT: 0.0}
+    assert kind_missing(TIME, ["Die Fahrt dauert 45 Minuten."], "Wann fährt er?", "de") == {TIME: 1.0, AMOUNT: 0.0}
 
 
 @pytest.mark.parametrize("question", ["Was fordert sie?", "Wer fordert das?", "Wo liegt das?"])
 def test_a_person_a_place_or_no_kind_asked_is_no_signal(question):
     """A person's or a place's absence, told by proper names, did not tell near misses from answers (answer_kind)."""
-    assert set(kind_missing(asked_kind(question), "Die Fahrt dauert lange.", question, "de").values()) == {0.0}
+    assert set(kind_missing(asked_kind(question), ["Die Fahrt dauert lange."], question, "de").values()) == {0.0}
