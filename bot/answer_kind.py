@@ -29,7 +29,8 @@ _AMOUNT_QUESTION = re.compile(
 )
 # A price asks for a sum of money: a number of the railway article ("45 Minuten") does not answer "Was kostet …?".
 _PRICE_QUESTION = re.compile(
-    r"\b(was\s+(kostet|kosten|kostete|kosteten)|wie\s+teuer|wie\s+viel\s+(kostet|kosten|kostete|geld|euro)"
+    r"\b(was\s+(kostet|kosten|kostete|kosteten)|wie\s+teuer|wie\s?viel\s+(kostet|kosten|kostete|geld|euro)"
+    r"|(wie\s?viel|was)\b.*\b(kosten|gekostet)\b"  # "Wie viel wird das Krankenhaus am Ende kosten?"
     r"|how\s+much\s+(does|do|did|is|was|are|were|money)|what\s+(does|did)\s+\w+(\s+\w+)?\s+cost|what\s+is\s+the\s+price)\b",
     re.IGNORECASE,
 )

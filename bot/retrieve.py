@@ -970,11 +970,19 @@ def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     return float(named)
 
 
+# A sentence that opens with a pronoun or a pronominal adverb goes on about the one before: "Die Teststrecken sind
+# Teil des Turbopakets … Dafür nimmt man 50 Millionen Euro in die Hand."
+_REFERS_BACK = re.compile(
+    r"\W*(er|sie|es|dies\w*|dort|damals|dafür|damit|dabei|davon|dazu|darauf|daran|darüber|daher|deshalb|deswegen"
+    r"|dadurch|demnach|insgesamt|this|these|it|they|there|then)\b",
+    re.IGNORECASE,
+)
 COMPOUND_PART = 4  # letters of a question term found inside a longer word: "kost" in "Baukosten", not "ab" in "Staben"
 
 
 def sentences_of_the_fact(snapshot: Snapshot, row: int, weights: dict[str, float]) -> list[int]:
-    """The best sentence `row` and each neighbour in its paragraph that holds a question term it lacks: where the
+    """The best sentence `row`, the next one where it refers back to it, and each neighbour in its paragraph that
+    holds a question term it lacks: where the
     asked fact's answer may stand ("… ein 33 Kilometer langer Tunnel. Die Baukosten beliefen sich auf rund sechs
     Milliarden Euro." for "Was kostete der Bau?"). Not every neighbour: a near miss's best sentence stands among
     the article's other facts, with their dates and figures."""
@@ -988,7 +996,8 @@ def sentences_of_the_fact(snapshot: Snapshot, row: int, weights: dict[str, float
     rows = [row]
     for other in snapshot.around(row, 1):
         terms = set().union(*snapshot.word_terms(other))
-        if other != row and any(holds(terms, term) for term in lacking):
+        follows = other == row + 1 and _REFERS_BACK.match(snapshot.sentences[other].text)
+        if other != row and (follows or any(holds(terms, term) for term in lacking)):
             rows.append(other)
     return rows
 
