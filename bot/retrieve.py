@@ -981,11 +981,11 @@ COMPOUND_PART = 4  # letters of a question term found inside a longer word: "kos
 
 
 def sentences_of_the_fact(snapshot: Snapshot, row: int, weights: dict[str, float]) -> list[int]:
-    """The best sentence `row`, the next one where it refers back to it, and each neighbour in its paragraph that
-    holds a question term it lacks: where the
-    asked fact's answer may stand ("… ein 33 Kilometer langer Tunnel. Die Baukosten beliefen sich auf rund sechs
-    Milliarden Euro." for "Was kostete der Bau?"). Not every neighbour: a near miss's best sentence stands among
-    the article's other facts, with their dates and figures."""
+    """The best sentence `row`, the next one where it refers back to it ("Dafür …"), and each neighbour in its
+    paragraph that holds a question term it lacks: where the asked fact's answer may stand ("… ein 33 Kilometer
+    langer Tunnel. Die Baukosten beliefen sich auf rund sechs Milliarden Euro." for "Was kostete der Bau?"). Not
+    every neighbour: a near miss's best sentence stands among the article's other facts, with their dates and
+    figures."""
     lexical = snapshot.lexical
 
     def holds(terms: set[str], term: str) -> bool:  # or as a compound's part: "kost" in "baukost" ("Baukosten")

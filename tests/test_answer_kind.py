@@ -24,6 +24,8 @@ from bot.answer_kind import AMOUNT, PERSON, PLACE, PRICE, TIME, asked_kind, hold
         ("How many degrees were measured in Vienna?", AMOUNT),
         ("Was kostet ein Ticket von Graz nach Klagenfurt?", PRICE),
         ("How much does a ticket cost?", PRICE),
+        ("Wie viel wird das Krankenhaus Nord am Ende kosten?", PRICE),  # the verb at the end says it
+        ("Was hat der Umbau gekostet?", PRICE),
         ("Was fordert die Gewerkschaft?", None),
         ("Welche Rolle spielte Luther?", None),
     ],

@@ -151,6 +151,11 @@ def test_the_asked_fact_s_sentences_are_the_best_and_the_neighbours_holding_the_
         "Herzstück der Strecke ist ein 33 Kilometer langer Tunnel unter der Koralpe.",
         "Die Baukosten beliefen sich nach Angaben des Bahnbetreibers auf rund sechs Milliarden Euro.",
     ]
+    # "Diese lag im Mai bei 1,9 Prozent" goes on about the inflation of the sentence before
+    assert fact("Wie stark war die nachlassende Inflation im Euroraum?") == [
+        "Als Grund nannte die Zentralbank die nachlassende Inflation im Euroraum.",
+        "Diese lag im Mai bei 1,9 Prozent und damit knapp unter dem Zielwert von zwei Prozent.",
+    ]
     # the best sentence holds every word of the question: its neighbour, with another fact's figure, is not asked
     assert fact("Wie lang ist der Tunnel unter der Koralpe?") == [
         "Herzstück der Strecke ist ein 33 Kilometer langer Tunnel unter der Koralpe."
