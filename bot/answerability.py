@@ -57,6 +57,12 @@ class Signals:
     compound_missing: float = 0.0  # IDF of the rarest part before the hyphen the article lacks, where it holds the head
     # "Wie viele Kunden …?" over "Ab sofort können Kunden …": the context names what is counted, without a count.
     count_missing: float = 0.0  # 1 when it does (bot.retrieve.count_missing); not weighed by the model, a veto
+    # The kind of answer the question word asks (bot.answer_kind) that the best sentence does not hold, beyond what
+    # the question names itself: a near miss's best sentence is on the topic, and its neighbours hold the dates and
+    # figures of other facts. 1 for "Wann …?" over a sentence without a time, for "Wie viele …?" or "Wie hoch …?"
+    # over one without a number, for "Was kostet …?" over one without a sum of money.
+    time_missing: float = 0.0
+    amount_missing: float = 0.0
 
     @classmethod
     def names(cls) -> list[str]:
@@ -77,6 +83,8 @@ class Signals:
                 "number_missing",
                 "compound_missing",
                 "count_missing",
+                "time_missing",
+                "amount_missing",
             )
         )
 

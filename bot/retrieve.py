@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.answer_kind import WEIGHED, asked_kind, kind_missing
 from bot.answerability import Signals
 from bot.lexical import (
     QUESTION_WORD,
@@ -964,6 +965,38 @@ def count_missing(snapshot: Snapshot, rows: list[int], counted: str) -> float:
     return float(named)
 
 
+# A sentence that opens with a pronoun or a pronominal adverb goes on about the one before: "Die Teststrecken sind
+# Teil des Turbopakets … Dafür nimmt man 50 Millionen Euro in die Hand."
+_REFERS_BACK = re.compile(
+    r"\W*(er|sie|es|dies\w*|dort|damals|dafür|damit|dabei|davon|dazu|darauf|daran|darüber|daher|deshalb|deswegen"
+    r"|dadurch|demnach|insgesamt|this|these|it|they|there|then)\b",
+    re.IGNORECASE,
+)
+COMPOUND_PART = 4  # letters of a question term found inside a longer word: "kost" in "Baukosten", not "ab" in "Staben"
+
+
+def sentences_of_the_fact(snapshot: Snapshot, row: int, weights: dict[str, float]) -> list[int]:
+    """The best sentence `row`, the next one where it refers back to it ("Dafür …"), and each neighbour in its
+    paragraph that holds a question term it lacks: where the asked fact's answer may stand ("… ein 33 Kilometer
+    langer Tunnel. Die Baukosten beliefen sich auf rund sechs Milliarden Euro." for "Was kostete der Bau?"). Not
+    every neighbour: a near miss's best sentence stands among the article's other facts, with their dates and
+    figures."""
+    lexical = snapshot.lexical
+
+    def holds(terms: set[str], term: str) -> bool:  # or as a compound's part: "kost" in "baukost" ("Baukosten")
+        return lexical.present(term, terms) or (len(term) >= COMPOUND_PART and any(term in t for t in terms))
+
+    held = set().union(*snapshot.word_terms(row))
+    lacking = [term for term in weights if not holds(held, term)]
+    rows = [row]
+    for other in snapshot.around(row, 1):
+        terms = set().union(*snapshot.word_terms(other))
+        follows = other == row + 1 and _REFERS_BACK.match(snapshot.sentences[other].text)
+        if other != row and (follows or any(holds(terms, term) for term in lacking)):
+            rows.append(other)
+    return rows
+
+
 def compound_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
     """The weight of the rarest part before the hyphen of a hyphenated word of `question` that the terms `present`
     lack while they hold its head, relative to the rarest term's: "Fußball" of "Wer hat die Fußball-
@@ -1176,7 +1209,13 @@ class Retriever:
         # what a "Wie viele …?" question counts; a follow-up without a question word counts what the one before did
         counting = question if _NUMBER_QUESTION.search(question) else earlier if pattern is _NUMBER else ""
         counted = counted_thing(counting, language or self.settings.language) if counting else None
-        signals = self._signals(snapshot, ranked, weights, coverage, pattern, question, counted) if ranked else None
+        kind = asked_kind(question, earlier)
+        articles_language = self.settings.language
+        signals = (
+            self._signals(snapshot, ranked, weights, coverage, pattern, question, counted, kind, articles_language)
+            if ranked
+            else None
+        )
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage)
 
@@ -1262,6 +1301,8 @@ class Retriever:
         pattern: re.Pattern[str] | None,
         question: str = "",
         counted: str | None = None,
+        kind: str | None = None,
+        language: str = "de",
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest; `counted`, the
         thing a "Wie viele …?" question counts (`bot.names.counted_thing`)."""
@@ -1271,6 +1312,8 @@ class Retriever:
         context = " ".join(snapshot.sentences[r].text for r in snapshot.around(best.row, 1))
         top_dense = sorted((c.dense or 0.0 for c in ranked), reverse=True)[:10]
         context_terms = snapshot.context_terms(best.row)
+        asked = [snapshot.sentences[r].text for r in sentences_of_the_fact(snapshot, best.row, weights)]
+        missing = kind_missing(kind, asked, question, language) if question else dict.fromkeys(WEIGHED, 0.0)
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
@@ -1287,6 +1330,7 @@ class Retriever:
             number_missing=number_missing(snapshot.lexical, question, weights, context_terms),
             compound_missing=compound_missing(snapshot.lexical, question, weights, article_terms),
             count_missing=count_missing(snapshot, snapshot.around(best.row, 1), counted) if counted else 0.0,
+            **{f"{kind}_missing": value for kind, value in missing.items()},
         )
 
     @staticmethod

@@ -1,0 +1,128 @@
+"""The kind of answer a question asks, and whether a context holds one the question does not name (issue #14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer_kind import AMOUNT, PERSON, PLACE, PRICE, TIME, asked_kind, holds_kind, kind_missing
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Wer leitet die Gewerkschaft GPA-djp?", PERSON),
+        ("Von wem wurde der Gipfel vorgeschlagen?", PERSON),
+        ("Who proposed the summit?", PERSON),
+        ("Wo soll der Gipfel stattfinden?", PLACE),
+        ("In welcher Stadt findet der Gipfel statt?", PLACE),
+        ("Where will the summit take place?", PLACE),
+        ("Wann wurde die Bahnstrecke eröffnet?", TIME),
+        ("In welchem Jahr wurde die Universität gegründet?", TIME),
+        ("When was the line opened?", TIME),
+        ("Wie viele Jahre dauerte der Bau?", AMOUNT),  # a count, though it counts years
+        ("Wie hoch ist der Leitzins in Japan?", AMOUNT),
+        ("How many degrees were measured in Vienna?", AMOUNT),
+        ("Was kostet ein Ticket von Graz nach Klagenfurt?", PRICE),
+        ("How much does a ticket cost?", PRICE),
+        ("Wie viel wird das Krankenhaus Nord am Ende kosten?", PRICE),  # the verb at the end says it
+        ("Was hat der Umbau gekostet?", PRICE),
+        ("Was fordert die Gewerkschaft?", None),
+        ("Welche Rolle spielte Luther?", None),
+    ],
+)
+def test_the_question_word_and_its_structure_tell_the_asked_kind(question, kind):
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize("question", ["Wer ist Barbara Teiber?", "Who is Barbara Teiber?", "Wer war Martin Luther?"])
+def test_a_question_about_a_named_one_asks_what_they_are_not_who(question):
+    assert asked_kind(question) is None
+
+
+def test_wer_ist_before_a_common_noun_asks_a_person():
+    assert asked_kind("Wer ist der Chef der GPA-djp?") == PERSON
+
+
+def test_a_follow_up_without_a_question_word_asks_what_the_earlier_question_asked():
+    assert asked_kind("Und in Wien?", earlier="Wann beginnt der Streik?") == TIME
+    assert asked_kind("Und wer noch?", earlier="Wann beginnt der Streik?") == PERSON
+
+
+@pytest.mark.parametrize(
+    ("kind", "question", "answer", "near_miss"),
+    [
+        (
+            PERSON,
+            "Wer ist der Chef der GPA-djp?",
+            "GPA-djp-Chefin Barbara Teiber fordert mehr Lohn.",
+            "Die Gewerkschaft GPA-djp fordert mehr Lohn.",
+        ),
+        (
+            PLACE,
+            "Wo findet der Gipfel statt?",
+            "Der Gipfel findet in Budapest statt.",
+            "Der Gipfel wurde von der Kommission vorgeschlagen.",
+        ),
+        (
+            TIME,
+            "Wann wurde die Bahnstrecke eröffnet?",
+            "Die Strecke wurde im Dezember eröffnet.",
+            "Die Strecke verbindet die Landeshauptstädte.",
+        ),
+        (
+            AMOUNT,
+            "Wie viele Pendler fahren täglich?",
+            "Täglich fahren 12.000 Pendler.",
+            "Pendler fahren künftig im Stundentakt.",
+        ),
+        (
+            PRICE,
+            "Was kostet ein Ticket von Graz nach Klagenfurt?",
+            "Ein Ticket kostet 29,90 Euro.",
+            "Die Fahrt von Graz nach Klagenfurt dauert nur noch 45 Minuten.",  # a number, but no sum of money
+        ),
+    ],
+)
+def test_a_context_holds_the_asked_kind_only_where_it_gives_one(kind, question, answer, near_miss):
+    assert holds_kind(kind, [answer], question, "de")
+    assert not holds_kind(kind, [near_miss], question, "de")
+
+
+@pytest.mark.parametrize(
+    ("kind", "question", "context"),
+    [
+        # the year, the place, the name the question gives are not its answer
+        (TIME, "Wann schoss Higuain 2014 ein Tor?", "Higuain spielte 2014 für Argentinien."),
+        (AMOUNT, "Wie viele Tore schoss Higuain 2014?", "Higuain traf 2014 im Finale nicht."),
+        (PLACE, "Wo trifft sich der Rat in Budapest?", "Der Rat in Budapest trifft sich morgen."),
+        (PERSON, "Wer besiegte Higuain im Finale?", "Higuains Finale war enttäuschend."),  # "Higuains": its own name
+    ],
+)
+def test_what_the_question_names_itself_does_not_count_as_its_answer(kind, question, context):
+    assert not holds_kind(kind, [context], question, "de")
+
+
+def test_a_time_the_report_gives_in_words_counts():
+    assert holds_kind(TIME, ["Der Streik beginnt am Montag."], "Wann beginnt der Streik?", "de")
+    assert holds_kind(TIME, ["Vor drei Jahren wurde er gegründet."], "Wann wurde der Verein gegründet?", "de")
+
+
+def test_an_english_question_over_a_german_context_is_judged_by_the_context():
+    assert holds_kind(PLACE, ["Der Gipfel findet in Budapest statt."], "Where will the summit take place?", "de")
+    assert not holds_kind(PERSON, ["Die Gewerkschaft fordert mehr Lohn."], "Who leads the union?", "de")
+
+
+def test_only_the_asked_kind_is_missing_and_a_price_counts_as_an_amount():
+    question = "Was kostet ein Ticket?"
+    assert kind_missing(asked_kind(question), ["Die Fahrt dauert 45 Minuten."], question, "de") == {
+        TIME: 0.0,
+        AMOUNT: 1.0,
+    }
+    assert kind_missing(asked_kind(question), ["Es kostet 9 Euro."], question, "de") == {TIME: 0.0, AMOUNT: 0.0}
+    assert kind_missing(TIME, ["Die Fahrt dauert 45 Minuten."], "Wann fährt er?", "de") == {TIME: 1.0, AMOUNT: 0.0}
+
+
+@pytest.mark.parametrize("question", ["Was fordert sie?", "Wer fordert das?", "Wo liegt das?"])
+def test_a_person_a_place_or_no_kind_asked_is_no_signal(question):
+    """A person's or a place's absence, told by proper names, did not tell near misses from answers (answer_kind)."""
+    assert set(kind_missing(asked_kind(question), ["Die Fahrt dauert lange."], question, "de").values()) == {0.0}
