@@ -745,6 +745,22 @@ def word_pairs(text: str) -> set[tuple[str, ...]]:
     return set(pairwise(words)) if len(words) > 1 else {tuple(words)}
 
 
+def is_headline_line(snapshot: Snapshot, row: int) -> bool:
+    """Whether `row` is its article's headline on a line of its own ("Warsaw", "Super Bowl 50"), not the first
+    sentence of a lead paragraph that also serves as the title (the news archive's).
+
+    To a question in another language than the articles, such a headline is the nearest sentence in meaning
+    whenever the question names its topic: only names carry across, and the headline is little else. It holds
+    no fact to answer with (the source shows it already): English dev questions got "Warsaw" for "And why was
+    the club relegated in 2013?" (8 of 107 asked alone), German ones never got a headline."""
+    sentence = snapshot.sentences[row]
+    return (
+        sentence.n == 0
+        and snapshot.around(row, 1) == [row]
+        and sentence.text.strip() == snapshot.articles[sentence.article_id].title.strip()
+    )
+
+
 def published_or_indexed(article: ArticleRecord) -> str:
     return article.published or article.indexed_at
 
@@ -1174,6 +1190,8 @@ class Retriever:
         weigh_topic_and_recency(snapshot, list(candidates.values()), topic)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
+        if cross_language:
+            ranked = [c for c in ranked if not is_headline_line(snapshot, c.row)]
         around = [r for c in ranked[:2] for r in snapshot.around(c.row, TEXT_REACH)]  # the answer's stretch
         if not snapshot.read_texts(around) and strict:
             raise SnapshotMoved
