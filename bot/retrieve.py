@@ -437,6 +437,19 @@ class ArticleCoverage:
         return self.of([article_id])[article_id]
 
 
+class ConversationTopic(ArticleCoverage):
+    """The topic of a conversation whose languages differ from the articles': one article, the conversation's,
+    wholly on it and every other off it. Their words cannot say which article the conversation is about (only
+    names and numbers carry across), so the article its last naming question was answered from says it."""
+
+    def __init__(self, snapshot: Snapshot, article_id: str) -> None:
+        super().__init__(snapshot, {})
+        self.article_id = article_id
+
+    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+        return {article_id: float(article_id == self.article_id) for article_id in dict.fromkeys(article_ids)}
+
+
 class Snapshot:
     """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them
     (searched in the catalog, hits of other article versions left out)."""
@@ -1087,6 +1100,7 @@ class Retriever:
         earlier: str = "",
         language: str | None = None,
         asked_in: str | None = None,
+        topic_article: str | None = None,
     ) -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
         vector is then the mean of the question's own and that of context and question together, BM25 over
@@ -1095,6 +1109,8 @@ class Retriever:
         `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`);
         `asked_in`, the question's own language where the conversation's differs (else `language`): in another
         language than the articles, BM25 does not vote on sentences and only names and numbers tell the topic.
+        `topic_article`, the conversation's article where its words cannot tell it (`ConversationTopic`): all its
+        sentences compete, and it alone gets the topic's part.
 
         The snapshot holds no texts: they are read for the candidates and the best ones' neighbours. Where an
         article changed meanwhile (another process), the question is asked again on the new snapshot."""
@@ -1102,7 +1118,9 @@ class Retriever:
             snapshot = self.snapshot()
             try:
                 strict = attempt < TEXT_ATTEMPTS
-                return snapshot, self._retrieve(snapshot, question, context, earlier, language, strict, asked_in)
+                return snapshot, self._retrieve(
+                    snapshot, question, context, earlier, language, strict, asked_in, topic_article
+                )
             except SnapshotMoved:
                 log.info("an article changed while the question was asked: asking again on the new snapshot")
         raise AssertionError("the last attempt does not raise SnapshotMoved")
@@ -1116,6 +1134,7 @@ class Retriever:
         language: str | None,
         strict: bool,
         asked_in: str | None = None,
+        topic_article: str | None = None,
     ) -> Retrieval:
         """`retrieve` on `snapshot`; `strict`: raise SnapshotMoved where a needed text is gone (else it is empty)."""
         query = f"{context} {question}".strip() if context else question
@@ -1163,6 +1182,10 @@ class Retriever:
         topic = coverage  # which articles hold the question's words: the topic part and the story rule
         if cross_language:
             topic = ArticleCoverage(snapshot, carried_across(snapshot.lexical, query, weights, own_language))
+        if topic_article is not None and topic_article in snapshot.position.spans:
+            topic = ConversationTopic(snapshot, topic_article)
+            for row in range(*snapshot.position.spans[topic_article]):
+                candidates.setdefault(row, Candidate(row))
         story = current_story(snapshot, list(candidates), self.index_runs(snapshot), topic)
         if story is not None:  # all its sentences compete, scored as if the two searches had found them
             scores = snapshot.lexical.article_scores(terms, story)

@@ -65,3 +65,20 @@ def test_a_german_question_may_still_be_answered_from_the_headline_line(dev_serv
     assert any(is_headline_line(snapshot, c.row) for c in retrieval.candidates)
     snapshot, retrieval = dev_service.retriever.retrieve("Steam engine", language="en")
     assert not any(is_headline_line(snapshot, c.row) for c in retrieval.candidates)
+
+
+def test_an_english_conversation_is_about_the_article_its_last_naming_question_was_answered_from(examples_service):
+    """Only names and numbers of English questions carry across to German articles, so the conversation's words
+    cannot say which article it is about; the article the last question that names something was answered from
+    does, and the search with the conversation gives that article alone the topic's part."""
+    history = ["Where will the summit take place?", "And when?"]  # "And when?" names nothing
+    article = examples_service._conversation_article(history)
+    assert article is not None
+    assert article.endswith("gipfel-budapest.txt")
+    assert examples_service._conversation_article(["And when?"]) is None
+    snapshot, retrieval = examples_service.retriever.retrieve(
+        "Who suggested it?", context=" ".join(history), earlier=history[-1], language="en", topic_article=article
+    )
+    rows = {row for row in range(*snapshot.position.spans[article]) if not is_headline_line(snapshot, row)}
+    assert {c.row for c in retrieval.candidates} >= rows  # every sentence of the article competes
+    assert all((c.topic == 1.0) == (snapshot.article_of(c.row) == article) for c in retrieval.candidates)
