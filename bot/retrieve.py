@@ -433,6 +433,19 @@ class ArticleCoverage:
         return self.of([article_id])[article_id]
 
 
+class ConversationTopic(ArticleCoverage):
+    """The topic of a conversation whose languages differ from the articles': one article, the conversation's,
+    wholly on it and every other off it. Their words cannot say which article the conversation is about (only
+    names and numbers carry across), so the article its last naming question was answered from says it."""
+
+    def __init__(self, snapshot: Snapshot, article_id: str) -> None:
+        super().__init__(snapshot, {})
+        self.article_id = article_id
+
+    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+        return {article_id: float(article_id == self.article_id) for article_id in dict.fromkeys(article_ids)}
+
+
 class Snapshot:
     """What the catalog held at one generation: sentences in a flat list, articles, and BM25 over them
     (searched in the catalog, hits of other article versions left out)."""
@@ -739,6 +752,22 @@ _WORD = re.compile(r"\w+")
 def word_pairs(text: str) -> set[tuple[str, ...]]:
     words = _WORD.findall(text.casefold())
     return set(pairwise(words)) if len(words) > 1 else {tuple(words)}
+
+
+def is_headline_line(snapshot: Snapshot, row: int) -> bool:
+    """Whether `row` is its article's headline on a line of its own ("Warsaw", "Super Bowl 50"), not the first
+    sentence of a lead paragraph that also serves as the title (the news archive's).
+
+    To a question in another language than the articles, such a headline is the nearest sentence in meaning
+    whenever the question names its topic: only names carry across, and the headline is little else. It holds
+    no fact to answer with (the source shows it already): English dev questions got "Warsaw" for "And why was
+    the club relegated in 2013?" (8 of 107 asked alone), German ones never got a headline."""
+    sentence = snapshot.sentences[row]
+    return (
+        sentence.n == 0
+        and snapshot.around(row, 1) == [row]
+        and sentence.text.strip() == snapshot.articles[sentence.article_id].title.strip()
+    )
 
 
 def published_or_indexed(article: ArticleRecord) -> str:
@@ -1099,6 +1128,7 @@ class Retriever:
         earlier: str = "",
         language: str | None = None,
         asked_in: str | None = None,
+        topic_article: str | None = None,
     ) -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
         vector is then the mean of the question's own and that of context and question together, BM25 over
@@ -1107,6 +1137,8 @@ class Retriever:
         `language`, the question's, says which stop words its terms leave out (`LexicalIndex.query_terms`);
         `asked_in`, the question's own language where the conversation's differs (else `language`): in another
         language than the articles, BM25 does not vote on sentences and only names and numbers tell the topic.
+        `topic_article`, the conversation's article where its words cannot tell it (`ConversationTopic`): all its
+        sentences compete, and it alone gets the topic's part.
 
         The snapshot holds no texts: they are read for the candidates and the best ones' neighbours. Where an
         article changed meanwhile (another process), the question is asked again on the new snapshot."""
@@ -1114,7 +1146,9 @@ class Retriever:
             snapshot = self.snapshot()
             try:
                 strict = attempt < TEXT_ATTEMPTS
-                return snapshot, self._retrieve(snapshot, question, context, earlier, language, strict, asked_in)
+                return snapshot, self._retrieve(
+                    snapshot, question, context, earlier, language, strict, asked_in, topic_article
+                )
             except SnapshotMoved:
                 log.info("an article changed while the question was asked: asking again on the new snapshot")
         raise AssertionError("the last attempt does not raise SnapshotMoved")
@@ -1128,6 +1162,7 @@ class Retriever:
         language: str | None,
         strict: bool,
         asked_in: str | None = None,
+        topic_article: str | None = None,
     ) -> Retrieval:
         """`retrieve` on `snapshot`; `strict`: raise SnapshotMoved where a needed text is gone (else it is empty)."""
         query = f"{context} {question}".strip() if context else question
@@ -1175,6 +1210,10 @@ class Retriever:
         topic = coverage  # which articles hold the question's words: the topic part and the story rule
         if cross_language:
             topic = ArticleCoverage(snapshot, carried_across(snapshot.lexical, query, weights, own_language))
+        if topic_article is not None and topic_article in snapshot.position.spans:
+            topic = ConversationTopic(snapshot, topic_article)
+            for row in range(*snapshot.position.spans[topic_article]):
+                candidates.setdefault(row, Candidate(row))
         story = current_story(snapshot, list(candidates), self.index_runs(snapshot), topic)
         if story is not None:  # all its sentences compete, scored as if the two searches had found them
             scores = snapshot.lexical.article_scores(terms, story)
@@ -1202,6 +1241,8 @@ class Retriever:
         weigh_topic_and_recency(snapshot, list(candidates.values()), topic)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
+        if cross_language:
+            ranked = [c for c in ranked if not is_headline_line(snapshot, c.row)]
         around = [r for c in ranked[:2] for r in snapshot.around(c.row, TEXT_REACH)]  # the answer's stretch
         if not snapshot.read_texts(around) and strict:
             raise SnapshotMoved

@@ -358,8 +358,14 @@ class NewsService:
         cross_with_context = languages != {self.settings.language}
         # the stop words of the conversation's other language go too (with German and English, at most one)
         other = next((lang for lang in sorted(languages) if lang != self.settings.language), language)
+        topic_article = self._conversation_article(history) if cross_with_context else None
         snapshot_with_context, with_context = self.retriever.retrieve(
-            question, context=context, earlier=history[-1], language=other, asked_in=language
+            question,
+            context=context,
+            earlier=history[-1],
+            language=other,
+            asked_in=language,
+            topic_article=topic_article,
         )
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
@@ -389,6 +395,26 @@ class NewsService:
             )
         alone.timings_ms = timings
         return Search(snapshot_alone, alone, sure_alone, False, language)
+
+    def _conversation_article(self, history: Sequence[str]) -> str | None:
+        """The article a conversation in another language than the articles is about: that of the answer to its
+        last question that names something, asked alone; None where that question would be refused alone.
+
+        In the articles' language, the earlier questions' words find their article (the topic's part of the
+        search); in another, only their names and numbers do, and "Who suggested the venue?" after "Where will the
+        summit take place?" left the summit's article for a sentence on "the engineers' venue" in another."""
+        named = [h for h in history[-CONTEXT_QUESTIONS:] if names_something(h, self._language_of(h))]
+        if not named:
+            return None
+        language = self._language_of(named[-1])
+        snapshot, retrieval = self.retriever.retrieve(named[-1], language=language)
+        sure = confidence(retrieval, self.answerability, cross_language=language != self.settings.language)
+        if not names_a_thing(named[-1], language) or sure < self.refusal_threshold:
+            return None
+        return snapshot.article_of(retrieval.candidates[0].row)
+
+    def _language_of(self, question: str) -> str:
+        return question_language(question, self.settings.language)
 
     def _loses_what_it_names(
         self, question: str, language: str, alone: Retrieval, with_context: tuple[Snapshot, Retrieval]

@@ -132,7 +132,7 @@ def test_a_question_in_english_is_judged_by_the_cross_language_model(settings, f
     service.index_paths([articles_dir])
     model = service.answerability
     assert model.cross_language is not None
-    _, retrieval = service.retriever.retrieve("Where will the summit take place?")
+    _, retrieval = service.retriever.retrieve("Where will the summit take place?", language="en")  # searched as English
     expected = model.probability(retrieval.signals, cross_language=True)
     assert expected != model.probability(retrieval.signals)
     assert service.ask("Where will the summit take place?").confidence == pytest.approx(expected, abs=1e-4)
