@@ -345,20 +345,22 @@ class NewsService:
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
         if is_remark(question):
             history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
+        spoken = [(h, question_language(h, self.settings.language)) for h in history]  # each earlier one's language
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
-        named = (n for n, h in enumerate(history) if names_something(h, question_language(h, self.settings.language)))
-        history = history[next(named, len(history)) :]
+        named = (n for n, (h, its_language) in enumerate(spoken) if names_something(h, its_language))
+        first = next(named, len(history))
+        history, spoken = history[first:], spoken[first:]
         context = " ".join(history[-CONTEXT_QUESTIONS:])
         if not context:
             return Search(snapshot_alone, alone, sure_alone, False, language)
         # each search keeps its own snapshot: another process may change the index between the two
         # its signals count the earlier questions' words too: one in another language shares few with the
         # articles ("Und wann?" after "Where is the summit?" had none, and confidence 0), as a question in it
-        languages = {question_language(h, self.settings.language) for h in history[-CONTEXT_QUESTIONS:]} | {language}
+        languages = {its_language for _, its_language in spoken[-CONTEXT_QUESTIONS:]} | {language}
         cross_with_context = languages != {self.settings.language}
         # the stop words of the conversation's other language go too (with German and English, at most one)
         other = next((lang for lang in sorted(languages) if lang != self.settings.language), language)
-        topic_article = self._conversation_article(history) if cross_with_context else None
+        topic_article = self._conversation_article(spoken) if cross_with_context else None
         snapshot_with_context, with_context = self.retriever.retrieve(
             question,
             context=context,
@@ -396,25 +398,23 @@ class NewsService:
         alone.timings_ms = timings
         return Search(snapshot_alone, alone, sure_alone, False, language)
 
-    def _conversation_article(self, history: Sequence[str]) -> str | None:
+    def _conversation_article(self, spoken: Sequence[tuple[str, str]]) -> str | None:
         """The article a conversation in another language than the articles is about: that of the answer to its
         last question that names something, asked alone; None where that question would be refused alone.
+        `spoken`: the earlier questions with their languages, oldest first.
 
         In the articles' language, the earlier questions' words find their article (the topic's part of the
         search); in another, only their names and numbers do, and "Who suggested the venue?" after "Where will the
         summit take place?" left the summit's article for a sentence on "the engineers' venue" in another."""
-        named = [h for h in history[-CONTEXT_QUESTIONS:] if names_something(h, self._language_of(h))]
+        named = [(h, language) for h, language in spoken[-CONTEXT_QUESTIONS:] if names_something(h, language)]
         if not named:
             return None
-        language = self._language_of(named[-1])
-        snapshot, retrieval = self.retriever.retrieve(named[-1], language=language)
+        last, language = named[-1]
+        snapshot, retrieval = self.retriever.retrieve(last, language=language)
         sure = confidence(retrieval, self.answerability, cross_language=language != self.settings.language)
-        if not names_a_thing(named[-1], language) or sure < self.refusal_threshold:
+        if not names_a_thing(last, language) or sure < self.refusal_threshold:
             return None
         return snapshot.article_of(retrieval.candidates[0].row)
-
-    def _language_of(self, question: str) -> str:
-        return question_language(question, self.settings.language)
 
     def _loses_what_it_names(
         self, question: str, language: str, alone: Retrieval, with_context: tuple[Snapshot, Retrieval]

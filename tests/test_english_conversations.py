@@ -72,10 +72,10 @@ def test_an_english_conversation_is_about_the_article_its_last_naming_question_w
     cannot say which article it is about; the article the last question that names something was answered from
     does, and the search with the conversation gives that article alone the topic's part."""
     history = ["Where will the summit take place?", "And when?"]  # "And when?" names nothing
-    article = examples_service._conversation_article(history)
+    article = examples_service._conversation_article([(h, "en") for h in history])
     assert article is not None
     assert article.endswith("gipfel-budapest.txt")
-    assert examples_service._conversation_article(["And when?"]) is None
+    assert examples_service._conversation_article([("And when?", "en")]) is None
     snapshot, retrieval = examples_service.retriever.retrieve(
         "Who suggested it?", context=" ".join(history), earlier=history[-1], language="en", topic_article=article
     )
