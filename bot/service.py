@@ -156,6 +156,46 @@ class Search:
     question_weights: dict[str, float] | None = None
 
 
+# How many questions' articles a service keeps for the follow-ups after them (`AnsweredFrom`): a few per conversation
+# under way, in every channel, thread and DM of a busy bot.
+ANSWERED_FROM_SIZE = 1024
+
+
+class AnsweredFrom:
+    """The article each question asked alone was answered from (None where it was refused or names nothing), by its
+    searched text, language and the catalog generation it was asked on, the last ANSWERED_FROM_SIZE of them.
+
+    A follow-up in another language than the articles stays in the article of the conversation's last naming
+    question (`NewsService._conversation_article`); that question was asked alone in its own turn, so the article is
+    known, and asking it again cost each such follow-up a whole retrieval. A generation of its own: once the index
+    changed, the question may be answered from another article, and is asked again. Shared by all conversations
+    (Discord asks from several threads), so behind a lock."""
+
+    def __init__(self, size: int = ANSWERED_FROM_SIZE) -> None:
+        self._size = size
+        self._articles: OrderedDict[tuple[str, str, str, int], str | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(question: str, language: str, snapshot: Snapshot) -> tuple[str, str, str, int]:
+        return question, language, snapshot.catalog_id, snapshot.generation
+
+    def remember(self, key: tuple[str, str, str, int], article_id: str | None) -> None:
+        with self._lock:
+            self._articles[key] = article_id
+            self._articles.move_to_end(key)
+            while len(self._articles) > self._size:
+                self._articles.popitem(last=False)
+
+    def recall(self, key: tuple[str, str, str, int]) -> tuple[bool, str | None]:
+        """Whether the question was asked on that generation, and the article it was answered from."""
+        with self._lock:
+            if key not in self._articles:
+                return False, None
+            self._articles.move_to_end(key)
+            return True, self._articles[key]
+
+
 @dataclass(frozen=True)
 class Status:
     articles: int
@@ -216,6 +256,7 @@ class NewsService:
         self.settings = settings
         self.index = index
         self.retriever = Retriever(index)
+        self.answered_from = AnsweredFrom()
         self.answerability = (
             AnswerabilityModel.load(settings.answerability_model) if settings.answerability_model else shipped_model()
         )
@@ -343,6 +384,12 @@ class NewsService:
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         if not names_a_thing(question, language):
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
+        self.answered_from.remember(
+            AnsweredFrom.key(question, language, snapshot_alone),
+            snapshot_alone.article_of(alone.candidates[0].row)
+            if alone.candidates and sure_alone >= self.refusal_threshold
+            else None,
+        )
         if is_remark(question):
             history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
         spoken = [(h, question_language(h, self.settings.language)) for h in history]  # each earlier one's language
@@ -410,6 +457,10 @@ class NewsService:
         if not named:
             return None
         last, language = named[-1]
+        last = in_small_letters(normalised_text(last), self.settings.language)  # as its own turn searched it
+        asked, article = self.answered_from.recall(AnsweredFrom.key(last, language, self.retriever.snapshot()))
+        if asked:  # in its own turn, on this generation of the index
+            return article
         snapshot, retrieval = self.retriever.retrieve(last, language=language)
         sure = confidence(retrieval, self.answerability, cross_language=language != self.settings.language)
         if not names_a_thing(last, language) or sure < self.refusal_threshold:

