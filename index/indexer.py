@@ -322,7 +322,9 @@ class NewsIndex:
             len(recent.changed),
         )
         if not self._writes_pending and (self._loader is None or not self._loader.is_alive()):
-            self._loader = threading.Thread(target=self._load_again, name="chroma-load", daemon=True)
+            # not a daemon: one still inside Chroma's bindings when the interpreter finalises crashes the process
+            # (a segfault as `chat` ends or the bot stops right after another process's change); exit waits for it
+            self._loader = threading.Thread(target=self._load_again, name="chroma-load")
             self._loader.start()
         return True
 

@@ -503,3 +503,38 @@ def test_a_service_following_many_changes_of_another_process_keeps_one_chroma_sy
     resident, threads = round_of_changes()
     print("resident MB per round", [round(mb) for mb in resident], "threads", threads)
     assert threads[-1] <= threads[1] + 2  # the old clients' Rust threads are gone
+
+
+# A process that asks after each of another process's changes, and ends at once after the last.
+ASK_AFTER_CHANGES_AND_END = """
+import subprocess, sys
+from bot.service import NewsService
+from index.settings import Settings
+data_dir, changed = sys.argv[1], sys.argv[2]
+service = NewsService.open(Settings(_env_file=None, data_dir=data_dir))
+for _ in range(4):
+    for change in ("add", "remove"):
+        subprocess.run([sys.executable, "-m", "bot.cli", "--data-dir", data_dir, "index", change, changed], check=True)
+        print(service.ask("Wie viele Grad wurden in Wien gemessen?").text)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_ends_cleanly_right_after_another_process_s_change(articles_dir, tmp_path):
+    """The question after another process's change loads Chroma again in a thread; a process that ended while that
+    thread was inside Chroma's bindings crashed in the interpreter's teardown (a segfault, exit code 139, in 3 of 3
+    runs while the thread was a daemon)."""
+    data_dir = tmp_path / "data"
+    assert newsbot(data_dir, "index", "add", str(articles_dir / "gipfel.txt")).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env["HF_HUB_OFFLINE"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", ASK_AFTER_CHANGES_AND_END, str(data_dir), str(articles_dir / "wetter.md")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("38 Grad") == 4  # after each add, and never after a removal
