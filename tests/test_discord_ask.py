@@ -219,6 +219,20 @@ async def test_a_mention_is_answered_like_frage_and_opens_a_thread(service):
     msg.reply.return_value.create_thread.assert_awaited_once()
 
 
+async def test_a_mention_and_frage_ask_the_text_validate_question_reads_as_ask_does(service):
+    """The face read the markup itself first and its lines joined: a quote after a lone carriage return (a paste
+    from an old editor) kept its "> " in the question that was searched, where `newsbot ask` dropped it."""
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    written = "Frage:\r> Wo soll der Gipfel stattfinden?"
+
+    await cog.on_message(make_message(f"<@{BOT_USER_ID}> {written}", mentions_bot=True))
+    await cog.frage.callback(cog, make_interaction(), frage=written)
+
+    read = "Frage: Wo soll der Gipfel stattfinden?"
+    assert calls == [(read, []), (read, [])]
+
+
 async def test_a_follow_up_in_the_bots_thread_needs_no_mention(settings, fake_embedder, articles_dir):
     service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.002)
     calls = spy_on_ask(service)
