@@ -25,7 +25,8 @@ from bot.discord.formatting import answer_embed, thread_name
 from bot.discord.guards import UserCooldown
 from bot.discord.streaming import iterate_in_thread, stream_answer
 from bot.result import Answer
-from bot.service import NewsService, ends_the_conversation, starts_a_topic, validate_question
+from bot.service import NewsService, ends_the_conversation, normalised_text, starts_a_topic, validate_question
+from index.errors import NewsbotError
 from index.texts import message
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,24 @@ class AskCog(commands.Cog):
                 await send(explain(error, self.language), allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as failure:
                 await self.could_not_answer(msg, failure)
+
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        """A question edited to read otherwise (a typo fixed, the bot mentioned afterwards) is answered as it now
+        reads, as a question in its own right: its earlier wording leaves the conversation. An edit that leaves
+        the text as it reads (Discord adding a link's preview, a pin) asks nothing again."""
+        written = self.question_in(after)
+        if written is None:
+            return
+        earlier = self.question_in(before)
+        if earlier is not None:
+            if normalised_text(earlier) == normalised_text(written):
+                return
+            key = conversation_id(after.channel)
+            if key is not None:
+                with contextlib.suppress(NewsbotError):  # the earlier wording was no question: nothing to withdraw
+                    self.conversations.withdraw((key, after.author.id), validate_question(self.settings, earlier))
+        await self.on_message(after)
 
     async def could_not_answer(self, msg: discord.Message, error: discord.HTTPException) -> None:
         """Log what Discord refused; where the bot may not write in the channel, tell the asker by direct message."""
