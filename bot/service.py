@@ -736,6 +736,8 @@ class NewsService:
         return datetime.fromisoformat(stamp) > datetime.fromisoformat(last)
 
     def remove(self, article_id: str) -> IndexReport:
+        """Remove the article of that id, or else the article at that address as the answers' sources show it: a feed
+        entry's id is its feed's guid ("https://…/feed.xml#4711"), and its page's URL was "not in the index"."""
         candidates = [article_id]
         path = Path(article_id)
         if path.exists() or not article_id.startswith(("http://", "https://")):
@@ -743,6 +745,9 @@ class NewsService:
         for candidate in candidates:
             if self.index.catalog.article(candidate) is not None:
                 return self.index.remove([candidate])
+        at_address = [r.article_id for r in self.index.catalog.articles() if article_id in (r.url, r.source)]
+        if at_address:  # one page, indexed once (a page reached by another URL of it is the article indexed before)
+            return self.index.remove(at_address)
         raise NewsbotError(message("article_not_found", self.settings.language, article_id=article_id))
 
     def articles(self) -> list[ArticleRecord]:

@@ -732,6 +732,31 @@ def test_a_feed_entry_removed_from_the_index_is_not_indexed_again_by_the_next_po
     assert service.index_urls([removed]).added == [removed]
 
 
+def test_a_feed_entry_is_removed_by_the_address_its_answers_show(service: NewsService, httpserver: HTTPServer) -> None:
+    """A feed entry's id is its guid, qualified with the feed's URL; `index remove` with the page's URL, the one an
+    answer shows as its source, said "Artikel nicht im Index"."""
+    link = httpserver.url_for("/artikel/budapest")
+    httpserver.expect_request("/artikel/budapest").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    item = {"title": "Gipfel in Budapest", "link": link, "guid": "gipfel-1", "pubDate": rfc822(1)}
+    httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
+    service.index_feed(httpserver.url_for("/feed.xml"))
+    shown = service.ask("Wo soll der Gipfel stattfinden?").sources[0].source
+    (entry_id,) = (record.article_id for record in service.articles())
+    assert shown == link != entry_id
+    from bot.discord.manage import find_article  # Discord's /artikel entfernen finds it by that address too
+
+    assert find_article(service, shown).article_id == entry_id
+
+    report = service.remove(shown)
+
+    assert report.removed == [entry_id]
+    assert service.articles() == []
+    with pytest.raises(NewsbotError):
+        service.remove(shown)
+
+
 def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:
     """An Atom feed of one entry updated at `updated`, whose page says `text` (or is `page`); returns the
     entry's id, its urn:uuid scoped to the feed."""
