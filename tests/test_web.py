@@ -283,6 +283,35 @@ def test_not_found_is_unreachable_with_the_status(web_settings: Settings, httpse
         web.fetch(httpserver.url_for("/weg"), web_settings)
 
 
+def test_an_english_deployment_is_told_why_a_fetch_failed_in_english(
+    web_settings: Settings, closed_port: int, httpserver: HTTPServer
+) -> None:
+    """With NEWSBOT_LANGUAGE=en, `index add` of an address nobody answers, a page given as a feed, an address
+    that is no URL or a private one each printed a German line."""
+    english = web_settings.model_copy(update={"language": "en"})
+    httpserver.expect_request("/seite").respond_with_data("<html><body>x</body></html>", content_type="text/html")
+    unreachable = f"http://127.0.0.1:{closed_port}/"
+    page = httpserver.url_for("/seite")
+
+    def refusal(call) -> str:
+        with pytest.raises(NewsbotError) as raised:
+            call()
+        return raised.value.message
+
+    connect = message("web_reason_connect", "en")
+    assert refusal(lambda: web.fetch(unreachable, english)) == message(
+        "url_unreachable", "en", url=unreachable, reason=connect
+    )
+    assert refusal(lambda: web.read_feed(page, english)) == message(
+        "feed_wrong_type", "en", url=page, content_type="text/html"
+    )
+    assert refusal(lambda: web.fetch("ftp://example.org/a", english)) == message(
+        "url_invalid", "en", url="ftp://example.org/a"
+    )
+    private = english.model_copy(update={"fetch_allow_private": []})
+    assert refusal(lambda: web.fetch(unreachable, private)) == message("url_forbidden", "en", url=unreachable)
+
+
 def test_refused_connection_is_unreachable(web_settings: Settings, closed_port: int) -> None:
     with pytest.raises(NewsbotError, match=r"URL nicht erreichbar: .* \(keine Verbindung\)"):
         web.fetch(f"http://127.0.0.1:{closed_port}/", web_settings)
