@@ -253,9 +253,8 @@ def index_prune(ctx: Context, older_than: str) -> None:
     """Artikel entfernen, die älter sind (Veröffentlichungsdatum, sonst Indexierungszeit)."""
     from index.retention import parse_age
 
-    age = parse_age(
-        older_than, _configured_language()
-    )  # before the index opens, so a typo changes nothing and loads no model
+    # before the index opens, so a typo changes nothing and loads no model
+    age = parse_age(older_than, _configured_language())
     print_report(ctx.service.index.prune(age))
 
 

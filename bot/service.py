@@ -309,9 +309,9 @@ class NewsService:
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
-            answer = Answer(
-                question, message("refusal", search.language), False, sources, sure, language=search.language
-            )
+            # "Danke!" asks nothing: told that the articles say nothing about it, a user wondered what they had asked
+            said = message("remark_reply" if is_remark(question) else "refusal", search.language)
+            answer = Answer(question, said, False, sources, sure, language=search.language)
         else:
             span, context = self._stretch(snapshot, retrieval, search.question_weights)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
@@ -345,6 +345,7 @@ class NewsService:
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
         if is_remark(question):
             history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
+            sure_alone = 0.0  # nor with any article's: "Thanks!" got decompression sickness at 74 %
         spoken = [(h, question_language(h, self.settings.language)) for h in history]  # each earlier one's language
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, (h, its_language) in enumerate(spoken) if names_something(h, its_language))
