@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 import os
-import select
+import selectors
 import signal
 import sys
 from collections.abc import Callable
@@ -342,11 +342,14 @@ def pasted_lines(stdin: TextIO) -> list[str]:
         if os.name != "posix" or not stdin.isatty():
             return []
         lines = []
-        while select.select([stdin], [], [], PASTE_SECONDS)[0]:
-            line = stdin.readline()
-            if not line:
-                break
-            lines.append(line.rstrip("\n"))
+        # a selector, not select.select: that refuses descriptors above 1023, and then every line stood alone
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(stdin, selectors.EVENT_READ)
+            while waiting.select(PASTE_SECONDS):
+                line = stdin.readline()
+                if not line:
+                    break
+                lines.append(line.rstrip("\n"))
         return lines
     except (OSError, ValueError):  # a closed or unselectable stdin: the line read stands alone
         return []
