@@ -12,12 +12,13 @@ import contextlib
 import json
 import logging
 import os
+import selectors
 import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -252,7 +253,8 @@ def index_prune(ctx: Context, older_than: str) -> None:
     """Artikel entfernen, die älter sind (Veröffentlichungsdatum, sonst Indexierungszeit)."""
     from index.retention import parse_age
 
-    age = parse_age(older_than)  # before the index opens, so a typo changes nothing and loads no model
+    # before the index opens, so a typo changes nothing and loads no model
+    age = parse_age(older_than, _configured_language())
     print_report(ctx.service.index.prune(age))
 
 
@@ -327,6 +329,32 @@ def _tolerant_stdin() -> None:
         reconfigure(errors="surrogateescape")
 
 
+# How long the next line of a paste may take to arrive: a terminal writes a paste at once, where a person types a
+# question and presses Enter, and the next question comes after its answer.
+PASTE_SECONDS = 0.05
+
+
+def pasted_lines(stdin: TextIO) -> list[str]:
+    """The lines that arrived at a terminal together with the line just read: a question pasted over several lines
+    ("Wo soll der" / "Gipfel stattfinden?" from a chat or a note) is one question, not one per line (its first half
+    was answered as a follow-up of the question before). From a pipe or a file every line is a question."""
+    try:
+        if os.name != "posix" or not stdin.isatty():
+            return []
+        lines = []
+        # a selector, not select.select: that refuses descriptors above 1023, and then every line stood alone
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(stdin, selectors.EVENT_READ)
+            while waiting.select(PASTE_SECONDS):
+                line = stdin.readline()
+                if not line:
+                    break
+                lines.append(line.rstrip("\n"))
+        return lines
+    except (OSError, ValueError):  # a closed or unselectable stdin: the line read stands alone
+        return []
+
+
 def stream_answer(service: Any, question: str, history: list[str] | None = None) -> Answer:
     """Print a generated answer as it is written, then its note and sources; return the final Answer."""
     from bot.result import Answer
@@ -397,7 +425,7 @@ def chat(ctx: Context) -> None:
     history: list[str] = []
     while True:
         try:
-            question = input("? ").strip()
+            question = "\n".join([input("? "), *pasted_lines(sys.stdin)]).strip()
         except EOFError:
             break
         if not question:

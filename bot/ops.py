@@ -172,7 +172,7 @@ def _catalog(settings: Settings) -> Iterator[Any]:
     opens it for writing, in WAL mode; a damaged file) is the line `newsbot ask` gives, not an unexpected error."""
     from index.catalog import Catalog, usable_data_dir
 
-    with usable_data_dir(settings.data_dir):
+    with usable_data_dir(settings.data_dir, settings.language):
         catalog = Catalog(settings.catalog_path)
         try:
             yield catalog

@@ -350,9 +350,9 @@ class NewsService:
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
-            answer = Answer(
-                question, message("refusal", search.language), False, sources, sure, language=search.language
-            )
+            # "Danke!" asks nothing: told that the articles say nothing about it, a user wondered what they had asked
+            said = message("remark_reply" if is_remark(question) else "refusal", search.language)
+            answer = Answer(question, said, False, sources, sure, language=search.language)
         else:
             span, context = self._stretch(snapshot, retrieval, search.question_weights)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
@@ -392,6 +392,7 @@ class NewsService:
         )
         if is_remark(question):
             history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
+            sure_alone = 0.0  # nor with any article's: "Thanks!" got decompression sickness at 74 %
         spoken = [(h, question_language(h, self.settings.language)) for h in history]  # each earlier one's language
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, (h, its_language) in enumerate(spoken) if names_something(h, its_language))
@@ -787,6 +788,8 @@ class NewsService:
         return datetime.fromisoformat(stamp) > datetime.fromisoformat(last)
 
     def remove(self, article_id: str) -> IndexReport:
+        """Remove the article of that id, or else the article at that address as the answers' sources show it: a feed
+        entry's id is its feed's guid ("https://…/feed.xml#4711"), and its page's URL was "not in the index"."""
         candidates = [article_id]
         path = Path(article_id)
         if path.exists() or not article_id.startswith(("http://", "https://")):
@@ -794,6 +797,9 @@ class NewsService:
         for candidate in candidates:
             if self.index.catalog.article(candidate) is not None:
                 return self.index.remove([candidate])
+        at_address = [r.article_id for r in self.index.catalog.articles() if article_id in (r.url, r.source)]
+        if at_address:  # one page, indexed once (a page reached by another URL of it is the article indexed before)
+            return self.index.remove(at_address)
         raise NewsbotError(message("article_not_found", self.settings.language, article_id=article_id))
 
     def articles(self) -> list[ArticleRecord]:

@@ -77,7 +77,7 @@ class Article:
         return digest.hexdigest()[:16]
 
 
-def decode_bytes(data: bytes, origin: str) -> str:
+def decode_bytes(data: bytes, origin: str, language: str = "de") -> str:
     """Decode text of unknown encoding: UTF-8 first, else charset detection (which knows UTF-16 and
     UTF-32 by their byte-order mark or their zero bytes); refuse binary data, wherever it shows."""
     text = None
@@ -88,7 +88,7 @@ def decode_bytes(data: bytes, origin: str) -> str:
         best = from_bytes(data).best()
         text = str(best) if best is not None else None
     if text is None or _looks_binary(text):
-        raise NewsbotError(message("binary_file", path=origin))
+        raise NewsbotError(message("binary_file", language, path=origin))
     return text
 
 
@@ -141,7 +141,7 @@ def markdown_to_text(markdown: str) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-def article_from_html(html: str, article_id: str, source: str, url: str | None = None) -> Article:
+def article_from_html(html: str, article_id: str, source: str, url: str | None = None, language: str = "de") -> Article:
     """Extract the main text and metadata of an HTML page with trafilatura (boilerplate removed)."""
     import trafilatura
 
@@ -149,7 +149,7 @@ def article_from_html(html: str, article_id: str, source: str, url: str | None =
     meta = trafilatura.extract_metadata(html, default_url=url)
     title = (meta.title if meta and meta.title else "") or ""
     if not text or not text.strip():
-        raise NewsbotError(message("empty_article", path=source))
+        raise NewsbotError(message("empty_article", language, path=source))
     canonical = (meta.url if meta and meta.url else None) or url
     published = meta.date if meta and meta.date else None
     if published and published[5:10] == "01-01" and not trafilatura.extract_metadata(html, url, extensive=False).date:
@@ -164,47 +164,47 @@ def article_from_html(html: str, article_id: str, source: str, url: str | None =
     return Article(article_id, source, title, text.strip(), canonical, published)
 
 
-def read_article_file(path: Path, max_chars: int | None = None) -> Article:
-    """Read one .txt, .md or .html file into an Article; unreadable input is a `NewsbotError`.
+def read_article_file(path: Path, max_chars: int | None = None, language: str = "de") -> Article:
+    """Read one .txt, .md or .html file into an Article; unreadable input is a `NewsbotError` (in `language`).
 
     A file longer than `max_chars` characters is refused, one far larger without reading it.
     """
     if path.is_symlink() and not path.exists():
-        raise NewsbotError(message("dangling_link", path=str(path)))
+        raise NewsbotError(message("dangling_link", language, path=str(path)))
     resolved = path.resolve()
     if resolved.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise NewsbotError(message("unsupported_file", path=str(path)))
+        raise NewsbotError(message("unsupported_file", language, path=str(path)))
     try:
         status = resolved.stat()
         if not stat.S_ISREG(status.st_mode):  # reading a pipe would wait forever, a device never ends
-            raise NewsbotError(message("not_regular_file", path=str(path)))
+            raise NewsbotError(message("not_regular_file", language, path=str(path)))
         if max_chars is not None and status.st_size > 4 * max_chars:  # no encoding takes over 4 bytes a character
-            raise NewsbotError(message("article_too_large", path=str(path), limit=max_chars))
+            raise NewsbotError(message("article_too_large", language, path=str(path), limit=max_chars))
         data = resolved.read_bytes()
     except OSError as error:
-        raise NewsbotError(message("unreadable_file", path=str(path), reason=error.strerror or "")) from error
-    text = decode_bytes(data, str(path))
+        raise NewsbotError(message("unreadable_file", language, path=str(path), reason=error.strerror or "")) from error
+    text = decode_bytes(data, str(path), language)
     article_id = resolved.as_posix()
     if resolved.suffix.lower() in {".html", ".htm"}:  # markup does not count: the indexer checks the text
-        return article_from_html(text, article_id, article_id)
+        return article_from_html(text, article_id, article_id, language=language)
     if max_chars is not None and len(text) > max_chars:
-        raise NewsbotError(message("article_too_large", path=str(path), limit=max_chars))
+        raise NewsbotError(message("article_too_large", language, path=str(path), limit=max_chars))
     text = text.replace("\r\n", "\n").strip()
     if resolved.suffix.lower() in MARKDOWN_SUFFIXES:
         text = markdown_to_text(text)
     if not text:
-        raise NewsbotError(message("empty_article", path=str(path)))
+        raise NewsbotError(message("empty_article", language, path=str(path)))
     return Article(article_id, article_id, title_from_text(text), text)
 
 
-def find_article_files(path: Path) -> list[Path]:
+def find_article_files(path: Path, language: str = "de") -> list[Path]:
     """The supported files at `path` (a file, or a folder searched recursively), in a stable order."""
     if not path.exists():
-        raise NewsbotError(message("path_missing", path=str(path)))
+        raise NewsbotError(message("path_missing", language, path=str(path)))
     if path.is_file():
         return [path]
     if not path.is_dir():  # a device such as /dev/null, or a pipe: nothing to index, and that is an error
-        raise NewsbotError(message("not_regular_file", path=str(path)))
+        raise NewsbotError(message("not_regular_file", language, path=str(path)))
     # Anything but a folder is listed, not only regular files: a pipe or a link to nothing with an
     # article's name is reported by `read_article_file` with its reason instead of left out unseen.
     return sorted(

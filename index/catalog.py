@@ -266,7 +266,7 @@ def _file_identity(path: Path) -> tuple[int, int]:
 
 
 @contextmanager
-def usable_data_dir(data_dir: Path) -> Iterator[None]:
+def usable_data_dir(data_dir: Path, language: str = "de") -> Iterator[None]:
     """A data folder whose catalog cannot be opened or read (under a file, not writable, read-only: SQLite
     opens it for writing in WAL mode; a damaged file) is the user's one line, not an unexpected error."""
     try:
@@ -274,7 +274,7 @@ def usable_data_dir(data_dir: Path) -> Iterator[None]:
     except (OSError, sqlite3.Error) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise NewsbotError(
-            message("data_dir_unusable", path=str(data_dir), reason=reason), detail=repr(error)
+            message("data_dir_unusable", language, path=str(data_dir), reason=reason), detail=repr(error)
         ) from error
 
 

@@ -151,5 +151,6 @@ def make_embedder(settings: Settings) -> NamedEmbeddings:
             )
     except Exception as error:  # a missing model or a broken folder: say so in one line
         log.debug("loading embedder %s failed", spec, exc_info=True)  # the message says why; `-v` shows where
-        raise NewsbotError(message("embedder_load_failed", name=spec, reason=str(error)[:200])) from error
-    raise NewsbotError(message("unknown_embedder", name=spec))
+        reason = str(error)[:200]
+        raise NewsbotError(message("embedder_load_failed", settings.language, name=spec, reason=reason)) from error
+    raise NewsbotError(message("unknown_embedder", settings.language, name=spec))

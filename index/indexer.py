@@ -132,7 +132,9 @@ class NewsIndex:
     def __init__(self, settings: Settings, embedder: NamedEmbeddings) -> None:
         self.settings = settings
         self.embedder = embedder
-        with usable_data_dir(settings.data_dir):  # under a file, not writable, a full disk: the user's to fix
+        with usable_data_dir(
+            settings.data_dir, settings.language
+        ):  # under a file, not writable, a full disk: the user's to fix
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(settings.catalog_path)
             self.catalog.keep_all_vectors = settings.vectors_in_catalog
@@ -187,6 +189,7 @@ class NewsIndex:
             raise NewsbotError(
                 message(
                     "embedder_mismatch",
+                    self.settings.language,
                     stored=name,
                     stored_dim=dim,
                     configured=self.embedder.name,
@@ -450,7 +453,12 @@ class NewsIndex:
                     continue
                 taken.add(article.article_id)
                 if len(article.text) > self.settings.max_article_chars:  # files are checked as they are read
-                    reason = message("article_too_large", path=article.source, limit=self.settings.max_article_chars)
+                    reason = message(
+                        "article_too_large",
+                        self.settings.language,
+                        path=article.source,
+                        limit=self.settings.max_article_chars,
+                    )
                     log.warning("skipping %s: %s", article.source, reason)
                     report.failed.append((article.source, reason))
                     continue
@@ -495,7 +503,7 @@ class NewsIndex:
         report = report or IndexReport()
         files: list[Path] = []
         for path in paths:
-            files.extend(find_article_files(path))
+            files.extend(find_article_files(path, self.settings.language))
         self.add_articles(
             self._read_files(files, report), origin="file", report=report, progress=progress, total=len(files)
         )
@@ -526,7 +534,7 @@ class NewsIndex:
         with the vectors it had (`add_paths`: `_vectors_of_twins`, `_forget_moved`)."""
         report = self.add_paths([folder], progress=progress)
         prefix = folder.resolve().as_posix().rstrip("/") + "/"
-        present = {p.resolve().as_posix() for p in find_article_files(folder)}
+        present = {p.resolve().as_posix() for p in find_article_files(folder, self.settings.language)}
         gone = [
             r.article_id
             for r in self.catalog.articles()
@@ -547,7 +555,7 @@ class NewsIndex:
             if record is None:
                 if missing_ok:
                     continue
-                raise NewsbotError(message("article_not_found", article_id=article_id))
+                raise NewsbotError(message("article_not_found", self.settings.language, article_id=article_id))
             records.append(record)
         if not records:
             return report
@@ -581,7 +589,7 @@ class NewsIndex:
     def _read_files(self, files: list[Path], report: IndexReport) -> Iterator[Article]:
         for path in files:
             try:
-                yield read_article_file(path, self.settings.max_article_chars)
+                yield read_article_file(path, self.settings.max_article_chars, self.settings.language)
             except NewsbotError as error:
                 log.info("skipping %s: %s", path, error.message)  # the report shows the reason
                 report.failed.append((str(path), error.message))
@@ -595,7 +603,9 @@ class NewsIndex:
                 article, self.settings.chunk_size, self.settings.chunk_overlap, self.settings.language
             )
             if not parts.sentences:
-                report.failed.append((article.source, message("empty_article", path=article.source)))
+                report.failed.append(
+                    (article.source, message("empty_article", self.settings.language, path=article.source))
+                )
                 continue
             split.append((article, parts))
         if not split:

@@ -16,11 +16,11 @@ log = logging.getLogger(__name__)
 _AGE = re.compile(r"(\d{1,6})([dw])")
 
 
-def parse_age(text: str) -> timedelta:
+def parse_age(text: str, language: str = "de") -> timedelta:
     """`365d` or `52w` as a timedelta; no unit, another unit, zero or a sign is a user error."""
     match = _AGE.fullmatch(text.strip().lower())
     if not match or int(match[1]) == 0:
-        raise NewsbotError(message("bad_older_than", value=text))
+        raise NewsbotError(message("bad_older_than", language, value=text))
     return timedelta(days=int(match[1]) * (7 if match[2] == "w" else 1))
 
 

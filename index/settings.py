@@ -276,9 +276,13 @@ def env_name(field_name: str) -> str:
     return f"NEWSBOT_{field_name.upper()}"
 
 
-def _expected(error: dict[str, Any]) -> str:
-    """What the setting should have been, in the user's words (German texts from prompts/)."""
-    from index.texts import message
+def _expected(error: dict[str, Any], language: str) -> str:
+    """What the setting should have been, in the user's words (texts from prompts/)."""
+    from functools import partial
+
+    from index.texts import message as in_any_language
+
+    message = partial(in_any_language, language=language)
 
     kind = error["type"]
     field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
@@ -306,6 +310,25 @@ def _expected(error: dict[str, Any]) -> str:
     return str(error.get("msg", kind))
 
 
+class _LanguageAlone(BaseSettings):
+    """NEWSBOT_LANGUAGE read where `Settings` reads it, for a message about the other settings: an operator who
+    set `en` got the line naming a bad value in German."""
+
+    model_config = Settings.model_config
+    language: str = "de"
+
+
+def _language_of_messages(overrides: dict[str, Any]) -> str:
+    """The configured language where it is one with texts, else German (the default, and the language of a bad
+    NEWSBOT_LANGUAGE's own message)."""
+    kept = {key: value for key, value in overrides.items() if key == "language" or key.startswith("_")}
+    try:
+        language = _LanguageAlone(**kept).language
+    except (ValidationError, SettingsError, UnicodeDecodeError):
+        return "de"
+    return language if language in supported_languages() else "de"
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and `.env`; a bad value is a `NewsbotError` naming every bad key.
 
@@ -317,17 +340,21 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**overrides)
     except ValidationError as error:
+        language = _language_of_messages(overrides)
         problems = []
         for item in error.errors(include_url=False):
             name = env_name(str(item["loc"][0])) if item["loc"] else "?"
             field = Settings.model_fields.get(str(item["loc"][0])) if item["loc"] else None
             secret = field is not None and "SecretStr" in str(field.annotation)
             shown = "…" if secret else str(item.get("input", ""))[:60]
-            problems.append(message("setting_problem", name=name, value=shown, expected=_expected(item)))
-        raise NewsbotError(message("settings_invalid", problems="; ".join(problems)), detail=str(error)) from None
+            problem = message("setting_problem", language, name=name, value=shown, expected=_expected(item, language))
+            problems.append(problem)
+        invalid = message("settings_invalid", language, problems="; ".join(problems))
+        raise NewsbotError(invalid, detail=str(error)) from None
     except UnicodeDecodeError as error:  # .env saved in Latin-1 or Windows-1252 by an editor
         raise NewsbotError(message("env_not_utf8", path=".env"), detail=str(error)) from None
     except SettingsError as error:  # a value pydantic-settings could not even decode
-        raise NewsbotError(message("settings_invalid", problems=str(error)), detail=repr(error.__cause__)) from None
+        invalid = message("settings_invalid", _language_of_messages(overrides), problems=str(error))
+        raise NewsbotError(invalid, detail=repr(error.__cause__)) from None
     settings._loaded_with = dict(overrides)
     return settings

@@ -225,7 +225,9 @@ def _client(settings: Settings) -> Any:
         try:
             return _server_client(settings, chroma_settings)
         except Exception as error:
-            raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
+            raise NewsbotError(
+                message("chroma_unreachable", settings.language, url=settings.chroma_url), detail=str(error)
+            ) from error
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
@@ -303,7 +305,8 @@ class VectorStore:
             raise
         except Exception as error:
             if settings.chroma_url:
-                raise NewsbotError(message("chroma_unreachable", url=settings.chroma_url), detail=str(error)) from error
+                text = message("chroma_unreachable", settings.language, url=settings.chroma_url)
+                raise NewsbotError(text, detail=str(error)) from error
             raise
         for collection in (chunks, sentences):
             stored = collection.metadata or {}
@@ -311,6 +314,7 @@ class VectorStore:
                 raise NewsbotError(
                     message(
                         "embedder_mismatch",
+                        settings.language,
                         stored=stored.get("embedder", "?"),
                         stored_dim=stored.get("dim", "?"),
                         configured=embedder_name,
@@ -398,7 +402,8 @@ class VectorStore:
             yield
         except (httpx.TransportError, ConnectionError) as error:
             url = self._settings.chroma_url
-            raise NewsbotError(message("chroma_unreachable", url=url), detail=str(error)) from error
+            text = message("chroma_unreachable", self._settings.language, url=url)
+            raise NewsbotError(text, detail=str(error)) from error
 
     def _current(self, collection: Any) -> Any:
         """The current client's collection of the same name: a caller may hold one from before a reconnect."""
@@ -529,26 +534,30 @@ def storage_writes(settings: Settings) -> Iterator[None]:
         yield
     except InternalError as error:
         if not settings.chroma_url:
-            raise _write_failed(settings.data_dir, error) from error
+            raise _write_failed(settings, error) from error
+        language = settings.language
         raise NewsbotError(
-            message("chroma_server_write_failed", url=settings.chroma_url, reason=_write_failure(error)),
+            message(
+                "chroma_server_write_failed", language, url=settings.chroma_url, reason=_write_failure(error, language)
+            ),
             detail=repr(error),
         ) from error
     except (sqlite3.OperationalError, OSError) as error:
-        raise _write_failed(settings.data_dir, error) from error
+        raise _write_failed(settings, error) from error
 
 
-def _write_failed(data_dir: Path, error: BaseException) -> NewsbotError:
+def _write_failed(settings: Settings, error: BaseException) -> NewsbotError:
+    data_dir, language = settings.data_dir, settings.language
+    reason, free = _write_failure(error, language), _free_space(data_dir)
     return NewsbotError(
-        message("index_write_failed", path=str(data_dir), reason=_write_failure(error), free=_free_space(data_dir)),
-        detail=repr(error),
+        message("index_write_failed", language, path=str(data_dir), reason=reason, free=free), detail=repr(error)
     )
 
 
-def _write_failure(error: BaseException) -> str:
+def _write_failure(error: BaseException, language: str) -> str:
     text = str(error)
     if getattr(error, "errno", None) in _DISK_FULL_ERRNOS or any(w in text.lower() for w in _DISK_FULL_WORDS):
-        return message("disk_full")
+        return message("disk_full", language)
     return (getattr(error, "strerror", None) or text or type(error).__name__)[:160]
 
 

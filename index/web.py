@@ -182,14 +182,14 @@ class _TooLarge(Exception):
 # ---- URLs and addresses ------------------------------------------------------------------------
 
 
-def parse_http_url(url: str | httpx.URL) -> httpx.URL:
-    """The URL parsed; anything but an absolute http(s) URL is a user error."""
+def parse_http_url(url: str | httpx.URL, language: str = "de") -> httpx.URL:
+    """The URL parsed; anything but an absolute http(s) URL is a user error (told in `language`)."""
     try:
         parsed = url if isinstance(url, httpx.URL) else httpx.URL(url.strip())
     except httpx.InvalidURL as error:
-        raise NewsbotError(message("url_invalid", url=str(url)), detail=str(error)) from error
+        raise NewsbotError(message("url_invalid", language, url=str(url)), detail=str(error)) from error
     if parsed.scheme not in DEFAULT_PORTS or not parsed.host:
-        raise NewsbotError(message("url_invalid", url=str(url)))
+        raise NewsbotError(message("url_invalid", language, url=str(url)))
     return parsed
 
 
@@ -241,7 +241,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def checked_address(url: httpx.URL, resolver: Resolver = system_resolver) -> str:
+def checked_address(url: httpx.URL, resolver: Resolver = system_resolver, language: str = "de") -> str:
     """The address to connect to for `url`, after checking every address its host resolves to.
 
     One private address among public ones is enough to refuse: otherwise the attacker's DNS server
@@ -254,12 +254,12 @@ def checked_address(url: httpx.URL, resolver: Resolver = system_resolver) -> str
     try:
         addresses = addresses or resolver(url.host, url.port or DEFAULT_PORTS[url.scheme])
     except OSError as error:
-        raise _unreachable(url, message("web_reason_dns"), error) from error
+        raise _unreachable(url, message("web_reason_dns", language), error, language) from error
     if not addresses:
-        raise _unreachable(url, message("web_reason_dns"))
+        raise _unreachable(url, message("web_reason_dns", language), language=language)
     refused = [a for a in addresses if not is_public_address(a)]
     if refused:
-        raise NewsbotError(message("url_forbidden", url=str(url)), detail=f"resolves to {', '.join(refused)}")
+        raise NewsbotError(message("url_forbidden", language, url=str(url)), detail=f"resolves to {', '.join(refused)}")
     return addresses[0]
 
 
@@ -312,7 +312,8 @@ async def _fetch(
     resolver: Resolver,
     transport: httpx.AsyncBaseTransport | None,
 ) -> FetchedPage:
-    current = parse_http_url(url)
+    language = settings.language
+    current = parse_http_url(url, language)
     retrying = AsyncRetrying(
         stop=stop_after_attempt(FETCH_ATTEMPTS),
         wait=_retry_wait,
@@ -332,35 +333,39 @@ async def _fetch(
             ) as client,
         ):
             for _hop in range(MAX_REDIRECTS + 1):
-                pinned = None if may_reach_private_network(current, settings) else await _resolved(current, resolver)
+                pinned = (
+                    None
+                    if may_reach_private_network(current, settings)
+                    else await _resolved(current, resolver, language)
+                )
                 request = _request_for(client, current, pinned)
                 try:
                     outcome = await retrying(_send_once, client, request, current, settings, expect)
                 except _TransientStatus as error:
-                    failure = _unreachable(current, _status_reason(error))
+                    failure = _unreachable(current, _status_reason(error, language), language=language)
                     if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
                         raise ServerAskedToWait(failure.message, error.retry_after, detail=failure.detail) from error
                     raise failure from error
                 except httpx.TimeoutException as error:
-                    raise _unreachable(current, message("web_reason_timeout"), error) from error
+                    raise _unreachable(current, message("web_reason_timeout", language), error, language) from error
                 except httpx.ConnectError as error:
-                    raise _unreachable(current, message("web_reason_connect"), error) from error
+                    raise _unreachable(current, message("web_reason_connect", language), error, language) from error
                 except httpx.HTTPError as error:
-                    raise _unreachable(current, message("web_reason_transfer"), error) from error
+                    raise _unreachable(current, message("web_reason_transfer", language), error, language) from error
                 if isinstance(outcome, FetchedPage):
                     return outcome
-                current = parse_http_url(outcome.target)
+                current = parse_http_url(outcome.target, language)
     except TimeoutError as error:  # the deadline of the whole fetch
-        raise _unreachable(current, message("web_reason_timeout"), error) from error
-    raise _unreachable(parse_http_url(url), message("web_reason_redirects"))
+        raise _unreachable(current, message("web_reason_timeout", language), error, language) from error
+    raise _unreachable(parse_http_url(url, language), message("web_reason_redirects", language), language=language)
 
 
-async def _resolved(url: httpx.URL, resolver: Resolver) -> str:
+async def _resolved(url: httpx.URL, resolver: Resolver, language: str) -> str:
     """`checked_address` in a thread of its own, so the deadline also bounds a DNS server that does not
     answer: getaddrinfo cannot be interrupted, and its thread is left to end when the system gives up."""
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-dns")
     try:
-        return await asyncio.wrap_future(executor.submit(checked_address, url, resolver))
+        return await asyncio.wrap_future(executor.submit(checked_address, url, resolver, language))
     finally:
         executor.shutdown(wait=False)
 
@@ -394,12 +399,16 @@ async def _send_once(
         if response.status_code == 304 and conditional:
             raise NotModified(str(url))
         if not response.is_success:
-            raise _unreachable(url, message("web_reason_http", status=response.status_code))
+            raise _unreachable(
+                url,
+                message("web_reason_http", settings.language, status=response.status_code),
+                language=settings.language,
+            )
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type and not _acceptable(content_type, expect):
             # a web page given as a feed (the site's address instead of its feed's) is "no feed", not "no article"
             key = "feed_wrong_type" if expect == "feed" else "url_wrong_type"
-            raise NewsbotError(message(key, url=str(url), content_type=content_type))
+            raise NewsbotError(message(key, settings.language, url=str(url), content_type=content_type))
         body = await _read_limited(response, url, settings)
         validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
         return FetchedPage(str(url), content_type, response.charset_encoding, body, validators)
@@ -416,12 +425,12 @@ def _acceptable(content_type: str, expect: Expect) -> bool:
 async def _read_limited(response: httpx.Response, url: httpx.URL, settings: Settings) -> bytes:
     """The body, decoded as it arrives and refused as soon as more than the limit has arrived or come out
     of decoding, so that neither an endless response nor a small compressed bomb can fill the memory."""
-    limit = settings.fetch_max_bytes
+    limit, language = settings.fetch_max_bytes, settings.language
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise NewsbotError(message("url_too_large", url=str(url), limit=limit))
+        raise NewsbotError(message("url_too_large", language, url=str(url), limit=limit))
     body = _LimitedBody(limit)
-    decoder = _decoder_for(response.headers.get("content-encoding", ""), body, url)
+    decoder = _decoder_for(response.headers.get("content-encoding", ""), body, url, language)
     received = 0
     try:
         async for raw in response.aiter_raw():  # as sent: httpx would decode each piece whole
@@ -430,9 +439,9 @@ async def _read_limited(response: httpx.Response, url: httpx.URL, settings: Sett
                 raise _TooLarge
             decoder.write(raw)
     except _TooLarge as error:
-        raise NewsbotError(message("url_too_large", url=str(url), limit=limit)) from error
+        raise NewsbotError(message("url_too_large", language, url=str(url), limit=limit)) from error
     except (zlib.error, zstandard.ZstdError) as error:
-        raise _unreachable(url, message("web_reason_corrupt"), error) from error
+        raise _unreachable(url, message("web_reason_corrupt", language), error, language) from error
     return bytes(body.data)
 
 
@@ -486,11 +495,11 @@ class _ZlibDecoder:
                 return
 
 
-def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL) -> _Sink:
+def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL, language: str) -> _Sink:
     """Where the raw body goes: one decoder per content coding, the last applied first, ending in `body`."""
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
     if len(codings) > MAX_CONTENT_CODINGS:
-        raise _unreachable(url, message("web_reason_encoding", encoding=content_encoding))
+        raise _unreachable(url, message("web_reason_encoding", language, encoding=content_encoding), language=language)
     sink = body
     for coding in codings:
         if coding in ("gzip", "x-gzip", "deflate"):
@@ -499,18 +508,20 @@ def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL) -> _Sink:
             decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW_BYTES)
             sink = decompressor.stream_writer(sink, write_size=DECODE_PIECE_BYTES, write_return_read=True)
         else:
-            raise _unreachable(url, message("web_reason_encoding", encoding=coding))
+            raise _unreachable(url, message("web_reason_encoding", language, encoding=coding), language=language)
     return sink
 
 
-def _status_reason(error: _TransientStatus) -> str:
+def _status_reason(error: _TransientStatus, language: str) -> str:
     if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
-        return message("web_reason_retry_after", status=error.status, seconds=math.ceil(error.retry_after))
-    return message("web_reason_http", status=error.status)
+        seconds = math.ceil(error.retry_after)
+        return message("web_reason_retry_after", language, status=error.status, seconds=seconds)
+    return message("web_reason_http", language, status=error.status)
 
 
-def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None) -> NewsbotError:
-    return NewsbotError(message("url_unreachable", url=str(url), reason=reason), detail=repr(error) if error else None)
+def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None, language: str = "de") -> NewsbotError:
+    text = message("url_unreachable", language, url=str(url), reason=reason)
+    return NewsbotError(text, detail=repr(error) if error else None)
 
 
 # ---- articles ----------------------------------------------------------------------------------
@@ -530,11 +541,11 @@ def fetch_article(url: str, settings: Settings, *, validators: Validators | None
     if page.content_type == "text/plain":
         text = page.text.replace("\r\n", "\n").strip()
         if not text:
-            raise NewsbotError(message("empty_article", path=url))
+            raise NewsbotError(message("empty_article", settings.language, path=url))
         own_url = normalise_url(page.url)
         article = Article(own_url, url, title_from_text(text), text, own_url)
     else:
-        extracted = article_from_html(page.text, page.url, url, page.url)
+        extracted = article_from_html(page.text, page.url, url, page.url, settings.language)
         canonical = _canonical_url(extracted.url, page.url)
         if canonical != normalise_url(page.url) and not _confirmed(canonical, settings):
             canonical = normalise_url(page.url)
@@ -560,7 +571,12 @@ def _confirmed(canonical: str, settings: Settings) -> bool:
 def _within_size(article: Article, settings: Settings) -> Article:
     if len(article.text) > settings.max_article_chars:
         raise NewsbotError(
-            message("article_too_large", path=article.url or article.article_id, limit=settings.max_article_chars),
+            message(
+                "article_too_large",
+                settings.language,
+                path=article.url or article.article_id,
+                limit=settings.max_article_chars,
+            ),
             detail=f"{len(article.text)} characters",
         )
     return article
@@ -622,7 +638,9 @@ def read_feed(url: str, settings: Settings, skipped: list[str] | None = None) ->
             entries.append(entry)
     # A slightly malformed feed with usable entries is common and still worth reading.
     if not entries and (parsed.bozo or not parsed.get("version")):
-        raise NewsbotError(message("feed_invalid", url=url), detail=repr(parsed.get("bozo_exception")))
+        raise NewsbotError(
+            message("feed_invalid", settings.language, url=url), detail=repr(parsed.get("bozo_exception"))
+        )
     for title in without_id:  # of a feed that is one: a broken feed's half-parsed items are no news
         log.info("feed %s: entry without id or link skipped: %s", url, title)
     if skipped is not None:
@@ -696,7 +714,9 @@ def article_from_feed_entry(
             log.info("feed entry %s: page not usable (%s); using the feed's text", entry.link, error.message)
             page_error = error
     if not entry.summary:
-        raise page_error or NewsbotError(message("feed_entry_empty", entry=entry.title or entry.entry_id))
+        raise page_error or NewsbotError(
+            message("feed_entry_empty", settings.language, entry=entry.title or entry.entry_id)
+        )
     title = entry.title or title_from_text(entry.summary)
     text = entry.summary if entry.summary.startswith(title) else f"{title}\n\n{entry.summary}"
     article = Article(entry.entry_id, entry.link or entry.entry_id, title, text, entry.link, entry.published)

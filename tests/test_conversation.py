@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import discord
 import pytest
 from click.testing import CliRunner
 
@@ -313,6 +314,22 @@ def test_a_remark_that_asks_nothing_is_no_follow_up(service, settings, remark):
     assert not after.used_history
     assert (after.answered, after.text, after.confidence) == (alone.answered, alone.text, alone.confidence)
     assert not ends_the_conversation(dataclasses.replace(after, answered=False), settings.language)
+
+
+@pytest.mark.parametrize(("remark", "language"), [("Danke!", "de"), ("Thanks!", "en")])
+async def test_a_thank_you_is_acknowledged_not_told_that_the_articles_say_nothing(service, remark, language):
+    """ "Danke!" in `chat` or a direct message got "Dazu habe ich in den Artikeln nichts gefunden.", as if it had
+    asked something."""
+    from bot.discord.ask import AskCog
+    from tests.test_discord_mocks import make_bot, make_channel, make_message, sent_kwargs
+
+    answer = service.ask(remark)
+    assert not answer.answered
+    assert answer.text == message("remark_reply", language)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    thanks = make_message(remark, channel=dm, in_guild=False)
+    await AskCog(make_bot(), service).on_message(thanks)
+    assert sent_kwargs(thanks.reply)[0]["embed"].description == message("remark_reply", language)
 
 
 def test_a_follow_up_after_a_thank_you_is_still_about_the_conversations_topic(

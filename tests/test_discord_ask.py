@@ -219,6 +219,20 @@ async def test_a_mention_is_answered_like_frage_and_opens_a_thread(service):
     msg.reply.return_value.create_thread.assert_awaited_once()
 
 
+async def test_a_mention_and_frage_ask_the_text_validate_question_reads_as_ask_does(service):
+    """The face read the markup itself first and its lines joined: a quote after a lone carriage return (a paste
+    from an old editor) kept its "> " in the question that was searched, where `newsbot ask` dropped it."""
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    written = "Frage:\r> Wo soll der Gipfel stattfinden?"
+
+    await cog.on_message(make_message(f"<@{BOT_USER_ID}> {written}", mentions_bot=True))
+    await cog.frage.callback(cog, make_interaction(), frage=written)
+
+    read = "Frage: Wo soll der Gipfel stattfinden?"
+    assert calls == [(read, []), (read, [])]
+
+
 async def test_a_follow_up_in_the_bots_thread_needs_no_mention(settings, fake_embedder, articles_dir):
     service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.002)
     calls = spy_on_ask(service)
@@ -242,6 +256,51 @@ async def test_a_direct_message_is_answered_and_remembered_for_the_next_one(serv
 
     assert calls == [(GIPFEL, []), ("Und wann?", [GIPFEL])]
     first.reply.return_value.create_thread.assert_not_awaited()  # no threads in DMs
+
+
+async def test_a_message_edited_to_mention_the_bot_is_answered_once(service):
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    before = make_message(GIPFEL)
+    after = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", mentions_bot=True)
+
+    await cog.on_message(before)
+    await cog.on_message_edit(before, after)
+
+    assert calls == [(GIPFEL, [])]
+    before.reply.assert_not_awaited()
+    assert "Budapest" in sent_kwargs(after.reply)[0]["embed"].description
+
+
+async def test_an_edit_that_leaves_the_question_as_it_reads_asks_nothing_again(service):
+    """Discord edits a message when it adds a link's preview: the question had been answered twice."""
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    before = make_message(f"{GIPFEL} https://example.org/gipfel", channel=dm, in_guild=False)
+    after = make_message(f"{GIPFEL} https://example.org/gipfel", channel=dm, in_guild=False)
+
+    await cog.on_message(before)
+    await cog.on_message_edit(before, after)
+
+    assert calls == [(GIPFEL, [])]
+    after.reply.assert_not_awaited()
+
+
+async def test_an_edited_question_is_answered_as_it_now_reads_without_its_earlier_wording(service):
+    """A typo fixed by an edit was not answered at all; asked anew, its first wording would be its own context."""
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=42)
+    typo = "Wo soll der Gipfl stattfinden?"
+    before = make_message(typo, channel=dm, in_guild=False)
+    await cog.on_message(before)
+    after = make_message(GIPFEL, channel=dm, in_guild=False)
+    await cog.on_message_edit(before, after)
+    await cog.on_message(make_message("Und wann?", channel=dm, in_guild=False))
+
+    assert calls == [(typo, []), (GIPFEL, []), ("Und wann?", [GIPFEL])]
+    assert "Budapest" in sent_kwargs(after.reply)[0]["embed"].description
 
 
 async def test_neu_forgets_the_threads_earlier_questions(service):

@@ -35,6 +35,24 @@ def test_what_only_looks_like_markup_stays(plain):
     assert plain_question(plain) == plain
 
 
+@pytest.mark.parametrize(
+    ("written", "reads"),
+    [
+        ("@here@everyone Wo soll der Gipfel stattfinden?", GIPFEL),
+        ("*@here* Wo soll der Gipfel stattfinden?", GIPFEL),
+        ("Wo soll der [[Gipfel](https://a.example)](https://b.example) stattfinden?", GIPFEL),
+        ("Wo soll der [[Gipfel]](https://a.example) stattfinden?", "Wo soll der [Gipfel] stattfinden?"),
+        ("*Wo *soll der Gipfel stattfinden?", "*Wo *soll der Gipfel stattfinden?"),
+        ("_Wo _soll der Gipfel stattfinden?", "_Wo _soll der Gipfel stattfinden?"),
+    ],
+)
+def test_markup_read_in_one_pass_reads_as_discord_shows_it(written, reads):
+    """Mentions run together, links in a link's label (Discord shows the inner label in brackets) and markers that
+    cannot close are each read in one pass now (benchmarks/markup_speed.py: they took seconds at 10,000 characters,
+    growing with the square of the length)."""
+    assert plain_question(written) == reads
+
+
 async def test_a_mention_and_frage_are_asked_without_their_markup(settings, fake_embedder, articles_dir):
     service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0)
     calls = spy_on_ask(service)

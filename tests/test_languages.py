@@ -432,3 +432,46 @@ def test_the_cli_labels_an_answer_in_its_questions_language(language: str, label
     shown = click.unstyle(render_answer(answer))
     assert all(label in shown for label in labels), shown
     assert not_shown not in shown
+
+
+def test_an_english_deployment_tells_an_operators_mistakes_in_english(
+    settings, fake_embedder, tmp_path: Path, monkeypatch
+):
+    """With NEWSBOT_LANGUAGE=en, a missing path, a binary file, a bad age for `prune`, an index built with another
+    embedder and an unknown embedder were each told in German."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from index.embedders import make_embedder
+    from index.indexer import NewsIndex
+    from tests.fakes import HashedBagOfWords
+
+    data, added = english_deployment(settings, fake_embedder, tmp_path, monkeypatch)
+    assert added.exit_code == 0, added.output
+    missing = tmp_path / "nowhere"
+    (tmp_path / "english" / "scan.txt").write_bytes(b"\x00\x01\x02\xff" * 64)
+
+    said = {
+        "path_missing": CliRunner().invoke(cli, [*data, "index", "add", str(missing)]),
+        "binary_file": CliRunner().invoke(cli, [*data, "index", "sync", str(tmp_path / "english")]),
+        "bad_older_than": CliRunner().invoke(cli, [*data, "index", "prune", "--older-than", "soon"]),
+    }
+    assert said["path_missing"].exit_code == 2
+    assert message("path_missing", "en", path=str(missing)) in said["path_missing"].stderr
+    assert message("binary_file", "en", path=str(tmp_path / "english" / "scan.txt")) in said["binary_file"].output
+    assert message("bad_older_than", "en", value="soon") in said["bad_older_than"].stderr
+
+    english = settings.model_copy(update={"language": "en"})
+    with pytest.raises(NewsbotError) as raised:
+        NewsIndex(english, HashedBagOfWords(dim=128, name="fake:other"))
+    assert raised.value.message == message(
+        "embedder_mismatch",
+        "en",
+        stored=fake_embedder.name,
+        stored_dim=256,
+        configured="fake:other",
+        configured_dim=128,
+    )
+    with pytest.raises(NewsbotError) as raised:
+        make_embedder(english.model_copy(update={"embedder": "word2vec"}))
+    assert raised.value.message == message("unknown_embedder", "en", name="word2vec")

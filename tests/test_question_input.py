@@ -141,3 +141,60 @@ def test_a_question_pasted_with_markup_into_the_cli_is_asked_as_it_reads(
 def test_a_quote_or_heading_on_a_later_line_is_read_without_its_mark(settings, written):
     """The mentions' removal joined the lines first, so only a mark on the first line was recognised."""
     assert validate_question(settings, written) == "Frage: Wo soll der Gipfel stattfinden?"
+
+
+def test_a_question_pasted_over_two_lines_into_chat_at_a_terminal_is_one_question(
+    settings, fake_embedder, articles_dir: Path, monkeypatch, capsys
+):
+    """A terminal hands a paste on line by line: "Wo soll der" was asked (and answered) as a question of its own,
+    then "Gipfel stattfinden?" as its follow-up. A real terminal (a pty) carries the paste here; Ctrl-D ends."""
+    import os
+    import pty
+    import sys
+
+    from bot.cli import cli
+
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    asked: list[str] = []
+    real_ask = service.ask
+    monkeypatch.setattr(
+        service, "ask", lambda question, history=(): asked.append(question) or real_ask(question, history)
+    )
+    monkeypatch.setattr(NewsService, "open", classmethod(lambda cls, s: service))
+    # as in the whole suite, whose earlier tests leave many files open: select.select refused the pty's descriptor
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    terminal, reader = pty.openpty()
+    try:
+        with open(reader, encoding="utf-8") as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            # the paste; the first Ctrl-D ends what was pasted, the second the chat
+            os.write(terminal, b"Wo soll der\nGipfel stattfinden?\n\x04\x04")
+            cli.main(["--data-dir", str(settings.data_dir), "chat"], standalone_mode=False)
+    finally:
+        for descriptor in (terminal, *held):
+            os.close(descriptor)
+
+    assert asked == ["Wo soll der\nGipfel stattfinden?"]
+    assert "Budapest" in capsys.readouterr().out
+
+
+def test_lines_typed_one_by_one_or_piped_are_a_question_each(tmp_path: Path):
+    """What a person types reaches a terminal a line at a time, after the answer to the line before; a pipe or a
+    file (a script feeding `newsbot chat`) holds a question a line, all of them waiting at once."""
+    import os
+    import pty
+
+    from bot.cli import pasted_lines
+
+    terminal, reader = pty.openpty()
+    with open(reader, encoding="utf-8") as stdin:
+        os.write(terminal, b"Wo soll der Gipfel stattfinden?\n")
+        assert stdin.readline() == "Wo soll der Gipfel stattfinden?\n"
+        assert pasted_lines(stdin) == []
+    os.close(terminal)
+    piped = tmp_path / "questions.txt"
+    piped.write_text("Wo soll der Gipfel stattfinden?\nUnd wann?\n", encoding="utf-8")
+    with piped.open(encoding="utf-8") as stdin:
+        assert stdin.readline() == "Wo soll der Gipfel stattfinden?\n"
+        assert pasted_lines(stdin) == []

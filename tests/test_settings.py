@@ -113,3 +113,24 @@ def test_the_bounds_leave_the_values_people_use():
         llm_temperature=0,
     )
     assert settings.feeds == ["https://a.example/rss", "http://b.example/feed.xml"]
+
+
+def test_a_bad_value_is_named_in_the_configured_language(monkeypatch, tmp_path):
+    """With NEWSBOT_LANGUAGE=en in .env, a bad NEWSBOT_TOP_K beside it was still reported in German."""
+    import pytest
+
+    from index.errors import NewsbotError
+    from index.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSBOT_LANGUAGE", raising=False)
+    (tmp_path / ".env").write_text("NEWSBOT_LANGUAGE=en\nNEWSBOT_TOP_K=abc\n", encoding="utf-8")
+    with pytest.raises(NewsbotError) as raised:
+        load_settings()
+    assert raised.value.message == "Invalid setting: NEWSBOT_TOP_K=abc (expected a whole number)"
+
+    (tmp_path / ".env").write_text("NEWSBOT_LANGUAGE=fr\nNEWSBOT_TOP_K=abc\n", encoding="utf-8")
+    with pytest.raises(NewsbotError) as raised:  # a language without texts: both named, in German
+        load_settings()
+    assert raised.value.message.startswith("Ungültige Einstellung: NEWSBOT_TOP_K=abc (erwartet eine ganze Zahl)")
+    assert "NEWSBOT_LANGUAGE=fr (erlaubt: de, en)" in raised.value.message

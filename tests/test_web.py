@@ -283,6 +283,35 @@ def test_not_found_is_unreachable_with_the_status(web_settings: Settings, httpse
         web.fetch(httpserver.url_for("/weg"), web_settings)
 
 
+def test_an_english_deployment_is_told_why_a_fetch_failed_in_english(
+    web_settings: Settings, closed_port: int, httpserver: HTTPServer
+) -> None:
+    """With NEWSBOT_LANGUAGE=en, `index add` of an address nobody answers, a page given as a feed, an address
+    that is no URL or a private one each printed a German line."""
+    english = web_settings.model_copy(update={"language": "en"})
+    httpserver.expect_request("/seite").respond_with_data("<html><body>x</body></html>", content_type="text/html")
+    unreachable = f"http://127.0.0.1:{closed_port}/"
+    page = httpserver.url_for("/seite")
+
+    def refusal(call) -> str:
+        with pytest.raises(NewsbotError) as raised:
+            call()
+        return raised.value.message
+
+    connect = message("web_reason_connect", "en")
+    assert refusal(lambda: web.fetch(unreachable, english)) == message(
+        "url_unreachable", "en", url=unreachable, reason=connect
+    )
+    assert refusal(lambda: web.read_feed(page, english)) == message(
+        "feed_wrong_type", "en", url=page, content_type="text/html"
+    )
+    assert refusal(lambda: web.fetch("ftp://example.org/a", english)) == message(
+        "url_invalid", "en", url="ftp://example.org/a"
+    )
+    private = english.model_copy(update={"fetch_allow_private": []})
+    assert refusal(lambda: web.fetch(unreachable, private)) == message("url_forbidden", "en", url=unreachable)
+
+
 def test_refused_connection_is_unreachable(web_settings: Settings, closed_port: int) -> None:
     with pytest.raises(NewsbotError, match=r"URL nicht erreichbar: .* \(keine Verbindung\)"):
         web.fetch(f"http://127.0.0.1:{closed_port}/", web_settings)
@@ -730,6 +759,31 @@ def test_a_feed_entry_removed_from_the_index_is_not_indexed_again_by_the_next_po
     assert "Budapest" not in service.ask("Wo soll der Gipfel stattfinden?").text
     # named by itself, the page is indexed again: that is asking for it
     assert service.index_urls([removed]).added == [removed]
+
+
+def test_a_feed_entry_is_removed_by_the_address_its_answers_show(service: NewsService, httpserver: HTTPServer) -> None:
+    """A feed entry's id is its guid, qualified with the feed's URL; `index remove` with the page's URL, the one an
+    answer shows as its source, said "Artikel nicht im Index"."""
+    link = httpserver.url_for("/artikel/budapest")
+    httpserver.expect_request("/artikel/budapest").respond_with_data(
+        article_html("Gipfel in Budapest", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    item = {"title": "Gipfel in Budapest", "link": link, "guid": "gipfel-1", "pubDate": rfc822(1)}
+    httpserver.expect_request("/feed.xml").respond_with_data(rss([item]), content_type="application/rss+xml")
+    service.index_feed(httpserver.url_for("/feed.xml"))
+    shown = service.ask("Wo soll der Gipfel stattfinden?").sources[0].source
+    (entry_id,) = (record.article_id for record in service.articles())
+    assert shown == link != entry_id
+    from bot.discord.manage import find_article  # Discord's /artikel entfernen finds it by that address too
+
+    assert find_article(service, shown).article_id == entry_id
+
+    report = service.remove(shown)
+
+    assert report.removed == [entry_id]
+    assert service.articles() == []
+    with pytest.raises(NewsbotError):
+        service.remove(shown)
 
 
 def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:

@@ -24,9 +24,9 @@ from bot.discord.errors import NO_MENTIONS, explain
 from bot.discord.formatting import answer_embed, thread_name
 from bot.discord.guards import UserCooldown
 from bot.discord.streaming import iterate_in_thread, stream_answer
-from bot.markup import plain_question
 from bot.result import Answer
-from bot.service import NewsService, ends_the_conversation, starts_a_topic, validate_question
+from bot.service import NewsService, ends_the_conversation, normalised_text, starts_a_topic, validate_question
+from index.errors import NewsbotError
 from index.texts import message
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,7 @@ class AskCog(commands.Cog):
     @app_commands.describe(frage=message("discord_describe_frage_text"))
     async def frage(self, interaction: discord.Interaction, frage: str) -> None:
         """Answer in public, then continue in a thread; refusals of input come privately and at once."""
-        frage = plain_question(frage)
-        validate_question(self.settings, frage)  # before the cooldown: a typo costs no turn
+        frage = validate_question(self.settings, frage)  # before the cooldown: a typo costs no turn
         notice = self.cooldown_notice(interaction.user.id)
         if notice:
             await interaction.response.send_message(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -127,12 +126,13 @@ class AskCog(commands.Cog):
     @commands.Cog.listener()
     async def on_message(self, msg: discord.Message) -> None:
         """Mentions, direct messages and questions in the bot's own threads are answered like `/frage`."""
-        question = self.question_in(msg)
-        if question is None:
+        written = self.question_in(msg)
+        if written is None:
             return
         send = reply_to(msg)
         try:
-            validate_question(self.settings, question)  # before the cooldown, as /frage: "@newsbot" costs no turn
+            # before the cooldown, as /frage: "@newsbot" alone costs no turn
+            question = validate_question(self.settings, written)
             notice = self.cooldown_notice(msg.author.id)
             if notice:
                 await send(notice, allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
@@ -151,6 +151,24 @@ class AskCog(commands.Cog):
             except discord.HTTPException as failure:
                 await self.could_not_answer(msg, failure)
 
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        """A question edited to read otherwise (a typo fixed, the bot mentioned afterwards) is answered as it now
+        reads, as a question in its own right: its earlier wording leaves the conversation. An edit that leaves
+        the text as it reads (Discord adding a link's preview, a pin) asks nothing again."""
+        written = self.question_in(after)
+        if written is None:
+            return
+        earlier = self.question_in(before)
+        if earlier is not None:
+            if normalised_text(earlier) == normalised_text(written):
+                return
+            key = conversation_id(after.channel)
+            if key is not None:
+                with contextlib.suppress(NewsbotError):  # the earlier wording was no question: nothing to withdraw
+                    self.conversations.withdraw((key, after.author.id), validate_question(self.settings, earlier))
+        await self.on_message(after)
+
     async def could_not_answer(self, msg: discord.Message, error: discord.HTTPException) -> None:
         """Log what Discord refused; where the bot may not write in the channel, tell the asker by direct message."""
         log.warning("could not answer in channel %s: %s", getattr(msg.channel, "id", "?"), error)
@@ -168,7 +186,8 @@ class AskCog(commands.Cog):
         return message("discord_cooldown", self.language, seconds=UserCooldown.whole_seconds(wait)) if wait else None
 
     def question_in(self, msg: discord.Message) -> str | None:
-        """The question `msg` asks the bot, or None when it is not addressed to the bot."""
+        """The text of the question `msg` asks the bot as written (`validate_question` reads it as Discord shows it,
+        as it reads a question to `newsbot ask`), or None when it is not addressed to the bot."""
         me = self.bot.user
         if me is None or msg.author.bot:
             return None
@@ -177,7 +196,7 @@ class AskCog(commands.Cog):
         # In its own threads the bot answers questions, not the "Danke!" people say to each other.
         if not (msg.guild is None or mentioned or (own_thread and "?" in msg.content)):
             return None
-        return plain_question(msg.content)
+        return msg.content
 
     async def answer(self, question: str, channel: object, send: Send, user_id: int) -> None:
         """Ask off the event loop with the user's earlier questions in this conversation, send, then open a thread.

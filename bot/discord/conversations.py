@@ -49,6 +49,16 @@ class Conversations:
         while len(self._questions) > self.max_conversations:
             self._questions.popitem(last=False)
 
+    def withdraw(self, conversation_id: Hashable, question: str) -> None:
+        """Take back `question`, the latest time it was asked: its asker edited it, and the edit is asked anew."""
+        entry = self._questions.get(conversation_id)
+        if entry is None or question not in entry[1]:
+            return
+        questions = list(entry[1])
+        del questions[len(questions) - 1 - questions[::-1].index(question)]
+        entry[1].clear()
+        entry[1].extend(questions)
+
     def forget(self, conversation_id: Hashable) -> bool:
         """Start the conversation afresh (`/neu`); False when there was nothing to forget."""
         return self._questions.pop(conversation_id, None) is not None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.lexical import is_remark
 from bot.ops import format_duration
 from bot.result import Answer, Source
 from index.catalog import ArticleRecord
@@ -153,7 +154,7 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
         if answer.used_history:
             text += f"\n\n*{message('history_used', language)}*"
     else:
-        text = message("refusal_friendly", language)
+        text = message("remark_reply" if is_remark(answer.question) else "refusal_friendly", language)
     embed = discord.Embed(
         title=truncate(escape(" ".join(answer.question.split())), EMBED_TITLE_LIMIT),
         description=truncate(text, EMBED_DESCRIPTION_LIMIT),

@@ -69,11 +69,15 @@ def folded(text: str) -> str:
 
 
 def find_article(service: NewsService, given: str) -> ArticleRecord:
-    """The article a manager means: by id (as autocomplete fills it in), else by its unique title."""
+    """The article a manager means: by id (as autocomplete fills it in) or address (as answers link it), else by
+    its unique title."""
     records = service.articles()
     wanted = given.strip()
     for record in records:
         if record.article_id == wanted:
+            return record
+    for record in records:
+        if wanted in (record.url, record.source):
             return record
     typed = folded(wanted)
     for matches in (
