@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.lexical import QUESTION_WORD
 from bot.names import proper_names
 
 PERSON, PLACE, TIME, AMOUNT, PRICE = "person", "place", "time", "amount", "price"
@@ -25,7 +24,6 @@ WEIGHED = (TIME, AMOUNT)
 
 _AMOUNT_QUESTION = re.compile(
     r"\b(wie\s?viele?n?|um\s+wie\s?viel|wieviele?|wie\s+(hoch|lang|lange|alt|groß|gross|weit|schwer|teuer|oft|breit|tief)"
-    r"|welche[nms]?\s+(alter|anzahl|prozentsatz|betrag)"
     r"|how\s+(many|much|long|old|high|large|big|far|often|tall)|what\s+(percentage|number|amount))\b",
     re.IGNORECASE,
 )
@@ -37,13 +35,13 @@ _PRICE_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _TIME_QUESTION = re.compile(
-    r"\b(wann|seit\s+wann|bis\s+wann|welche[mns]?\s+(jahr|monat|jahrhundert|jahrzehnt)|an\s+welche[mn]\s+(tag|datum)"
+    r"\b(wann|seit\s+wann|bis\s+wann|in\s+welche[mn]\s+(jahr|monat|jahrhundert|jahrzehnt)|an\s+welche[mn]\s+(tag|datum)"
     r"|when|(in|of)\s+what\s+(year|month|century)|in\s+which\s+(year|month|century)|on\s+what\s+(day|date))\b",
     re.IGNORECASE,
 )
 _PLACE_QUESTION = re.compile(
-    r"\b(wo|wohin|woher|in\s+welche[mrn]?\s+(stadt|land|ort|staat|region|gebäude|hauptstadt|bundesland|bezirk|gemeinde)"
-    r"|where|in\s+(which|what)\s+(city|country|town|state|region|building))\b",
+    r"\b(wo|wohin|woher|in\s+welche[mrn]?\s+(stadt|land|ort|staat|region|hauptstadt|bundesland|bezirk|gemeinde)"
+    r"|where|in\s+(which|what)\s+(city|country|town|state|region))\b",
     re.IGNORECASE,
 )
 # "Wer …?", "Von wem …?", "Wessen …?": a person or a body, which news and Wikipedia name ("Pamela Rendi-Wagner",
@@ -83,6 +81,12 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"\w+")
+# Not "wie\w*", which takes "Wien" for a question word, nor "wo\w*" ("Woche").
+_QUESTION_WORD = re.compile(
+    r"\b(wer|wen|wem|wessen|was|wann|wie|wieso|wieviele?|wo|wohin|woher|wofür|womit|worauf|worüber|wovon|wozu|woran"
+    r"|wodurch|worin|welche[mnrs]?|warum|weshalb|who|whom|whose|what|when|where|which|why|how)\b",
+    re.IGNORECASE,
+)
 
 
 def asked_kind(question: str, earlier: str = "") -> str | None:
@@ -102,7 +106,7 @@ def asked_kind(question: str, earlier: str = "") -> str | None:
         if named and named["name"].strip("?.,!") in proper_names(question, _language_of(named[1])):
             return None  # "Wer ist Barbara Teiber?": about a named one; it asks what she is
         return PERSON
-    if earlier and not QUESTION_WORD.search(question):
+    if earlier and not _QUESTION_WORD.search(question):
         return asked_kind(earlier)
     return None
 

@@ -49,12 +49,9 @@ QUESTION_STOPWORDS = {
     "wollten wurde wurden worden mag möchte lassen ließ",
     "en": "who whom whose when why where how which what could would should might",
 }
-# Any question word: a follow-up without one ("Und Ford?") is a fragment of the earlier question, which tells what
-# it asks (bot.answer_kind.asked_kind). The words themselves, not "wie\w*" and "wo\w*": those took "Und in Wien?"
-# and "Und letzte Woche?" for questions of their own.
+# Any question word: a follow-up without one ("Und Ford?") is a fragment of the earlier question.
 QUESTION_WORD = re.compile(
-    r"\b(wer|wen|wem|wessen|was|wann|wie|wieso|wieviele?n?|wo|wohin|woher|wofür|womit|worauf|worüber|wovon|wozu"
-    r"|woran|wodurch|worin|wobei|wovor|wogegen|woraus|worunter|wonach|welch|welche[mnrs]?|warum|weshalb"
+    r"\b(wer|wen|wem|wessen|was|wann|wo\w*|wie\w*|welch\w*|warum|weshalb|wieso"
     r"|who|whom|whose|what|when|where|which|why|how)\b",
     re.IGNORECASE,
 )

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer_kind import AMOUNT, PLACE, PRICE, TIME, WEIGHED, asked_kind, kind_missing
+from bot.answer_kind import WEIGHED, asked_kind, kind_missing
 from bot.answerability import Signals
 from bot.lexical import (
+    QUESTION_WORD,
     WORDS,
     LexicalIndex,
     PostingsBuilder,
@@ -56,6 +57,22 @@ PASSAGE_WEIGHT = 0.1
 PASSAGE_FLOOR_RANK = 20
 ANSWER_TYPE_WEIGHT = 0.06
 
+_NUMBER_QUESTION = re.compile(
+    r"\b(wie\s?viele?|wie\s+(hoch|lang|lange|alt|groß|gross|weit|schwer|teuer|oft|breit|tief)|um\s+wie\s?viel"
+    r"|wieviel|welche[ms]?\s+(jahr|jahrhundert|alter|anzahl|prozentsatz|betrag)"
+    # the articles' German answers a question in English asks for: "How many?", "How old?"
+    r"|how\s+(many|much|long|old|high|large|big|far|often|tall)|what\s+(percentage|number|amount))\b",
+    re.IGNORECASE,
+)
+_DATE_QUESTION = re.compile(
+    r"\b(wann|seit\s+wann|bis\s+wann|in\s+welchem\s+jahr|an\s+welchem\s+tag|when|(in|of)\s+what\s+year|on\s+what\s+day)\b",
+    re.IGNORECASE,
+)
+_PLACE_QUESTION = re.compile(
+    r"\b(wo|wohin|woher|in\s+welche[mrn]?\s+(stadt|land|ort|staat|region|gebäude|hauptstadt)"
+    r"|where|in\s+(which|what)\s+(city|country|town|state|region|building))\b",
+    re.IGNORECASE,
+)
 # "in Budapest", "im Weißen Haus", "bei Wien"; not "am Donnerstag" nor "aus Washington" (a source, not a place)
 _PLACE = re.compile(r"\b(in|im|bei|nach)\s+(der\s+|dem\s+|den\s+)?[A-ZÄÖÜ]\w+")
 # Not "ein", "eine": mostly the article, so nearly every sentence held "a number" and a "Wie viele …?" question
@@ -72,17 +89,23 @@ _DATE = re.compile(
     r"|jahr(e|en)?|früher|später|bald)\b",
     re.IGNORECASE,
 )
-COUNTED = (AMOUNT, PRICE)  # the kinds whose question may count a thing ("Wie viele Kunden …?")
-# A person's answer is a name or a body, which no pattern tells in German, where every noun has a capital.
-ANSWER_PATTERN = {AMOUNT: _NUMBER, PRICE: _NUMBER, TIME: _DATE, PLACE: _PLACE}
 
 
 def expected_answer_pattern(question: str, earlier: str = "") -> re.Pattern[str] | None:
-    """What a sentence that answers `question` contains, where its question word tells (bot.answer_kind.asked_kind,
-    the one reader of the asked kind): a number, a date, a place. Loose, for ranking and the context's
-    `type_missing`: any digit passes for a number or a date. A follow-up without a question word of its own
-    ("Und Ford?" after "Wann schließt Toyota?") asks what the `earlier` question asked."""
-    return ANSWER_PATTERN.get(asked_kind(question, earlier))
+    """What an answer to `question` must contain, where the question word tells: a number, a date, a place.
+
+    A follow-up without a question word of its own ("Und Ford?" after "Wann schließt Toyota?") asks what
+    the `earlier` question asked, so it expects the same kind of answer.
+    """
+    if _NUMBER_QUESTION.search(question):
+        return _NUMBER
+    if _DATE_QUESTION.search(question):
+        return _DATE
+    if _PLACE_QUESTION.search(question):
+        return _PLACE
+    if earlier and not QUESTION_WORD.search(question):  # a fragment of the earlier question
+        return expected_answer_pattern(earlier)
+    return None
 
 
 @dataclass
@@ -1203,8 +1226,7 @@ class Retriever:
             raise SnapshotMoved
         self._fill_missing_dense(snapshot, candidates, vector)
         floor = self._score_passages(snapshot, candidates, vector)
-        kind = asked_kind(question, earlier)
-        pattern = ANSWER_PATTERN.get(kind)
+        pattern = expected_answer_pattern(question, earlier)
         # BM25 over a question in another language matches its names (and words alike by accident): a name tells the
         # article, which the topic part weighs, not the sentence, which often says "er" or "die Airline" instead
         lexical_weight = 0.0 if cross_language else LEXICAL_WEIGHT
@@ -1226,8 +1248,9 @@ class Retriever:
             raise SnapshotMoved
         ranked = prefer_the_covering_runner_up(snapshot, ranked, weights)
         # what a "Wie viele …?" question counts; a follow-up without a question word counts what the one before did
-        counting = question if asked_kind(question) in COUNTED else earlier if kind in COUNTED else ""
+        counting = question if _NUMBER_QUESTION.search(question) else earlier if pattern is _NUMBER else ""
         counted = counted_thing(counting, language or self.settings.language) if counting else None
+        kind = asked_kind(question, earlier)
         articles_language = self.settings.language
         signals = (
             self._signals(snapshot, ranked, weights, coverage, pattern, question, counted, kind, articles_language)
