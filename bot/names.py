@@ -58,6 +58,21 @@ def proper_names(question: str, language: str) -> frozenset[str]:
     return frozenset(word for word, _, tag in tagged if tag == "NE")
 
 
+# The taggers' tag of a proper name: STTS's NE, CLAWS's NP0 ("Poland", "Tesla"; "Parliament" and "Treaty" are NN1).
+_NAME_TAGS = {"de": "NE", "en": "NP0"}
+
+
+def tagged_names(question: str, language: str) -> frozenset[str]:
+    """The words of `question` that its language's tagger takes for proper names: in English not every capitalised
+    word, as `proper_names` reads it, since title case capitalises nouns too ("National Anthem", "Maastricht
+    Treaty"). Without a tagger for `language`, `proper_names`."""
+    if language not in _NAME_TAGS:
+        return proper_names(question, language)
+    with _lock:
+        tagged = _tagger(language).tag_sent(_TOKENS.findall(question), taglevel=1)
+    return frozenset(word for word, _, tag in tagged if tag == _NAME_TAGS[language])
+
+
 def names_a_thing(question: str, language: str) -> bool:
     """Whether `question` holds a noun, a name or a number: what it is about. Asked alone, one without any
     ("Wer hat es vorgeschlagen?", "Who suggested it?", "Wer war dagegen?") names no topic, and got the best

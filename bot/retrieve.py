@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from bot.lexical import (
     needles,
     terms_of,
 )
-from bot.names import counted_thing, proper_names
+from bot.names import counted_thing, proper_names, tagged_names
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
 from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentenceRow
 from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
@@ -921,6 +921,25 @@ def name_missing(lexical: LexicalIndex, question: str, weights: dict[str, float]
     )
 
 
+# How many first letters a question word in another language shares with an article's word it spells alike: English
+# and German write a name or a borrowed word alike up to an ending ("Parliament", "Parlament"; "Maastricht").
+COGNATE_PREFIX = 4
+
+
+def spelled_alike(weights: dict[str, float], present: set[str]) -> set[str]:
+    """The terms `present` and those of `weights` an English question spells as the articles do up to an ending:
+    ones that share their first COGNATE_PREFIX letters with a term `present`, or begin with a shorter one ("pol"
+    of "Polen" for "Poland"). Such a word tells the question's language, not that the asked fact is missing; a name
+    the article does not spell alike ("Japan" in an article on the ECB's rate) still tells a near miss."""
+    beginnings = {term[:COGNATE_PREFIX] for term in present if len(term) >= COGNATE_PREFIX}
+    alike = {
+        term
+        for term in weights
+        if term[:COGNATE_PREFIX] in beginnings or any(term[:n] in present for n in range(3, COGNATE_PREFIX))
+    }
+    return present | alike
+
+
 def proper_name_missing(
     lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str], names: frozenset[str]
 ) -> float:
@@ -1253,7 +1272,18 @@ class Retriever:
         kind = asked_kind(question, earlier)
         articles_language = self.settings.language
         signals = (
-            self._signals(snapshot, ranked, weights, coverage, pattern, question, counted, kind, articles_language)
+            self._signals(
+                snapshot,
+                ranked,
+                weights,
+                coverage,
+                pattern,
+                question,
+                counted,
+                kind,
+                articles_language,
+                own_language if cross_language else None,
+            )
             if ranked
             else None
         )
@@ -1344,9 +1374,11 @@ class Retriever:
         counted: str | None = None,
         kind: str | None = None,
         language: str = "de",
+        other_language: str | None = None,
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest; `counted`, the
-        thing a "Wie viele …?" question counts (`bot.names.counted_thing`)."""
+        thing a "Wie viele …?" question counts (`bot.names.counted_thing`); `other_language`, the question's where
+        it is not the articles'."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
         article_terms = snapshot.article_terms(sentence.article_id)
@@ -1355,6 +1387,12 @@ class Retriever:
         context_terms = snapshot.context_terms(best.row)
         asked = [snapshot.sentences[r].text for r in sentences_of_the_fact(snapshot, best.row, weights)]
         missing = kind_missing(kind, asked, question, language) if question else dict.fromkeys(WEIGHED, 0.0)
+        names_missing = partial(name_missing, snapshot.lexical, question, weights)
+        article_names, context_names = article_terms, context_terms
+        if other_language:  # its proper names only, held where the article spells them alike
+            named = tagged_names(question, other_language)
+            names_missing = partial(proper_name_missing, snapshot.lexical, question, weights, names=named)
+            article_names, context_names = spelled_alike(weights, article_terms), spelled_alike(weights, context_terms)
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
@@ -1366,8 +1404,8 @@ class Retriever:
             index_size=math.log10(max(1, len(snapshot.sentences))),
             context_rarest_missing=snapshot.lexical.rarest_missing(weights, context_terms),
             type_missing=float(bool(pattern and not pattern.search(context))),
-            name_missing=name_missing(snapshot.lexical, question, weights, article_terms),
-            context_name_missing=name_missing(snapshot.lexical, question, weights, context_terms),
+            name_missing=names_missing(present=article_names),
+            context_name_missing=names_missing(present=context_names),
             number_missing=number_missing(snapshot.lexical, question, weights, context_terms),
             compound_missing=compound_missing(snapshot.lexical, question, weights, article_terms),
             count_missing=count_missing(snapshot, snapshot.around(best.row, 1), counted) if counted else 0.0,

@@ -9,7 +9,7 @@ import pytest
 
 from bot.answerability import AnswerabilityModel, Signals, shipped_model
 from bot.lexical import Decompounder, LexicalIndex
-from bot.names import counted_thing
+from bot.names import counted_thing, tagged_names
 from bot.retrieve import (
     _COUNT,
     compound_missing,
@@ -18,6 +18,8 @@ from bot.retrieve import (
     names_counted,
     number_missing,
     own_terms,
+    proper_name_missing,
+    spelled_alike,
 )
 from bot.service import NewsService
 from index.errors import NewsbotError
@@ -169,6 +171,26 @@ def test_a_noun_or_name_the_article_lacks_counts_against_an_answer_and_a_verb_do
     assert missing("Auf wie viel senkte die Zentralbank den Leitzins?") == 0.0  # "senkte" is not "gesenkt"
     assert missing("Wie hoch ist der Leitzins?") == 0.0
     assert missing("Japan?") == 0.0  # the first word of a question is capitalised whatever it is
+
+
+def test_an_english_question_counts_against_an_answer_only_a_name_the_article_does_not_spell_alike():
+    """Over German articles, "Poland" is the article's "Polen" and "Parliament" a noun in title case, which
+    German writes otherwise: neither tells that the fact is missing. "Japan", a name the article lacks, does."""
+    article = "Warschau ist die Hauptstadt von Polen. Das Parlament tagt im Sejm."
+    lexical = LexicalIndex([article, "In Japan war es heiß.", "Der Zug fährt nach Graz."], "de")
+    present = lexical.terms(article)
+
+    def missing(question: str) -> float:
+        weights = lexical.term_weights(lexical.query_terms(question, "en"))
+        names = tagged_names(question, "en")
+        return proper_name_missing(lexical, question, weights, spelled_alike(weights, present), names)
+
+    assert missing("What is the capital of Poland?") == 0.0
+    assert missing("Where does the Parliament meet?") == 0.0
+    assert missing("What is the capital of Japan?") > 0.3
+    capitalised = "What is the capital of Poland?"  # as German questions are read: every capitalised word
+    weights = lexical.term_weights(lexical.query_terms(capitalised, "en"))
+    assert name_missing(lexical, capitalised, weights, present) > 0.3
 
 
 def test_a_hyphenated_word_whose_head_the_article_holds_without_the_part_before_it_counts_against_an_answer():
