@@ -51,15 +51,20 @@ def proper_names(question: str, language: str) -> frozenset[str]:
     words = _TOKENS.findall(question)
     if not capitalises_nouns(language):  # a capitalised word after the first, of more than a letter ("I")
         return frozenset(w for n, w in enumerate(words) if n and len(w) > 1 and w[:1].isupper())
-    if language not in TAGGER_MODELS:
+    if language not in _NAME_TAGS:
         return frozenset()
-    with _lock:  # HanTa does not say it is thread-safe (Discord asks from worker threads); about 1 ms a question
-        tagged = _tagger(language).tag_sent(words, taglevel=1)
-    return frozenset(word for word, _, tag in tagged if tag == "NE")
+    return _names_by_tag(words, language)
 
 
 # The taggers' tag of a proper name: STTS's NE, CLAWS's NP0 ("Poland", "Tesla"; "Parliament" and "Treaty" are NN1).
 _NAME_TAGS = {"de": "NE", "en": "NP0"}
+
+
+def _names_by_tag(words: list[str], language: str) -> frozenset[str]:
+    """The `words` that `language`'s tagger tags as proper names."""
+    with _lock:  # HanTa does not say it is thread-safe (Discord asks from worker threads); about 1 ms a question
+        tagged = _tagger(language).tag_sent(words, taglevel=1)
+    return frozenset(word for word, _, tag in tagged if tag == _NAME_TAGS[language])
 
 
 def tagged_names(question: str, language: str) -> frozenset[str]:
@@ -68,9 +73,7 @@ def tagged_names(question: str, language: str) -> frozenset[str]:
     Treaty"). Without a tagger for `language`, `proper_names`."""
     if language not in _NAME_TAGS:
         return proper_names(question, language)
-    with _lock:
-        tagged = _tagger(language).tag_sent(_TOKENS.findall(question), taglevel=1)
-    return frozenset(word for word, _, tag in tagged if tag == _NAME_TAGS[language])
+    return _names_by_tag(_TOKENS.findall(question), language)
 
 
 def names_a_thing(question: str, language: str) -> bool:
