@@ -303,6 +303,61 @@ async def test_an_edited_question_is_answered_as_it_now_reads_without_its_earlie
     assert "Budapest" in sent_kwargs(after.reply)[0]["embed"].description
 
 
+async def answered(msg) -> None:
+    """Wait (without a timed assertion) until the bot replied to `msg`."""
+    for _ in range(200):
+        if msg.reply.await_count:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_an_edit_within_the_cooldown_is_answered_once_it_allows_not_told_to_wait(
+    settings, fake_embedder, articles_dir
+):
+    """A typo seen in the answer's title and fixed at once got "Einen Moment bitte", and the fixed question was
+    never answered: an edit replaces the question, so it waits for the turn instead."""
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=0.5)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=43)
+    typo = "Wo soll der Gipfl stattfinden?"
+    before = make_message(typo, channel=dm, in_guild=False)
+    await cog.on_message(before)
+    after = make_message(GIPFEL, author=before.author, channel=dm, in_guild=False)
+    after.id = before.id
+
+    await cog.on_message_edit(before, after)
+    assert calls == [(typo, [])]  # not yet: the cooldown still runs
+    await answered(after)
+
+    assert calls == [(typo, []), (GIPFEL, [])]
+    (reply,) = sent_kwargs(after.reply)
+    assert "Budapest" in reply["embed"].description
+
+
+async def test_of_two_edits_within_the_cooldown_only_the_last_wording_is_answered(
+    settings, fake_embedder, articles_dir
+):
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=0.5)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=44)
+    first = make_message("Wo soll der Gipfl stattfinden?", channel=dm, in_guild=False)
+    await cog.on_message(first)
+    second = make_message("Wo soll der Gipfel stattfindn?", author=first.author, channel=dm, in_guild=False)
+    third = make_message(GIPFEL, author=first.author, channel=dm, in_guild=False)
+    second.id = third.id = first.id
+
+    await cog.on_message_edit(first, second)
+    await cog.on_message_edit(second, third)
+    await answered(third)
+    await asyncio.sleep(0.6)  # a second answer, had the first edit not been replaced, would have come by now
+
+    assert [question for question, _ in calls] == ["Wo soll der Gipfl stattfinden?", GIPFEL]
+    second.reply.assert_not_awaited()
+    assert not cog.edits_waiting
+
+
 async def test_neu_forgets_the_threads_earlier_questions(service):
     calls = spy_on_ask(service)
     cog = AskCog(make_bot(), service)
