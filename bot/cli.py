@@ -75,7 +75,7 @@ def user_errors(func: F) -> F:
                 log.debug("detail: %s", error.detail)
             _fail(error.message, 2)
         except KeyboardInterrupt:
-            _fail("Abgebrochen.", 130)
+            _fail(message("cli_aborted"), 130)
         except BrokenPipeError:
             raise  # the reader stopped (`| head`): click leaves quietly
         except Exception as error:
@@ -517,7 +517,7 @@ def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
         run_bot(settings, lambda: ctx.service, force_sync=force_sync)
     except KeyboardInterrupt:
         if not _sigterm_received:
-            raise  # Ctrl-C: "Abgebrochen.", exit code 130
+            raise  # Ctrl-C: "Abgebrochen." (cli_aborted), exit code 130
         log.info("stopped")
     except (aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.HTTPException) as error:
         log.debug("Discord connection failed", exc_info=True)

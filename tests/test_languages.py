@@ -489,3 +489,23 @@ def test_a_fetched_page_that_is_no_text_is_refused_in_the_configured_language(se
         _ = page.text
 
     assert raised.value.message == message("binary_file", "en", path=page.url)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_command_stopped_with_ctrl_c_says_so_in_the_configured_language(language, tmp_path, monkeypatch):
+    """The text "Abgebrochen." was written in the code, German whatever NEWSBOT_LANGUAGE said."""
+    from click.testing import CliRunner
+
+    import bot.ops
+    from bot.cli import cli
+
+    def interrupted(_settings: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bot.ops, "read_status", interrupted)
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", language)
+
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "status"])
+
+    assert result.exit_code == 130
+    assert result.output.strip() == message("cli_aborted", language)
