@@ -6,6 +6,7 @@ import asyncio
 import functools
 import threading
 from pathlib import Path
+from unittest.mock import MagicMock
 
 import discord
 import pytest
@@ -489,6 +490,25 @@ async def test_a_mention_with_only_the_bots_name_is_told_to_ask_and_costs_no_coo
     question = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True)
     await cog.on_message(question)
     assert calls == [(GIPFEL, [])]
+
+
+async def test_a_mention_with_only_an_attachment_is_told_that_files_are_not_read(settings, fake_embedder, articles_dir):
+    """A file sent with a mention got "Bitte stelle eine Frage – der Text ist leer.", as if nothing had been sent."""
+    service = open_service(settings, fake_embedder, articles_dir, discord_cooldown_seconds=30.0)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    user = make_member(14)
+    upload = make_message(f"<@{BOT_USER_ID}>", author=user, mentions_bot=True)
+    upload.attachments = [MagicMock(spec=discord.Attachment, filename="artikel.txt")]
+
+    await cog.on_message(upload)
+
+    assert upload.reply.await_args.args[0] == message("discord_attachment_only")
+    assert_no_mentions(upload.reply.await_args.kwargs)
+    question = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True)
+    question.attachments = upload.attachments  # with a question, the file is beside the point
+    await cog.on_message(question)
+    assert calls == [(GIPFEL, [])]  # the upload cost no cooldown turn
 
 
 def test_strip_mentions_removes_both_mention_forms():

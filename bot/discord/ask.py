@@ -138,6 +138,9 @@ class AskCog(commands.Cog):
             return
         send = reply_to(msg)
         try:
+            if msg.attachments and not normalised_text(written):  # a file and a mention: no question to read
+                await send(message("discord_attachment_only", self.language), allowed_mentions=NO_MENTIONS)
+                return
             # before the cooldown, as /frage: "@newsbot" alone costs no turn
             question = validate_question(self.settings, written)
             notice = self.cooldown_notice(msg.author.id)
