@@ -114,7 +114,8 @@ async def test_a_follow_up_in_the_thread_is_asked_with_the_threads_earlier_quest
 
     elsewhere = make_interaction(channel=make_thread(777))
     await cog.frage.callback(cog, elsewhere, frage="Und wann?")
-    assert sent_kwargs(elsewhere.followup.send)[0]["embed"].description == message("refusal_friendly")
+    # there, it names no topic: asked what it is about, not told that the articles lack it
+    assert sent_kwargs(elsewhere.followup.send)[0]["embed"].description == message("refusal_no_topic")
 
 
 async def test_a_refusal_is_the_friendly_text_and_opens_no_thread(settings, fake_embedder, articles_dir):
