@@ -19,6 +19,7 @@ UNITS = {
     "stars, underscores, code": "*_`",
     "@here run together": "@here",
     "italic @here": "*@here",
+    "code, italic @here": "`@here*",
 }
 
 

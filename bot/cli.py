@@ -26,6 +26,7 @@ from index.errors import NewsbotError
 
 if TYPE_CHECKING:
     from bot.result import Answer
+    from bot.service import NewsService
     from index.indexer import IndexReport
     from index.settings import Settings
 
@@ -75,7 +76,7 @@ def user_errors(func: F) -> F:
                 log.debug("detail: %s", error.detail)
             _fail(error.message, 2)
         except KeyboardInterrupt:
-            _fail("Abgebrochen.", 130)
+            _fail(message("cli_aborted"), 130)
         except BrokenPipeError:
             raise  # the reader stopped (`| head`): click leaves quietly
         except Exception as error:
@@ -309,6 +310,19 @@ def _one_shot() -> None:
     _no_teardown = _own_process
 
 
+def _leave_without_waiting_for_chroma(ctx: Context) -> None:
+    """A long-running command (`chat`, `discord`) that ends while Chroma loads again in the background (after another
+    process's change) ends without the interpreter's teardown, which would wait for the load: 7 to 11 s at 1.1M
+    sentences, as the loader is no daemon (a daemon inside Chroma's bindings crashed the interpreter as it finalised).
+    The load only reads, so ending amid it is as safe as a kill, which the index survives at any point; the command's
+    own work is done by then (the bot's loop has shut down its worker threads, an index run among them)."""
+    global _no_teardown
+    service = ctx._service
+    if service is not None and service.index.loading_again():
+        log.info("leaving without waiting for Chroma's background load")
+        _no_teardown = _own_process
+
+
 def terminal_text(text: str) -> str:
     """`text` as typed, or a user error when it held bytes that are not UTF-8.
 
@@ -414,14 +428,22 @@ def new_conversation_commands() -> dict[str, str]:
 @user_errors
 def chat(ctx: Context) -> None:
     """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ (oder „:new“) vergisst sie."""
-    from bot.service import ends_the_conversation, starts_a_topic
-
     restarts = new_conversation_commands()
     _one_question_at_a_time()
     service = ctx.service
     service.warm_up()  # now, not at the first question (or the first follow-up)
     click.echo(message("cli_chat_intro"))
     _tolerant_stdin()
+    try:
+        _converse(ctx, service, restarts)
+    finally:  # Ctrl-C too
+        _leave_without_waiting_for_chroma(ctx)
+
+
+def _converse(ctx: Context, service: NewsService, restarts: dict[str, str]) -> None:
+    """`chat`'s questions and answers until an empty line or the end of the input."""
+    from bot.service import ends_the_conversation, starts_a_topic
+
     history: list[str] = []
     while True:
         try:
@@ -517,7 +539,7 @@ def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
         run_bot(settings, lambda: ctx.service, force_sync=force_sync)
     except KeyboardInterrupt:
         if not _sigterm_received:
-            raise  # Ctrl-C: "Abgebrochen.", exit code 130
+            raise  # Ctrl-C: "Abgebrochen." (cli_aborted), exit code 130
         log.info("stopped")
     except (aiohttp.ClientError, OSError, discord.GatewayNotFound, discord.HTTPException) as error:
         log.debug("Discord connection failed", exc_info=True)
@@ -525,6 +547,7 @@ def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
         raise NewsbotError(message("discord_unreachable", settings.language, reason=reason)) from error
     finally:
         bot_file.unlink(missing_ok=True)
+        _leave_without_waiting_for_chroma(ctx)
 
 
 def stop_on_signals() -> None:

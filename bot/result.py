@@ -24,6 +24,10 @@ class Source:
         return self.url if self.url and self.url.startswith(("http://", "https://")) else None
 
 
+# The refusal of a question outside a conversation that names no noun, name or number ("Und wann?" asked first).
+NO_TOPIC = "refusal_no_topic"
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -38,6 +42,7 @@ class Answer:
     cited: tuple[int, ...] = ()  # passage numbers a generated answer cites: [n] is sources[n - 1]
     used_history: bool = False  # the conversation's earlier questions shaped the search (a follow-up)
     language: str = ""  # of the question (bot/language.py): faces word a refusal in it; empty: the configured one
+    refusal: str = ""  # why the search refused, as the key of its text in prompts/ ("refusal", "refusal_no_topic", …)
 
     @property
     def confidence_percent(self) -> int:

@@ -28,7 +28,7 @@ from bot.language import question_language
 from bot.lexical import is_remark, names_something
 from bot.markup import plain_question
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
-from bot.result import Answer
+from bot.result import NO_TOPIC, Answer
 from bot.retrieve import (
     Candidate,
     Retrieval,
@@ -331,6 +331,11 @@ class NewsService:
         started = time.perf_counter()
         search = self.search(text, history)
         answer = self.answer_from(text, search)
+        language = answer.language or self.settings.language
+        if not history and answer.refusal == "refusal" and not names_a_thing(text, language):
+            # "Und wann?" asked first (or after `:neu`, `/neu`) names no topic: told that the articles hold nothing on
+            # it, a user rephrased what they ask instead of saying what it is about
+            answer = dataclasses.replace(answer, text=message(NO_TOPIC, language), refusal=NO_TOPIC)
         self._log_question(answer, (time.perf_counter() - started) * 1000)
         return answer, search.snapshot, search.retrieval.candidates
 
@@ -351,8 +356,9 @@ class NewsService:
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
             # "Danke!" asks nothing: told that the articles say nothing about it, a user wondered what they had asked
-            said = message("remark_reply" if is_remark(question) else "refusal", search.language)
-            answer = Answer(question, said, False, sources, sure, language=search.language)
+            why = "remark_reply" if is_remark(question) else "refusal"
+            said = message(why, search.language)
+            answer = Answer(question, said, False, sources, sure, language=search.language, refusal=why)
         else:
             span, context = self._stretch(snapshot, retrieval, search.question_weights)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)

@@ -347,6 +347,12 @@ class NewsIndex:
             self.outside = None
         log.info("Chroma loaded again (generation %d) in %.1f s", generation, time.perf_counter() - started)
 
+    def loading_again(self) -> bool:
+        """Whether Chroma loads again in the background now (`_catch_up`): a process ending meanwhile waits for it
+        in the interpreter's teardown, as the loader is no daemon."""
+        loader = self._loader
+        return loader is not None and loader.is_alive()
+
     def _wait_for_loader(self) -> None:
         loader = self._loader
         if loader is not None and loader is not threading.current_thread():

@@ -96,6 +96,7 @@ class FetchedPage:
     charset: str | None
     body: bytes
     validators: Validators = Validators()
+    language: str = "de"  # NEWSBOT_LANGUAGE: the language of the reason when the body is no text
 
     @property
     def text(self) -> str:
@@ -105,7 +106,7 @@ class FetchedPage:
                 return self.body.decode(self.charset)
             except (LookupError, UnicodeDecodeError):
                 log.debug("declared charset %s does not fit %s; guessing", self.charset, self.url)
-        return decode_bytes(self.body, self.url)
+        return decode_bytes(self.body, self.url, self.language)
 
 
 @dataclass(frozen=True)
@@ -411,7 +412,7 @@ async def _send_once(
             raise NewsbotError(message(key, settings.language, url=str(url), content_type=content_type))
         body = await _read_limited(response, url, settings)
         validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
-        return FetchedPage(str(url), content_type, response.charset_encoding, body, validators)
+        return FetchedPage(str(url), content_type, response.charset_encoding, body, validators, settings.language)
     finally:
         await response.aclose()
 
@@ -561,7 +562,7 @@ def _confirmed(canonical: str, settings: Settings) -> bool:
         page = fetch(canonical, settings)
         if page.content_type == "text/plain":
             return normalise_url(page.url) == canonical
-        extracted = article_from_html(page.text, page.url, canonical, page.url)
+        extracted = article_from_html(page.text, page.url, canonical, page.url, settings.language)
     except NewsbotError as error:
         log.info("canonical link %s not confirmed: %s", canonical, error.message)
         return False

@@ -41,6 +41,35 @@ def test_an_elliptic_follow_up_is_resolved_against_the_conversation(service):
     assert follow_up.used_history
 
 
+@pytest.mark.parametrize(
+    ("question", "language"), [(ELLIPTIC, "de"), ("Wer hat es vorgeschlagen?", "de"), ("And when?", "en")]
+)
+def test_a_question_without_a_topic_or_a_conversation_is_asked_what_it_is_about(service, question, language):
+    """Asked first, or after `:neu`, "Und wann?" was told that the articles hold nothing about it: users then
+    rephrased what they asked, not what it was about."""
+    answer = service.ask(question)
+
+    assert not answer.answered
+    assert answer.text == message("refusal_no_topic", language)
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "reply"),
+    [
+        ("Wie hoch ist der Eiffelturm?", [], "refusal"),  # it names its topic: the articles lack it
+        ("Danke!", [], "remark_reply"),
+        (ELLIPTIC, ["Wer gewann den Nobelpreis für Physik?"], "refusal"),  # a conversation whose topic is not held
+    ],
+)
+def test_a_refusal_of_a_question_with_a_topic_or_a_conversation_says_the_articles_lack_it(
+    service, question, history, reply
+):
+    answer = service.ask(question, history)
+
+    assert not answer.answered
+    assert answer.text == message(reply)
+
+
 def test_eval_reads_a_history_per_question(service, tmp_path):
     questions = tmp_path / "conversation.jsonl"
     questions.write_text(
@@ -76,7 +105,7 @@ def test_chat_shows_when_earlier_questions_were_used_and_neu_starts_afresh(
     assert "die nächsten zwei Wochen" in after_reset[0]
     assert message("history_used") in after_reset[0]
     assert message("history_used") not in after_reset[1]
-    assert message("refusal") in after_reset[1]
+    assert message("refusal_no_topic") in after_reset[1]  # afresh, "Und wann?" names nothing to look for
 
 
 async def test_discord_dms_answer_follow_ups_in_context_and_other_questions_as_if_alone(service):

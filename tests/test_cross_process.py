@@ -538,3 +538,49 @@ def test_a_process_ends_cleanly_right_after_another_process_s_change(articles_di
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("38 Grad") == 4  # after each add, and never after a removal
+
+
+# `newsbot chat` whose background load of Chroma does not end: at a million sentences the real one takes seconds.
+CHAT_WHILE_CHROMA_LOADS = """
+import sys, threading
+from index.store import VectorStore
+def endless_load(store):
+    print("loading again", file=sys.stderr, flush=True)
+    threading.Event().wait()
+VectorStore.load_again = endless_load
+sys.argv = ["newsbot", "--data-dir", sys.argv[1], "chat"]
+from bot.cli import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_chat_ends_without_waiting_for_chroma_to_load_again(articles_dir, tmp_path):
+    """A chat (or bot) that ended right after a question that followed another process's change waited for Chroma's
+    load in the background before its process ended: 7 to 11 s at 1.1M sentences (the loader is no daemon)."""
+    data_dir = tmp_path / "data"
+    assert newsbot(data_dir, "index", "add", str(articles_dir / "gipfel.txt")).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env["HF_HUB_OFFLINE"] = "1"
+    chat = subprocess.Popen(
+        [sys.executable, "-c", CHAT_WHILE_CHROMA_LOADS, str(data_dir)],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert chat.stdout is not None
+    assert chat.stdout.readline()  # the greeting: the chat's service is open
+    assert newsbot(data_dir, "index", "add", str(articles_dir / "wetter.md")).returncode == 0
+    try:
+        out, err = chat.communicate("Wie viele Grad wurden in Wien gemessen?\n", timeout=240)
+    except subprocess.TimeoutExpired:
+        chat.kill()
+        chat.communicate()
+        pytest.fail("the chat's process waited for Chroma's load at its end")
+
+    assert chat.returncode == 0, err[-2000:]
+    assert "loading again" in err
+    assert "38 Grad" in out  # answered meanwhile from the vectors the catalog holds

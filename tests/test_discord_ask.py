@@ -6,6 +6,7 @@ import asyncio
 import functools
 import threading
 from pathlib import Path
+from unittest.mock import MagicMock
 
 import discord
 import pytest
@@ -113,7 +114,8 @@ async def test_a_follow_up_in_the_thread_is_asked_with_the_threads_earlier_quest
 
     elsewhere = make_interaction(channel=make_thread(777))
     await cog.frage.callback(cog, elsewhere, frage="Und wann?")
-    assert sent_kwargs(elsewhere.followup.send)[0]["embed"].description == message("refusal_friendly")
+    # there, it names no topic: asked what it is about, not told that the articles lack it
+    assert sent_kwargs(elsewhere.followup.send)[0]["embed"].description == message("refusal_no_topic")
 
 
 async def test_a_refusal_is_the_friendly_text_and_opens_no_thread(settings, fake_embedder, articles_dir):
@@ -303,6 +305,61 @@ async def test_an_edited_question_is_answered_as_it_now_reads_without_its_earlie
     assert "Budapest" in sent_kwargs(after.reply)[0]["embed"].description
 
 
+async def answered(msg) -> None:
+    """Wait (without a timed assertion) until the bot replied to `msg`."""
+    for _ in range(200):
+        if msg.reply.await_count:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_an_edit_within_the_cooldown_is_answered_once_it_allows_not_told_to_wait(
+    settings, fake_embedder, articles_dir
+):
+    """A typo seen in the answer's title and fixed at once got "Einen Moment bitte", and the fixed question was
+    never answered: an edit replaces the question, so it waits for the turn instead."""
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=0.5)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=43)
+    typo = "Wo soll der Gipfl stattfinden?"
+    before = make_message(typo, channel=dm, in_guild=False)
+    await cog.on_message(before)
+    after = make_message(GIPFEL, author=before.author, channel=dm, in_guild=False)
+    after.id = before.id
+
+    await cog.on_message_edit(before, after)
+    assert calls == [(typo, [])]  # not yet: the cooldown still runs
+    await answered(after)
+
+    assert calls == [(typo, []), (GIPFEL, [])]
+    (reply,) = sent_kwargs(after.reply)
+    assert "Budapest" in reply["embed"].description
+
+
+async def test_of_two_edits_within_the_cooldown_only_the_last_wording_is_answered(
+    settings, fake_embedder, articles_dir
+):
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=0.5)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    dm = make_channel(discord.DMChannel, channel_id=44)
+    first = make_message("Wo soll der Gipfl stattfinden?", channel=dm, in_guild=False)
+    await cog.on_message(first)
+    second = make_message("Wo soll der Gipfel stattfindn?", author=first.author, channel=dm, in_guild=False)
+    third = make_message(GIPFEL, author=first.author, channel=dm, in_guild=False)
+    second.id = third.id = first.id
+
+    await cog.on_message_edit(first, second)
+    await cog.on_message_edit(second, third)
+    await answered(third)
+    await asyncio.sleep(0.6)  # a second answer, had the first edit not been replaced, would have come by now
+
+    assert [question for question, _ in calls] == ["Wo soll der Gipfl stattfinden?", GIPFEL]
+    second.reply.assert_not_awaited()
+    assert not cog.edits_waiting
+
+
 async def test_neu_forgets_the_threads_earlier_questions(service):
     calls = spy_on_ask(service)
     cog = AskCog(make_bot(), service)
@@ -434,6 +491,25 @@ async def test_a_mention_with_only_the_bots_name_is_told_to_ask_and_costs_no_coo
     question = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True)
     await cog.on_message(question)
     assert calls == [(GIPFEL, [])]
+
+
+async def test_a_mention_with_only_an_attachment_is_told_that_files_are_not_read(settings, fake_embedder, articles_dir):
+    """A file sent with a mention got "Bitte stelle eine Frage – der Text ist leer.", as if nothing had been sent."""
+    service = open_service(settings, fake_embedder, articles_dir, discord_cooldown_seconds=30.0)
+    calls = spy_on_ask(service)
+    cog = AskCog(make_bot(), service)
+    user = make_member(14)
+    upload = make_message(f"<@{BOT_USER_ID}>", author=user, mentions_bot=True)
+    upload.attachments = [MagicMock(spec=discord.Attachment, filename="artikel.txt")]
+
+    await cog.on_message(upload)
+
+    assert upload.reply.await_args.args[0] == message("discord_attachment_only")
+    assert_no_mentions(upload.reply.await_args.kwargs)
+    question = make_message(f"<@{BOT_USER_ID}> {GIPFEL}", author=user, mentions_bot=True)
+    question.attachments = upload.attachments  # with a question, the file is beside the point
+    await cog.on_message(question)
+    assert calls == [(GIPFEL, [])]  # the upload cost no cooldown turn
 
 
 def test_strip_mentions_removes_both_mention_forms():

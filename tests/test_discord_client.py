@@ -309,3 +309,58 @@ async def test_a_running_poller_follows_feeds_removed_from_and_added_to_env(sett
     stub.polled.clear()
     await poller.poll()  # none left: the round polls nothing
     assert stub.polled == []
+
+
+async def synced_payloads(service: NewsService) -> dict[str, dict]:
+    """What `tree.sync` sends Discord for each command, translations included."""
+    bot = NewsBot(service)
+    stub_sync(bot)
+    await bot.setup_hook()
+    commands = bot.tree.get_commands()
+    return {c.name: await c.get_translated_payload(bot.tree, bot.tree.translator) for c in commands}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_command_descriptions_reach_each_user_in_their_language_else_the_configured_one(
+    settings, fake_embedder, language
+):
+    """The descriptions were declared German at import and sent so in every deployment: the English texts in
+    prompts/ never reached Discord."""
+    service = NewsService.open(settings.model_copy(update={"language": language}), fake_embedder)
+
+    payloads = await synced_payloads(service)
+
+    frage = payloads["frage"]["description_localizations"]
+    assert frage["de"] == message("discord_describe_frage", "de")
+    assert frage["en-US"] == frage["en-GB"] == message("discord_describe_frage", "en")
+    assert frage["fr"] == frage["ja"] == message("discord_describe_frage", language)  # no texts of their own
+    (option,) = payloads["frage"]["options"]
+    assert option["description_localizations"]["en-US"] == message("discord_describe_frage_text", "en")
+    liste = next(o for o in payloads["artikel"]["options"] if o["name"] == "liste")
+    assert liste["description_localizations"]["fr"] == message("discord_describe_artikel_liste", language)
+    assert payloads["frage"]["name_localizations"] == {}  # /frage is /frage in every language
+    for described in descriptions(list(payloads.values())):  # Discord refuses the sync over 100 characters
+        assert 0 < len(described) <= 100
+
+
+def descriptions(payloads: list[dict]) -> list[str]:
+    """Every description of the commands, their options and subcommands, in every language."""
+    found = []
+    for payload in payloads:
+        found += [payload["description"], *payload.get("description_localizations", {}).values()]
+        found += descriptions(payload.get("options", []))
+    return found
+
+
+async def test_a_bot_whose_commands_were_synced_without_translations_syncs_them_once(service, monkeypatch):
+    """A deployment synced before the translations had the same commands by name and base description: its
+    fingerprint must change, or Discord would never get the translations."""
+    first = NewsBot(service)
+    monkeypatch.setattr(first.tree, "set_translator", AsyncMock())  # as before: no translator
+    stub_sync(first)
+    await first.setup_hook()
+
+    now = NewsBot(service)
+    sync = stub_sync(now)
+    await now.setup_hook()
+    sync.assert_awaited_once()

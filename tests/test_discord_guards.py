@@ -69,3 +69,15 @@ def test_the_least_recently_used_conversation_is_forgotten_first():
     memory.remember(3, "drei?")
     assert memory.history(2) == []
     assert memory.history(1) == ["eins?", "noch eins?"]
+
+
+def test_the_remaining_wait_can_be_read_without_taking_a_turn():
+    clock = Clock()
+    cooldown = UserCooldown(5.0, clock)
+    assert cooldown.remaining(1) == 0.0
+    assert cooldown.remaining(1) == 0.0  # reading took no turn
+    assert cooldown.retry_after(1) == 0.0
+    clock.now += 2
+    assert cooldown.remaining(1) == 3.0
+    clock.now += 4
+    assert cooldown.remaining(1) == 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import markup
 from bot.discord.ask import AskCog
 from bot.markup import plain_question
 from tests.test_discord_ask import GIPFEL, open_service, spy_on_ask
@@ -63,3 +64,35 @@ async def test_a_mention_and_frage_are_asked_without_their_markup(settings, fake
     await cog.frage.callback(cog, make_interaction(), frage=link)
 
     assert [question for question, _ in calls] == [GIPFEL, GIPFEL]
+
+
+@pytest.mark.parametrize("unit", ["*@here", "@here*", "_@here*", "`@here*", "||@here*", "*<@42>", "*<:pepe:1>"])
+def test_mentions_between_markers_are_read_in_a_bounded_number_of_passes(unit, monkeypatch):
+    """Each pass uncovered one more mention between stars ("*@here*@here…"), so the passes grew with the length:
+    1.2 s at 5,000 characters (benchmarks/markup_speed.py). Counted in passes, not timed."""
+    passes = []
+    read_once = markup._unmarked
+
+    def counted(text: str) -> str:
+        passes.append(text)
+        return read_once(text)
+
+    monkeypatch.setattr(markup, "_unmarked", counted)
+    written = unit * (3000 // len(unit))
+
+    assert plain_question(written).strip("*_`| ") == ""
+    assert len(passes) <= 3
+
+
+@pytest.mark.parametrize(
+    ("written", "reads"),
+    [
+        ("*@here*@here*@here* Wo soll der Gipfel stattfinden?", GIPFEL),
+        ("_<@42>_ Wo soll der Gipfel stattfinden?", GIPFEL),
+        ("(@everyone) Wo soll der Gipfel stattfinden?", "( ) Wo soll der Gipfel stattfinden?"),
+        ("Wer schrieb an max@everyone.at?", "Wer schrieb an max@everyone.at?"),
+        ("Wer ist hr.@here?", "Wer ist hr.@here?"),
+    ],
+)
+def test_a_mention_right_after_markup_is_a_mention_and_one_in_an_address_is_not(written, reads):
+    assert plain_question(written) == reads

@@ -111,6 +111,7 @@ def make_message(
     msg.channel = channel or make_channel()
     msg.guild = MagicMock(spec=discord.Guild, id=1) if in_guild else None
     msg.mentions = [MagicMock(spec=discord.ClientUser, id=BOT_USER_ID)] if mentions_bot else []
+    msg.attachments = []  # as a message without files has
     msg.reply = AsyncMock(return_value=make_sent_message(thread_id))
     return msg
 

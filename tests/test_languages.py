@@ -475,3 +475,37 @@ def test_an_english_deployment_tells_an_operators_mistakes_in_english(
     with pytest.raises(NewsbotError) as raised:
         make_embedder(english.model_copy(update={"embedder": "word2vec"}))
     assert raised.value.message == message("unknown_embedder", "en", name="word2vec")
+
+
+def test_a_fetched_page_that_is_no_text_is_refused_in_the_configured_language(settings, httpserver):
+    """The reason was German whatever NEWSBOT_LANGUAGE said: the guessed encoding's text came with its default."""
+    from index import web
+
+    english = settings.model_copy(update={"language": "en", "fetch_allow_private": ["localhost"]})
+    httpserver.expect_request("/page").respond_with_data(bytes(range(256)) * 8, content_type="text/plain")
+
+    page = web.fetch(httpserver.url_for("/page"), english)
+    with pytest.raises(NewsbotError) as raised:
+        _ = page.text
+
+    assert raised.value.message == message("binary_file", "en", path=page.url)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_command_stopped_with_ctrl_c_says_so_in_the_configured_language(language, tmp_path, monkeypatch):
+    """The text "Abgebrochen." was written in the code, German whatever NEWSBOT_LANGUAGE said."""
+    from click.testing import CliRunner
+
+    import bot.ops
+    from bot.cli import cli
+
+    def interrupted(_settings: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bot.ops, "read_status", interrupted)
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", language)
+
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "status"])
+
+    assert result.exit_code == 130
+    assert result.output.strip() == message("cli_aborted", language)

@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.command_texts import command_text
 from bot.discord.conversations import Conversations
 from bot.discord.errors import NO_MENTIONS, explain
 from bot.discord.formatting import answer_embed, thread_name
@@ -91,9 +92,15 @@ class AskCog(commands.Cog):
         self.language = service.settings.language
         self.cooldown = UserCooldown(service.settings.discord_cooldown_seconds)
         self.conversations = Conversations()
+        # Edits made within the asker's cooldown, by message id, each answered once the cooldown allows.
+        self.edits_waiting: dict[int, asyncio.Task[None]] = {}
 
-    @app_commands.command(name="frage", description=message("discord_describe_frage"))
-    @app_commands.describe(frage=message("discord_describe_frage_text"))
+    async def cog_unload(self) -> None:
+        for waiting in self.edits_waiting.values():
+            waiting.cancel()
+
+    @app_commands.command(name="frage", description=command_text("discord_describe_frage"))
+    @app_commands.describe(frage=command_text("discord_describe_frage_text"))
     async def frage(self, interaction: discord.Interaction, frage: str) -> None:
         """Answer in public, then continue in a thread; refusals of input come privately and at once."""
         frage = validate_question(self.settings, frage)  # before the cooldown: a typo costs no turn
@@ -105,7 +112,7 @@ class AskCog(commands.Cog):
         send = functools.partial(interaction.followup.send, wait=True)
         await self.answer(frage, interaction.channel, send, interaction.user.id)
 
-    @app_commands.command(name="neu", description=message("discord_describe_neu"))
+    @app_commands.command(name="neu", description=command_text("discord_describe_neu"))
     async def neu(self, interaction: discord.Interaction) -> None:
         """Forget the user's earlier questions in this thread or DM, so the next one is not read as a follow-up."""
         key = conversation_id(interaction.channel)
@@ -117,7 +124,7 @@ class AskCog(commands.Cog):
         # only the asker's questions are forgotten, so only the asker needs to read it
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="hilfe", description=message("discord_describe_hilfe"))
+    @app_commands.command(name="hilfe", description=command_text("discord_describe_hilfe"))
     async def hilfe(self, interaction: discord.Interaction) -> None:
         """How to ask, and which commands there are; only the one who asked sees it."""
         text = message("discord_help", self.language, cooldown=math.ceil(self.cooldown.seconds))
@@ -131,6 +138,9 @@ class AskCog(commands.Cog):
             return
         send = reply_to(msg)
         try:
+            if msg.attachments and not normalised_text(written):  # a file and a mention: no question to read
+                await send(message("discord_attachment_only", self.language), allowed_mentions=NO_MENTIONS)
+                return
             # before the cooldown, as /frage: "@newsbot" alone costs no turn
             question = validate_question(self.settings, written)
             notice = self.cooldown_notice(msg.author.id)
@@ -155,7 +165,11 @@ class AskCog(commands.Cog):
     async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
         """A question edited to read otherwise (a typo fixed, the bot mentioned afterwards) is answered as it now
         reads, as a question in its own right: its earlier wording leaves the conversation. An edit that leaves
-        the text as it reads (Discord adding a link's preview, a pin) asks nothing again."""
+        the text as it reads (Discord adding a link's preview, a pin) asks nothing again.
+
+        An edit made within the asker's cooldown (a typo seen in the answer's title) replaces the question, so it
+        is answered, not told to wait: once the cooldown allows, as it then reads (a later edit replaces a waiting
+        one). Answering it at once would let edits go round the cooldown."""
         written = self.question_in(after)
         if written is None:
             return
@@ -167,7 +181,21 @@ class AskCog(commands.Cog):
             if key is not None:
                 with contextlib.suppress(NewsbotError):  # the earlier wording was no question: nothing to withdraw
                     self.conversations.withdraw((key, after.author.id), validate_question(self.settings, earlier))
-        await self.on_message(after)
+        replaced = self.edits_waiting.pop(after.id, None)
+        if replaced is not None:
+            replaced.cancel()
+        if self.cooldown.remaining(after.author.id):
+            self.edits_waiting[after.id] = asyncio.create_task(self.answer_edit_when_allowed(after))
+        else:
+            await self.on_message(after)
+
+    async def answer_edit_when_allowed(self, edited: discord.Message) -> None:
+        # a clock, not an event: another question of the asker's may have taken the turn meanwhile
+        while wait := self.cooldown.remaining(edited.author.id):  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        if self.edits_waiting.get(edited.id) is asyncio.current_task():
+            del self.edits_waiting[edited.id]  # under way now: a later edit waits for its own turn, cancels nothing
+        await self.on_message(edited)
 
     async def could_not_answer(self, msg: discord.Message, error: discord.HTTPException) -> None:
         """Log what Discord refused; where the bot may not write in the channel, tell the asker by direct message."""

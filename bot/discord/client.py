@@ -21,6 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.ask import AskCog
+from bot.discord.command_texts import CommandTexts
 from bot.discord.errors import NO_MENTIONS, NewsCommandTree
 from bot.discord.feeds import FeedPoller
 from bot.discord.manage import ManageCog
@@ -68,6 +69,7 @@ class NewsBot(commands.Bot):
         """No prefix commands to run: the default would report every mention as `CommandNotFound`."""
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTexts(self.settings.language))
         await self.add_cog(AskCog(self, self.service))
         await self.add_cog(ManageCog(self.service))
         await self.add_cog(FeedPoller(self, self.service))
@@ -84,7 +86,7 @@ class NewsBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
         where = f"guild {guild_id}" if guild_id else "globally"
         target = f"{self.application_id}:{guild_id or 'global'}"
-        fingerprint = command_fingerprint(self.tree, guild)
+        fingerprint = await command_fingerprint(self.tree, guild)
         state_path = self.settings.data_dir / SYNC_STATE_FILE
         state = read_sync_state(state_path)
         if not self.force_sync and state.get(target) == fingerprint:
@@ -98,9 +100,16 @@ class NewsBot(commands.Bot):
         log.info("logged in as %s (id %s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
 
-def command_fingerprint(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> str:
-    """A hash of exactly what a sync would send to Discord for `guild` (None: the global commands)."""
-    payload = sorted((command.to_dict(tree) for command in tree.get_commands(guild=guild)), key=lambda c: c["name"])
+async def command_fingerprint(tree: app_commands.CommandTree, guild: discord.abc.Snowflake | None) -> str:
+    """A hash of exactly what a sync would send to Discord for `guild` (None: the global commands), with the
+    descriptions in every language: a changed translation is a changed command."""
+    commands = tree.get_commands(guild=guild)
+    translator = tree.translator
+    payloads = [
+        await command.get_translated_payload(tree, translator) if translator else command.to_dict(tree)
+        for command in commands
+    ]
+    payload = sorted(payloads, key=lambda c: c["name"])
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -44,6 +44,11 @@ class UserCooldown:
         self._clock = clock
         self._last: dict[int, float] = {}
 
+    def remaining(self, user_id: int) -> float:
+        """The seconds until the user may ask again, 0 when now; takes no turn."""
+        last = self._last.get(user_id)
+        return 0.0 if last is None else max(0.0, self.seconds - (self._clock() - last))
+
     def retry_after(self, user_id: int) -> float:
         """0 when the user may ask now (and the turn is taken), else the seconds until they may."""
         now = self._clock()
