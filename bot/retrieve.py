@@ -955,13 +955,6 @@ def names_not_held(
     }
 
 
-def article_texts(snapshot: Snapshot, article_id: str) -> list[str]:
-    """The headline and sentences of `article_id` (read from the catalog where a question has not yet)."""
-    rows = range(*snapshot.position.spans.get(article_id, (0, 0)))
-    snapshot.read_texts(rows)
-    return [snapshot.articles[article_id].title, *(snapshot.sentences[r].text for r in rows)]
-
-
 def proper_name_missing(
     lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str], names: frozenset[str]
 ) -> float:
@@ -1128,7 +1121,7 @@ class Retriever:
         for leftover in ("vectors", "lexical"):
             shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
-        self._translated_names = TranslatedNames(index.embedder, self.settings.language)
+        self._translated_names = TranslatedNames(index.embedder)
         self._runs: tuple[int, list[str]] = (-1, [])
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -1419,17 +1412,10 @@ class Retriever:
             names_missing = partial(proper_name_missing, snapshot.lexical, question, weights, names=named)
             article_names, context_names = spelled_alike(weights, article_terms), spelled_alike(weights, context_terms)
             unheld = names_not_held(snapshot.lexical, question, weights, article_names, named)
-            if unheld and translations is not None:
-                found = translations.found(
-                    unheld,
-                    f"{sentence.article_id}@{snapshot.versions[sentence.article_id]}",
-                    lambda: article_texts(snapshot, sentence.article_id),
-                    nearby=context,
-                )
-                for name, word in found.items():
-                    article_names = article_names | unheld[name]
-                    if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", context):
-                        context_names = context_names | unheld[name]
+            if unheld and translations is not None:  # held where the answer's sentences or headline translate it
+                headline = snapshot.articles[sentence.article_id].title
+                for name in translations.found(unheld, f"{headline} {context}"):
+                    article_names, context_names = article_names | unheld[name], context_names | unheld[name]
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
