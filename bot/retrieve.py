@@ -44,6 +44,7 @@ from bot.lexical import (
 )
 from bot.names import counted_thing, proper_names, tagged_names
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
+from bot.translated_names import TranslatedNames
 from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentenceRow
 from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
 from index.store import Hit, VectorStore, chunk_id, parse_id, sentence_id
@@ -940,6 +941,20 @@ def spelled_alike(weights: dict[str, float], present: set[str]) -> set[str]:
     return present | alike
 
 
+def names_not_held(
+    lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str], names: frozenset[str]
+) -> dict[str, set[str]]:
+    """The words of `question` in `names` none of whose weighted terms the terms `present` hold, each with those
+    terms: what `proper_name_missing` counts."""
+    return {
+        _bare(word): {t for t in terms if t in weights}
+        for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
+        if _bare(word) in names
+        and any(t in weights for t in terms)
+        and not any(lexical.present(t, present) for t in terms if t in weights)
+    }
+
+
 def proper_name_missing(
     lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str], names: frozenset[str]
 ) -> float:
@@ -1106,6 +1121,7 @@ class Retriever:
         for leftover in ("vectors", "lexical"):
             shutil.rmtree(self.settings.data_dir / leftover, ignore_errors=True)
         self._query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        self._translated_names = TranslatedNames(index.embedder)
         self._runs: tuple[int, list[str]] = (-1, [])
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -1283,6 +1299,7 @@ class Retriever:
                 kind,
                 articles_language,
                 own_language if cross_language else None,
+                self._translated_names,
             )
             if ranked
             else None
@@ -1375,10 +1392,11 @@ class Retriever:
         kind: str | None = None,
         language: str = "de",
         other_language: str | None = None,
+        translations: TranslatedNames | None = None,
     ) -> Signals:
         """How well the best candidate covers the question, and how far it stands out from the rest; `counted`, the
         thing a "Wie viele …?" question counts (`bot.names.counted_thing`); `other_language`, the question's where
-        it is not the articles'."""
+        it is not the articles'; `translations`, to find its names the article writes otherwise ("Moskau")."""
         best = ranked[0]
         sentence = snapshot.sentences[best.row]
         article_terms = snapshot.article_terms(sentence.article_id)
@@ -1389,10 +1407,15 @@ class Retriever:
         missing = kind_missing(kind, asked, question, language) if question else dict.fromkeys(WEIGHED, 0.0)
         names_missing = partial(name_missing, snapshot.lexical, question, weights)
         article_names, context_names = article_terms, context_terms
-        if other_language:  # its proper names only, held where the article spells them alike
+        if other_language:  # its proper names only, held where the article spells them alike or translates them
             named = tagged_names(question, other_language)
             names_missing = partial(proper_name_missing, snapshot.lexical, question, weights, names=named)
             article_names, context_names = spelled_alike(weights, article_terms), spelled_alike(weights, context_terms)
+            unheld = names_not_held(snapshot.lexical, question, weights, article_names, named)
+            if unheld and translations is not None:  # held where the answer's sentences or headline translate it
+                headline = snapshot.articles[sentence.article_id].title
+                for name in translations.found(unheld, f"{headline} {context}"):
+                    article_names, context_names = article_names | unheld[name], context_names | unheld[name]
         return Signals(
             dense=best.dense or 0.0,
             passage=best.passage or 0.0,
