@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.lexical import is_remark
 from bot.ops import format_duration
-from bot.result import NO_TOPIC, Answer, Source
+from bot.result import Answer, Source
 from index.catalog import ArticleRecord
 from index.indexer import IndexReport
 from index.texts import message
@@ -153,10 +152,8 @@ def answer_embed(answer: Answer, language: str = "de") -> discord.Embed:
             text += f"\n\n*{escape(answer.note)}*"
         if answer.used_history:
             text += f"\n\n*{message('history_used', language)}*"
-    elif answer.refusal == NO_TOPIC:
-        text = message(NO_TOPIC, language)
-    else:
-        text = message("remark_reply" if is_remark(answer.question) else "refusal_friendly", language)
+    else:  # the search's refusal says why (a remark, no topic); the plain one is worded more kindly here
+        text = message("refusal_friendly" if answer.refusal in ("", "refusal") else answer.refusal, language)
     embed = discord.Embed(
         title=truncate(escape(" ".join(answer.question.split())), EMBED_TITLE_LIMIT),
         description=truncate(text, EMBED_DESCRIPTION_LIMIT),
