@@ -132,9 +132,8 @@ class NewsIndex:
     def __init__(self, settings: Settings, embedder: NamedEmbeddings) -> None:
         self.settings = settings
         self.embedder = embedder
-        with usable_data_dir(
-            settings.data_dir, settings.language
-        ):  # under a file, not writable, a full disk: the user's to fix
+        # under a file, not writable, a full disk: the user's to fix
+        with usable_data_dir(settings.data_dir, settings.language):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             self.catalog = Catalog(settings.catalog_path)
             self.catalog.keep_all_vectors = settings.vectors_in_catalog

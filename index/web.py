@@ -255,9 +255,9 @@ def checked_address(url: httpx.URL, resolver: Resolver = system_resolver, langua
     try:
         addresses = addresses or resolver(url.host, url.port or DEFAULT_PORTS[url.scheme])
     except OSError as error:
-        raise _unreachable(url, message("web_reason_dns", language), error, language) from error
+        raise _unreachable(url, message("web_reason_dns", language), language, error) from error
     if not addresses:
-        raise _unreachable(url, message("web_reason_dns", language), language=language)
+        raise _unreachable(url, message("web_reason_dns", language), language)
     refused = [a for a in addresses if not is_public_address(a)]
     if refused:
         raise NewsbotError(message("url_forbidden", language, url=str(url)), detail=f"resolves to {', '.join(refused)}")
@@ -343,22 +343,22 @@ async def _fetch(
                 try:
                     outcome = await retrying(_send_once, client, request, current, settings, expect)
                 except _TransientStatus as error:
-                    failure = _unreachable(current, _status_reason(error, language), language=language)
+                    failure = _unreachable(current, _status_reason(error, language), language)
                     if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
                         raise ServerAskedToWait(failure.message, error.retry_after, detail=failure.detail) from error
                     raise failure from error
                 except httpx.TimeoutException as error:
-                    raise _unreachable(current, message("web_reason_timeout", language), error, language) from error
+                    raise _unreachable(current, message("web_reason_timeout", language), language, error) from error
                 except httpx.ConnectError as error:
-                    raise _unreachable(current, message("web_reason_connect", language), error, language) from error
+                    raise _unreachable(current, message("web_reason_connect", language), language, error) from error
                 except httpx.HTTPError as error:
-                    raise _unreachable(current, message("web_reason_transfer", language), error, language) from error
+                    raise _unreachable(current, message("web_reason_transfer", language), language, error) from error
                 if isinstance(outcome, FetchedPage):
                     return outcome
                 current = parse_http_url(outcome.target, language)
     except TimeoutError as error:  # the deadline of the whole fetch
-        raise _unreachable(current, message("web_reason_timeout", language), error, language) from error
-    raise _unreachable(parse_http_url(url, language), message("web_reason_redirects", language), language=language)
+        raise _unreachable(current, message("web_reason_timeout", language), language, error) from error
+    raise _unreachable(parse_http_url(url, language), message("web_reason_redirects", language), language)
 
 
 async def _resolved(url: httpx.URL, resolver: Resolver, language: str) -> str:
@@ -442,7 +442,7 @@ async def _read_limited(response: httpx.Response, url: httpx.URL, settings: Sett
     except _TooLarge as error:
         raise NewsbotError(message("url_too_large", language, url=str(url), limit=limit)) from error
     except (zlib.error, zstandard.ZstdError) as error:
-        raise _unreachable(url, message("web_reason_corrupt", language), error, language) from error
+        raise _unreachable(url, message("web_reason_corrupt", language), language, error) from error
     return bytes(body.data)
 
 
@@ -500,7 +500,7 @@ def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL, language: s
     """Where the raw body goes: one decoder per content coding, the last applied first, ending in `body`."""
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
     if len(codings) > MAX_CONTENT_CODINGS:
-        raise _unreachable(url, message("web_reason_encoding", language, encoding=content_encoding), language=language)
+        raise _unreachable(url, message("web_reason_encoding", language, encoding=content_encoding), language)
     sink = body
     for coding in codings:
         if coding in ("gzip", "x-gzip", "deflate"):
@@ -509,7 +509,7 @@ def _decoder_for(content_encoding: str, body: _Sink, url: httpx.URL, language: s
             decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW_BYTES)
             sink = decompressor.stream_writer(sink, write_size=DECODE_PIECE_BYTES, write_return_read=True)
         else:
-            raise _unreachable(url, message("web_reason_encoding", language, encoding=coding), language=language)
+            raise _unreachable(url, message("web_reason_encoding", language, encoding=coding), language)
     return sink
 
 
@@ -520,7 +520,7 @@ def _status_reason(error: _TransientStatus, language: str) -> str:
     return message("web_reason_http", language, status=error.status)
 
 
-def _unreachable(url: httpx.URL, reason: str, error: BaseException | None = None, language: str = "de") -> NewsbotError:
+def _unreachable(url: httpx.URL, reason: str, language: str, error: BaseException | None = None) -> NewsbotError:
     text = message("url_unreachable", language, url=str(url), reason=reason)
     return NewsbotError(text, detail=repr(error) if error else None)
 
