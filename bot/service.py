@@ -803,7 +803,7 @@ class NewsService:
         for candidate in candidates:
             if self.index.catalog.article(candidate) is not None:
                 return self.index.remove([candidate])
-        at_address = [r.article_id for r in self.index.catalog.articles() if article_id in (r.url, r.source)]
+        at_address = [r.article_id for r in self.index.catalog.articles() if r.is_at(article_id)]
         if at_address:  # one page, indexed once (a page reached by another URL of it is the article indexed before)
             return self.index.remove(at_address)
         raise NewsbotError(message("article_not_found", self.settings.language, article_id=article_id))

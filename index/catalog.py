@@ -121,6 +121,11 @@ class ArticleRecord:
     sentence_count: int
     origin: str | None = None
 
+    def is_at(self, address: str) -> bool:
+        """Whether `address` is where this article was read from or is linked as a source: a feed entry's id is its
+        feed's guid, and a manager or operator gives the page's URL the answers show."""
+        return address in (self.url, self.source)
+
 
 @dataclass(frozen=True, slots=True)  # no __dict__: a snapshot holds one per sentence (see `sentence_row`)
 class SentenceRow:

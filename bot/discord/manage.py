@@ -78,7 +78,7 @@ def find_article(service: NewsService, given: str) -> ArticleRecord:
         if record.article_id == wanted:
             return record
     for record in records:
-        if wanted in (record.url, record.source):
+        if record.is_at(wanted):
             return record
     typed = folded(wanted)
     for matches in (
