@@ -946,13 +946,8 @@ def names_not_held(
 ) -> dict[str, set[str]]:
     """The words of `question` in `names` none of whose weighted terms the terms `present` hold, each with those
     terms: what `proper_name_missing` counts."""
-    return {
-        _bare(word): {t for t in terms if t in weights}
-        for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
-        if _bare(word) in names
-        and any(t in weights for t in terms)
-        and not any(lexical.present(t, present) for t in terms if t in weights)
-    }
+    held_by_name = _missing_words(lexical, question, weights, present, lambda _, word: _bare(word) in names)
+    return {_bare(word): set(terms) for word, terms in held_by_name}
 
 
 def proper_name_missing(
@@ -1091,15 +1086,25 @@ def _rarest_missing_word(
 ) -> float:
     """The weight of the rarest word of `question` that `counts` (by its position and text) and none of whose
     weighted terms `present` holds, relative to the rarest term's."""
-    words = WORDS.findall(question)
-    missing = [
-        max(weights[t] for t in terms if t in weights)
-        for n, (word, terms) in enumerate(zip(words, lexical.word_terms(question), strict=False))
-        if counts(n, word)
-        and any(t in weights for t in terms)
-        and not any(lexical.present(t, present) for t in terms if t in weights)
-    ]
+    unheld = _missing_words(lexical, question, weights, present, counts)
+    missing = [max(weights[t] for t in terms) for _, terms in unheld]
     return max(missing, default=0.0) / max(weights.values()) if weights else 0.0
+
+
+def _missing_words(
+    lexical: LexicalIndex,
+    question: str,
+    weights: dict[str, float],
+    present: set[str],
+    counts: Callable[[int, str], bool],
+) -> Iterator[tuple[str, list[str]]]:
+    """Each word of `question` that `counts` (by its position and text), with its weighted terms, where it has some
+    and `present` holds none of them."""
+    words = WORDS.findall(question)
+    for n, (word, terms) in enumerate(zip(words, lexical.word_terms(question), strict=False)):
+        weighted = [t for t in terms if t in weights]
+        if counts(n, word) and weighted and not any(lexical.present(t, present) for t in weighted):
+            yield word, weighted
 
 
 # How often a question is asked on a newer snapshot when an article it needs changed meanwhile (`SnapshotMoved`),
