@@ -322,6 +322,38 @@ def test_version_prints_the_package_version():
     assert result.output.strip() == f"newsbot {version('newsbot')}"
 
 
+def every_command(group, path=()):
+    """Each command's path under `group` (`("index", "add")`), the group itself first."""
+    yield path
+    for name, command in getattr(group, "commands", {}).items():
+        yield from every_command(command, (*path, name))
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_help_text_comes_from_prompts_in_the_configured_language(monkeypatch, tmp_path, language):
+    """An English deployment's `newsbot --help` was German: the texts were literals in bot/cli.py."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", language)
+    other = {"de": "en", "en": "de"}[language]
+    for path in every_command(cli):
+        shown = CliRunner().invoke(cli, [*path, "--help"])
+        assert shown.exit_code == 0, path
+        assert "cli_help_" not in shown.output, path  # an option or command declared without `TextsOption`
+        assert message("cli_help_help", language) in shown.output, path
+        assert message("cli_help_help", other) not in shown.output, path
+    assert message("cli_help_ask", language) in CliRunner().invoke(cli, ["ask", "--help"]).output
+    assert message("cli_help_eval_details", language) in CliRunner().invoke(cli, ["eval", "--help"]).output
+
+
+def test_help_reads_the_language_from_dot_env_as_the_settings_do(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSBOT_LANGUAGE", raising=False)
+    (tmp_path / ".env").write_text("NEWSBOT_LANGUAGE=en\n", encoding="utf-8")
+    assert message("cli_help_index_list", "en") in CliRunner().invoke(cli, ["index", "--help"]).output
+    (tmp_path / ".env").write_text("NEWSBOT_LANGUAGE=fr\n", encoding="utf-8")  # no texts: German, as its error is
+    assert message("cli_help_index_list", "de") in CliRunner().invoke(cli, ["index", "--help"]).output
+
+
 # ---- what a command loads -------------------------------------------------------------------------
 
 PROBE = """
