@@ -158,11 +158,16 @@ class _HelpFromTexts:
 
 class _CommandHelpFromTexts(_HelpFromTexts):
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        """`--help`'s own line too ("Show this message and exit." is click's, in English)."""
-        help_option = super().get_help_option(ctx)  # type: ignore[misc]
-        if help_option is not None:
-            help_option.help = message("cli_help_help", help_language())
-        return help_option
+        """`--help`'s own line too (click's is English), as a `TextsOption`: its text is read when shown, since
+        every command, `ask` too, builds the option while it parses."""
+        built = super().get_help_option(ctx)  # type: ignore[misc]
+        if built is None or isinstance(built, TextsOption):
+            return built
+        declarations = [*built.opts, built.name]  # the name: click's own, clear of a parameter called `help`
+        self._help_option = TextsOption(
+            declarations, is_flag=True, is_eager=True, expose_value=False, callback=built.callback, help="cli_help_help"
+        )
+        return self._help_option
 
 
 class TextsCommand(_CommandHelpFromTexts, click.Command):
