@@ -973,6 +973,46 @@ def test_entry_indexed_before_its_text_was_kept_is_not_fetched_again(
     assert service.index_feed(httpserver.url_for("/feed.xml")).updated == [entry_id]
 
 
+def test_relative_links_and_permalink_guids_are_the_feeds_site_addresses_the_answer_links(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """A feed's relative addresses resolve against the feed's own URL (RFC 3986, as feedparser does with the URL
+    the feed was read from): the page is fetched there, and the answer links there. A guid marked as no permalink
+    is no address at all (RSS 2.0): it names the entry, and its text is cited without a link."""
+    items = (
+        "<item><title>Gipfel geplant</title><link>/artikel/gipfel</link><description>Kurz.</description></item>"
+        "<item><title>Hitze</title><guid>artikel/hitze</guid><description>Kurz.</description></item>"
+        '<item><title>Bäckerei</title><guid isPermaLink="false">/meldungen/baeckerei</guid>'
+        "<description>Die Bäckerei Schmid in Steyr schließt nach 120 Jahren.</description></item>"
+    )
+    httpserver.expect_request("/nachrichten/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", items + "</channel>"), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/artikel/gipfel").respond_with_data(
+        article_html("Gipfel geplant", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    hitze = "Wien hat am Montag 37,2 Grad gemessen, so heiß war es dort seit Beginn der Messungen nie."
+    httpserver.expect_request("/nachrichten/artikel/hitze").respond_with_data(
+        article_html("Hitze", hitze), content_type="text/html; charset=utf-8"
+    )
+    feed = httpserver.url_for("/nachrichten/feed.xml")
+
+    report = service.index_feed(feed)
+
+    assert not report.failed
+    links = {record.title: record.url for record in service.articles()}
+    assert links == {
+        "Gipfel geplant": httpserver.url_for("/artikel/gipfel"),
+        "Hitze": httpserver.url_for("/nachrichten/artikel/hitze"),
+        "Bäckerei": None,
+    }
+    answer = service.ask("Wo soll der Gipfel stattfinden?")
+    assert answer.sources[0].link == httpserver.url_for("/artikel/gipfel")
+    baeckerei = service.ask("Wann schließt die Bäckerei Schmid?")
+    assert baeckerei.sources[0].link is None
+    assert baeckerei.sources[0].source == feed + "#/meldungen/baeckerei"
+
+
 def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, httpserver: HTTPServer) -> None:
     item = '<item><title>Eins</title><guid isPermaLink="false">4711</guid><description>Text.</description></item>'
     httpserver.expect_request("/feed.xml").respond_with_data(
