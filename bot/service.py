@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.answerability import AnswerabilityModel, shipped_model
-from bot.extractive import answer_span, confidence, sources_for
+from bot.extractive import answer_span, confidence, in_the_articles_words, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import is_remark, names_something
@@ -350,8 +350,11 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
+        coverage = retrieval.coverage
+        if search.language != self.settings.language:
+            coverage = in_the_articles_words(snapshot, ranked) or coverage
         sources = sources_for(
-            snapshot, ranked, self.settings.top_k, self.settings.source_margin, retrieval.coverage, search.used_history
+            snapshot, ranked, self.settings.top_k, self.settings.source_margin, coverage, search.used_history
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
