@@ -350,11 +350,15 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
-        coverage = retrieval.coverage
-        if search.language != self.settings.language:
-            coverage = in_the_articles_words(snapshot, ranked) or coverage
+        in_its_words = in_the_articles_words(snapshot, ranked) if search.language != self.settings.language else None
         sources = sources_for(
-            snapshot, ranked, self.settings.top_k, self.settings.source_margin, coverage, search.used_history
+            snapshot,
+            ranked,
+            self.settings.top_k,
+            self.settings.source_margin,
+            in_its_words or retrieval.coverage,
+            search.used_history,
+            by_the_answer=in_its_words is not None,
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
