@@ -199,11 +199,11 @@ def sources_for(
 
 
 def in_the_articles_words(snapshot: Snapshot, ranked: list[Candidate]) -> ArticleCoverage | None:
-    """What `sources_for` judges further sources by, for a question in another language than the articles: the
-    terms of the sentence it is answered from, by rarity. The question's own words are its language's, which the
-    articles hold by accident or not at all: every article held about none of them, so no further source was ever
-    left out, and "Where will the summit take place?" listed the Apollo program and the Huguenots. The best
-    sentence says what was asked in the articles' words."""
+    """What `sources_for` judges further sources by, for a question in another language than the articles whose
+    words its best article holds none of (it names nothing they name): the terms of the sentence it is answered
+    from, by rarity. Half of no share is none, so no further source was ever left out, and "Where will the summit
+    take place?" listed the Apollo program and the Huguenots. The best sentence says what was asked in the
+    articles' words."""
     if not ranked:
         return None
     terms = snapshot.lexical.query_terms(snapshot.sentences[ranked[0].row].text)

@@ -161,6 +161,15 @@ class Search:
 ANSWERED_FROM_SIZE = 1024
 
 
+def _holds_any(retrieval: Retrieval, snapshot: Snapshot) -> bool:
+    """Whether the best candidate's article holds any of the question's words: an English question's names
+    ("Budapest", "Putin") do, and then they judge its further sources as a German question's words do."""
+    best = retrieval.candidates[0] if retrieval.candidates else None
+    if best is None or retrieval.coverage is None:
+        return False
+    return retrieval.coverage.share(snapshot.sentences[best.row].article_id) > 0
+
+
 class AnsweredFrom:
     """The article each question asked alone was answered from (None where it was refused or names nothing), by its
     searched text, language and the catalog generation it was asked on, the last ANSWERED_FROM_SIZE of them.
@@ -350,7 +359,9 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
-        in_its_words = in_the_articles_words(snapshot, ranked) if search.language != self.settings.language else None
+        in_its_words = None
+        if search.language != self.settings.language and not _holds_any(retrieval, snapshot):
+            in_its_words = in_the_articles_words(snapshot, ranked)
         sources = sources_for(
             snapshot,
             ranked,
