@@ -15,7 +15,7 @@ import os
 import selectors
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -124,6 +124,70 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+def help_language() -> str:
+    """NEWSBOT_LANGUAGE where the settings read it (the environment, then `.env`), without loading them: `--help`
+    loads no pydantic. German where it is unset, unreadable or a language without texts."""
+    from dotenv import dotenv_values
+
+    from index.texts import supported_languages
+
+    def configured(values: Mapping[str, str | None]) -> str | None:
+        return next((value for key, value in values.items() if key.upper() == "NEWSBOT_LANGUAGE" and value), None)
+
+    try:
+        language = configured(os.environ) or configured(dotenv_values(".env", encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        language = None
+    return language if language in supported_languages() else "de"
+
+
+class _HelpFromTexts:
+    """A command's or option's `help` is a key of prompts/ ("cli_help_ask"), shown in the configured language: the
+    texts were German literals, and an English deployment's `newsbot --help` was German."""
+
+    _help_key: str | None = None
+
+    @property
+    def help(self) -> str | None:
+        return message(self._help_key, help_language()) if self._help_key else None
+
+    @help.setter
+    def help(self, key: str | None) -> None:
+        self._help_key = key
+
+
+class _CommandHelpFromTexts(_HelpFromTexts):
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """`--help`'s own line too (click's is English), as a `TextsOption`: its text is read when shown, since
+        every command, `ask` too, builds the option while it parses."""
+        built = super().get_help_option(ctx)  # type: ignore[misc]
+        if built is None or isinstance(built, TextsOption):
+            return built
+        declarations = [*built.opts, built.name]  # the name: click's own, clear of a parameter called `help`
+        self._help_option = TextsOption(
+            declarations, is_flag=True, is_eager=True, expose_value=False, callback=built.callback, help="cli_help_help"
+        )
+        return self._help_option
+
+
+class TextsCommand(_CommandHelpFromTexts, click.Command):
+    pass
+
+
+class TextsOption(_HelpFromTexts, click.Option):
+    pass
+
+
+class TextsGroup(_CommandHelpFromTexts, click.Group):
+    command_class = TextsCommand
+    group_class = type  # subgroups are TextsGroups too
+
+
+def option(*names: str, **attributes: Any) -> Callable[[F], F]:
+    """`click.option` whose `help` is a key of prompts/ (`TextsOption`)."""
+    return click.option(*names, cls=TextsOption, **attributes)
+
+
 def own_records(record: logging.LogRecord) -> bool:
     """Without `-v`, a command's user sees newsbot's own warnings only: other libraries log what newsbot
     already says in its one line (trafilatura logs an empty page as three ERRORs). `-v` shows all, and
@@ -131,14 +195,19 @@ def own_records(record: logging.LogRecord) -> bool:
     return record.name.partition(".")[0] in {"newsbot", "index", "bot"}
 
 
-@click.group()
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Datenverzeichnis (NEWSBOT_DATA_DIR).")
-@click.option("-v", "--verbose", is_flag=True, help="Ausführliches Log auf stderr.")
-@click.version_option(package_name="newsbot", prog_name="newsbot", message="%(prog)s %(version)s")
+@click.group(cls=TextsGroup, help="cli_help_newsbot")
+@option("--data-dir", type=click.Path(path_type=Path), help="cli_help_data_dir")
+@option("-v", "--verbose", is_flag=True, help="cli_help_verbose")
+@click.version_option(
+    package_name="newsbot",
+    prog_name="newsbot",
+    message="%(prog)s %(version)s",
+    cls=TextsOption,
+    help="cli_help_version",
+)
 @click.pass_context
 @user_errors  # a setting no value of which works (NEWSBOT_LANGUAGE=fr) is one line too
 def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
-    """newsbot: Fragen zu Nachrichtenartikeln beantworten."""
     handler = logging.StreamHandler()
     if not verbose and ctx.invoked_subcommand != "discord":
         handler.addFilter(own_records)
@@ -156,9 +225,9 @@ def cli(ctx: click.Context, data_dir: Path | None, verbose: bool) -> None:
 # ---- index -------------------------------------------------------------------------------------
 
 
-@cli.group("index")
+@cli.group("index", help="cli_help_index")
 def index_group() -> None:
-    """Artikel indexieren, auflisten, entfernen."""
+    """The `index` subcommands (help: `cli_help_index`)."""
 
 
 def print_report(report: IndexReport) -> None:
@@ -174,12 +243,11 @@ def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-@index_group.command("add")
+@index_group.command("add", help="cli_help_index_add")
 @click.argument("sources", nargs=-1, required=True)
 @pass_context
 @user_errors
 def index_add(ctx: Context, sources: tuple[str, ...]) -> None:
-    """Dateien, Ordner (.txt, .md, .html) oder URLs indexieren."""
     from index.indexer import IndexReport
 
     paths = [Path(s) for s in sources if not _is_url(s)]
@@ -195,33 +263,30 @@ def index_add(ctx: Context, sources: tuple[str, ...]) -> None:
     print_report(report)
 
 
-@index_group.command("feed")
+@index_group.command("feed", help="cli_help_index_feed")
 @click.argument("feed_url")
 @pass_context
 @user_errors
 def index_feed(ctx: Context, feed_url: str) -> None:
-    """Einen RSS- oder Atom-Feed lesen und neue Einträge indexieren."""
     report = ctx.service.index_feed(feed_url)
     print_report(report)
 
 
-@index_group.command("sync")
+@index_group.command("sync", help="cli_help_index_sync")
 @click.argument("folder", type=click.Path(path_type=Path))
 @pass_context
 @user_errors
 def index_sync(ctx: Context, folder: Path) -> None:
-    """Den Index mit einem Ordner abgleichen: neue, geänderte und gelöschte Dateien."""
     if not folder.is_dir():
         raise NewsbotError(message("path_missing", path=str(folder)))
     print_report(ctx.service.index.sync_folder(folder, progress=sys.stderr.isatty()))
 
 
-@index_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Als JSON ausgeben.")
+@index_group.command("list", help="cli_help_index_list")
+@option("--json", "as_json", is_flag=True, help="cli_help_json")
 @pass_context
 @user_errors
 def index_list(ctx: Context, as_json: bool) -> None:
-    """Indexierte Artikel auflisten."""
     from bot.ops import list_articles
 
     _one_shot()
@@ -236,22 +301,20 @@ def index_list(ctx: Context, as_json: bool) -> None:
         click.echo(f"{a.article_id}\n    {a.title}  ({chunks}, {a.indexed_at})")
 
 
-@index_group.command("remove")
+@index_group.command("remove", help="cli_help_index_remove")
 @click.argument("article_id")
 @pass_context
 @user_errors
 def index_remove(ctx: Context, article_id: str) -> None:
-    """Einen Artikel aus dem Index entfernen (ID aus `index list`)."""
     report = ctx.service.remove(article_id)
     click.echo(message("cli_removed", article_id=report.removed[0]))
 
 
-@index_group.command("prune")
-@click.option("--older-than", "older_than", required=True, help="Alter, z. B. 365d (Tage) oder 52w (Wochen).")
+@index_group.command("prune", help="cli_help_index_prune")
+@option("--older-than", "older_than", required=True, help="cli_help_older_than")
 @pass_context
 @user_errors
 def index_prune(ctx: Context, older_than: str) -> None:
-    """Artikel entfernen, die älter sind (Veröffentlichungsdatum, sonst Indexierungszeit)."""
     from index.retention import parse_age
 
     # before the index opens, so a typo changes nothing and loads no model
@@ -392,13 +455,12 @@ def stream_answer(service: Any, question: str, history: list[str] | None = None)
     return final
 
 
-@cli.command()
+@cli.command(help="cli_help_ask")
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Als JSON ausgeben.")
+@option("--json", "as_json", is_flag=True, help="cli_help_json")
 @pass_context
 @user_errors
 def ask(ctx: Context, question: str, as_json: bool) -> None:
-    """Eine Frage zu den indexierten Artikeln stellen."""
     from bot.service import validate_question
 
     _one_shot()
@@ -423,11 +485,10 @@ def new_conversation_commands() -> dict[str, str]:
     return {message("cli_chat_new_command", language).casefold(): language for language in supported_languages()}
 
 
-@cli.command()
+@cli.command(help="cli_help_chat")
 @pass_context
 @user_errors
 def chat(ctx: Context) -> None:
-    """Interaktiv fragen; Folgefragen nutzen die vorigen Fragen als Kontext, „:neu“ (oder „:new“) vergisst sie."""
     restarts = new_conversation_commands()
     _one_question_at_a_time()
     service = ctx.service
@@ -472,15 +533,14 @@ def _converse(ctx: Context, service: NewsService, restarts: dict[str, str]) -> N
             history = []
 
 
-@cli.command("eval")
+@cli.command("eval", help="cli_help_eval")
 @click.argument("questions", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Kennzahlen als JSON.")
-@click.option("--details", type=click.Path(path_type=Path), help="Eine JSON-Zeile je Frage in diese Datei.")
-@click.option("--timings", is_flag=True, help="Zeiten je Stufe (embed, search, answer) mit ausgeben.")
+@option("--json", "as_json", is_flag=True, help="cli_help_eval_json")
+@option("--details", type=click.Path(path_type=Path), help="cli_help_eval_details")
+@option("--timings", is_flag=True, help="cli_help_eval_timings")
 @pass_context
 @user_errors
 def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | None, timings: bool) -> None:
-    """Antwort- und Suchqualität auf einem Fragensatz (JSON Lines) messen."""
     from bot.evaluate import articles_not_indexed, check_details_path, evaluate, load_questions
 
     loaded = load_questions(questions, ctx.settings)
@@ -507,17 +567,16 @@ def eval_command(ctx: Context, questions: Path, as_json: bool, details: Path | N
             click.echo(f"{key:24} {'–' if value is None else value}")
 
 
-@cli.command("discord")
-@click.option("--sync", "force_sync", is_flag=True, help="Slash-Befehle mit Discord abgleichen, auch unverändert.")
-@click.option(
+@cli.command("discord", help="cli_help_discord")
+@option("--sync", "force_sync", is_flag=True, help="cli_help_discord_sync")
+@option(
     "--alongside",
     is_flag=True,
-    help="Auch starten, wenn auf diesem Datenordner schon ein Bot mit demselben Token läuft (beide antworten).",
+    help="cli_help_discord_alongside",
 )
 @pass_context
 @user_errors
 def discord_command(ctx: Context, force_sync: bool, alongside: bool) -> None:
-    """Den Discord-Bot starten (Token aus DISCORD_TOKEN in der Umgebung oder .env)."""
     from bot.ops import announce_bot, check_llm_configured, discord_token, verify_discord_login
 
     settings = ctx.settings
@@ -578,13 +637,12 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
     on_interrupt(signal.SIGINT, frame)
 
 
-@cli.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Als JSON ausgeben.")
-@click.option("--bot-running", is_flag=True, help="Exit-Code 1, wenn der Discord-Bot nicht läuft (Healthcheck).")
+@cli.command("status", help="cli_help_status")
+@option("--json", "as_json", is_flag=True, help="cli_help_json")
+@option("--bot-running", is_flag=True, help="cli_help_status_bot_running")
 @pass_context
 @user_errors
 def status_command(ctx: Context, as_json: bool, bot_running: bool) -> None:
-    """Indexgröße, letzte Aktualisierung, letzter Feed-Abruf und ob der Bot läuft (seit wann)."""
     from dataclasses import asdict
 
     from bot.ops import format_duration, read_status
@@ -615,10 +673,9 @@ def status_command(ctx: Context, as_json: bool, bot_running: bool) -> None:
     )
 
 
-@cli.command("doctor")
+@cli.command("doctor", help="cli_help_doctor")
 @pass_context
 def doctor_command(ctx: Context) -> None:
-    """Einstellungen, Index, Embedder, Sprachmodell und Discord-Token prüfen, ohne Discord zu verbinden."""
     from bot.ops import run_doctor
 
     results = run_doctor(ctx._overrides)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.answerability import AnswerabilityModel, shipped_model
-from bot.extractive import answer_span, confidence, sources_for
+from bot.extractive import answer_span, confidence, in_the_articles_words, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import is_remark, names_something
@@ -159,6 +159,15 @@ class Search:
 # How many questions' articles a service keeps for the follow-ups after them (`AnsweredFrom`): a few per conversation
 # under way, in every channel, thread and DM of a busy bot.
 ANSWERED_FROM_SIZE = 1024
+
+
+def _holds_any(retrieval: Retrieval, snapshot: Snapshot) -> bool:
+    """Whether the best candidate's article holds any of the question's words: an English question's names
+    ("Budapest", "Putin") do, and then they judge its further sources as a German question's words do."""
+    best = retrieval.candidates[0] if retrieval.candidates else None
+    if best is None or retrieval.coverage is None:
+        return False
+    return retrieval.coverage.share(snapshot.sentences[best.row].article_id) > 0
 
 
 class AnsweredFrom:
@@ -350,8 +359,17 @@ class NewsService:
         timings = dict(retrieval.timings_ms)
         answer_started = time.perf_counter()
         ranked = retrieval.candidates
+        in_its_words = None
+        if search.language != self.settings.language and not _holds_any(retrieval, snapshot):
+            in_its_words = in_the_articles_words(snapshot, ranked)
         sources = sources_for(
-            snapshot, ranked, self.settings.top_k, self.settings.source_margin, retrieval.coverage, search.used_history
+            snapshot,
+            ranked,
+            self.settings.top_k,
+            self.settings.source_margin,
+            in_its_words or retrieval.coverage,
+            search.used_history,
+            by_the_answer=in_its_words is not None,
         )
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:

@@ -36,7 +36,8 @@ def supported_languages() -> tuple[str, ...]:
 @cache
 def _messages(language: str) -> dict[str, str]:
     raw = resources.files("prompts").joinpath(f"messages.{language}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(raw)
+    # libyaml's safe loader where PyYAML has it: 5 ms instead of 40 for the file, in every command that speaks
+    return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def message(key: str, language: str = "de", **values: Any) -> str:

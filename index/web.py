@@ -176,6 +176,10 @@ class ServerAskedToWait(NewsbotError):
         self.seconds = seconds
 
 
+class PageGone(NewsbotError):
+    """The server says the page is not there (404, 410): a link to it leads nowhere."""
+
+
 class _TooLarge(Exception):
     """More bytes than the limit arrived, or came out of decoding."""
 
@@ -400,11 +404,10 @@ async def _send_once(
         if response.status_code == 304 and conditional:
             raise NotModified(str(url))
         if not response.is_success:
-            raise _unreachable(
-                url,
-                message("web_reason_http", settings.language, status=response.status_code),
-                language=settings.language,
-            )
+            reason = message("web_reason_http", settings.language, status=response.status_code)
+            if response.status_code in (404, 410):
+                raise PageGone(message("url_unreachable", settings.language, url=str(url), reason=reason))
+            raise _unreachable(url, reason, language=settings.language)
         content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if content_type and not _acceptable(content_type, expect):
             # a web page given as a feed (the site's address instead of its feed's) is "no feed", not "no article"
@@ -706,6 +709,7 @@ def article_from_feed_entry(
     page cannot be had, the text the feed itself carries (content or summary) under the entry's title.
     `validators` make the page's fetch conditional, as in `fetch_article`."""
     page_error: NewsbotError | None = None
+    link = entry.link
     if entry.link:
         try:
             article, page = fetch_article(entry.link, settings, validators=validators)
@@ -714,11 +718,13 @@ def article_from_feed_entry(
         except NewsbotError as error:
             log.info("feed entry %s: page not usable (%s); using the feed's text", entry.link, error.message)
             page_error = error
+            if isinstance(error, PageGone):  # cited without a link: answers linked a page that said 404
+                link = None
     if not entry.summary:
         raise page_error or NewsbotError(
             message("feed_entry_empty", settings.language, entry=entry.title or entry.entry_id)
         )
     title = entry.title or title_from_text(entry.summary)
     text = entry.summary if entry.summary.startswith(title) else f"{title}\n\n{entry.summary}"
-    article = Article(entry.entry_id, entry.link or entry.entry_id, title, text, entry.link, entry.published)
+    article = Article(entry.entry_id, link or entry.entry_id, title, text, link, entry.published)
     return _within_size(article, settings), Validators()

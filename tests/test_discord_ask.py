@@ -393,23 +393,37 @@ async def test_neu_in_a_direct_message_forgets_it_and_elsewhere_explains_itself(
     assert call.kwargs["ephemeral"] is True
 
 
-async def test_hilfe_names_every_command_privately(settings, fake_embedder):
+@pytest.mark.parametrize(
+    ("locale", "cooldown"),
+    [(discord.Locale.german, "5 Sekunden"), (discord.Locale.british_english, "5 seconds")],
+)
+async def test_hilfe_names_every_command_privately_as_discord_shows_it_to_the_asker(
+    settings, fake_embedder, locale, cooldown
+):
+    """An English user of a German deployment sees `/ask` in Discord's menu: the help must not send them to `/frage`."""
     from bot.discord.client import NewsBot
+    from bot.discord.command_texts import CommandTexts
 
     service = NewsService.open(settings, fake_embedder)
     bot = NewsBot(service)
     cog = AskCog(bot, service)
     await bot.add_cog(cog)
     await bot.add_cog(ManageCog(service))
-    interaction = make_interaction()
+    interaction = make_interaction(locale=locale)
     await cog.hilfe.callback(cog, interaction)
     call = interaction.response.send_message.await_args
     assert call.kwargs["ephemeral"] is True
     help_text = call.args[0]
+    translator = CommandTexts(settings.language)
+
+    async def shown(command: discord.app_commands.Command | discord.app_commands.Group) -> str:
+        name = await translator.translate(command._locale_name, locale, None) or command.name
+        return f"{await shown(command.parent)} {name}" if command.parent else name
+
     for command in bot.tree.walk_commands():
         if not isinstance(command, discord.app_commands.Group) and command.name != "hilfe":
-            assert f"/{command.qualified_name}" in help_text
-    assert "5 Sekunden" in help_text  # the configured cooldown
+            assert f"/{await shown(command)}" in help_text
+    assert cooldown in help_text  # the configured cooldown, in the asker's language
 
 
 @pytest.mark.parametrize(

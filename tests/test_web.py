@@ -883,7 +883,7 @@ def test_feed_entry_without_reachable_page_is_indexed_from_its_summary(
     assert report.added == [httpserver.url_for("/atom.xml") + "#urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"]
     record = service.index.catalog.article(report.added[0])
     assert record is not None
-    assert (record.title, record.url) == ("Hochwasser an der Donau", httpserver.url_for("/weg"))
+    assert (record.title, record.url) == ("Hochwasser an der Donau", None)  # no link to a page that said 404
     assert any("Pegel von neun Metern" in s.text for s in service.index.catalog.sentences())
 
 
@@ -971,6 +971,70 @@ def test_entry_indexed_before_its_text_was_kept_is_not_fetched_again(
     # its text is known from now on: a later edit is seen
     serve_rss_story(httpserver, GIPFEL, link="/artikel/gipfel", page=GIPFEL_WIEN)
     assert service.index_feed(httpserver.url_for("/feed.xml")).updated == [entry_id]
+
+
+def test_relative_links_and_permalink_guids_are_the_feeds_site_addresses_the_answer_links(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """A feed's relative addresses resolve against the feed's own URL (RFC 3986, as feedparser does with the URL
+    the feed was read from): the page is fetched there, and the answer links there. A guid marked as no permalink
+    is no address at all (RSS 2.0): it names the entry, and its text is cited without a link."""
+    items = (
+        "<item><title>Gipfel geplant</title><link>/artikel/gipfel</link><description>Kurz.</description></item>"
+        "<item><title>Hitze</title><guid>artikel/hitze</guid><description>Kurz.</description></item>"
+        '<item><title>Bäckerei</title><guid isPermaLink="false">/meldungen/baeckerei</guid>'
+        "<description>Die Bäckerei Schmid in Steyr schließt nach 120 Jahren.</description></item>"
+    )
+    httpserver.expect_request("/nachrichten/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", items + "</channel>"), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/artikel/gipfel").respond_with_data(
+        article_html("Gipfel geplant", GIPFEL), content_type="text/html; charset=utf-8"
+    )
+    hitze = "Wien hat am Montag 37,2 Grad gemessen, so heiß war es dort seit Beginn der Messungen nie."
+    httpserver.expect_request("/nachrichten/artikel/hitze").respond_with_data(
+        article_html("Hitze", hitze), content_type="text/html; charset=utf-8"
+    )
+    feed = httpserver.url_for("/nachrichten/feed.xml")
+
+    report = service.index_feed(feed)
+
+    assert not report.failed
+    links = {record.title: record.url for record in service.articles()}
+    assert links == {
+        "Gipfel geplant": httpserver.url_for("/artikel/gipfel"),
+        "Hitze": httpserver.url_for("/nachrichten/artikel/hitze"),
+        "Bäckerei": None,
+    }
+    answer = service.ask("Wo soll der Gipfel stattfinden?")
+    assert answer.sources[0].link == httpserver.url_for("/artikel/gipfel")
+    baeckerei = service.ask("Wann schließt die Bäckerei Schmid?")
+    assert baeckerei.sources[0].link is None
+    assert baeckerei.sources[0].source == feed + "#/meldungen/baeckerei"
+
+
+@pytest.mark.parametrize(("status", "linked"), [(404, False), (410, False), (403, True)])
+def test_a_feed_entry_whose_page_is_gone_is_cited_without_a_link(
+    service: NewsService, httpserver: HTTPServer, status: int, linked: bool
+) -> None:
+    """Its text is the feed's, and its page said 404: Discord linked the answer to a page that is not there (a
+    relative guid the publisher meant from the site's root resolves so). A page that refuses (403) is there."""
+    item = (
+        "<item><title>Hochwasser</title><guid>meldungen/hochwasser</guid>"
+        "<description>Die Enns erreichte in Steyr am Sonntag einen Pegel von 6,2 Metern.</description></item>"
+    )
+    httpserver.expect_request("/nachrichten/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", item + "</channel>"), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/nachrichten/meldungen/hochwasser").respond_with_data("nein", status=status)
+
+    report = service.index_feed(httpserver.url_for("/nachrichten/feed.xml"))
+
+    assert len(report.added) == 1
+    answer = service.ask("Wie hoch war der Pegel der Enns in Steyr?")
+    assert answer.answered
+    page = httpserver.url_for("/nachrichten/meldungen/hochwasser")
+    assert answer.sources[0].link == (page if linked else None)
 
 
 def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, httpserver: HTTPServer) -> None:

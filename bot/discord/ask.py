@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.command_texts import command_text
+from bot.discord.command_texts import command_name, command_text, language_of
 from bot.discord.conversations import Conversations
 from bot.discord.errors import NO_MENTIONS, explain
 from bot.discord.formatting import answer_embed, thread_name
@@ -99,7 +99,8 @@ class AskCog(commands.Cog):
         for waiting in self.edits_waiting.values():
             waiting.cancel()
 
-    @app_commands.command(name="frage", description=command_text("discord_describe_frage"))
+    @app_commands.command(name=command_name("discord_name_frage"), description=command_text("discord_describe_frage"))
+    @app_commands.rename(frage=command_name("discord_name_frage_option"))
     @app_commands.describe(frage=command_text("discord_describe_frage_text"))
     async def frage(self, interaction: discord.Interaction, frage: str) -> None:
         """Answer in public, then continue in a thread; refusals of input come privately and at once."""
@@ -112,7 +113,7 @@ class AskCog(commands.Cog):
         send = functools.partial(interaction.followup.send, wait=True)
         await self.answer(frage, interaction.channel, send, interaction.user.id)
 
-    @app_commands.command(name="neu", description=command_text("discord_describe_neu"))
+    @app_commands.command(name=command_name("discord_name_neu"), description=command_text("discord_describe_neu"))
     async def neu(self, interaction: discord.Interaction) -> None:
         """Forget the user's earlier questions in this thread or DM, so the next one is not read as a follow-up."""
         key = conversation_id(interaction.channel)
@@ -124,10 +125,12 @@ class AskCog(commands.Cog):
         # only the asker's questions are forgotten, so only the asker needs to read it
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="hilfe", description=command_text("discord_describe_hilfe"))
+    @app_commands.command(name=command_name("discord_name_hilfe"), description=command_text("discord_describe_hilfe"))
     async def hilfe(self, interaction: discord.Interaction) -> None:
-        """How to ask, and which commands there are; only the one who asked sees it."""
-        text = message("discord_help", self.language, cooldown=math.ceil(self.cooldown.seconds))
+        """How to ask, and which commands there are; only the one who asked sees it, in the language Discord shows
+        them the commands' names in."""
+        language = language_of(interaction.locale, self.language)
+        text = message("discord_help", language, cooldown=math.ceil(self.cooldown.seconds))
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @commands.Cog.listener()

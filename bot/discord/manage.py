@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.command_texts import command_text
+from bot.discord.command_texts import command_name, command_text
 from bot.discord.errors import NO_MENTIONS, explain
 from bot.discord.feeds import configured_feeds, poll_feeds
 from bot.discord.formatting import (
@@ -173,7 +173,8 @@ class ManageCog(commands.Cog):
             raise NotManager(message("discord_not_manager", self.language, role=self.settings.discord_manager_role))
         return True
 
-    @app_commands.command(name="index", description=command_text("discord_describe_index"))
+    @app_commands.command(name=command_name("discord_name_index"), description=command_text("discord_describe_index"))
+    @app_commands.rename(url=command_name("discord_name_index_url"), datei=command_name("discord_name_index_file"))
     @app_commands.describe(
         url=command_text("discord_describe_index_url"), datei=command_text("discord_describe_index_file")
     )
@@ -206,9 +207,13 @@ class ManageCog(commands.Cog):
         data = await attachment.read()
         return await asyncio.to_thread(self.service.index_upload, attachment.filename, data)
 
-    artikel = app_commands.Group(name="artikel", description=command_text("discord_describe_artikel"), guild_only=True)
+    artikel = app_commands.Group(
+        name=command_name("discord_name_artikel"), description=command_text("discord_describe_artikel"), guild_only=True
+    )
 
-    @artikel.command(name="liste", description=command_text("discord_describe_artikel_liste"))
+    @artikel.command(
+        name=command_name("discord_name_artikel_liste"), description=command_text("discord_describe_artikel_liste")
+    )
     async def artikel_liste(self, interaction: discord.Interaction) -> None:
         """The indexed articles, newest first, ten a page with buttons to turn."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -217,7 +222,11 @@ class ManageCog(commands.Cog):
         extra: dict[str, Any] = {"view": pages} if pages.pages > 1 else {}
         await interaction.followup.send(embed=pages.embed(), ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
 
-    @artikel.command(name="entfernen", description=command_text("discord_describe_artikel_entfernen"))
+    @artikel.command(
+        name=command_name("discord_name_artikel_entfernen"),
+        description=command_text("discord_describe_artikel_entfernen"),
+    )
+    @app_commands.rename(artikel=command_name("discord_name_artikel_entfernen_artikel"))
     @app_commands.describe(artikel=command_text("discord_describe_artikel_entfernen_artikel"))
     async def artikel_entfernen(self, interaction: discord.Interaction, artikel: str) -> None:
         """Take one article out of the index; the search sees the change with the next question."""
@@ -238,7 +247,7 @@ class ManageCog(commands.Cog):
         records = await asyncio.to_thread(self.service.articles)
         return article_choices(records, current)
 
-    @app_commands.command(name="feeds", description=command_text("discord_describe_feeds"))
+    @app_commands.command(name=command_name("discord_name_feeds"), description=command_text("discord_describe_feeds"))
     @app_commands.guild_only()
     async def feeds(self, interaction: discord.Interaction) -> None:
         """The configured feeds, each polled now, with what it brought or why it failed."""
@@ -249,7 +258,7 @@ class ManageCog(commands.Cog):
             feeds_text(results, self.language), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    @app_commands.command(name="status", description=command_text("discord_describe_status"))
+    @app_commands.command(name=command_name("discord_name_status"), description=command_text("discord_describe_status"))
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction) -> None:
         """Article and chunk counts, the embedder and when the index last changed."""
