@@ -1230,6 +1230,10 @@ class Retriever:
             # them: scored by the glued words, the sentence that answered the earlier question wins again.
             context_hits = lexical_hits
             lexical_hits = snapshot.lexical.search(snapshot.lexical.query_terms(question, language), k)
+        # every sentence of the articles either search named, scored exactly: what HNSW missed in them is found
+        named = [snapshot.position.get((h.article_id, h.n)) for h in sentence_hits]
+        named += [row for row, _ in (*lexical_hits, *context_hits)]
+        sentence_hits = self._rescored_articles(snapshot, vector, sentence_hits, named, len(sentence_hits))
         timings["search"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
@@ -1337,6 +1341,37 @@ class Retriever:
             scores = matrix @ vector / (np.linalg.norm(matrix, axis=1) * norm)  # cosine, as Chroma's space
             hits += [Hit(article_id, version, n, float(score)) for (n, _), score in zip(rows, scores, strict=True)]
         return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+
+    @staticmethod
+    def _rescored_articles(
+        snapshot: Snapshot, vector: np.ndarray, hits: list[Hit], named: Iterable[int | None], k: int
+    ) -> list[Hit]:
+        """The `k` sentences nearest to `vector` among every sentence of the articles that the searches named
+        (`named`: the rows of Chroma's and BM25's hits), scored exactly from their stored vectors.
+
+        Chroma's HNSW search is approximate, and its graph differs from process to process (README, "Vector
+        search"): it can miss a question's best sentence, and then often that sentence's whole article, while
+        BM25 names the article by its words. Scoring all sentences of the named articles (a few hundred to two
+        thousand dot products, bounded by the candidates, not by the archive) finds the best sentence of every
+        article either search found, the same in every process. Hits of an article version the snapshot does not
+        hold are kept as Chroma gave them (fusion skips them); sentences whose vector is missing keep Chroma's
+        score if it found them, else they are left out."""
+        articles = {snapshot.article_of(row) for row in named if row is not None}
+        if not articles or k <= 0:
+            return hits
+        spans = snapshot.position.spans
+        rows = [row for a in sorted(articles) for row in range(*spans[a])]
+        keys = [(a, n) for a in sorted(articles) for n in range(spans[a][1] - spans[a][0])]  # rows hold n = 0, 1, …
+        stored = snapshot.sentence_vectors(rows)
+        if stored.shape[1] != len(vector):
+            return hits
+        norms = np.linalg.norm(stored, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
+        scores = stored @ vector / np.where(norms > 0, norms, 1.0)  # cosine, as Chroma's space
+        rescored = {key: score for key, score in zip(keys, scores.tolist(), strict=True) if not math.isnan(score)}
+        versions = snapshot.versions
+        merged = [h for h in hits if (h.article_id, h.n) not in rescored or versions.get(h.article_id) != h.version]
+        merged += [Hit(a, versions[a], n, score) for (a, n), score in rescored.items()]
+        return sorted(merged, key=lambda h: h.score, reverse=True)[:k]
 
     def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
         """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""
