@@ -29,6 +29,10 @@ BEST_N = 2
 
 @pytest.fixture
 def service(settings, fake_embedder, tmp_path: Path) -> NewsService:
+    return indexed(settings, fake_embedder, tmp_path)
+
+
+def indexed(settings, fake_embedder, tmp_path: Path) -> NewsService:
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "messe.txt").write_text(MESSE, encoding="utf-8")
@@ -100,13 +104,17 @@ def test_an_article_only_bm25_names_has_its_sentences_scored_exactly(service):
     assert keys[0] == (messe, BEST_N)
 
 
-def test_where_chroma_is_exact_the_rescoring_keeps_its_hits(service):
+@pytest.mark.parametrize("in_catalog", [True, False])
+def test_where_chroma_is_exact_the_rescoring_keeps_its_hits(settings, fake_embedder, tmp_path, in_catalog):
     """On an index this small HNSW is exact: the named articles' sentences add nothing above Chroma's `k` best,
-    and the scores are Chroma's cosines."""
+    and the scores are Chroma's cosines; with the vectors read from the catalog (whole articles) or, where the
+    catalog does not keep them, from Chroma by id. Asked twice: the second time from the kept articles."""
+    settings.vectors_in_catalog = in_catalog
+    service = indexed(settings, fake_embedder, tmp_path)
     snapshot = service.retriever.snapshot()
     vector = service.index.embedder.encode_query(BM25_QUESTION)
     store = service.index.store
-    for k in (1, 3, 7):
+    for k in (1, 3, 7, 7):
         hits = store.query(store.sentences, vector, k)
         named = [snapshot.position[(h.article_id, h.n)] for h in hits] + [0, 4]
         rescored = Retriever._rescored_articles(snapshot, vector, hits, named, k)
