@@ -222,7 +222,7 @@ class StoredVectors:
         for article_id, version, count in articles:
             matrix = known.get((article_id, version))
             stored = read.get((article_id, version), {})
-            if matrix is None and len(stored) == count and all(n in stored for n in range(count)):
+            if matrix is None and count and len(stored) == count and all(n in stored for n in range(count)):
                 matrix = np.frombuffer(b"".join(stored[n] for n in range(count)), dtype="<f4").reshape(count, -1)
                 with self._lock:
                     self._articles[(article_id, version)] = matrix
