@@ -148,6 +148,9 @@ class StoredVectors:
         self.store = store
         self.catalog = catalog
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # whole articles' sentence vectors by (article id, version) (`fetch_articles`), up to VECTOR_CACHE_SIZE rows
+        self._articles: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._article_rows = 0
         self._lock = threading.Lock()
 
     def fetch(
@@ -193,6 +196,46 @@ class StoredVectors:
             if vector is not None:
                 rows[row] = vector
         return rows
+
+    def fetch_articles(
+        self,
+        collection: Any,
+        articles: Sequence[tuple[str, str, int]],
+        dim: int,
+        outside: Mapping[str, np.ndarray] | None = None,
+        in_catalog: bool = False,
+    ) -> np.ndarray:
+        """The vectors of every sentence of whole article versions ((article id, version, sentence count)), one
+        article after the other, as rows of one matrix (NaN rows where a vector is missing). With `in_catalog`
+        each article is read from the catalog in one range (`Catalog.article_vectors`) and kept whole for later
+        questions: read by id, a thousand vectors took about as long as Chroma's search. Articles in `outside`,
+        or that the catalog lacks, are fetched by id (`fetch`)."""
+        with self._lock:
+            known = {(a, v): self._articles[(a, v)] for a, v, _ in articles if (a, v) in self._articles}
+            for key in known:
+                self._articles.move_to_end(key)
+        wanted = [(a, v) for a, v, _ in articles if (a, v) not in known]
+        if outside:
+            wanted = [(a, v) for a, v in wanted if sentence_id(a, v, 0) not in outside]
+        read = self.catalog.article_vectors("s", wanted) if in_catalog and wanted and self.catalog else {}
+        parts: list[np.ndarray] = []
+        for article_id, version, count in articles:
+            matrix = known.get((article_id, version))
+            stored = read.get((article_id, version), {})
+            if matrix is None and count and len(stored) == count and all(n in stored for n in range(count)):
+                matrix = np.frombuffer(b"".join(stored[n] for n in range(count)), dtype="<f4").reshape(count, -1)
+                with self._lock:
+                    self._articles[(article_id, version)] = matrix
+                    self._article_rows += count
+                    while self._article_rows > VECTOR_CACHE_SIZE and len(self._articles) > 1:
+                        self._article_rows -= len(self._articles.popitem(last=False)[1])
+            if matrix is None:
+                ids = [sentence_id(article_id, version, n) for n in range(count)]
+                matrix = self.fetch(collection, ids, outside, "s" if in_catalog else None)
+            if matrix.shape != (count, dim):
+                matrix = np.full((count, dim), np.nan, dtype=np.float32)
+            parts.append(matrix)
+        return np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
 
 
 # Vectors kept between questions (StoredVectors): 1.5 KB each at 384 dimensions, 30 MB in all.
@@ -653,6 +696,16 @@ class Snapshot:
         ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in map(stored.__getitem__, rows)]
         kind = "s" if self._vectors_in_catalog else None
         return self._vectors.fetch(self._vectors.store.sentences, ids, self.outside and self.outside.vectors, kind)
+
+    def article_sentence_vectors(self, article_ids: Sequence[str], dim: int) -> np.ndarray:
+        """The stored vectors of every sentence of `article_ids`, in the order of their rows, one article after the
+        other (NaN rows where one is missing): the exact scoring of the articles a question's searches named."""
+        spans = self.position.spans
+        articles = [(a, self.versions[a], spans[a][1] - spans[a][0]) for a in article_ids]
+        outside = self.outside and self.outside.vectors
+        return self._vectors.fetch_articles(
+            self._vectors.store.sentences, articles, dim, outside, self._vectors_in_catalog
+        )
 
     def passage_vectors(self, passages: Sequence[tuple[str, int]]) -> np.ndarray:
         """The stored vectors of passages `passages` ((article id, chunk), NaN where Chroma lacks one): the
@@ -1230,6 +1283,10 @@ class Retriever:
             # them: scored by the glued words, the sentence that answered the earlier question wins again.
             context_hits = lexical_hits
             lexical_hits = snapshot.lexical.search(snapshot.lexical.query_terms(question, language), k)
+        # every sentence of the articles either search named, scored exactly: what HNSW missed in them is found
+        named = [snapshot.position.get((h.article_id, h.n)) for h in sentence_hits]
+        named += [row for row, _ in (*lexical_hits, *context_hits)]
+        sentence_hits = self._rescored_articles(snapshot, vector, sentence_hits, named, len(sentence_hits))
         timings["search"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
@@ -1337,6 +1394,46 @@ class Retriever:
             scores = matrix @ vector / (np.linalg.norm(matrix, axis=1) * norm)  # cosine, as Chroma's space
             hits += [Hit(article_id, version, n, float(score)) for (n, _), score in zip(rows, scores, strict=True)]
         return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
+
+    @staticmethod
+    def _rescored_articles(
+        snapshot: Snapshot, vector: np.ndarray, hits: list[Hit], named: Iterable[int | None], k: int
+    ) -> list[Hit]:
+        """The `k` sentences nearest to `vector` among every sentence of the articles that the searches named
+        (`named`: the rows of Chroma's and BM25's hits), scored exactly from their stored vectors.
+
+        Chroma's HNSW search is approximate, and its graph differs from process to process (HISTORY, "Stop 24"): it
+        can miss a question's best sentence, and then mostly its whole article (the haystack's German dev questions:
+        12 of 426 best sentences missed, none of their articles among Chroma's hits), while BM25 names the article
+        by its words. Scoring all sentences of the named articles (a few hundred to two
+        thousand dot products, bounded by the candidates, not by the archive) finds the best sentence of every
+        article either search found, the same in every process. Hits of an article version the snapshot does not
+        hold are kept as Chroma gave them (fusion skips them); sentences whose vector is missing keep Chroma's
+        score if it found them, else they are left out."""
+        articles = {snapshot.article_of(row) for row in named if row is not None}
+        if not articles or k <= 0:
+            return hits
+        spans, ordered = snapshot.position.spans, sorted(articles)
+        starts = np.cumsum([0] + [spans[a][1] - spans[a][0] for a in ordered])  # each article's first matrix row
+        stored = snapshot.article_sentence_vectors(ordered, len(vector))
+        norms = np.linalg.norm(stored, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
+        scores = stored @ vector / np.where(norms > 0, norms, 1.0)  # cosine, as Chroma's space
+        scored = ~np.isnan(scores)
+        place = {a: int(start) for a, start in zip(ordered, starts.tolist(), strict=False)}
+        versions = snapshot.versions
+
+        def rescored(hit: Hit) -> bool:
+            start = place.get(hit.article_id)
+            return start is not None and versions[hit.article_id] == hit.version and bool(scored[start + hit.n])
+
+        merged = [h for h in hits if not rescored(h)]
+        valid = np.flatnonzero(scored)
+        best = valid[np.argsort(-scores[valid], kind="stable")[:k]]  # Hits for these only: a pool holds thousands
+        which = np.searchsorted(starts, best, side="right") - 1
+        for i, j in zip(best.tolist(), which.tolist(), strict=True):
+            article_id = ordered[j]
+            merged.append(Hit(article_id, versions[article_id], i - int(starts[j]), float(scores[i])))
+        return sorted(merged, key=lambda h: h.score, reverse=True)[:k]
 
     def similarity(self, snapshot: Snapshot, question: str, row: int) -> tuple[float, float]:
         """The cosine similarity of `question` alone to sentence `row` and to its passage (NaN: unknown)."""

@@ -826,6 +826,25 @@ class Catalog:
             found.update(((a, v, n), vector) for a, v, n, vector in rows)
         return found
 
+    def article_vectors(
+        self, kind: str, articles: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[int, bytes]]:
+        """Every float32 vector of sentences (`kind` 's') or chunks ('c') of whole article versions ((article id,
+        version)), by n: one range of the vectors' key index per article, not one lookup per vector."""
+        found: dict[tuple[str, str], dict[int, bytes]] = {}
+        db = self._reader()
+        for start in range(0, len(articles), 300):  # within SQLite's limit of bound parameters
+            batch = articles[start : start + 300]
+            values = ", ".join("(?, ?)" for _ in batch)
+            query = (
+                f"WITH wanted(article_id, version) AS (VALUES {values}) SELECT v.article_id, v.version, v.n, v.vector "
+                "FROM wanted AS w CROSS JOIN vectors AS v WHERE v.article_id = w.article_id AND v.kind = ? "
+                "AND v.version = w.version"
+            )
+            for article_id, version, n, vector in db.execute(query, [value for key in batch for value in key] + [kind]):
+                found.setdefault((article_id, version), {})[n] = vector
+        return found
+
     def articles_without_vectors(self) -> list[ArticleRecord]:
         """The articles whose current version has no vectors in `vectors` (`put_vectors` fills them)."""
         query = (
