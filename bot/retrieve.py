@@ -1407,7 +1407,8 @@ class Retriever:
         12 of 426 best sentences missed, none of their articles among Chroma's hits), while BM25 names the article
         by its words. Scoring all sentences of the named articles (a few hundred to two
         thousand dot products, bounded by the candidates, not by the archive) finds the best sentence of every
-        article either search found, the same in every process. Hits of an article version the snapshot does not
+        article either search found. An article neither names stays missed, and may be named in one process and
+        not in another (the Hinduism question of English dev, HISTORY). Hits of an article version the snapshot does not
         hold are kept as Chroma gave them (fusion skips them); sentences whose vector is missing keep Chroma's
         score if it found them, else they are left out."""
         articles = {snapshot.article_of(row) for row in named if row is not None}
