@@ -812,19 +812,8 @@ class Catalog:
     def stored_vectors(self, kind: str, keys: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int], bytes]:
         """The float32 vectors of sentences (`kind` 's') or chunks ('c') by (article id, version, n), of those
         `vectors` holds at that version: one query per 300 keys, each key one lookup."""
-        found: dict[tuple[str, str, int], bytes] = {}
-        db = self._reader()
-        for start in range(0, len(keys), 300):  # within SQLite's limit of bound parameters
-            batch = keys[start : start + 300]
-            values = ", ".join("(?, ?, ?)" for _ in batch)
-            query = (
-                f"WITH wanted(article_id, version, n) AS (VALUES {values}) SELECT v.article_id, v.version, v.n, "
-                "v.vector FROM wanted AS w CROSS JOIN vectors AS v WHERE v.article_id = w.article_id "
-                "AND v.kind = ? AND v.n = w.n AND v.version = w.version"
-            )
-            rows = db.execute(query, [value for key in batch for value in key] + [kind])
-            found.update(((a, v, n), vector) for a, v, n, vector in rows)
-        return found
+        rows = self._vectors_of(kind, ("article_id", "version", "n"), keys)
+        return {(a, v, n): vector for a, v, n, vector in rows}
 
     def article_vectors(
         self, kind: str, articles: Sequence[tuple[str, str]]
@@ -832,18 +821,26 @@ class Catalog:
         """Every float32 vector of sentences (`kind` 's') or chunks ('c') of whole article versions ((article id,
         version)), by n: one range of the vectors' key index per article, not one lookup per vector."""
         found: dict[tuple[str, str], dict[int, bytes]] = {}
-        db = self._reader()
-        for start in range(0, len(articles), 300):  # within SQLite's limit of bound parameters
-            batch = articles[start : start + 300]
-            values = ", ".join("(?, ?)" for _ in batch)
-            query = (
-                f"WITH wanted(article_id, version) AS (VALUES {values}) SELECT v.article_id, v.version, v.n, v.vector "
-                "FROM wanted AS w CROSS JOIN vectors AS v WHERE v.article_id = w.article_id AND v.kind = ? "
-                "AND v.version = w.version"
-            )
-            for article_id, version, n, vector in db.execute(query, [value for key in batch for value in key] + [kind]):
-                found.setdefault((article_id, version), {})[n] = vector
+        for article_id, version, n, vector in self._vectors_of(kind, ("article_id", "version"), articles):
+            found.setdefault((article_id, version), {})[n] = vector
         return found
+
+    def _vectors_of(
+        self, kind: str, columns: tuple[str, ...], keys: Sequence[tuple[Any, ...]]
+    ) -> Iterator[tuple[str, str, int, bytes]]:
+        """The rows (article id, version, n, vector) of `kind` whose `columns` equal one of `keys`: the keys joined
+        as a VALUES table, 300 per query, within SQLite's limit of bound parameters."""
+        db = self._reader()
+        matches = " AND ".join(f"v.{column} = w.{column}" for column in columns)
+        placeholders = "(" + ", ".join("?" for _ in columns) + ")"
+        for start in range(0, len(keys), 300):
+            batch = keys[start : start + 300]
+            query = (
+                f"WITH wanted({', '.join(columns)}) AS (VALUES {', '.join(placeholders for _ in batch)}) "
+                "SELECT v.article_id, v.version, v.n, v.vector FROM wanted AS w CROSS JOIN vectors AS v "
+                f"WHERE {matches} AND v.kind = ?"
+            )
+            yield from db.execute(query, [value for key in batch for value in key] + [kind])
 
     def articles_without_vectors(self) -> list[ArticleRecord]:
         """The articles whose current version has no vectors in `vectors` (`put_vectors` fills them)."""
