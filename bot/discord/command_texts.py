@@ -18,7 +18,7 @@ def command_text(key: str) -> app_commands.locale_str:
 def command_name(key: str) -> app_commands.locale_str:
     """A command's, group's or option's name: the German one (`discord_name_frage`: "frage"), which discord.py
     routes by, with its key in prompts/ for the name each user sees."""
-    return app_commands.locale_str(message(key), key=key)
+    return command_text(key)
 
 
 def language_of(locale: discord.Locale, configured: str) -> str:
