@@ -24,8 +24,11 @@ demo: setup
 	$(DEMO_ENV) $(NEWSBOT) index add examples/articles
 	$(DEMO_ENV) $(NEWSBOT) ask "$(QUESTION)"
 
+# Two workers, a test file each at a time (module fixtures are built once); the slow files go first
+# (tests/conftest.py) and keep that order (--no-loadscope-reorder), so both workers end together.
+TEST_WORKERS ?= 2
 test: setup
-	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The generative mode's tests against a real llama.cpp server; the extra compiles for several minutes.
 # llama.cpp is compiled for any x86-64 CPU, not this one's (-DGGML_NATIVE=OFF): a native build used

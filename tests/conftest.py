@@ -24,6 +24,12 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: `make test` runs files on two workers (`-n 2 --dist loadfile`), and a slow file
+    started last (the seed haystack alone takes minutes) would leave one worker waiting on the other."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now, for servers the tests start."""
     with socket.socket() as probe:
