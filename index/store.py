@@ -157,8 +157,21 @@ def _widen_search(collection: Any, breadth: int) -> None:
     hnsw = (getattr(collection, "configuration", None) or {}).get("hnsw") or {}
     if int(hnsw.get("ef_search") or 0) >= breadth:
         return
+    from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+    def locked(error: BaseException) -> bool:
+        """SQLite's "database is locked": Chroma's own start-up writes still hold the file, which passes."""
+        return "locked" in str(error)
+
     try:
-        collection.modify(configuration={"hnsw": {"ef_search": breadth}})
+        for attempt in Retrying(
+            stop=stop_after_delay(10),
+            wait=wait_exponential(multiplier=0.1, max=2),
+            retry=retry_if_exception(locked),
+            reraise=True,
+        ):
+            with attempt:
+                collection.modify(configuration={"hnsw": {"ef_search": breadth}})
         log.info("vector search breadth of %s raised to %d", collection.name, breadth)
     except Exception as error:  # a read-only data dir: the search still works, with fewer neighbours found
         log.warning("could not raise the vector search breadth of %s: %s", collection.name, error)

@@ -66,3 +66,37 @@ def test_an_older_index_gets_the_wider_search_and_keeps_cosine(settings):
 def test_more_candidates_widen_the_search(settings):
     settings.candidates = 80
     assert hnsw_of(VectorStore(settings, "fake", 3))["ef_search"] == 800
+
+
+HOLD_THE_WRITE_LOCK = """
+import sqlite3, sys, time
+
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")  # a writer of another process, as Chroma's own start-up is for a moment
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.execute("COMMIT")
+"""
+
+
+def test_an_older_index_whose_database_is_busy_for_a_moment_still_gets_the_wider_search(settings):
+    settings.chroma_path.mkdir(parents=True)
+    made = subprocess.run(
+        [sys.executable, "-c", MAKE_AN_OLDER_INDEX, str(settings.chroma_path), settings.collection],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(settings.chroma_path / "chroma.sqlite3"), "1.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        store = VectorStore(settings, "fake", 3)
+    finally:
+        holder.wait(timeout=60)
+
+    assert hnsw_of(store)["ef_search"] == search_breadth(settings)
