@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from bot.language import question_language
@@ -83,6 +83,9 @@ def tagged_names(question: str, language: str) -> frozenset[str]:
     return _names_by_tag(_TOKENS.findall(question), language)
 
 
+# Kept by question: a refused question is asked again as its answer is made, and each follow-up asks it of the
+# conversation's question before (`NewsService._conversation_article`), tagged when it was asked.
+@lru_cache(maxsize=1024)
 def names_a_thing(question: str, language: str) -> bool:
     """Whether `question` holds a noun, a name or a number: what it is about. Asked alone, one without any
     ("Wer hat es vorgeschlagen?", "Who suggested it?", "Wer war dagegen?") names no topic, and got the best
