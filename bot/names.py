@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from bot.language import question_language
@@ -62,9 +62,16 @@ _NAME_TAGS = {"de": "NE", "en": "NP0"}
 
 def _names_by_tag(words: list[str], language: str) -> frozenset[str]:
     """The `words` that `language`'s tagger tags as proper names."""
-    with _lock:  # HanTa does not say it is thread-safe (Discord asks from worker threads); about 1 ms a question
-        tagged = _tagger(language).tag_sent(words, taglevel=1)
-    return frozenset(word for word, _, tag in tagged if tag == _NAME_TAGS[language])
+    tags = _tags(words, language)
+    return frozenset(word for word, tag in zip(words, tags, strict=True) if tag == _NAME_TAGS[language])
+
+
+def _tags(words: list[str], language: str, casesensitive: bool = True) -> list[str]:
+    """The part-of-speech tag of each of `words` in `language` (its tagger's tag set). Only the tags: HanTa's lemmas
+    (`taglevel=1`) cost a morphological analysis of every word on top, about as much as the tagging, and the tags
+    come out the same (both are the sentence's Viterbi path)."""
+    with _lock:  # HanTa does not say it is thread-safe (Discord asks from worker threads)
+        return list(_tagger(language).tag_sent(words, taglevel=0, casesensitive=casesensitive))
 
 
 def tagged_names(question: str, language: str) -> frozenset[str]:
@@ -76,6 +83,9 @@ def tagged_names(question: str, language: str) -> frozenset[str]:
     return _names_by_tag(_TOKENS.findall(question), language)
 
 
+# Kept by question: a refused question is asked again as its answer is made, and each follow-up asks it of the
+# conversation's question before (`NewsService._conversation_article`), tagged when it was asked.
+@lru_cache(maxsize=1024)
 def names_a_thing(question: str, language: str) -> bool:
     """Whether `question` holds a noun, a name or a number: what it is about. Asked alone, one without any
     ("Wer hat es vorgeschlagen?", "Who suggested it?", "Wer war dagegen?") names no topic, and got the best
@@ -86,9 +96,7 @@ def names_a_thing(question: str, language: str) -> bool:
     """
     if language not in TAGGER_MODELS:
         return True
-    with _lock:
-        tagged = _tagger(language).tag_sent(_TOKENS.findall(question), taglevel=1, casesensitive=False)
-    return any(tag.startswith(_NAMING_TAGS) for _, _, tag in tagged)
+    return any(tag.startswith(_NAMING_TAGS) for tag in _tags(_TOKENS.findall(question), language, casesensitive=False))
 
 
 # "Wie viele Kunden …?", "Mit wie vielen …?", "Wieviele …": where a question asks how many of a thing. Not "Wie viel
@@ -117,9 +125,8 @@ def counted_thing(question: str, language: str) -> str | None:
     )
     if start is None or start >= len(words):
         return None
-    with _lock:
-        tagged = _tagger(language).tag_sent(words, taglevel=1, casesensitive=False)
-    for word, _, tag in tagged[start:]:
+    tags = _tags(words, language, casesensitive=False)
+    for word, tag in zip(words[start:], tags[start:], strict=True):
         if tag in ("NN", "NE"):
             return word
         if not tag.startswith(_BEFORE_THE_COUNTED):
@@ -142,9 +149,9 @@ def in_small_letters(question: str, language: str) -> str:
     text = question.lower()
     written_in = question_language(text, language)  # told from small letters: py3langid reads them as it was taught
     if capitalises_nouns(written_in) and written_in in TAGGER_MODELS:
-        with _lock:
-            tagged = _tagger(written_in).tag_sent(_TOKENS.findall(text), taglevel=1, casesensitive=False)
-        nouns = {word for word, _, tag in tagged if tag in ("NN", "NE")}
+        words = _TOKENS.findall(text)
+        tags = _tags(words, written_in, casesensitive=False)
+        nouns = {word for word, tag in zip(words, tags, strict=True) if tag in ("NN", "NE")}
         text = _TOKENS.sub(lambda m: _capitalised_parts(m[0]) if m[0] in nouns else m[0], text)
     return _SENTENCE_START.sub(lambda m: m[0].upper(), text)
 

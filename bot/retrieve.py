@@ -834,25 +834,27 @@ def collapse_near_duplicates(snapshot: Snapshot, ranked: list[Candidate]) -> lis
     It takes the place of the group's best-scoring one, so a repeated agency text is one answer and one
     source, and the newest outlet's version (an update, a correction) is the one shown.
     """
-    kept: list[tuple[Candidate, set[tuple[str, ...]]]] = []
+    # each kept one with its word pairs, their count and its article: compared with every later candidate (30 by
+    # 30), they were looked up again for each pair
+    kept: list[tuple[Candidate, set[tuple[str, ...]], int, str]] = []
     for candidate in ranked[:DUPLICATE_WINDOW]:
         article_id = snapshot.article_of(candidate.row)
         pairs = snapshot.word_pairs(candidate.row)
-        for position, (other, other_pairs) in enumerate(kept):
-            other_article_id = snapshot.article_of(other.row)
+        size = len(pairs)
+        for position, (_, other_pairs, other_size, other_article_id) in enumerate(kept):
             if other_article_id == article_id:
                 continue
-            if min(len(pairs), len(other_pairs)) < DUPLICATE_OVERLAP * max(len(pairs), len(other_pairs)):
+            if min(size, other_size) < DUPLICATE_OVERLAP * max(size, other_size):
                 continue  # the overlap can be at most the smaller set over the larger: not a duplicate
             shared = len(pairs & other_pairs)
-            if shared >= DUPLICATE_OVERLAP * (len(pairs) + len(other_pairs) - shared):
+            if shared >= DUPLICATE_OVERLAP * (size + other_size - shared):
                 newer = published_or_indexed(snapshot.articles[article_id])
                 if newer > published_or_indexed(snapshot.articles[other_article_id]):
-                    kept[position] = (candidate, pairs)
+                    kept[position] = (candidate, pairs, size, article_id)
                 break
         else:
-            kept.append((candidate, pairs))
-    return [c for c, _ in kept] + ranked[DUPLICATE_WINDOW:]
+            kept.append((candidate, pairs, size, article_id))
+    return [c for c, *_ in kept] + ranked[DUPLICATE_WINDOW:]
 
 
 # What the question's own words weigh beside the embedder: a candidate gains up to TOPIC_WEIGHT by the share

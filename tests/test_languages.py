@@ -412,6 +412,23 @@ def test_a_question_names_a_thing_by_a_noun_a_name_or_a_number(question, languag
     assert names_a_thing(question, language) is names
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("casesensitive", [True, False])
+def test_the_tags_alone_are_the_tags_beside_the_lemmas(language, casesensitive):
+    """`bot.names` asks HanTa for the tags only (no lemma analysis of every word): they are the tags it gives with
+    the lemmas, for the dev questions of both languages as written and in small letters."""
+    import json
+
+    from bot.names import _TOKENS, _tagger, _tags
+
+    path = shared_data() / f"xquad_{language}_dev" / "questions.jsonl"
+    questions = [json.loads(line)["question"] for line in path.open(encoding="utf-8")][:60]
+    for question in questions + [q.lower() for q in questions]:
+        words = _TOKENS.findall(question)
+        with_lemmas = _tagger(language).tag_sent(words, taglevel=1, casesensitive=casesensitive)
+        assert _tags(words, language, casesensitive) == [tag for _, _, tag in with_lemmas], question
+
+
 @pytest.mark.parametrize(
     ("language", "labels", "not_shown"),
     [
