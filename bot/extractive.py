@@ -152,12 +152,18 @@ def sources_for(
     first by the conversation's topic, and its averaged vector rated the oil crisis above the heat in Vienna for
     "And when was that?".
 
+    Half the share is not enough where the first holds few of the question's terms: a further source must also
+    hold one of those it holds. "Wer nimmt an dem Gipfel teil?" is answered from the summit's article, which holds
+    "Gipfel" alone (a third of the weight); "nimmt" and "teil" held more than half that, so the Apollo program,
+    EU law, Victoria and Tesla were listed with it. Evidence for the answer shares the words it was found by.
+
     `by_the_answer`: `coverage` holds the words of the first source's sentence, not the question's
     (`in_the_articles_words`). Where that sentence is the wrong one, so is every article that shares its words, and the
     right article comes mostly second: the runner-up (of a question asked alone) is kept whatever its words. Without
     that, the rule took the asked article out of the sources of 19 of the English dev questions, all answered wrongly.
     """
     least_share = 0.0  # of the question's weighted terms, in a further source's article
+    first_terms: frozenset[str] = frozenset()  # the question's terms the first source's article holds
     first_cosine = 0.0
     sources: list[Source] = []
     seen_articles: set[str] = set()
@@ -171,7 +177,10 @@ def sources_for(
             sources
             and coverage
             and not (by_the_answer and not follow_up and len(sources) == 1)
-            and coverage.share(sentence.article_id) < least_share
+            and (
+                coverage.share(sentence.article_id) < least_share
+                or (first_terms and not coverage.held(sentence.article_id) & first_terms)
+            )
             and (follow_up or (c.dense or 0.0) < first_cosine)
         ):
             continue
@@ -179,6 +188,7 @@ def sources_for(
             first_cosine = c.dense or 0.0
             if coverage:
                 least_share = coverage.share(sentence.article_id) * (1.0 if follow_up else 0.5)
+                first_terms = coverage.held(sentence.article_id)
         seen_articles.add(sentence.article_id)
         article = snapshot.articles[sentence.article_id]
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"

@@ -462,19 +462,28 @@ class ArticleCoverage:
         self._weights = weights
         self._total = sum(weights.values())
         self._needles = {term: needles(term) for term in weights}
-        self._shares: dict[str, float] = {}
+        self._held: dict[str, frozenset[str]] = {}
 
-    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+    def _read(self, article_ids: Iterable[str]) -> list[str]:
         wanted = list(dict.fromkeys(article_ids))
-        missing = [a for a in wanted if a not in self._shares]
+        missing = [a for a in wanted if a not in self._held]
         if missing:
             for article_id, joined in self._snapshot.articles_terms(missing).items():
-                held = sum(w for t, w in self._weights.items() if holds(joined, self._needles[t]))
-                self._shares[article_id] = held / self._total if self._total else 0.0
-        return {article_id: self._shares[article_id] for article_id in wanted}
+                self._held[article_id] = frozenset(t for t in self._weights if holds(joined, self._needles[t]))
+        return wanted
+
+    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+        wanted = self._read(article_ids)
+        if not self._total:
+            return dict.fromkeys(wanted, 0.0)
+        return {a: sum(w for t, w in self._weights.items() if t in self._held[a]) / self._total for a in wanted}
 
     def share(self, article_id: str) -> float:
         return self.of([article_id])[article_id]
+
+    def held(self, article_id: str) -> frozenset[str]:
+        """The question's terms that the article holds."""
+        return self._held[self._read([article_id])[0]]
 
 
 class ConversationTopic(ArticleCoverage):
@@ -488,6 +497,9 @@ class ConversationTopic(ArticleCoverage):
 
     def of(self, article_ids: Iterable[str]) -> dict[str, float]:
         return {article_id: float(article_id == self.article_id) for article_id in dict.fromkeys(article_ids)}
+
+    def held(self, article_id: str) -> frozenset[str]:
+        return frozenset({self.article_id}) if article_id == self.article_id else frozenset()
 
 
 class Snapshot:
