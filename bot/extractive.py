@@ -10,7 +10,7 @@ from collections import Counter
 from bot.answerability import AnswerabilityModel
 from bot.lexical import WORDS, matched_terms
 from bot.result import Source
-from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot
+from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot, place
 
 SNIPPET_CHARS = 240
 # How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
@@ -36,8 +36,44 @@ def confidence(retrieval: Retrieval, model: AnswerabilityModel, cross_language: 
     return round(model.probability(signals, cross_language), 4)
 
 
+def stretch_rows(snapshot: Snapshot, row: int, given: frozenset[tuple[str, int]] = frozenset()) -> list[int]:
+    """The sentences an answer from `row` is taken from: `row` and those around it in its paragraph (SPAN_REACH),
+    without a title line (see `answer_span`) and without crossing a sentence already `given` (by article id and
+    number) in the conversation, which a follow-up asking for more must not show again."""
+    rows = [r for r in snapshot.around(row, SPAN_REACH) if r == row or not _is_title(snapshot, r)]
+    kept = [row]
+    for step in (-1, 1):
+        r = row + step
+        while r in rows and place(snapshot.sentences[r]) not in given:
+            kept.append(r)
+            r += step
+    return sorted(kept)
+
+
+def shown_sentences(snapshot: Snapshot, row: int, text: str, given: frozenset[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The sentences (article id, number) of which the answer `text`, taken from `row` (`answer_span`), shows a part."""
+    rows = stretch_rows(snapshot, row, given)
+    shown = text.removeprefix("…").removesuffix("…")
+    context = " ".join(snapshot.sentences[r].text for r in rows)
+    start = context.find(shown)
+    if start < 0:
+        return {place(snapshot.sentences[row])}
+    sentences, offset = set(), 0
+    for r in rows:
+        end = offset + len(snapshot.sentences[r].text)
+        if offset < start + len(shown) and start < end:
+            sentences.add(place(snapshot.sentences[r]))
+        offset = end + 1
+    return sentences
+
+
 def answer_span(
-    snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int, weights: dict[str, float]
+    snapshot: Snapshot,
+    best: Candidate,
+    scores: dict[int, float],
+    limit: int,
+    weights: dict[str, float],
+    given: frozenset[tuple[str, int]] = frozenset(),
 ) -> tuple[str, str]:
     """The answer text (at most `limit` characters) and the sentences it was taken from.
 
@@ -53,8 +89,10 @@ def answer_span(
     archive's) is left out unless it is the best one: the title is shown with the source already, and its
     room went to the sentence after the best, which often holds the answer ("… dem US-Magazin" cut before
     "Wired").
+
+    `given`: sentences (article id, number) the conversation showed already; the stretch stops before them.
     """
-    rows = [r for r in snapshot.around(best.row, SPAN_REACH) if r == best.row or not _is_title(snapshot, r)]
+    rows = stretch_rows(snapshot, best.row, given)
     context = " ".join(snapshot.sentences[r].text for r in rows)
     if len(context) <= limit:
         return context, context
