@@ -10,7 +10,7 @@ from collections import Counter
 from bot.answerability import AnswerabilityModel
 from bot.lexical import WORDS, matched_terms
 from bot.result import Source
-from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot
+from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot, place
 
 SNIPPET_CHARS = 240
 # How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
@@ -36,8 +36,44 @@ def confidence(retrieval: Retrieval, model: AnswerabilityModel, cross_language: 
     return round(model.probability(signals, cross_language), 4)
 
 
+def stretch_rows(snapshot: Snapshot, row: int, given: frozenset[tuple[str, int]] = frozenset()) -> list[int]:
+    """The sentences an answer from `row` is taken from: `row` and those around it in its paragraph (SPAN_REACH),
+    without a title line (see `answer_span`) and without crossing a sentence already `given` (by article id and
+    number) in the conversation, which a follow-up asking for more must not show again."""
+    rows = [r for r in snapshot.around(row, SPAN_REACH) if r == row or not _is_title(snapshot, r)]
+    kept = [row]
+    for step in (-1, 1):
+        r = row + step
+        while r in rows and place(snapshot.sentences[r]) not in given:
+            kept.append(r)
+            r += step
+    return sorted(kept)
+
+
+def shown_sentences(snapshot: Snapshot, row: int, text: str, given: frozenset[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The sentences (article id, number) of which the answer `text`, taken from `row` (`answer_span`), shows a part."""
+    rows = stretch_rows(snapshot, row, given)
+    shown = text.removeprefix("…").removesuffix("…")
+    context = " ".join(snapshot.sentences[r].text for r in rows)
+    start = context.find(shown)
+    if start < 0:
+        return {place(snapshot.sentences[row])}
+    sentences, offset = set(), 0
+    for r in rows:
+        end = offset + len(snapshot.sentences[r].text)
+        if offset < start + len(shown) and start < end:
+            sentences.add(place(snapshot.sentences[r]))
+        offset = end + 1
+    return sentences
+
+
 def answer_span(
-    snapshot: Snapshot, best: Candidate, scores: dict[int, float], limit: int, weights: dict[str, float]
+    snapshot: Snapshot,
+    best: Candidate,
+    scores: dict[int, float],
+    limit: int,
+    weights: dict[str, float],
+    given: frozenset[tuple[str, int]] = frozenset(),
 ) -> tuple[str, str]:
     """The answer text (at most `limit` characters) and the sentences it was taken from.
 
@@ -53,8 +89,10 @@ def answer_span(
     archive's) is left out unless it is the best one: the title is shown with the source already, and its
     room went to the sentence after the best, which often holds the answer ("… dem US-Magazin" cut before
     "Wired").
+
+    `given`: sentences (article id, number) the conversation showed already; the stretch stops before them.
     """
-    rows = [r for r in snapshot.around(best.row, SPAN_REACH) if r == best.row or not _is_title(snapshot, r)]
+    rows = stretch_rows(snapshot, best.row, given)
     context = " ".join(snapshot.sentences[r].text for r in rows)
     if len(context) <= limit:
         return context, context
@@ -152,12 +190,18 @@ def sources_for(
     first by the conversation's topic, and its averaged vector rated the oil crisis above the heat in Vienna for
     "And when was that?".
 
+    Half the share is not enough where the first holds few of the question's terms: a further source must also
+    hold one of those it holds. "Wer nimmt an dem Gipfel teil?" is answered from the summit's article, which holds
+    "Gipfel" alone (a third of the weight); "nimmt" and "teil" held more than half that, so the Apollo program,
+    EU law, Victoria and Tesla were listed with it. Evidence for the answer shares the words it was found by.
+
     `by_the_answer`: `coverage` holds the words of the first source's sentence, not the question's
     (`in_the_articles_words`). Where that sentence is the wrong one, so is every article that shares its words, and the
     right article comes mostly second: the runner-up (of a question asked alone) is kept whatever its words. Without
     that, the rule took the asked article out of the sources of 19 of the English dev questions, all answered wrongly.
     """
     least_share = 0.0  # of the question's weighted terms, in a further source's article
+    first_terms: frozenset[str] = frozenset()  # the question's terms the first source's article holds
     first_cosine = 0.0
     sources: list[Source] = []
     seen_articles: set[str] = set()
@@ -171,7 +215,10 @@ def sources_for(
             sources
             and coverage
             and not (by_the_answer and not follow_up and len(sources) == 1)
-            and coverage.share(sentence.article_id) < least_share
+            and (
+                coverage.share(sentence.article_id) < least_share
+                or (first_terms and not coverage.held(sentence.article_id) & first_terms)
+            )
             and (follow_up or (c.dense or 0.0) < first_cosine)
         ):
             continue
@@ -179,6 +226,7 @@ def sources_for(
             first_cosine = c.dense or 0.0
             if coverage:
                 least_share = coverage.share(sentence.article_id) * (1.0 if follow_up else 0.5)
+                first_terms = coverage.held(sentence.article_id)
         seen_articles.add(sentence.article_id)
         article = snapshot.articles[sentence.article_id]
         snippet = sentence.text if len(sentence.text) <= SNIPPET_CHARS else sentence.text[: SNIPPET_CHARS - 1] + "…"

@@ -113,6 +113,29 @@ def is_remark(text: str) -> bool:
     return bool(words) and not asks_something(text) and all(word in remark_words() for word in words)
 
 
+@cache
+def more_words(language: str) -> frozenset[str]:
+    """The words that ask for more of what was just answered, in `language` (`prompts/more.LANGUAGE.txt`)."""
+    from index.texts import supported_languages, template
+
+    if language not in supported_languages():
+        return frozenset()
+    lines = (line.strip() for line in template(f"more.{language}.txt").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def asks_for_more(question: str, language: str) -> bool:
+    """Whether `question` asks only for more of the answer before it ("Wer noch?", "Und sonst?", "Who else?"): it
+    holds a word of `more_words` and otherwise stop and question words of `language`. Its own words name nothing
+    to search for, and the conversation's search finds the sentence it answered already: "And who else?" repeated
+    it. A closed class of words, on purpose: what a follow-up excludes ("beyond that") is no search term; a
+    follow-up that names anything ("Wer nimmt noch teil?") is searched as any other."""
+    words = question_words(question)
+    more = more_words(language)
+    stop = query_stopwords(language)
+    return any(word in more for word in words) and all(word in more or word in stop for word in words)
+
+
 def names_something(question: str, language: str) -> bool:
     """Whether `question` holds a word besides the stop and question words of its own language: "Und wann?"
     and "And when?" name nothing to search for. The index's analyser cannot tell for a question in another

@@ -327,6 +327,11 @@ class SentenceTexts:
         return text
 
 
+def place(sentence: SnapshotSentence | SentenceRow) -> tuple[str, int]:
+    """A sentence's article and number: the same sentence in the next snapshot, where its article did not change."""
+    return sentence.article_id, sentence.n
+
+
 class SnapshotSentence:
     """One sentence of a snapshot: its place from the snapshot's rows, its text read when first asked for."""
 
@@ -462,19 +467,28 @@ class ArticleCoverage:
         self._weights = weights
         self._total = sum(weights.values())
         self._needles = {term: needles(term) for term in weights}
-        self._shares: dict[str, float] = {}
+        self._held: dict[str, frozenset[str]] = {}
 
-    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+    def _read(self, article_ids: Iterable[str]) -> list[str]:
         wanted = list(dict.fromkeys(article_ids))
-        missing = [a for a in wanted if a not in self._shares]
+        missing = [a for a in wanted if a not in self._held]
         if missing:
             for article_id, joined in self._snapshot.articles_terms(missing).items():
-                held = sum(w for t, w in self._weights.items() if holds(joined, self._needles[t]))
-                self._shares[article_id] = held / self._total if self._total else 0.0
-        return {article_id: self._shares[article_id] for article_id in wanted}
+                self._held[article_id] = frozenset(t for t in self._weights if holds(joined, self._needles[t]))
+        return wanted
+
+    def of(self, article_ids: Iterable[str]) -> dict[str, float]:
+        wanted = self._read(article_ids)
+        if not self._total:
+            return dict.fromkeys(wanted, 0.0)
+        return {a: sum(w for t, w in self._weights.items() if t in self._held[a]) / self._total for a in wanted}
 
     def share(self, article_id: str) -> float:
         return self.of([article_id])[article_id]
+
+    def held(self, article_id: str) -> frozenset[str]:
+        """The question's terms that the article holds."""
+        return self._held[self._read([article_id])[0]]
 
 
 class ConversationTopic(ArticleCoverage):
@@ -488,6 +502,9 @@ class ConversationTopic(ArticleCoverage):
 
     def of(self, article_ids: Iterable[str]) -> dict[str, float]:
         return {article_id: float(article_id == self.article_id) for article_id in dict.fromkeys(article_ids)}
+
+    def held(self, article_id: str) -> frozenset[str]:
+        return frozenset({self.article_id}) if article_id == self.article_id else frozenset()
 
 
 class Snapshot:
@@ -1224,6 +1241,7 @@ class Retriever:
         language: str | None = None,
         asked_in: str | None = None,
         topic_article: str | None = None,
+        given: frozenset[tuple[str, int]] = frozenset(),
     ) -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
         vector is then the mean of the question's own and that of context and question together, BM25 over
@@ -1233,7 +1251,9 @@ class Retriever:
         `asked_in`, the question's own language where the conversation's differs (else `language`): in another
         language than the articles, BM25 does not vote on sentences and only names and numbers tell the topic.
         `topic_article`, the conversation's article where its words cannot tell it (`ConversationTopic`): all its
-        sentences compete, and it alone gets the topic's part.
+        sentences compete, and it alone gets the topic's part. `given`: sentences (article id, number) the
+        conversation showed already, left out of the ranking, so that the refusal signals judge the best of the rest
+        (a follow-up asking for more: "Wer noch?").
 
         The snapshot holds no texts: they are read for the candidates and the best ones' neighbours. Where an
         article changed meanwhile (another process), the question is asked again on the new snapshot."""
@@ -1242,7 +1262,7 @@ class Retriever:
             try:
                 strict = attempt < TEXT_ATTEMPTS
                 return snapshot, self._retrieve(
-                    snapshot, question, context, earlier, language, strict, asked_in, topic_article
+                    snapshot, question, context, earlier, language, strict, asked_in, topic_article, given
                 )
             except SnapshotMoved:
                 log.info("an article changed while the question was asked: asking again on the new snapshot")
@@ -1258,6 +1278,7 @@ class Retriever:
         strict: bool,
         asked_in: str | None = None,
         topic_article: str | None = None,
+        given: frozenset[tuple[str, int]] = frozenset(),
     ) -> Retrieval:
         """`retrieve` on `snapshot`; `strict`: raise SnapshotMoved where a needed text is gone (else it is empty)."""
         query = f"{context} {question}".strip() if context else question
@@ -1340,6 +1361,8 @@ class Retriever:
         weigh_topic_and_recency(snapshot, list(candidates.values()), topic)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
         ranked = collapse_near_duplicates(snapshot, ranked)
+        if given:  # after collapsing: another outlet's copy of a sentence already shown went with it
+            ranked = [c for c in ranked if place(snapshot.sentences[c.row]) not in given]
         if cross_language:
             ranked = [c for c in ranked if not is_headline_line(snapshot, c.row)]
         around = [r for c in ranked[:2] for r in snapshot.around(c.row, TEXT_REACH)]  # the answer's stretch

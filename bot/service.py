@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from threadpoolctl import threadpool_limits
 
 from bot.answerability import AnswerabilityModel, shipped_model
-from bot.extractive import answer_span, confidence, in_the_articles_words, sources_for
+from bot.extractive import answer_span, confidence, in_the_articles_words, shown_sentences, sources_for
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import is_remark, names_something
+from bot.lexical import asks_for_more, is_remark, names_something
 from bot.markup import plain_question
 from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
 from bot.result import NO_TOPIC, Answer
@@ -161,6 +161,8 @@ class Search:
     language: str  # of the question: the refusal is worded in it
     # the question's own terms by rarity: where the conversation chose the passage, they choose the answer's stretch
     question_weights: dict[str, float] | None = None
+    # sentences (article id, number) the conversation's answers showed, left out: a follow-up asking for more
+    given: frozenset[tuple[str, int]] = frozenset()
 
 
 # How many questions' articles a service keeps for the follow-ups after them (`AnsweredFrom`): a few per conversation
@@ -346,7 +348,7 @@ class NewsService:
         """The extractive answer (or refusal), plus what generation needs to write from the same passages."""
         text = validate_question(self.settings, question)
         started = time.perf_counter()
-        search = self.search(text, history)
+        search = self._more_of(text, history) or self.search(text, history)
         answer = self.answer_from(text, search)
         language = answer.language or self.settings.language
         if not history and answer.refusal == "refusal" and not names_a_thing(text, language):
@@ -382,17 +384,50 @@ class NewsService:
         best = ranked[0] if ranked else None
         if best is None or sure < self.refusal_threshold:
             # "Danke!" asks nothing: told that the articles say nothing about it, a user wondered what they had asked
-            why = "remark_reply" if is_remark(question) else "refusal"
+            why = "remark_reply" if is_remark(question) else "nothing_more" if search.given else "refusal"
             said = message(why, search.language)
             answer = Answer(question, said, False, sources, sure, language=search.language, refusal=why)
         else:
-            span, context = self._stretch(snapshot, retrieval, search.question_weights)
+            span, context = self._stretch(snapshot, retrieval, search.question_weights, search.given)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings_ms = {k: round(v, 3) for k, v in timings.items()}
         return dataclasses.replace(answer, timings_ms=timings_ms, used_history=search.used_history)
 
-    def search(self, question: str, history: Sequence[str] = ()) -> Search:
+    def _more_of(self, question: str, history: Sequence[str]) -> Search | None:
+        """The search for a follow-up asking for more (`asks_for_more`: "Wer noch?", "Und sonst?", "Who else?"): that
+        of the question it asks more of, the conversation's last other one, without the sentences its answers
+        showed; None for any other question, or where that one is refused (there is nothing to add to).
+
+        Searched as a follow-up of its own, "Wer noch?" was refused, and "And who else?" got the sentence answered
+        before, marked as in context. The question asked more of says what is wanted; what it excludes, the
+        sentences shown, no search term can say. Each further "Und sonst?" leaves out one answer more, and once the
+        best of the rest is refused, the answer says that there is nothing more (`nothing_more`)."""
+        language = question_language(question, self.settings.language)
+        if not history or not asks_for_more(question, language):
+            return None
+        first = len(history)  # the first of the follow-ups asking for more that lead up to `question`
+        while first > 0 and asks_for_more(history[first - 1], question_language(history[first - 1], language)):
+            first -= 1
+        if first == 0:
+            return None
+        asked, earlier = history[first - 1], history[: first - 1]
+        search = self.search(asked, earlier)
+        given: frozenset[tuple[str, int]] = frozenset()
+        for turn in range(len(history) - first + 1):  # the answers shown: to `asked`, then to each asking for more
+            if not search.retrieval.candidates or search.confidence < self.refusal_threshold:
+                if turn == 0:
+                    return None
+                break
+            best = search.retrieval.candidates[0].row
+            shown, _ = self._stretch(search.snapshot, search.retrieval, search.question_weights, given)
+            given |= shown_sentences(search.snapshot, best, shown, given)
+            search = self.search(asked, earlier, given)
+        return dataclasses.replace(search, used_history=True, language=language, given=given)
+
+    def search(
+        self, question: str, history: Sequence[str] = (), given: frozenset[tuple[str, int]] = frozenset()
+    ) -> Search:
         """Search for `question` alone and, in a conversation, with its earlier questions; keep one.
 
         The conversation decides the topic, the question's own words what it asks: the search with the
@@ -406,22 +441,23 @@ class NewsService:
         (`_loses_what_it_names`), the question is answered alone.
 
         Its confidence comes from the cross-language model where the question's language is not the
-        articles' (bot/language.py).
+        articles' (bot/language.py). `given`: sentences shown before, left out of both searches (`_more_of`).
         """
         language = question_language(question, self.settings.language)
         cross_language = language != self.settings.language
-        snapshot_alone, alone = self.retriever.retrieve(question, language=language)
+        snapshot_alone, alone = self.retriever.retrieve(question, language=language, given=given)
         # a question of stop and question words alone ("And when?") has no terms, so confidence 0: what it
         # asks about, only the conversation can say
         sure_alone = confidence(alone, self.answerability, cross_language=cross_language)
         if not names_a_thing(question, language):
             sure_alone = 0.0  # no noun, name or number ("Wer hat es vorgeschlagen?"): alone, it has no topic
-        self.answered_from.remember(
-            AnsweredFrom.key(question, language, snapshot_alone),
-            snapshot_alone.article_of(alone.candidates[0].row)
-            if alone.candidates and sure_alone >= self.refusal_threshold
-            else None,
-        )
+        if not given:  # with sentences left out, its best article may be another than its own turn's
+            self.answered_from.remember(
+                AnsweredFrom.key(question, language, snapshot_alone),
+                snapshot_alone.article_of(alone.candidates[0].row)
+                if alone.candidates and sure_alone >= self.refusal_threshold
+                else None,
+            )
         if is_remark(question):
             history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
             sure_alone = 0.0  # nor with any article's: "Thanks!" got decompression sickness at 74 %
@@ -448,6 +484,7 @@ class NewsService:
             language=other,
             asked_in=language,
             topic_article=topic_article,
+            given=given,
         )
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
@@ -594,12 +631,20 @@ class NewsService:
             fits[0] = sure
         return all(a > c for a, c in fits)
 
-    def _stretch(self, snapshot: Snapshot, retrieval: Retrieval, weights: dict[str, float] | None) -> tuple[str, str]:
+    def _stretch(
+        self,
+        snapshot: Snapshot,
+        retrieval: Retrieval,
+        weights: dict[str, float] | None,
+        given: frozenset[tuple[str, int]] = frozenset(),
+    ) -> tuple[str, str]:
         """The answer's text and its context from the best candidate of `retrieval`, the stretch chosen by
-        `weights` (else by the retrieval's own): what `answer_from` shows."""
+        `weights` (else by the retrieval's own) and ending before the sentences `given` already: what `answer_from`
+        shows."""
         scores = {c.row: c.fused for c in retrieval.candidates}
         best = retrieval.candidates[0]
-        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights or retrieval.weights)
+        weights = weights or retrieval.weights
+        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights, given)
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;

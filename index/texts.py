@@ -21,6 +21,7 @@ LANGUAGE_FILES = (
     "answer_user.{}.j2",
     "grounding.{}.yaml",
     "remarks.{}.txt",
+    "more.{}.txt",
 )
 
 
