@@ -13,6 +13,7 @@ import pytest
 
 from bot.discord.ask import AskCog, conversation_id
 from bot.discord.formatting import EMBED_DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT
+from bot.discord.guards import UserCooldown
 from bot.discord.manage import ManageCog
 from bot.markup import strip_mentions
 from bot.result import Answer, Source
@@ -305,6 +306,23 @@ async def test_an_edited_question_is_answered_as_it_now_reads_without_its_earlie
     assert "Budapest" in sent_kwargs(after.reply)[0]["embed"].description
 
 
+class StoppedClock:
+    """A clock that moves only when told: the cooldown then runs out when the test says, not after however long
+    the first answer took on a loaded machine (at 0.5 s of real cooldown, the edit came after it had run out)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def stopped_cooldown(cog: AskCog, seconds: float) -> StoppedClock:
+    clock = StoppedClock()
+    cog.cooldown = UserCooldown(seconds, clock=clock)
+    return clock
+
+
 async def answered(msg) -> None:
     """Wait (without a timed assertion) until the bot replied to `msg`."""
     for _ in range(200):
@@ -318,9 +336,10 @@ async def test_an_edit_within_the_cooldown_is_answered_once_it_allows_not_told_t
 ):
     """A typo seen in the answer's title and fixed at once got "Einen Moment bitte", and the fixed question was
     never answered: an edit replaces the question, so it waits for the turn instead."""
-    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=0.5)
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0)
     calls = spy_on_ask(service)
     cog = AskCog(make_bot(), service)
+    clock = stopped_cooldown(cog, 0.5)
     dm = make_channel(discord.DMChannel, channel_id=43)
     typo = "Wo soll der Gipfl stattfinden?"
     before = make_message(typo, channel=dm, in_guild=False)
@@ -329,7 +348,9 @@ async def test_an_edit_within_the_cooldown_is_answered_once_it_allows_not_told_t
     after.id = before.id
 
     await cog.on_message_edit(before, after)
+    await asyncio.sleep(0.6)  # the waiting edit looks at the clock again after the 0.5 s it was told
     assert calls == [(typo, [])]  # not yet: the cooldown still runs
+    clock.now += 0.5
     await answered(after)
 
     assert calls == [(typo, []), (GIPFEL, [])]
@@ -340,9 +361,10 @@ async def test_an_edit_within_the_cooldown_is_answered_once_it_allows_not_told_t
 async def test_of_two_edits_within_the_cooldown_only_the_last_wording_is_answered(
     settings, fake_embedder, articles_dir
 ):
-    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0, discord_cooldown_seconds=0.5)
+    service = open_service(settings, fake_embedder, articles_dir, refusal_threshold=0.0)
     calls = spy_on_ask(service)
     cog = AskCog(make_bot(), service)
+    clock = stopped_cooldown(cog, 0.5)
     dm = make_channel(discord.DMChannel, channel_id=44)
     first = make_message("Wo soll der Gipfl stattfinden?", channel=dm, in_guild=False)
     await cog.on_message(first)
@@ -352,6 +374,8 @@ async def test_of_two_edits_within_the_cooldown_only_the_last_wording_is_answere
 
     await cog.on_message_edit(first, second)
     await cog.on_message_edit(second, third)
+    assert len(cog.edits_waiting) == 1  # both within the cooldown: the second replaced the first
+    clock.now += 0.5
     await answered(third)
     await asyncio.sleep(0.6)  # a second answer, had the first edit not been replaced, would have come by now
 
