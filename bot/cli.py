@@ -170,8 +170,28 @@ class _CommandHelpFromTexts(_HelpFromTexts):
         return self._help_option
 
 
+# click's headings (its gettext message ids) and the keys of prompts/ that word them
+HELP_HEADINGS = {"Options": "cli_help_options", "Commands": "cli_help_commands"}
+
+
+class TextsHelpFormatter(click.HelpFormatter):
+    """click's headings ("Usage:", "Options", "Commands") in the configured language: a German `--help` had them in
+    English around German texts. click words them through gettext, for which it ships no German."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, f"{message('cli_help_usage', help_language())} " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        key = HELP_HEADINGS.get(heading)
+        super().write_heading(message(key, help_language()) if key else heading)
+
+
+class TextsContext(click.Context):
+    formatter_class = TextsHelpFormatter
+
+
 class TextsCommand(_CommandHelpFromTexts, click.Command):
-    pass
+    context_class = TextsContext
 
 
 class TextsOption(_HelpFromTexts, click.Option):
@@ -179,6 +199,7 @@ class TextsOption(_HelpFromTexts, click.Option):
 
 
 class TextsGroup(_CommandHelpFromTexts, click.Group):
+    context_class = TextsContext
     command_class = TextsCommand
     group_class = type  # subgroups are TextsGroups too
 

@@ -141,11 +141,15 @@ def ends_the_conversation(answer: Answer, language: str) -> bool:
     """Whether the conversation's earlier questions go with `answer`'s refused question: it names something, and
     a follow-up after it is about that, which the articles lack, not about the topic before ("Und wann?" after
     the summit, then the Nobel prize, refused, got the summit's date). A refused question that names nothing
-    ("Und wer noch?") leaves the conversation as it was. `language`: the articles', where the answer has none."""
+    ("Und wer noch?") leaves the conversation as it was, and so does one asking for more ("Who else?", "Wer
+    außerdem?": `asks_for_more`), whose refusal says there is nothing more on the topic, not that the articles lack
+    it. `language`: the articles', where the answer has none."""
+    asked_in = answer.language or language
     return (
         not answer.answered
         and not is_remark(answer.question)  # "Danke!" ends nothing: "Und wann?" after it is still about the summit
-        and names_something(answer.question, answer.language or language)
+        and names_something(answer.question, asked_in)
+        and not asks_for_more(answer.question, asked_in)  # "else" is no stop word: "And when?" after it lost the topic
     )
 
 

@@ -285,13 +285,22 @@ def test_a_refused_question_that_names_something_ends_the_conversation(service, 
 
 @pytest.mark.parametrize(
     ("question", "answered", "ends"),
-    [(NOBEL, False, True), ("Und wer noch?", False, False), ("And when?", False, False), (NOBEL, True, False)],
+    [
+        (NOBEL, False, True),
+        ("Und wer noch?", False, False),
+        ("And when?", False, False),
+        (NOBEL, True, False),
+        # asking for more names nothing beyond the topic: "nothing more" on it is no new topic ("else" is no stop word)
+        ("Who else?", False, False),
+        ("Und wer außerdem?", False, False),
+    ],
 )
 def test_only_a_refused_question_that_names_something_ends_the_conversation(question, answered, ends):
+    """A refused "Who else?" (`nothing_more`) ended the English conversation: "And when?" after it named no topic."""
     from bot.result import Answer
     from bot.service import ends_the_conversation
 
-    answer = Answer(question, "", answered, [], 0.2, language="en" if question.startswith("And") else "de")
+    answer = Answer(question, "", answered, [], 0.2, language="en" if question.startswith(("And", "Who")) else "de")
     assert ends_the_conversation(answer, "de") is ends
 
 

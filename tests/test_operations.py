@@ -345,6 +345,20 @@ def test_every_help_text_comes_from_prompts_in_the_configured_language(monkeypat
     assert message("cli_help_eval_details", language) in CliRunner().invoke(cli, ["eval", "--help"]).output
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_help_headings_are_in_the_configured_language(monkeypatch, tmp_path, language):
+    """A German `newsbot --help` said "Usage:", "Options:" and "Commands:": click's own words."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", language)
+    for path in [(), ("index",), ("ask",)]:
+        lines = CliRunner().invoke(cli, [*path, "--help"], prog_name="newsbot").output.splitlines()
+        assert lines[0].startswith(f"{message('cli_help_usage', language)} newsbot"), lines[0]
+        assert f"{message('cli_help_options', language)}:" in lines, path
+        assert (f"{message('cli_help_commands', language)}:" in lines) is (path != ("ask",)), path
+    if language == "de":
+        assert not {"Usage:", "Options:", "Commands:"} & set(CliRunner().invoke(cli, ["--help"]).output.split())
+
+
 def test_help_reads_the_language_from_dot_env_as_the_settings_do(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSBOT_LANGUAGE", raising=False)
