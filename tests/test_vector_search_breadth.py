@@ -42,10 +42,10 @@ def test_a_new_index_searches_ten_candidates_per_result_by_cosine(settings):
     assert scores == [0.0, 1.0]
 
 
-def test_an_older_index_gets_the_wider_search_and_keeps_cosine(settings):
+def made_by_an_older_newsbot(settings) -> str:
+    """The collections as an older newsbot made them, in a process that has ended (a client of this process on the
+    same folder would still hold Chroma's SQLite now and then); their search breadth as Chroma reports it."""
     settings.chroma_path.mkdir(parents=True)
-    # made by an older newsbot, in a process that has ended: a client of this process on the same folder
-    # would still hold Chroma's SQLite now and then, and the store's change would find it locked
     made = subprocess.run(
         [sys.executable, "-c", MAKE_AN_OLDER_INDEX, str(settings.chroma_path), settings.collection],
         capture_output=True,
@@ -53,7 +53,11 @@ def test_an_older_index_gets_the_wider_search_and_keeps_cosine(settings):
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip() == "100"  # Chroma's default breadth, as the older index has it
+    return made.stdout.strip()
+
+
+def test_an_older_index_gets_the_wider_search_and_keeps_cosine(settings):
+    assert made_by_an_older_newsbot(settings) == "100"  # Chroma's default breadth, as the older index has it
 
     store = VectorStore(settings, "fake", 3)
 
@@ -80,14 +84,7 @@ connection.execute("COMMIT")
 
 
 def test_an_older_index_whose_database_is_busy_for_a_moment_still_gets_the_wider_search(settings):
-    settings.chroma_path.mkdir(parents=True)
-    made = subprocess.run(
-        [sys.executable, "-c", MAKE_AN_OLDER_INDEX, str(settings.chroma_path), settings.collection],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
+    made_by_an_older_newsbot(settings)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(settings.chroma_path / "chroma.sqlite3"), "1.5"],
         stdout=subprocess.PIPE,
