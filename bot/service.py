@@ -466,6 +466,10 @@ class NewsService:
             history = []  # "Danke!", "ok": no follow-up, not answered with the conversation's topic
             sure_alone = 0.0  # nor with any article's: "Thanks!" got decompression sickness at 74 %
         spoken = [(h, question_language(h, self.settings.language)) for h in history]  # each earlier one's language
+        # a follow-up asking for more ("Who else?") stands for the question it asked more of, which is here already:
+        # its words name nothing, and two of them in the context made "And when?" a theatre dialogue's line at 85 %
+        spoken = [(h, its_language) for h, its_language in spoken if not asks_for_more(h, its_language)]
+        history = [h for h, _ in spoken]
         # questions that named nothing before any topic was set ("And when?" asked first) give none to later ones
         named = (n for n, (h, its_language) in enumerate(spoken) if names_something(h, its_language))
         first = next(named, len(history))

@@ -107,3 +107,19 @@ def test_asking_for_more_until_nothing_is_left_says_so(summit_and_dev_service, f
     assert not answer.answered
     assert answer.refusal == "nothing_more"
     assert answer.text == message("nothing_more", language)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "more", "then"),
+    [
+        ("Who will attend the summit?", "Who else?", "And when?"),
+        ("Wer nimmt an dem Gipfel teil?", "Wer noch?", "Und wann?"),
+    ],
+)
+def test_follow_ups_asking_for_more_do_not_steer_the_follow_up_after_them(summit_and_dev_service, first, more, then):
+    """A follow-up asking for more stands for the question it asks more of: its words name nothing. Kept in the
+    conversation's context, two "Who else?" made "And when?" (on the haystack) a theatre dialogue's line at 85 %."""
+    plain = summit_and_dev_service.ask(then, [first])
+    after_more = summit_and_dev_service.ask(then, [first, more, more])
+    assert (after_more.text, after_more.confidence) == (plain.text, plain.confidence)
