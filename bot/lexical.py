@@ -62,11 +62,17 @@ NOUNS_CAPITALISED = frozenset({"de", "lb"})
 PREFIX = 5
 
 
+def word_list(text: str) -> frozenset[str]:
+    """The words of a word-list file (stop words, remarks, follow-ups asking for more): one a line, blank lines and
+    `#` comments left out."""
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
 @cache
 def stopwords(language: str) -> frozenset[str]:
     """The language's stop words: bm25s's list, kept in `bot/stopwords.LANGUAGE.txt` (see its header)."""
-    lines = Path(__file__).with_name(f"stopwords.{language}.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return word_list(Path(__file__).with_name(f"stopwords.{language}.txt").read_text(encoding="utf-8"))
 
 
 @cache
@@ -100,8 +106,7 @@ def remark_words() -> frozenset[str]:
     """The words of thanks and assent of every shipped language (`prompts/remarks.LANGUAGE.txt`)."""
     from index.texts import supported_languages, template
 
-    lines = (line.strip() for code in supported_languages() for line in template(f"remarks.{code}.txt").splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return frozenset().union(*(word_list(template(f"remarks.{code}.txt")) for code in supported_languages()))
 
 
 def is_remark(text: str) -> bool:
@@ -120,8 +125,7 @@ def more_words(language: str) -> frozenset[str]:
 
     if language not in supported_languages():
         return frozenset()
-    lines = (line.strip() for line in template(f"more.{language}.txt").splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return word_list(template(f"more.{language}.txt"))
 
 
 def asks_for_more(question: str, language: str) -> bool:
