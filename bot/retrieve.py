@@ -1445,11 +1445,11 @@ class Retriever:
         norms = np.linalg.norm(stored, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
         scores = stored @ vector / np.where(norms > 0, norms, 1.0)  # cosine, as Chroma's space
         scored = ~np.isnan(scores)
-        place = {a: int(start) for a, start in zip(ordered, starts.tolist(), strict=False)}
+        first_row = {a: int(start) for a, start in zip(ordered, starts.tolist(), strict=False)}
         versions = snapshot.versions
 
         def rescored(hit: Hit) -> bool:
-            start = place.get(hit.article_id)
+            start = first_row.get(hit.article_id)
             return start is not None and versions[hit.article_id] == hit.version and bool(scored[start + hit.n])
 
         merged = [h for h in hits if not rescored(h)]
