@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gettext
 import json
 import logging
 import os
@@ -186,6 +187,38 @@ class TextsHelpFormatter(click.HelpFormatter):
         super().write_heading(message(key, help_language()) if key else heading)
 
 
+class ClickTexts(gettext.NullTranslations):
+    """click's own messages ("Error: Missing argument 'QUESTION'.", "No such command") in the configured language,
+    from prompts/click.LANGUAGE.yaml: a German deployment's error lines were English. click words them through
+    gettext, which finds catalogs only as compiled files under the process's locale; so its modules' gettext
+    functions are this catalog's. An id the catalog lacks stays click's English."""
+
+    # click's modules that word what a user of the command line sees
+    MODULES = (click.core, click.exceptions, click.parser, click.types, click.decorators, click.termui)
+
+    def gettext(self, message: str) -> str:
+        from index.texts import click_texts
+
+        text = click_texts(help_language()).get(message)
+        return text if isinstance(text, str) else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        from index.texts import click_texts
+
+        forms = click_texts(help_language()).get(singular)
+        if isinstance(forms, list):
+            return forms[0] if n == 1 else forms[1]
+        return singular if n == 1 else plural
+
+    @classmethod
+    def install_in_click(cls) -> None:
+        texts = cls()
+        for module in cls.MODULES:
+            module._ = texts.gettext  # type: ignore[attr-defined]
+            if hasattr(module, "ngettext"):
+                module.ngettext = texts.ngettext  # type: ignore[attr-defined]
+
+
 class TextsContext(click.Context):
     formatter_class = TextsHelpFormatter
 
@@ -202,6 +235,11 @@ class TextsGroup(_CommandHelpFromTexts, click.Group):
     context_class = TextsContext
     command_class = TextsCommand
     group_class = type  # subgroups are TextsGroups too
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line, click's own messages worded by prompts/ (`ClickTexts`)."""
+        ClickTexts.install_in_click()
+        return super().main(*args, **kwargs)
 
 
 def option(*names: str, **attributes: Any) -> Callable[[F], F]:
