@@ -387,7 +387,7 @@ def test_click_error_lines_are_in_the_configured_language(monkeypatch, tmp_path,
         assert not {"Error:", "Try", "Missing", "No", "such", "unexpected", "requires"} & set(result.output.split())
 
 
-def click_message_ids() -> dict[str, str | None]:
+def clicks_gettext_calls() -> dict[str, str | None]:
     """The messages click words through gettext, read from its source: each id and, for a plural, its plural id."""
     import ast
     from importlib import resources
@@ -409,12 +409,13 @@ def test_every_text_of_clicks_messages_is_one_click_asks_for_with_its_placeholde
     click no longer has (an upgrade rewords one) would quietly be English again."""
     import string
 
-    from index.texts import click_texts, supported_languages
+    from bot.cli import click_texts
+    from index.texts import supported_languages
 
     def fields(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
-    ids = click_message_ids()
+    ids = clicks_gettext_calls()
     for language in supported_languages():
         for key, text in click_texts(language).items():
             assert key in ids, key
