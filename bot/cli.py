@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gettext
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import selectors
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -186,6 +187,54 @@ class TextsHelpFormatter(click.HelpFormatter):
         super().write_heading(message(key, help_language()) if key else heading)
 
 
+@cache
+def click_texts(language: str) -> dict[str, str | list[str]]:
+    """click's own messages in `language` (prompts/click.LANGUAGE.json), by click's message id: one text, or [one,
+    more] for a plural. JSON, not YAML: click looks up its messages while it builds every command's `--help` option,
+    and `--version` loads no YAML."""
+    from importlib import resources
+
+    return json.loads(resources.files("prompts").joinpath(f"click.{language}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def click_message_ids() -> frozenset[str]:
+    """The ids any language's catalog words: other ids need not know the language (which reads `.env`)."""
+    from importlib import resources
+
+    shipped = (f.name for f in resources.files("prompts").iterdir() if f.name.startswith("click."))
+    return frozenset(key for name in shipped for key in click_texts(name.split(".")[1]))
+
+
+class ClickTexts(gettext.NullTranslations):
+    """click's own messages ("Error: Missing argument 'QUESTION'.", "No such command") in the configured language,
+    from prompts/click.LANGUAGE.json: a German deployment's error lines were English. click words them through
+    gettext, which finds catalogs only as compiled files under the process's locale; so its modules' gettext
+    functions are this catalog's. A text keeps the placeholders of its id, since click formats it after the look-up;
+    an id the catalog lacks stays click's English."""
+
+    # click's modules that word what a user of the command line sees
+    MODULES = (click.core, click.exceptions, click.parser, click.types, click.decorators, click.termui)
+
+    def gettext(self, message: str) -> str:
+        text = click_texts(help_language()).get(message) if message in click_message_ids() else None
+        return text if isinstance(text, str) else message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        forms = click_texts(help_language()).get(singular) if singular in click_message_ids() else None
+        if isinstance(forms, list):
+            return forms[0] if n == 1 else forms[1]
+        return singular if n == 1 else plural
+
+    @classmethod
+    def install_in_click(cls) -> None:
+        texts = cls()
+        for module in cls.MODULES:
+            module._ = texts.gettext  # type: ignore[attr-defined]
+            if hasattr(module, "ngettext"):
+                module.ngettext = texts.ngettext  # type: ignore[attr-defined]
+
+
 class TextsContext(click.Context):
     formatter_class = TextsHelpFormatter
 
@@ -202,6 +251,11 @@ class TextsGroup(_CommandHelpFromTexts, click.Group):
     context_class = TextsContext
     command_class = TextsCommand
     group_class = type  # subgroups are TextsGroups too
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line, click's own messages worded by prompts/ (`ClickTexts`)."""
+        ClickTexts.install_in_click()
+        return super().main(*args, **kwargs)
 
 
 def option(*names: str, **attributes: Any) -> Callable[[F], F]:

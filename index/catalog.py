@@ -123,8 +123,9 @@ class ArticleRecord:
 
     def is_at(self, address: str) -> bool:
         """Whether `address` is where this article was read from or is linked as a source: a feed entry's id is its
-        feed's guid, and a manager or operator gives the page's URL the answers show."""
-        return address in (self.url, self.source)
+        feed's guid, and a manager or operator gives the page's URL the answers show. A feed entry without a link was
+        read from its feed, which holds other entries too: the feed's URL names none of them."""
+        return address == self.url or (address == self.source and self.origin != "feed")
 
 
 @dataclass(frozen=True, slots=True)  # no __dict__: a snapshot holds one per sentence (see `sentence_row`)

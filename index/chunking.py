@@ -84,6 +84,36 @@ def _whole_sentences(segments: list[str]) -> list[str]:
     return merged
 
 
+# What joins one ordinal to the next: "18. und 19.", "3. bis 5.", "18. – 19.".
+_JOINING_WORD = r"(?:und|bis|oder|sowie|bzw\.|–|—|-|/)"
+# A segment that is an ordinal alone, or with its joining word: pysbd reads "des 18. und 19. Jahrhunderts" as a
+# numbered list and cuts it into "Im Laufe des" | "18. und" | "19. Jahrhunderts …".
+_BARE_ORDINAL = re.compile(rf"\d{{1,4}}\.(?P<joined>\s+{_JOINING_WORD})?\s*", re.IGNORECASE)
+_STARTS_JOINED = re.compile(rf"{_JOINING_WORD}\s", re.IGNORECASE)
+_ENDS_SENTENCE = re.compile(r"[.!?:;…\"'»«“”)\]]\s*$")
+
+
+def _ordinals_joined(segments: list[str]) -> list[str]:
+    """`segments` with an ordinal that pysbd cut off as a list item put back into its sentence: "Im Laufe des" +
+    "18. und" + "19. Jahrhunderts …" is one sentence, and so is "Im" + "18." + "– 19. Jahrhundert …". A ranking's
+    line ("6. Tomasz Majewski stieß …") holds more than an ordinal and its joining word: it stays on its own."""
+    merged: list[str] = []
+    pulls_next = False  # the last segment was an ordinal joined to what follows ("18. und")
+    bare_before = False  # the last segment was an ordinal alone ("18."): a joining word next continues it
+    for segment in segments:
+        bare = _BARE_ORDINAL.fullmatch(segment)
+        continues = pulls_next or (bare_before and _STARTS_JOINED.match(segment) is not None)
+        if bare is not None and merged and not _ENDS_SENTENCE.search(merged[-1]):
+            continues = True  # "Im Laufe des" + "18. und"
+        if merged and continues:
+            merged[-1] += segment
+        else:
+            merged.append(segment)
+        pulls_next = bare is not None and bare["joined"] is not None
+        bare_before = bare is not None and bare["joined"] is None
+    return merged
+
+
 # pysbd's rules rewrite a whole paragraph once for every abbreviation they find in it, so its cost grows with
 # the square of a paragraph's length; a longer paragraph is read in windows of about this many characters.
 WINDOW_CHARS = 4000
@@ -146,7 +176,7 @@ def split_sentences(text: str, language: str = "de") -> list[tuple[int, int, str
         if not paragraph.strip():
             continue
         cursor = paragraph_start
-        for raw in _whole_sentences(_segments(paragraph, language)):
+        for raw in _ordinals_joined(_whole_sentences(_segments(paragraph, language))):
             sentence = raw.strip()
             if not sentence:
                 continue

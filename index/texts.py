@@ -22,6 +22,7 @@ LANGUAGE_FILES = (
     "grounding.{}.yaml",
     "remarks.{}.txt",
     "more.{}.txt",
+    "click.{}.json",
 )
 
 

@@ -121,6 +121,7 @@ class FeedEntry:
     published: str | None
     summary: str
     updated: str | None = None
+    feed: str = ""  # the feed's URL: where an entry without a link was read from
 
     @property
     def text_digest(self) -> str:
@@ -668,7 +669,8 @@ def _feed_entry(raw: Any, feed_url: str) -> FeedEntry | None:
     updated = datetime(*parsed_update[:6], tzinfo=UTC).isoformat() if parsed_update else None
     contents = raw.get("content") or []
     body = contents[0].get("value", "") if contents else raw.get("summary", "")
-    return FeedEntry(entry_id, link, (raw.get("title") or "").strip(), published, _html_to_text(body), updated)
+    title = (raw.get("title") or "").strip()
+    return FeedEntry(entry_id, link, title, published, _html_to_text(body), updated, normalise_url(feed_url))
 
 
 def _entry_id(guid: str, link: str | None, feed_url: str) -> str | None:
@@ -726,5 +728,6 @@ def article_from_feed_entry(
         )
     title = entry.title or title_from_text(entry.summary)
     text = entry.summary if entry.summary.startswith(title) else f"{title}\n\n{entry.summary}"
-    article = Article(entry.entry_id, link or entry.entry_id, title, text, link, entry.published)
+    # Cited as its feed, not as its id: "FEED#urn:uuid:…" looked like a link and opened only the feed.
+    article = Article(entry.entry_id, link or entry.feed or entry.entry_id, title, text, link, entry.published)
     return _within_size(article, settings), Validators()

@@ -122,6 +122,33 @@ def test_a_sentence_does_not_end_inside_a_word_or_before_its_closing_words():
     assert all(text[start : start + len(s)] == s for start, _, s in split_sentences(text))
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [  # as in the dev and news articles, where pysbd cut each into three
+        "Im Laufe des 18. und 19. Jahrhunderts migrierten Nachkommen der Franzosen westwärts.",
+        "Die diesjährigen Zeremonien sollen am 21. oder 22. September beginnen.",
+        "Wien – Eine Initiative will am 3. und 4. Juni eine Aktionskonferenz abhalten.",
+        "Im 18. – 19. Jahrhundert lebten hier Bauern.",
+        "Am 1. bis 3. Mai ist frei.",
+    ],
+)
+def test_ordinals_joined_by_und_bis_or_a_dash_stay_in_their_sentence(sentence):
+    text = f"{sentence} Danach kam der Krieg."
+    split = split_sentences(text)
+    assert [s for _, _, s in split] == [sentence, "Danach kam der Krieg."]
+    assert all(text[start : start + len(s)] == s for start, _, s in split)
+
+
+def test_a_rankings_lines_stay_sentences_of_their_own():
+    text = "Ergebnisse: 5. Tomasz Majewski 21,95 Meter. 6. Adam Nelson 21,61 Meter. 7. Ralf Bartels 21,37 Meter."
+    assert [s for _, _, s in split_sentences(text)] == [
+        "Ergebnisse:",
+        "5. Tomasz Majewski 21,95 Meter.",
+        "6. Adam Nelson 21,61 Meter.",
+        "7. Ralf Bartels 21,37 Meter.",
+    ]
+
+
 def test_chunks_fit_the_size_and_every_sentence_lies_in_its_chunk(articles_dir: Path):
     article = read_article_file(articles_dir / "gipfel.txt")
     long_text = article.text + "\n\n" + "\n\n".join(f"Absatz {i} mit einigen Wörtern über Budapest." for i in range(80))

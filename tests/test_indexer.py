@@ -216,6 +216,55 @@ def test_sentences_an_older_newsbot_writes_get_their_terms_on_the_next_open(sett
     assert lexical_rows(reopened, "Präsidenten Regierungschef") == []  # only in the sentences it deleted
 
 
+def test_an_index_split_by_the_older_sentence_rules_still_answers_updates_and_removes(
+    settings, fake_embedder, tmp_path, monkeypatch
+):
+    """Until ordinals were joined, pysbd cut "des 18. und 19. Jahrhunderts" into three sentences. An index built then
+    keeps them (an unchanged article is not split again); a changed article's old version is dropped by the counts
+    stored with it, so the new split leaves no old sentence beside it, and removal leaves nothing."""
+    from index import chunking
+
+    folder = tmp_path / "artikel"
+    folder.mkdir()
+    path = folder / "hugenotten.txt"
+    path.write_text(
+        "Hugenotten\n\nIm Laufe des 18. und 19. Jahrhunderts zogen Hugenotten nach Westen. Sie siedelten in Carolina.",
+        encoding="utf-8",
+    )
+    article_id = path.resolve().as_posix()
+    with monkeypatch.context() as older:
+        older.setattr(chunking, "_ordinals_joined", lambda segments: segments)  # the older rules: pysbd's cuts
+        NewsService.open(settings, fake_embedder).index_paths([folder])
+
+    service = NewsService.open(settings, fake_embedder)
+    split_before = [s.text for s in service.index.catalog.sentences()]
+    assert "18. und" in split_before
+    assert service.index_paths([folder]).unchanged == [article_id]
+    assert [s.text for s in service.index.catalog.sentences()] == split_before
+    answer = service.ask("Wo siedelten die Hugenotten?")
+    assert answer.answered
+    assert "Carolina" in answer.text
+
+    path.write_text(
+        "Hugenotten\n\nIm Laufe des 18. und 19. Jahrhunderts zogen Hugenotten nach Westen. Sie siedelten in Georgia.",
+        encoding="utf-8",
+    )
+    assert service.index_paths([folder]).updated == [article_id]
+    record = service.index.catalog.article(article_id)
+    texts = [s.text for s in service.index.catalog.sentences()]
+    assert "Im Laufe des 18. und 19. Jahrhunderts zogen Hugenotten nach Westen." in texts
+    assert "18. und" not in texts
+    assert not any("Carolina" in t for t in texts)
+    _, sentence_ids = stored_ids(service.index)
+    assert sentence_ids == {f"{article_id}@{record.version}:s{n}" for n in range(record.sentence_count)}
+    assert service.index.store.count() == service.index.catalog.counts()[1:]
+    assert "Georgia" in service.ask("Wo siedelten die Hugenotten?").text
+
+    service.remove(article_id)
+    assert stored_ids(service.index) == (set(), set())
+    assert service.index.catalog.counts() == (0, 0, 0)
+
+
 def test_a_folder_moved_and_synced_at_its_new_path_replaces_its_old_ids_without_embedding(
     settings, fake_embedder, articles_dir, tmp_path
 ):

@@ -359,6 +359,72 @@ def test_help_headings_are_in_the_configured_language(monkeypatch, tmp_path, lan
         assert not {"Usage:", "Options:", "Commands:"} & set(CliRunner().invoke(cli, ["--help"]).output.split())
 
 
+# A user's mistakes on the command line and the start of what click says to each
+BAD_INVOCATIONS = [
+    (["ask"], "Missing argument 'QUESTION'"),
+    (["frobnicate"], "No such command 'frobnicate'"),
+    (["ask", "--nope", "Wo?"], "No such option '--nope'"),
+    (["ask", "Wo", "denn?"], "Got unexpected extra argument"),
+    (["index", "remov", "x"], "No such command 'remov'"),
+    (["--data-dir"], "Option '--data-dir' requires an argument"),
+]
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize(("args", "english"), BAD_INVOCATIONS)
+def test_click_error_lines_are_in_the_configured_language(monkeypatch, tmp_path, language, args, english):
+    """A German deployment said "Error: Missing argument 'QUESTION'." and "Try 'newsbot ask --help' for help.":
+    click's English, under a German usage line."""
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("NEWSBOT_LANGUAGE", language)
+    result = CliRunner().invoke(cli, args, prog_name="newsbot")
+    assert result.exit_code == 2
+    said = result.output.strip().splitlines()
+    if language == "en":
+        assert said[-1].startswith(f"Error: {english}"), said
+    else:
+        assert said[-1].startswith("Fehler: "), said
+        assert not {"Error:", "Try", "Missing", "No", "such", "unexpected", "requires"} & set(result.output.split())
+
+
+def clicks_gettext_calls() -> dict[str, str | None]:
+    """The messages click words through gettext, read from its source: each id and, for a plural, its plural id."""
+    import ast
+    from importlib import resources
+
+    ids: dict[str, str | None] = {}
+    for source in resources.files("click").iterdir():
+        if not source.name.endswith(".py"):
+            continue
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext"):
+                texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+                if texts:
+                    ids[texts[0]] = texts[1] if node.func.id == "ngettext" else None
+    return ids
+
+
+def test_every_text_of_clicks_messages_is_one_click_asks_for_with_its_placeholders():
+    """click formats a message after looking it up: a text naming a placeholder its id lacks would fail, and an id
+    click no longer has (an upgrade rewords one) would quietly be English again."""
+    import string
+
+    from bot.cli import click_texts
+    from index.texts import supported_languages
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    ids = clicks_gettext_calls()
+    for language in supported_languages():
+        for key, text in click_texts(language).items():
+            assert key in ids, key
+            forms = [text] if isinstance(text, str) else text
+            assert len(forms) == (1 if ids[key] is None else 2), key
+            for form, id_ in zip(forms, [key, ids[key]], strict=False):
+                assert fields(form) <= fields(id_ or key), (key, form)
+
+
 def test_help_reads_the_language_from_dot_env_as_the_settings_do(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSBOT_LANGUAGE", raising=False)

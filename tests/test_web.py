@@ -919,6 +919,42 @@ def test_feed_entry_whose_text_the_feed_changed_is_indexed_again(service: NewsSe
     assert service.index_feed(httpserver.url_for("/feed.xml")).unchanged == [entry_id]
 
 
+def test_feed_entry_without_link_cites_its_feed_and_an_edit_replaces_it(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """An entry without a link was cited as "FEED#urn:uuid:…": that looked like a link and opened only the feed. Its
+    source is the feed it was read from; its id stays the feed-scoped GUID, so an edit replaces it."""
+    feed = httpserver.url_for("/feed.xml")
+
+    def serve(text: str) -> None:
+        httpserver.clear()
+        item = (
+            '<item><title>Gipfel geplant</title><guid isPermaLink="false">urn:uuid:5b0c2a4e-gipfel</guid>'
+            f"<description>{text}</description></item>"
+        )
+        httpserver.expect_request("/feed.xml").respond_with_data(
+            rss([]).replace("</channel>", item + "</channel>"), content_type="application/rss+xml"
+        )
+
+    serve(GIPFEL)
+    entry_id = service.index_feed(feed).added[0]
+    assert entry_id == f"{feed}#urn:uuid:5b0c2a4e-gipfel"
+
+    source = service.ask("Wo soll der Gipfel stattfinden?").sources[0]
+    assert (source.title, source.source, source.link) == ("Gipfel geplant", feed, None)
+    assert service.ask("Wo soll der Gipfel stattfinden?").to_json()["sources"][0]["source"] == feed
+
+    serve(GIPFEL_WIEN)
+    assert service.index_feed(feed).updated == [entry_id]
+    assert [r.article_id for r in service.articles()] == [entry_id]
+    assert service.ask("Wo soll der Gipfel stattfinden?").sources[0].snippet.startswith("Der Gipfel der beiden")
+    assert "nun in Wien" in " ".join(s.text for s in service.index.catalog.sentences())
+    # the feed's URL names no one entry: removing by it removes nothing
+    with pytest.raises(NewsbotError):
+        service.remove(feed)
+    assert service.remove(entry_id).removed == [entry_id]
+
+
 def test_feed_entry_whose_summary_changed_has_its_page_fetched_again(
     service: NewsService, httpserver: HTTPServer
 ) -> None:
@@ -1010,7 +1046,8 @@ def test_relative_links_and_permalink_guids_are_the_feeds_site_addresses_the_ans
     assert answer.sources[0].link == httpserver.url_for("/artikel/gipfel")
     baeckerei = service.ask("Wann schließt die Bäckerei Schmid?")
     assert baeckerei.sources[0].link is None
-    assert baeckerei.sources[0].source == feed + "#/meldungen/baeckerei"
+    assert baeckerei.sources[0].source == feed  # read from the feed; its id keeps the guid
+    assert baeckerei.sources[0].article_id == feed + "#/meldungen/baeckerei"
 
 
 @pytest.mark.parametrize(("status", "linked"), [(404, False), (410, False), (403, True)])
