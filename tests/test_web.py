@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -953,6 +954,44 @@ def test_feed_entry_without_link_cites_its_feed_and_an_edit_replaces_it(
     with pytest.raises(NewsbotError):
         service.remove(feed)
     assert service.remove(entry_id).removed == [entry_id]
+
+
+def test_a_linkless_entry_indexed_citing_its_id_cites_its_feed_after_the_next_poll_without_embedding(
+    service: NewsService, web_settings: Settings, fake_embedder: HashedBagOfWords, httpserver: HTTPServer
+) -> None:
+    """An entry without a link indexed before such entries cited their feed kept "FEED#urn:uuid:…" as long as it
+    was unchanged (an unchanged entry is not read again). The next poll corrects its source in the catalog and in
+    Chroma's metadata, embeds nothing, and a process that asked before sees the new source."""
+    feed = httpserver.url_for("/feed.xml")
+    item = (
+        '<item><title>Gipfel geplant</title><guid isPermaLink="false">urn:uuid:5b0c2a4e-gipfel</guid>'
+        f"<description>{GIPFEL}</description></item>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", item + "</channel>"), content_type="application/rss+xml"
+    )
+    # indexed as a poll did before: the entry's id as its source, its feed text's digest kept
+    [entry] = web.read_feed(feed, web_settings)
+    old, _ = web.article_from_feed_entry(replace(entry, feed=""), web_settings)
+    assert old.source == entry.entry_id
+    service.index.add_articles([old], origin="feed")
+    service.index.catalog.set_feed_entry_texts([(entry.entry_id, entry.text_digest)])
+    version = service.index.catalog.article(entry.entry_id).version
+    other = NewsService.open(web_settings, fake_embedder)  # another process, asked before the poll
+    assert other.ask("Wo soll der Gipfel stattfinden?").sources[0].source == entry.entry_id
+
+    report = service.index_feed(feed)
+
+    assert (report.unchanged, report.embedded_texts) == ([entry.entry_id], 0)
+    record = service.index.catalog.article(entry.entry_id)
+    assert (record.source, record.url, record.version) == (feed, None, version)
+    assert service.ask("Wo soll der Gipfel stattfinden?").sources[0].source == feed
+    assert other.ask("Wo soll der Gipfel stattfinden?").sources[0].source == feed
+    chunks = service.index.store.chunks.get(where={"article_id": entry.entry_id}, include=["metadatas"])
+    assert {m["source"] for m in chunks["metadatas"]} == {feed}
+    generation = service.index.catalog.generation
+    assert service.index_feed(feed).unchanged == [entry.entry_id]
+    assert service.index.catalog.generation == generation  # corrected once: nothing to write any more
 
 
 def test_feed_entry_whose_summary_changed_has_its_page_fetched_again(
