@@ -771,6 +771,7 @@ class NewsService:
         deadline = time.monotonic() + self.settings.feed_interval_minutes * 60
         new: dict[str, FeedEntry] = {}  # entry id: entry, in the feed's order
         without_id: list[str] = []
+        unchanged: list[FeedEntry] = []
         for entry in self._read_feed(url, without_id):
             published = as_time(entry.published)
             if cutoff and published and published < cutoff:
@@ -778,6 +779,7 @@ class NewsService:
             texts.setdefault(entry.entry_id, entry.text_digest)
             if entry.entry_id in new or not self._feed_entry_is_new(entry):
                 report.unchanged.append(entry.entry_id)
+                unchanged.append(entry)
                 continue
             new[entry.entry_id] = entry
         language = self.settings.language
@@ -817,6 +819,9 @@ class NewsService:
         if postponed:
             log.warning("feed %s: poll interval used up, %d new entries left to the next poll", url, postponed)
         report = self.index.add_articles(articles, origin="feed", report=report)
+        if cited_by_id := self._cited_by_their_ids(unchanged):
+            log.info("feed %s: %d entries without a link now cite the feed", url, len(cited_by_id))
+            self.index.set_sources(cited_by_id)
         self._remember_pages(pages, report)
         indexed = report.in_index()
         self.index.catalog.set_feed_entries_updated(
@@ -827,6 +832,16 @@ class NewsService:
             (entry_id, text) for entry_id, text in texts.items() if entry_id in indexed
         )
         return report
+
+    def _cited_by_their_ids(self, entries: list[FeedEntry]) -> dict[str, str]:
+        """The feed's URL by entry id, for the entries without a link that were indexed citing their id
+        ("FEED#urn:uuid:…", before they cited their feed) and that are unchanged, so not read again."""
+        cited = {}
+        for entry in entries:
+            record = self.index.catalog.article(entry.entry_id) if not entry.link and entry.feed else None
+            if record is not None and record.origin == "feed" and not record.url and record.source == record.article_id:
+                cited[entry.entry_id] = entry.feed
+        return cited
 
     def _known_page(self, url: str) -> tuple[str, Validators] | None:
         """The article the page at `url` was indexed as, with the validators its server sent then; None

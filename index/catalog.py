@@ -750,6 +750,34 @@ class Catalog:
                 self._trim_recent_vectors(db)
             self._trim_change_log(db)
 
+    def set_sources(self, sources: Mapping[str, tuple[str, str]], vectors: Mapping[str, tuple[Any, Any]]) -> list[str]:
+        """Cite articles by another source (article id: (its version, the new source)), their texts and vectors as
+        they are, in one commit that readers follow as any change (the generation goes up); `vectors` (article id:
+        its sentences' and chunks' vectors, as Chroma returns them) go to `recent_vectors`, so that another process
+        reads them there rather than loading Chroma again. An article at another version since is left as it is.
+        The ids changed."""
+        changed = []
+        with self.transaction() as db:
+            for article_id, (version, source) in sources.items():
+                cursor = db.execute(
+                    "UPDATE articles SET source = ? WHERE article_id = ? AND version = ? AND source != ?",
+                    (source, article_id, version, source),
+                )
+                if cursor.rowcount:
+                    changed.append(article_id)
+            if not changed:
+                return []
+            records, _ = self._records_of(db, [a for a in changed if a in vectors])
+            for record in records:
+                self._insert_vectors(db, record, vectors[record.article_id])
+            db.execute(
+                "INSERT INTO meta VALUES ('generation', '1') "
+                "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+            self._trim_recent_vectors(db)
+            self._trim_change_log(db)
+        return changed
+
     @staticmethod
     def _insert_vectors(db: sqlite3.Connection, record: ArticleRecord, vectors: tuple[Any, Any]) -> None:
         """Keep the vectors of an article's new version in `recent_vectors`, by the generation it is committed

@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -573,6 +573,31 @@ class NewsIndex:
             self._delete_old(entries)
         report.removed.extend(r.article_id for r in records)
         return report
+
+    def set_sources(self, sources: Mapping[str, str]) -> list[str]:
+        """Cite indexed articles (by id) by another source, nothing embedded or split again: the chunks' metadata in
+        Chroma first, then the catalog, which readers go by (`Catalog.set_sources`). A run killed between the two
+        leaves the catalog's old source, for the next run to correct again. The ids changed."""
+        records = [r for r in map(self.catalog.article, sources) if r is not None and r.source != sources[r.article_id]]
+        if not records:
+            return []
+        with self.writing():
+            records = [r for r in map(self.catalog.article, (r.article_id for r in records)) if r is not None]
+            vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            for record in records:
+                chunks = [chunk_id(record.article_id, record.version, n) for n in range(record.chunk_count)]
+                cited = record.url or sources[record.article_id]  # as `_write_batch` writes it
+                self.store.set_metadata(self.store.chunks, chunks, {"source": cited})
+                sentences = [sentence_id(record.article_id, record.version, n) for n in range(record.sentence_count)]
+                found = self.store.vectors(self.store.sentences, sentences)
+                found |= self.store.vectors(self.store.chunks, chunks)
+                if all(i in found for i in sentences + chunks):  # else another process loads Chroma again
+                    vectors[record.article_id] = (
+                        np.array([found[i] for i in sentences], dtype=np.float32),
+                        np.array([found[i] for i in chunks], dtype=np.float32),
+                    )
+            changed = {r.article_id: (r.version, sources[r.article_id]) for r in records}
+            return self.catalog.set_sources(changed, vectors)
 
     def prune(
         self, older_than: timedelta, now: datetime | None = None, report: IndexReport | None = None

@@ -454,6 +454,14 @@ class VectorStore:
                     metadatas=metadatas[start:end],
                 )
 
+    def set_metadata(self, collection: Any, ids: list[str], metadata: dict[str, Any]) -> None:
+        """Set `metadata`'s keys on the entries `ids` (their other keys, vectors and documents stay)."""
+        for start in range(0, len(ids), self._max_batch):
+            batch = ids[start : start + self._max_batch]
+            if batch:
+                with self._server_calls(), self._calling(collection) as current:
+                    current.update(ids=batch, metadatas=[metadata] * len(batch))
+
     def delete(self, collection: Any, ids: list[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             batch = ids[start : start + self._max_batch]

@@ -637,7 +637,7 @@ def read_feed(url: str, settings: Settings, skipped: list[str] | None = None) ->
     for raw in parsed.entries:
         entry = _feed_entry(raw, page.url)
         if entry is None:
-            title = (raw.get("title") or "").strip()
+            title = _html_to_text(raw.get("title") or "")
             without_id.append(title or title_from_text(_html_to_text(raw.get("summary", ""))) or "–")
         else:
             entries.append(entry)
@@ -669,7 +669,9 @@ def _feed_entry(raw: Any, feed_url: str) -> FeedEntry | None:
     updated = datetime(*parsed_update[:6], tzinfo=UTC).isoformat() if parsed_update else None
     contents = raw.get("content") or []
     body = contents[0].get("value", "") if contents else raw.get("summary", "")
-    title = (raw.get("title") or "").strip()
+    # plain text as the body is: a title's markup (escaped or not, feedparser passes a <script> on as text) was
+    # stored and shown literally, in `index list`, the CLI and Discord
+    title = _html_to_text(raw.get("title") or "")
     return FeedEntry(entry_id, link, title, published, _html_to_text(body), updated, normalise_url(feed_url))
 
 
@@ -699,6 +701,8 @@ def _http_url_or_none(text: str | None) -> str | None:
 
 
 def _html_to_text(html: str) -> str:
+    """The text of a feed's HTML, markup and scripts dropped (trafilatura over lxml): a "<" or "&" that begins no
+    tag or entity ("Preis <5 Euro", "A & B") stays as it is."""
     if not html.strip():
         return ""
     return trafilatura.html2txt(f"<html><body>{html}</body></html>").strip()

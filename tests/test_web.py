@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -955,6 +956,54 @@ def test_feed_entry_without_link_cites_its_feed_and_an_edit_replaces_it(
     assert service.remove(entry_id).removed == [entry_id]
 
 
+def test_a_linkless_entry_indexed_citing_its_id_cites_its_feed_after_the_next_poll_without_embedding(
+    service: NewsService,
+    web_settings: Settings,
+    fake_embedder: HashedBagOfWords,
+    httpserver: HTTPServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An entry without a link indexed before such entries cited their feed kept "FEED#urn:uuid:…" as long as it
+    was unchanged (an unchanged entry is not read again). The next poll corrects its source in the catalog and in
+    Chroma's metadata, embeds nothing, and a process that asked before sees the new source."""
+    feed = httpserver.url_for("/feed.xml")
+    item = (
+        '<item><title>Gipfel geplant</title><guid isPermaLink="false">urn:uuid:5b0c2a4e-gipfel</guid>'
+        f"<description>{GIPFEL}</description></item>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", item + "</channel>"), content_type="application/rss+xml"
+    )
+    # indexed as a poll did before: the entry's id as its source, its feed text's digest kept
+    [entry] = web.read_feed(feed, web_settings)
+    old, _ = web.article_from_feed_entry(replace(entry, feed=""), web_settings)
+    assert old.source == entry.entry_id
+    service.index.add_articles([old], origin="feed")
+    service.index.catalog.set_feed_entry_texts([(entry.entry_id, entry.text_digest)])
+    with service.index.catalog.transaction() as db:  # indexed long ago: its vectors are no recent ones
+        db.execute("DELETE FROM recent_vectors")
+    version = service.index.catalog.article(entry.entry_id).version
+    other = NewsService.open(web_settings, fake_embedder)  # another process, asked before the poll
+    assert other.ask("Wo soll der Gipfel stattfinden?").sources[0].source == entry.entry_id
+
+    report = service.index_feed(feed)
+
+    assert (report.unchanged, report.embedded_texts) == ([entry.entry_id], 0)
+    record = service.index.catalog.article(entry.entry_id)
+    assert (record.source, record.url, record.version) == (feed, None, version)
+    assert service.ask("Wo soll der Gipfel stattfinden?").sources[0].source == feed
+    with caplog.at_level(logging.INFO, logger="index.indexer"):
+        assert other.ask("Wo soll der Gipfel stattfinden?").sources[0].source == feed
+    # its vectors read from the catalog, as after any change: Chroma is not loaded again before the answer
+    assert "1 articles read from the catalog" in caplog.text
+    assert "reconnecting" not in caplog.text
+    chunks = service.index.store.chunks.get(where={"article_id": entry.entry_id}, include=["metadatas"])
+    assert {m["source"] for m in chunks["metadatas"]} == {feed}
+    generation = service.index.catalog.generation
+    assert service.index_feed(feed).unchanged == [entry.entry_id]
+    assert service.index.catalog.generation == generation  # corrected once: nothing to write any more
+
+
 def test_feed_entry_whose_summary_changed_has_its_page_fetched_again(
     service: NewsService, httpserver: HTTPServer
 ) -> None:
@@ -1072,6 +1121,32 @@ def test_a_feed_entry_whose_page_is_gone_is_cited_without_a_link(
     assert answer.answered
     page = httpserver.url_for("/nachrichten/meldungen/hochwasser")
     assert answer.sources[0].link == (page if linked else None)
+
+
+def test_feed_titles_are_plain_text_as_the_bodies_are(service: NewsService, httpserver: HTTPServer) -> None:
+    """A title with escaped markup was stored and shown literally ("<script>alert(1)</script>Rathaus brennt" in
+    `index list`, the CLI and Discord); a "<" or "&" that begins no tag stays."""
+    items = [
+        ("&lt;script&gt;alert(1)&lt;/script&gt;Rathaus brennt", "Das Rathaus von Kleinstadt brannte am Dienstag ab."),
+        ("&lt;b&gt;Brücke&lt;/b&gt; gesperrt", "Die Rheinbrücke bleibt bis Juni gesperrt."),
+        ("<![CDATA[<em>Markt</em> öffnet]]>", "Der Markt öffnet am Samstag."),
+        ("Preis &lt;5 Euro", "Das Ticket kostet weniger als fünf Euro."),
+        ("A &amp; B fusionieren", "Die Firmen A und B fusionieren."),
+    ]
+    rendered = "".join(
+        f'<item><title>{title}</title><guid isPermaLink="false">urn:uuid:{n}</guid><description>{text}</description>'
+        "</item>"
+        for n, (title, text) in enumerate(items)
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss([]).replace("</channel>", rendered + "</channel>"), content_type="application/rss+xml"
+    )
+    feed = httpserver.url_for("/feed.xml")
+    expected = ["Rathaus brennt", "Brücke gesperrt", "Markt öffnet", "Preis <5 Euro", "A & B fusionieren"]
+    assert [e.title for e in web.read_feed(feed, service.settings)] == expected
+    assert len(service.index_feed(feed).added) == len(items)
+    assert sorted(r.title for r in service.articles()) == sorted(expected)
+    assert service.ask("Wann brannte das Rathaus von Kleinstadt ab?").sources[0].title == "Rathaus brennt"
 
 
 def test_bare_guids_are_qualified_with_the_feed_url(web_settings: Settings, httpserver: HTTPServer) -> None:
