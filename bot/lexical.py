@@ -495,6 +495,14 @@ class Vocabulary(dict[str, int]):
         return term_id
 
 
+def narrow_counts(tfs: np.ndarray) -> np.ndarray:
+    """Occurrence counts in one byte where they all fit, else as they are: a term occurs fewer than 256 times in
+    a sentence (nearly always), so BM25's postings take 5 bytes each instead of 6, the counts the same."""
+    if tfs.dtype != np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max):
+        return tfs.astype(np.uint8)
+    return tfs
+
+
 @dataclass(frozen=True)
 class PostingSegment:
     """The postings of a run of sentence rows, as arrays: for each term id in `keys` (ascending), its rows
@@ -504,7 +512,7 @@ class PostingSegment:
     keys: np.ndarray  # int32 term ids, ascending
     indptr: np.ndarray  # int64, len(keys) + 1
     docs: np.ndarray  # int32 rows
-    tfs: np.ndarray  # uint16 occurrences in the row
+    tfs: np.ndarray  # occurrences in the row: uint8 where they fit (`narrow_counts`), else uint16
     rows: int  # how many rows it was built from (the merge policy's measure)
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -533,7 +541,8 @@ class PostingSegment:
             return PostingSegment(empty, np.zeros(1, dtype=np.int64), empty, np.zeros(0, dtype=np.uint16), rows)
         starts = np.flatnonzero(np.concatenate(([True], term_ids[1:] != term_ids[:-1])))
         indptr = np.append(starts, len(term_ids)).astype(np.int64)
-        return PostingSegment(term_ids[starts].astype(np.int32), indptr, docs.astype(np.int32), tfs, rows)
+        keys = term_ids[starts].astype(np.int32)
+        return PostingSegment(keys, indptr, docs.astype(np.int32), narrow_counts(tfs), rows)
 
 
 class GrowingArray:

@@ -15,12 +15,13 @@ import re
 import shutil
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from itertools import pairwise
+from itertools import pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from bot.lexical import (
 from bot.names import counted_thing, proper_names, tagged_names
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
 from bot.translated_names import TranslatedNames
-from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentenceRow
+from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentencePlaces, SentenceRow
 from index.indexer import NewsIndex, OutsideVectors, index_runs, run_of
 from index.store import Hit, VectorStore, chunk_id, parse_id, sentence_id
 
@@ -245,19 +246,61 @@ VECTOR_CACHE_SIZE = 20_000
 class RowArena:
     """Every sentence row that snapshots of one catalog read, appended as they are read and never changed: rows
     keep their numbers from one snapshot to the next, so a change appends its articles' new rows and leaves
-    their old ones unused (a question of an older snapshot may still read them). Shared by those snapshots."""
+    their old ones unused (a question of an older snapshot may still read them). Shared by those snapshots.
+    Held in columns of 4-byte ints (16 bytes a row; a row object took 80): each row's article (its number in
+    `article_ids`), n, chunk and paragraph."""
 
     def __init__(self, postings: TermPostings | None = None) -> None:
-        self.rows: list[SentenceRow] = []
+        self.article_ids: list[str] = []  # the article of each span appended, by number
+        self.article, self.n, self.chunk, self.paragraph = array("i"), array("i"), array("i"), array("i")
         self.postings = postings if postings is not None else TermPostings()  # BM25's, row for row
         self._lock = threading.Lock()
 
-    def append(self, rows: list[SentenceRow]) -> int:
-        """Append `rows` (one article's) and return the number of the first."""
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def article_id(self, row: int) -> str:
+        return self.article_ids[self.article[row]]
+
+    def append(self, places: SentencePlaces, spans: Iterable[tuple[str, tuple[int, int]]] | None = None) -> int:
+        """Append the rows of `places`' articles (`spans` of them, in that order; all in the order read by
+        default), each article's after the last, and return the number of the first."""
         with self._lock:
-            start = len(self.rows)
-            self.rows.extend(rows)
+            start = len(self.n)
+            if spans is None:  # the columns as they are
+                for article_id, (first, end) in places.spans.items():
+                    self.article.extend(repeat(len(self.article_ids), end - first))
+                    self.article_ids.append(article_id)
+                self.n.extend(places.n)
+                self.chunk.extend(places.chunk)
+                self.paragraph.extend(places.paragraph)
+                return start
+            for article_id, (first, end) in spans:
+                self.article.extend(repeat(len(self.article_ids), end - first))
+                self.article_ids.append(article_id)
+                self.n.extend(places.n[first:end])
+                self.chunk.extend(places.chunk[first:end])
+                self.paragraph.extend(places.paragraph[first:end])
             return start
+
+    def append_unused(self, count: int) -> None:
+        """Append `count` rows that no snapshot reads (a restored file's rows of articles changed since)."""
+        with self._lock:
+            self.article.extend(repeat(len(self.article_ids), count))
+            self.article_ids.append("")
+            for column in (self.n, self.chunk, self.paragraph):
+                column.extend(repeat(-1, count))
+
+    def copy_rows(self, source: RowArena, start: int, end: int) -> int:
+        """Append rows `start` to `end` of `source` (one article's), and return the number of the first."""
+        with self._lock:
+            first = len(self.n)
+            self.article.extend(repeat(len(self.article_ids), end - start))
+            self.article_ids.append(source.article_id(start))
+            self.n.extend(source.n[start:end])
+            self.chunk.extend(source.chunk[start:end])
+            self.paragraph.extend(source.paragraph[start:end])
+            return first
 
 
 # Sentence texts kept between questions and snapshots (`SentenceTexts`): about 200 bytes each, 10 MB in all.
@@ -274,10 +317,6 @@ class RestoredRows:
     live: np.ndarray
     tokens: int
     built: PostingsBuilder  # the changed articles' postings, read with their rows
-
-
-# The row of an article changed since the saved postings were written, in a restored arena: never read.
-DEAD_ROW = SentenceRow("", -1, -1, -1, "")
 
 
 class SnapshotMoved(Exception):
@@ -337,8 +376,9 @@ class SnapshotSentence:
 
     __slots__ = ("_texts", "_version", "article_id", "chunk", "n", "paragraph")
 
-    def __init__(self, row: SentenceRow, version: str, texts: SentenceTexts) -> None:
-        self.article_id, self.n, self.chunk, self.paragraph = row.article_id, row.n, row.chunk, row.paragraph
+    def __init__(self, arena: RowArena, row: int, version: str, texts: SentenceTexts) -> None:
+        self.article_id = arena.article_id(row)
+        self.n, self.chunk, self.paragraph = arena.n[row], arena.chunk[row], arena.paragraph[row]
         self._version, self._texts = version, texts
 
     @property
@@ -373,15 +413,14 @@ class SentenceRows(Sequence[SnapshotSentence]):
         versions: dict[str, str],
         texts: SentenceTexts,
     ) -> None:
-        self._rows = arena.rows
+        self._arena = arena
         self._spans = spans
         self._count = count
         self._versions = versions
         self._texts = texts
 
     def __getitem__(self, row):  # type: ignore[no-untyped-def,override]
-        stored = self._rows[row]
-        return SnapshotSentence(stored, self._versions[stored.article_id], self._texts)
+        return SnapshotSentence(self._arena, row, self._versions[self._arena.article_id(row)], self._texts)
 
     def __len__(self) -> int:
         return self._count
@@ -398,23 +437,23 @@ class SentenceRows(Sequence[SnapshotSentence]):
 class SentencePositions(Mapping[tuple[str, int], int]):
     """The row of each sentence (article id, n) of a snapshot, from where each article's rows start."""
 
-    def __init__(self, spans: dict[str, tuple[int, int]], sentences: list[SentenceRow], count: int) -> None:
+    def __init__(self, spans: dict[str, tuple[int, int]], arena: RowArena, count: int) -> None:
         self.spans = spans  # article id: (first row, row after the last)
-        self._sentences = sentences
+        self._n = arena.n
         self._count = count
 
     def __getitem__(self, key: tuple[str, int]) -> int:
         article_id, n = key
         start, end = self.spans.get(article_id, (0, 0))
         row = start + n
-        if not start <= row < end or self._sentences[row].n != n:
+        if not start <= row < end or self._n[row] != n:
             raise KeyError(key)
         return row
 
     def __iter__(self) -> Iterator[tuple[str, int]]:
-        for start, end in self.spans.values():
-            for sentence in self._sentences[start:end]:
-                yield sentence.article_id, sentence.n
+        for article_id, (start, end) in self.spans.items():
+            for n in self._n[start:end]:
+                yield article_id, n
 
     def __len__(self) -> int:
         return self._count
@@ -530,7 +569,7 @@ class Snapshot:
         else:
             vocabulary = previous._arena.postings.vocabulary if previous is not None else Vocabulary()
             built = PostingsBuilder(vocabulary)
-            changes = index.catalog.read_changes(since, most, texts=False, terms_to=built)
+            changes = index.catalog.read_changes(since, most, terms_to=built)
         self.generation, self.catalog_id = changes.generation, changes.catalog_id
         self.restored = restored is not None  # BM25's postings came from the saved file (`bot.saved_postings`)
         if restored is not None:
@@ -563,15 +602,14 @@ class Snapshot:
         for article in changes.articles:
             self.articles[article.article_id] = article
             self.versions[article.article_id] = article.version
-        first_new = len(self._arena.rows)
-        for article_id, rows in changes.sentences.items():  # in the order read (`built`'s), each from n = 0 on
-            start = self._arena.append(rows)
-            spans[article_id] = (start, start + len(rows))
-            count += len(rows)
-        live = np.concatenate([live, np.ones(len(self._arena.rows) - first_new, dtype=bool)])
+        first_new = self._arena.append(changes.sentences)  # in the order read (`built`'s), each from n = 0 on
+        for article_id, (start, end) in changes.sentences.spans.items():
+            spans[article_id] = (first_new + start, first_new + end)
+            count += end - start
+        live = np.concatenate([live, np.ones(len(self._arena) - first_new, dtype=bool)])
         self._arena.postings.append(first_new, built, live)
-        tokens += int(self._arena.postings.lengths.data[first_new : len(self._arena.rows)].sum())
-        compacted = len(self._arena.rows) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS  # many rows not read
+        tokens += int(self._arena.postings.lengths.data[first_new : len(self._arena)].sum())
+        compacted = len(self._arena) > (1 + ARENA_SLACK) * count + ARENA_SLACK_ROWS  # many rows not read
         if compacted:
             spans = self._compact(spans)
             live = np.ones(count, dtype=bool)
@@ -581,7 +619,7 @@ class Snapshot:
         # texts by (article id, version): valid in every snapshot that holds that version, so shared
         self._texts = previous._texts if previous is not None else SentenceTexts(index.catalog)
         self.sentences = SentenceRows(self._arena, spans, count, self.versions, self._texts)
-        self.position = SentencePositions(spans, self._arena.rows, count)
+        self.position = SentencePositions(spans, self._arena, count)
         language, decompounder = index.settings.language, index.decompounder
         self.lexical = SnapshotLexicalIndex(
             index.catalog, self._arena.postings, live, tokens, spans, language, decompounder
@@ -615,28 +653,28 @@ class Snapshot:
         versions = {a.article_id: a.version for a in everything.articles}
         saved_rowids = saved.postings.rowids.data
         changed = everything.changed
-        unchanged = [a for a in everything.sentences if a not in changed]
+        unchanged = [a for a in everything.sentences.spans if a not in changed]
         if any(a not in saved.spans for a in unchanged):
             log.warning("the saved BM25 postings lack articles the catalog holds: building them")
             return None
-        rows: list[SentenceRow] = []
+        arena = RowArena(saved.postings)
         spans: dict[str, tuple[int, int]] = {}
         lengths = saved.postings.lengths.data
         live = np.zeros(saved.postings.lengths.size, dtype=bool)
         for article_id, (start, end) in saved.spans.items():
-            current = everything.sentences.get(article_id)
+            current = everything.sentences.spans.get(article_id)
             if article_id in changed:
-                rows.extend([DEAD_ROW] * (end - start))
+                arena.append_unused(end - start)
                 continue
             if (
                 current is None
                 or versions.get(article_id) != saved.versions[article_id]
-                or len(current) != end - start
+                or current[1] - current[0] != end - start
                 or int(saved_rowids[start]) != first_rowids[article_id]  # sentences numbered anew (a dump loaded)
             ):
                 log.warning("the saved BM25 postings do not fit the catalog (article %s): building them", article_id)
                 return None
-            rows.extend(current)
+            arena.append(everything.sentences, [(article_id, current)])
             spans[article_id] = (start, end)
             live[start:end] = True
         log.info(
@@ -644,8 +682,6 @@ class Snapshot:
             saved.generation,
             len(changed),
         )
-        arena = RowArena(saved.postings)
-        arena.rows = rows
         count = int(np.count_nonzero(live))
         tokens = int(lengths[: len(live)][live].sum())
         changes = CatalogChanges(
@@ -685,11 +721,11 @@ class Snapshot:
     def _compact(self, spans: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
         """Copy this snapshot's rows into a new arena of their own, and return their spans there."""
         old = self._arena
-        rows = np.full(len(old.rows), -1, dtype=np.int64)  # the new row of each old one (-1: not kept)
+        rows = np.full(len(old), -1, dtype=np.int64)  # the new row of each old one (-1: not kept)
         self._arena = RowArena()
         moved = {}
         for article_id, (start, end) in sorted(spans.items(), key=lambda item: item[1]):  # rows keep their order
-            first = self._arena.append(old.rows[start:end])
+            first = self._arena.copy_rows(old, start, end)
             moved[article_id] = (first, first + end - start)
             rows[start:end] = np.arange(first, first + end - start)
         self._arena.postings = old.postings.compacted(rows)
@@ -704,13 +740,16 @@ class Snapshot:
     def article_of(self, row: int) -> str:
         """The article id of sentence `row`: fusion asks it of every candidate several times, and the arena's row
         says it without the `SnapshotSentence` that `sentences[row]` makes."""
-        return self._arena.rows[row].article_id
+        return self._arena.article_id(row)
 
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         """The stored vectors of sentences `rows` (NaN where Chroma lacks one), fetched by id: the cosine
         of a sentence that only BM25 found, without a second search."""
-        stored = self._arena.rows
-        ids = [sentence_id(s.article_id, self.versions[s.article_id], s.n) for s in map(stored.__getitem__, rows)]
+        arena = self._arena
+        ids = []
+        for row in rows:
+            article_id = arena.article_id(row)
+            ids.append(sentence_id(article_id, self.versions[article_id], arena.n[row]))
         kind = "s" if self._vectors_in_catalog else None
         return self._vectors.fetch(self._vectors.store.sentences, ids, self.outside and self.outside.vectors, kind)
 
@@ -733,17 +772,17 @@ class Snapshot:
 
     def passage_of(self, row: int) -> tuple[str, int] | None:
         """The passage (article id, chunk) that sentence `row` belongs to, if its article has that chunk."""
-        sentence = self._arena.rows[row]
-        article = self.articles.get(sentence.article_id)
-        return (sentence.article_id, sentence.chunk) if article and sentence.chunk < article.chunk_count else None
+        article_id, chunk = self._arena.article_id(row), self._arena.chunk[row]
+        article = self.articles.get(article_id)
+        return (article_id, chunk) if article and chunk < article.chunk_count else None
 
     def read_texts(self, rows: Iterable[int]) -> bool:
         """Read the texts of sentences `rows` in one query (a question reads those of its candidates and their
         neighbours); False where the catalog no longer holds some of their articles' versions."""
-        wanted = []
+        arena, wanted = self._arena, []
         for row in rows:
-            stored = self._arena.rows[row]
-            wanted.append((stored.article_id, self.versions[stored.article_id], stored.n))
+            article_id = arena.article_id(row)
+            wanted.append((article_id, self.versions[article_id], arena.n[row]))
         return not self._texts.read(wanted)
 
     def word_pairs(self, row: int) -> set[tuple[str, ...]]:
@@ -801,14 +840,14 @@ class Snapshot:
 
     def around(self, row: int, reach: int) -> list[int]:
         """`row` and up to `reach` sentences on either side of it, as far as its paragraph goes."""
-        stored = self._arena.rows
-        sentence = stored[row]
-        start, end = self.position.spans[sentence.article_id]  # rows next to its article's are of others
+        paragraphs = self._arena.paragraph
+        paragraph = paragraphs[row]
+        start, end = self.position.spans[self._arena.article_id(row)]  # rows next to its article's are of others
         first = row
-        while first > max(start, row - reach) and stored[first - 1].paragraph == sentence.paragraph:
+        while first > max(start, row - reach) and paragraphs[first - 1] == paragraph:
             first -= 1
         last = row
-        while last < min(end - 1, row + reach) and stored[last + 1].paragraph == sentence.paragraph:
+        while last < min(end - 1, row + reach) and paragraphs[last + 1] == paragraph:
             last += 1
         return list(range(first, last + 1))
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.lexical import PostingSegment, TermPostings, Vocabulary
+from bot.lexical import PostingSegment, TermPostings, Vocabulary, narrow_counts
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _saved(arrays: dict[str, np.ndarray]) -> SavedPostings | None:
     text = arrays["vocabulary"].tobytes().decode()
     terms = text.split("\n") if text else []
     vocabulary = Vocabulary(zip(terms, range(len(terms)), strict=True))
-    keys, indptr, docs, tfs = arrays["keys"], arrays["indptr"], arrays["docs"], arrays["tfs"]
+    keys, indptr, docs, tfs = arrays["keys"], arrays["indptr"], arrays["docs"], narrow_counts(arrays["tfs"])
     lengths, rowids = arrays["lengths"], arrays["rowids"]
     segment_keys, segment_rows = arrays["segment_keys"], arrays["segment_rows"]
     consistent = (

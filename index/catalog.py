@@ -14,10 +14,12 @@ import math
 import sqlite3
 import sys
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +145,39 @@ def sentence_row(article_id: str, n: int, chunk: int, paragraph: int, text: str)
     return SentenceRow(sys.intern(article_id), n, chunk, paragraph, text)
 
 
+class SentencePlaces:
+    """Where sentences are (article, n, chunk, paragraph), without their texts, as a snapshot reads them
+    (`Catalog.read_changes`): each article's rows one after the other in order of n, in the order read, held in
+    columns of 4-byte ints. A snapshot keeps every sentence's place: as `SentenceRow` objects they took 80 bytes a
+    sentence (the object and its list slot), here 12."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, tuple[int, int]] = {}  # article id: (its first row, the row after its last)
+        self.n, self.chunk, self.paragraph = array("i"), array("i"), array("i")
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Add rows (article id, n, chunk, paragraph, …) in order of article id and n; an article read on from
+        the last batch goes on."""
+        if not rows:
+            return
+        ids, ns, chunks, paragraphs = list(zip(*rows, strict=True))[:4]
+        position = len(self.n)
+        self.n.extend(ns)
+        self.chunk.extend(chunks)
+        self.paragraph.extend(paragraphs)
+        for article_id, same in groupby(ids):
+            length = sum(1 for _ in same)
+            span = self.spans.get(article_id)
+            if span is not None and span[1] == position:  # read on from the last batch
+                self.spans[article_id] = (span[0], position + length)
+            else:
+                self.spans[sys.intern(article_id)] = (position, position + length)
+            position += length
+
+
 # The terms of one article's sentences, one space-joined string per sentence (title, sentences).
 Analyser = Callable[[str, list[SentenceRow]], list[str]]
 # Which analyser wrote `sentence_terms` (meta key): another one (or none) means the table must be filled again.
@@ -174,7 +209,7 @@ class CatalogChanges:
     full: bool  # every article and sentence (the reader was too far behind, or had read nothing)
     articles: list[ArticleRecord]  # every article (full), or the changed ones the catalog still holds
     changed: frozenset[str]  # the ids of the changed articles, removed ones included (not full)
-    sentences: dict[str, list[SentenceRow]]  # the sentences of `articles`, by article id, in order of n
+    sentences: SentencePlaces  # the sentences of `articles`, each article's in order of n
     terms_by: str = ""  # which analyser wrote the stored terms (meta TERMS_KEY): BM25's postings depend on it
 
 
@@ -471,7 +506,6 @@ class Catalog:
         self,
         since: tuple[str, int] | None = None,
         most: int = 0,
-        texts: bool = True,
         terms_to: TermsReader | None = None,
     ) -> CatalogChanges:
         """What changed since a reader's last look, as of one commit: `since` is the (catalog id, generation)
@@ -479,8 +513,8 @@ class Catalog:
         sentences; everything is read when there is no `since`, when the log does not reach back to it (a
         reader too far behind, an older newsbot's catalog) or the file is another one, or when more than
         `most` articles changed. In one transaction on a connection of its own, as `read_one_generation`.
-        Without `texts`, the sentences' texts are left empty: a snapshot reads those a question needs
-        (`sentence_texts`). `terms_to` is given the sentences' stored terms and rowids as they are read, in the
+        The sentences are their places without texts (`SentencePlaces`: a snapshot reads the texts a question
+        needs, `sentence_texts`). `terms_to` is given the sentences' stored terms and rowids as they are read, in the
         order of `sentences` (a snapshot builds BM25's postings from them without holding them all)."""
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30)
         try:
@@ -494,11 +528,11 @@ class Catalog:
                     ids = None
             if ids is None:
                 articles = self.articles(db)
-                sentences = self._sentences_of(db, None, texts, terms_to)
+                sentences = self._sentences_of(db, None, terms_to)
                 changes = CatalogChanges(generation, catalog_id, True, articles, frozenset(), sentences, terms_by)
             else:
                 articles, changed = self._records_of(db, ids)
-                sentences = self._sentences_of(db, ids, texts, terms_to)
+                sentences = self._sentences_of(db, ids, terms_to)
                 changes = CatalogChanges(generation, catalog_id, False, articles, changed, sentences, terms_by)
             db.execute("COMMIT")
         finally:
@@ -517,7 +551,7 @@ class Catalog:
 
     def read_since_saved(
         self, since: tuple[str, int], terms_by: str, terms_to: TermsReader
-    ) -> tuple[CatalogChanges, dict[str, list[SentenceRow]], dict[str, int]] | None:
+    ) -> tuple[CatalogChanges, SentencePlaces, dict[str, int]] | None:
         """Every article and sentence (no texts, no terms) as of one commit, with the articles changed since `since`
         (catalog id, generation: BM25's postings saved then) and those articles' sentences, whose stored terms go
         to `terms_to`: the rest of the postings come from the saved file; and the rowid of each article's first
@@ -534,8 +568,8 @@ class Catalog:
             ids = [article_id for (article_id,) in db.execute(query, (since[1],))]
             articles = self.articles(db)
             first_rowids: dict[str, int] = {}
-            sentences = self._sentences_of(db, None, False, None, first_rowids)
-            changed_sentences = self._sentences_of(db, ids, False, terms_to)
+            sentences = self._sentences_of(db, None, None, first_rowids)
+            changed_sentences = self._sentences_of(db, ids, terms_to)
             db.execute("COMMIT")
         finally:
             db.close()
@@ -592,36 +626,34 @@ class Catalog:
     def _sentences_of(
         db: sqlite3.Connection,
         ids: list[str] | None = None,
-        texts: bool = True,
         terms_to: TermsReader | None = None,
         first_rowids: dict[str, int] | None = None,
-    ) -> dict[str, list[SentenceRow]]:
-        """The sentences of the articles `ids` (all: None) by article id in order of n, read 10,000 at a time;
-        each batch's stored terms and rowids go to `terms_to` (BM25's postings: `bot.lexical.TermPostings`), and
-        the rowid of each article's first sentence into `first_rowids`."""
-        text_column = "s.text" if texts else "''"
+    ) -> SentencePlaces:
+        """The places of the sentences of the articles `ids` (all: None), each article's in order of n, read
+        10,000 at a time (no texts: a snapshot reads those a question needs, `sentence_texts`); each batch's
+        stored terms and rowids go to `terms_to` (BM25's postings: `bot.lexical.TermPostings`), and the rowid of
+        each article's first sentence into `first_rowids`."""
         terms_column, join = (
             ("t.c0", "LEFT JOIN sentence_terms_content AS t ON t.id = s.rowid") if terms_to else ("''", "")
         )
         query = (
-            f"SELECT s.article_id, s.n, s.chunk, s.paragraph, {text_column}, s.rowid, COALESCE({terms_column}, '') "
+            f"SELECT s.article_id, s.n, s.chunk, s.paragraph, s.rowid, COALESCE({terms_column}, '') "
             f"FROM sentences AS s {join} {{}} ORDER BY s.article_id, s.n"
         )
-        sentences: dict[str, list[SentenceRow]] = {}
+        places = SentencePlaces()
         batches = [None] if ids is None else [ids[start : start + 500] for start in range(0, len(ids), 500)]
         for batch in batches:
             where = "" if batch is None else f"WHERE s.article_id IN ({', '.join('?' * len(batch))})"
             cursor = db.execute(query.format(where), batch or [])
             while found := cursor.fetchmany(10_000):
-                for article_id, n, chunk, paragraph, text, rowid, _ in found:
-                    if article_id not in sentences:
-                        sentences[article_id] = []
-                        if first_rowids is not None:
+                if first_rowids is not None:
+                    for article_id, _, _, _, rowid, _ in found:
+                        if article_id not in first_rowids:
                             first_rowids[article_id] = rowid
-                    sentences[article_id].append(sentence_row(article_id, n, chunk, paragraph, text))
+                places.add(found)
                 if terms_to is not None:
-                    terms_to([row[6] for row in found], [row[5] for row in found])
-        return sentences
+                    terms_to([row[5] for row in found], [row[4] for row in found])
+        return places
 
     def sentence_texts(self, wanted: Iterable[tuple[str, str, int | None]]) -> dict[tuple[str, str, int], str]:
         """The texts of the sentences `wanted` as (article id, version, n), or of every sentence of an article

@@ -30,9 +30,11 @@ def live_postings(snapshot: Snapshot) -> dict[str, list[tuple[str, int, int]]]:
     found = {}
     for term in snapshot.lexical._postings.vocabulary:
         docs, tfs = snapshot.lexical.postings(term)
-        rows = [snapshot._arena.rows[row] for row in docs.tolist()]
+        arena, rows = snapshot._arena, docs.tolist()
         if rows:
-            found[term] = sorted((r.article_id, r.n, tf) for r, tf in zip(rows, tfs.tolist(), strict=True))
+            found[term] = sorted(
+                (arena.article_id(r), arena.n[r], tf) for r, tf in zip(rows, tfs.tolist(), strict=True)
+            )
     return found
 
 
@@ -274,10 +276,10 @@ def test_saved_postings_of_sentences_numbered_anew_are_not_used(indexed):
     assert not snapshot.restored
     with sqlite3.connect(service.settings.catalog_path) as db:
         numbers = {(a, n): rowid for rowid, a, n in db.execute("SELECT rowid, article_id, n FROM sentences")}
-    rows = snapshot._arena.rows
-    live = [row for row in range(len(rows)) if snapshot._live[row]]
-    assert [int(snapshot._arena.postings.rowids.data[row]) for row in live] == [
-        numbers[rows[row].article_id, rows[row].n] for row in live
+    arena = snapshot._arena
+    live = [row for row in range(len(arena)) if snapshot._live[row]]
+    assert [int(arena.postings.rowids.data[row]) for row in live] == [
+        numbers[arena.article_id(row), arena.n[row]] for row in live
     ]
     assert_searches_as_fts5(reopened, snapshot)
 

@@ -40,10 +40,11 @@ def test_a_change_reads_only_the_changed_articles(settings, fake_embedder, artic
     read: list[tuple[bool, list[str], list[str]]] = []
     original = service.index.catalog.read_changes
 
-    def recording(since, most, texts=True, terms_to=None):
-        changes = original(since, most, texts, terms_to)
+    def recording(since, most, terms_to=None):
+        changes = original(since, most, terms_to)
         if since is not None:  # not the full reads this test compares with
-            read.append((changes.full, sorted(a.article_id for a in changes.articles), sorted(changes.sentences)))
+            spans = changes.sentences.spans
+            read.append((changes.full, sorted(a.article_id for a in changes.articles), sorted(spans)))
         return changes
 
     monkeypatch.setattr(service.index.catalog, "read_changes", recording)
@@ -208,7 +209,7 @@ def test_rows_of_changed_articles_are_compacted_away(settings, fake_embedder, ar
     gipfel.write_text("Gipfeltreffen\n\nDer Gipfel findet in Graz statt. Er dauert zwei Tage.", encoding="utf-8")
     service.index_paths([articles_dir])
     grown = assert_same_as_a_full_read(service)
-    assert len(grown._arena.rows) > len(grown.sentences)  # the old version's rows are still there
+    assert len(grown._arena) > len(grown.sentences)  # the old version's rows are still there
     assert grown._arena is first._arena
 
     monkeypatch.setattr("bot.retrieve.ARENA_SLACK", 0.0)
@@ -217,7 +218,7 @@ def test_rows_of_changed_articles_are_compacted_away(settings, fake_embedder, ar
     service.index_paths([articles_dir])
     compacted = assert_same_as_a_full_read(service)
     assert compacted._arena is not grown._arena
-    assert len(compacted._arena.rows) == len(compacted.sentences)
+    assert len(compacted._arena) == len(compacted.sentences)
     assert "Linz" in service.ask("Wo findet der Gipfel statt?").text
     # the older snapshots still hold their own rows; texts are read by article version, so an older version's
     # is the one read while the catalog held it (kept since) or none, never the newer version's

@@ -7,11 +7,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bot.lexical as lexical_module
 import index.catalog as catalog_module
 from bot.retrieve import Snapshot
+from bot.saved_postings import SavedPostings, load_postings, save_postings
 from bot.service import NewsService
 from index.articles import read_article_file
 from tests.conftest import shared_data
@@ -131,3 +133,34 @@ def test_only_the_segments_with_dead_rows_are_masked(news_service, tmp_path, mon
         terms = full.lexical.query_terms(question)
         assert hits(removed, removed.lexical.search(terms, 12)) == hits(full, full.lexical.search(terms, 12))
         assert removed.lexical.counts(terms) == full.lexical.counts(terms)
+
+
+def test_a_term_counted_past_one_byte_keeps_its_count(tmp_path):
+    """Postings hold their counts in one byte where all of a segment's fit (`narrow_counts`: a sentence is cut at
+    100 words, so nearly always); a row that holds a term 300 times keeps two bytes and its true count, also
+    through the saved file. The counts that fit read the same from either."""
+    builder = lexical_module.PostingsBuilder(lexical_module.Vocabulary())
+    builder([" ".join(["tor"] * 300 + ["stadion"]), "tor stadion stadion"], [1, 2])
+    postings = lexical_module.TermPostings(builder._vocabulary)
+    postings.append(0, builder)
+    path = tmp_path / "postings.npz"
+    save_postings(path, SavedPostings("c", 1, "de", postings, {"a": (0, 2)}, {"a": "v"}))
+    loaded = load_postings(path)
+    assert loaded is not None
+    for segments in (postings.segments, loaded.postings.segments):
+        assert [s.tfs.dtype for s in segments] == [np.dtype(np.uint16)]
+        assert segments[0].postings(postings.vocabulary["tor"])[1].tolist() == [300, 1]
+        assert segments[0].postings(postings.vocabulary["stadion"])[1].tolist() == [1, 2]
+
+
+def test_counts_that_fit_one_byte_take_one():
+    def segment(counts: list[int]) -> lexical_module.PostingSegment:
+        return lexical_module.PostingSegment.of(
+            np.array([0, 0, 1]), np.array([0, 1, 0]), np.array(counts, dtype=np.uint16), 2
+        )
+
+    small, large = segment([1, 255, 3]), segment([1, 256, 3])
+    assert small.tfs.dtype == np.uint8
+    assert small.tfs.tolist() == [1, 255, 3]
+    assert large.tfs.dtype == np.uint16
+    assert large.tfs.tolist() == [1, 256, 3]
