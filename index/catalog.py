@@ -130,19 +130,16 @@ class ArticleRecord:
         return address == self.url or (address == self.source and self.origin != "feed")
 
 
-@dataclass(frozen=True, slots=True)  # no __dict__: a snapshot holds one per sentence (see `sentence_row`)
+@dataclass(frozen=True, slots=True)
 class SentenceRow:
+    """A sentence as an article's version is written, or as a whole-catalog read gives it (filling the stored
+    terms, tests); a snapshot holds only the places (`SentencePlaces`)."""
+
     article_id: str
     n: int
     chunk: int
     paragraph: int
     text: str
-
-
-def sentence_row(article_id: str, n: int, chunk: int, paragraph: int, text: str) -> SentenceRow:
-    """A row as read from the catalog, its article id shared with the article's other rows (interned):
-    a snapshot holds every row, and an id of its own took a sixth of a row's memory."""
-    return SentenceRow(sys.intern(article_id), n, chunk, paragraph, text)
 
 
 class SentencePlaces:
@@ -474,13 +471,14 @@ class Catalog:
 
     def sentences(self, db: sqlite3.Connection | None = None) -> list[SentenceRow]:
         """Every sentence, in article order: made into rows 10,000 at a time, since all the tuples at once
-        (`fetchall`) beside the rows took a snapshot's first read 170 MB more at a million sentences."""
+        (`fetchall`) beside the rows took 170 MB more at a million sentences. A snapshot reads only the sentences'
+        places (`SentencePlaces`)."""
         cursor = (db or self._db).execute(
             "SELECT article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n"
         )
         found: list[SentenceRow] = []
         while rows := cursor.fetchmany(10_000):
-            found.extend(sentence_row(*row) for row in rows)
+            found.extend(SentenceRow(*row) for row in rows)
         return found
 
     def read_one_generation(self, with_rowids: bool = False) -> tuple[int, list[ArticleRecord], list[Any]]:
@@ -494,7 +492,7 @@ class Catalog:
             articles = self.articles(db)
             if with_rowids:
                 query = "SELECT rowid, article_id, n, chunk, paragraph, text FROM sentences ORDER BY article_id, n"
-                sentences: list[Any] = [(row[0], sentence_row(*row[1:])) for row in db.execute(query)]
+                sentences: list[Any] = [(row[0], SentenceRow(*row[1:])) for row in db.execute(query)]
             else:
                 sentences = self.sentences(db)
             db.execute("COMMIT")

@@ -583,19 +583,11 @@ class NewsIndex:
             return []
         with self.writing():
             records = [r for r in map(self.catalog.article, (r.article_id for r in records)) if r is not None]
-            vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
             for record in records:
                 chunks = [chunk_id(record.article_id, record.version, n) for n in range(record.chunk_count)]
                 cited = record.url or sources[record.article_id]  # as `_write_batch` writes it
                 self.store.set_metadata(self.store.chunks, chunks, {"source": cited})
-                sentences = [sentence_id(record.article_id, record.version, n) for n in range(record.sentence_count)]
-                found = self.store.vectors(self.store.sentences, sentences)
-                found |= self.store.vectors(self.store.chunks, chunks)
-                if all(i in found for i in sentences + chunks):  # else another process loads Chroma again
-                    vectors[record.article_id] = (
-                        np.array([found[i] for i in sentences], dtype=np.float32),
-                        np.array([found[i] for i in chunks], dtype=np.float32),
-                    )
+            vectors = self._vectors_in_chroma(records)  # an article Chroma lacks some of: another process loads it
             changed = {r.article_id: (r.version, sources[r.article_id]) for r in records}
             return self.catalog.set_sources(changed, vectors)
 
@@ -731,6 +723,28 @@ class NewsIndex:
                 rows[row] = vector
         return rows
 
+    def _vectors_in_chroma(self, records: list[ArticleRecord]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The sentence and chunk vectors (float32 rows, as Chroma returns them) of the versions `records`, by
+        article id, in one Chroma read per collection; an article Chroma lacks any of is left out."""
+        ids = {
+            r.article_id: (
+                [sentence_id(r.article_id, r.version, n) for n in range(r.sentence_count)],
+                [chunk_id(r.article_id, r.version, n) for n in range(r.chunk_count)],
+            )
+            for r in records
+        }
+        sentences = self.store.vectors(self.store.sentences, [i for s, _ in ids.values() for i in s])
+        chunks = self.store.vectors(self.store.chunks, [i for _, c in ids.values() for i in c])
+        vectors = {}
+        for article_id, (sentence_ids, chunk_ids) in ids.items():
+            if any(i not in sentences for i in sentence_ids) or any(i not in chunks for i in chunk_ids):
+                continue
+            vectors[article_id] = (
+                np.array([sentences[i] for i in sentence_ids], dtype=np.float32).reshape(-1, self.embedder.dim),
+                np.array([chunks[i] for i in chunk_ids], dtype=np.float32).reshape(-1, self.embedder.dim),
+            )
+        return vectors
+
     def _fill_catalog_vectors(self) -> None:
         """Copy the vectors of every article whose current version the catalog's `vectors` lacks from Chroma, as
         Chroma returns them, and mark the catalog complete (NEWSBOT_VECTORS_IN_CATALOG): an index written without
@@ -742,25 +756,9 @@ class NewsIndex:
         started, lacking = time.perf_counter(), 0
         for start in range(0, max(len(records), 1), VECTOR_FILL_ARTICLES):
             batch = records[start : start + VECTOR_FILL_ARTICLES]
-            ids = {
-                r.article_id: (
-                    [sentence_id(r.article_id, r.version, n) for n in range(r.sentence_count)],
-                    [chunk_id(r.article_id, r.version, n) for n in range(r.chunk_count)],
-                )
-                for r in batch
-            }
-            sentences = self.store.vectors(self.store.sentences, [i for s, _ in ids.values() for i in s])
-            chunks = self.store.vectors(self.store.chunks, [i for _, c in ids.values() for i in c])
-            vectors = {}
-            for r in batch:
-                sentence_ids, chunk_ids = ids[r.article_id]
-                if any(i not in sentences for i in sentence_ids) or any(i not in chunks for i in chunk_ids):
-                    lacking += 1  # Chroma lacks some: questions fetch this article's from Chroma
-                    continue
-                vectors[(r.article_id, r.version)] = (
-                    np.array([sentences[i] for i in sentence_ids], dtype=np.float32).reshape(-1, self.embedder.dim),
-                    np.array([chunks[i] for i in chunk_ids], dtype=np.float32).reshape(-1, self.embedder.dim),
-                )
+            found = self._vectors_in_chroma(batch)
+            lacking += len(batch) - len(found)  # Chroma lacks some: questions fetch those articles' from Chroma
+            vectors = {(r.article_id, r.version): found[r.article_id] for r in batch if r.article_id in found}
             last = start + VECTOR_FILL_ARTICLES >= len(records)
             self.catalog.put_vectors(vectors, complete=last and not lacking)
         if lacking:
