@@ -382,7 +382,10 @@ def index_list(ctx: Context, as_json: bool) -> None:
 @user_errors
 def index_remove(ctx: Context, article_id: str) -> None:
     report = ctx.service.remove(article_id)
-    click.echo(message("cli_removed", article_id=report.removed[0]))
+    if len(report.removed) == 1:
+        click.echo(message("cli_removed", article_id=report.removed[0]))
+    else:  # a feed's entries
+        click.echo(message("cli_removed_feed", feed=article_id, count=len(report.removed)))
 
 
 @index_group.command("prune", help="cli_help_index_prune")

@@ -758,7 +758,7 @@ class NewsService:
             raise
 
     def _index_feed(self, url: str, report: IndexReport | None) -> IndexReport:
-        from index.web import NotModified, article_from_feed_entry
+        from index.web import NotModified, article_from_feed_entry, normalise_url
 
         report = report or IndexReport()
         articles = []
@@ -831,6 +831,7 @@ class NewsService:
         self.index.catalog.set_feed_entry_texts(
             (entry_id, text) for entry_id, text in texts.items() if entry_id in indexed
         )
+        self.index.catalog.set_feed_members(normalise_url(url), texts)
         return report
 
     def _cited_by_their_ids(self, entries: list[FeedEntry]) -> dict[str, str]:
@@ -900,7 +901,29 @@ class NewsService:
         at_address = [r.article_id for r in self.index.catalog.articles() if r.is_at(article_id)]
         if at_address:  # one page, indexed once (a page reached by another URL of it is the article indexed before)
             return self.index.remove(at_address)
+        if of_feed := self._entries_of_feed(article_id):
+            return self.index.remove(of_feed)
         raise NewsbotError(message("article_not_found", self.settings.language, article_id=article_id))
+
+    def _entries_of_feed(self, address: str) -> list[str]:
+        """The indexed articles the feed at `address` brought and no other feed lists: those it listed at a poll
+        (`Catalog.set_feed_members`), and those whose id is scoped by it ("FEED#guid"), which a catalog from before
+        the feeds' lists were kept knows. Removed, they stay out while the feed lists them (`_feed_entry_is_new`)."""
+        from index.web import normalise_url
+
+        if not address.startswith(("http://", "https://")):
+            return []
+        try:
+            feed = normalise_url(address)
+        except NewsbotError:
+            return []
+        listed = set(self.index.catalog.entries_of_feed_alone(feed))
+        scoped = feed + "#"
+        return [
+            r.article_id
+            for r in self.index.catalog.articles()
+            if r.origin == "feed" and (r.article_id in listed or r.article_id.startswith(scoped))
+        ]
 
     def articles(self) -> list[ArticleRecord]:
         return self.index.catalog.articles()

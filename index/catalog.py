@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS sentences (
 );
 CREATE TABLE IF NOT EXISTS feed_entries (entry_id TEXT PRIMARY KEY, updated TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_entry_texts (entry_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
+-- Which feed listed which entry: an entry's id is its page's URL where the feed's site is the page's, so the id
+-- does not tell its feed, and `index remove FEED_URL` removes the entries a feed brought.
+CREATE TABLE IF NOT EXISTS feed_members (
+    feed TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (feed, entry_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS page_validators (
     url TEXT PRIMARY KEY, article_id TEXT NOT NULL, etag TEXT, last_modified TEXT
 );
@@ -704,6 +709,20 @@ class Catalog:
     def set_feed_entry_texts(self, pairs: Iterable[tuple[str, str]]) -> None:
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO feed_entry_texts VALUES (?, ?)", list(pairs))
+
+    def set_feed_members(self, feed: str, entry_ids: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO feed_members VALUES (?, ?)", [(feed, e) for e in entry_ids])
+
+    def entries_of_feed_alone(self, feed: str) -> list[str]:
+        """The ids of the entries `feed` (normalised) listed and no other feed did: an article two feeds brought
+        stays while the other still lists it."""
+        rows = self._db.execute(
+            "SELECT entry_id FROM feed_members WHERE feed = ? AND entry_id NOT IN "
+            "(SELECT entry_id FROM feed_members WHERE feed != ?)",
+            (feed, feed),
+        )
+        return [entry_id for (entry_id,) in rows]
 
     def page_validators(self, url: str) -> tuple[str, str | None, str | None] | None:
         """(article id, ETag, Last-Modified) of the page at `url` (normalised) when it was last indexed."""

@@ -950,10 +950,56 @@ def test_feed_entry_without_link_cites_its_feed_and_an_edit_replaces_it(
     assert [r.article_id for r in service.articles()] == [entry_id]
     assert service.ask("Wo soll der Gipfel stattfinden?").sources[0].snippet.startswith("Der Gipfel der beiden")
     assert "nun in Wien" in " ".join(s.text for s in service.index.catalog.sentences())
-    # the feed's URL names no one entry: removing by it removes nothing
-    with pytest.raises(NewsbotError):
-        service.remove(feed)
     assert service.remove(entry_id).removed == [entry_id]
+
+
+def test_removing_a_feed_removes_the_articles_it_alone_brought(service: NewsService, httpserver: HTTPServer) -> None:
+    """`index remove FEED_URL` said "not in the index": an entry's id is its page's URL where the feed's site is the
+    page's, so nothing named the feed. Now the feed's entries go, linked or not; one another feed lists too stays,
+    as does a page indexed by its URL; removed entries stay out while the feed lists them, and new ones come."""
+    pages = {
+        "/artikel/eins": ("Gipfel geplant", GIPFEL),
+        "/artikel/geteilt": ("Hitze in Wien", "In Wien wurden am Sonntag 37,2 Grad gemessen. Das ist ein Rekord."),
+        "/artikel/vier": ("Neue Bahnstrecke", "Die Koralmbahn verbindet Graz und Klagenfurt. Sie fährt ab Dezember."),
+        "/artikel/solo": ("Leitzins", "Die EZB senkt den Leitzins auf zwei Prozent. Die Märkte reagieren gelassen."),
+        "/artikel/neu": ("Wahl in Graz", "In Graz wird im Herbst gewählt. Die KPÖ stellt die Bürgermeisterin."),
+    }
+    for path, (title, text) in pages.items():
+        httpserver.expect_request(path).respond_with_data(article_html(title, text), content_type="text/html")
+
+    def linked(path: str, day: int) -> dict[str, str]:
+        return {"title": pages[path][0], "link": httpserver.url_for(path), "pubDate": rfc822(day)}
+
+    linkless = {"title": "Kurzmeldung", "guid": "urn:uuid:kurz-1", "description": "Der Nationalrat tagt am Mittwoch."}
+    feed_a, feed_b = httpserver.url_for("/a.xml"), httpserver.url_for("/b.xml")
+
+    items_of_a = [linked("/artikel/eins", 1), linkless, linked("/artikel/geteilt", 2)]
+    httpserver.expect_request("/a.xml").respond_with_handler(
+        lambda _request: Response(rss(items_of_a), content_type="application/rss+xml")
+    )
+    httpserver.expect_request("/b.xml").respond_with_data(
+        rss([linked("/artikel/geteilt", 2), linked("/artikel/vier", 3)]), content_type="application/rss+xml"
+    )
+    assert len(service.index_feed(feed_a).added) == 3
+    assert len(service.index_feed(feed_b).added) == 1
+    solo = service.index_urls([httpserver.url_for("/artikel/solo")]).added[0]
+
+    removed = service.remove(feed_a).removed
+
+    eins = httpserver.url_for("/artikel/eins")
+    assert sorted(removed) == sorted([eins, f"{feed_a}#urn:uuid:kurz-1"])
+    left = {r.article_id for r in service.articles()}
+    assert left == {httpserver.url_for("/artikel/geteilt"), httpserver.url_for("/artikel/vier"), solo}
+    texts = " ".join(s.text for s in service.index.catalog.sentences())
+    assert "Budapest" not in texts
+    assert "Nationalrat" not in texts
+    # the feed still lists them: they stay out; a new entry of it comes
+    items_of_a.append(linked("/artikel/neu", 4))
+    assert service.index_feed(feed_a).added == [httpserver.url_for("/artikel/neu")]
+    assert eins not in {r.article_id for r in service.articles()}
+    # an address that is no article and no feed's
+    with pytest.raises(NewsbotError):
+        service.remove(httpserver.url_for("/leer.xml"))
 
 
 def test_a_linkless_entry_indexed_citing_its_id_cites_its_feed_after_the_next_poll_without_embedding(
