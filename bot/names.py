@@ -159,3 +159,19 @@ def in_small_letters(question: str, language: str) -> str:
 def _capitalised_parts(noun: str) -> str:
     """A noun with a capital on each part of a hyphenated compound: "Nato-Gipfel", "49-Euro-Ticket"."""
     return "-".join(part[:1].upper() + part[1:] for part in noun.split("-"))
+
+
+# A dateline: where a report was filed, before an en or em dash at the start of its first sentences ("Wien – ",
+# "Gaza/Jerusalem – ", "Santiago de Chile – "). Up to five words, joined by spaces, slashes or hyphens.
+_DATELINE = re.compile(r"^(\w[\w.'’-]*(?:[ /]\w[\w.'’-]*){0,4}) [–—] (?=\S)")
+
+
+def dateline_end(text: str, language: str) -> int:
+    """Where `text`'s dateline ends (0: it has none). A dateline's first word is a place's name, which the
+    tagger tells from the noun or preposition that opens a teaser with a dash ("Wegen Irreführung der
+    Verbraucher – Kein Preisvergleichsportal …"); without a tagger for `language`, none is read."""
+    found = _DATELINE.match(text)
+    if found is None or language not in _NAME_TAGS or not found.group(1)[:1].isupper():
+        return 0
+    words = _TOKENS.findall(text[: found.end()])
+    return found.end() if _tags(words, language)[0] in (_NAME_TAGS[language], "FM") else 0
