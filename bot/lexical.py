@@ -564,7 +564,7 @@ class PostingSegment:
         starts = np.flatnonzero(np.concatenate(([True], term_ids[1:] != term_ids[:-1])))
         indptr = np.append(starts, len(term_ids)).astype(np.int64)
         keys = term_ids[starts].astype(np.int32)
-        return PostingSegment(keys, indptr, docs.astype(np.int32), narrow_counts(tfs), rows)
+        return PostingSegment(keys, indptr, docs.astype(np.int32, copy=False), narrow_counts(tfs), rows)
 
 
 class GrowingArray:
@@ -588,7 +588,9 @@ class GrowingArray:
 class PostingsBuilder:
     """The postings of rows as their terms are read (`Catalog.read_changes`' `terms_to`), a batch at a time:
     term ids in arrays, segments of about SEGMENT_ROWS rows numbered from 0, no term string kept (at a million
-    sentences the strings took hundreds of megabytes that the process did not give back)."""
+    sentences the strings took hundreds of megabytes that the process did not give back). Each segment is sorted
+    in place, in one array of 8 bytes a posting: a first start that builds every segment (no saved postings)
+    should need little more memory than the postings it keeps (`TermPostings`)."""
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self._vocabulary = vocabulary
@@ -605,7 +607,7 @@ class PostingsBuilder:
         tokens = " ".join(terms).split()
         if len(tokens) != int(lengths.sum()):  # terms apart by more than one space
             lengths = np.fromiter((len(t.split()) for t in terms), dtype=np.int32, count=len(terms))
-        self._ids.append(np.fromiter(map(self._vocabulary.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+        self._ids.append(np.fromiter(map(self._vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens)))
         self._lengths.append(lengths)
         self.lengths.append(lengths)
         self.rowids.append(np.asarray(rowids, dtype=np.int64))
@@ -617,17 +619,39 @@ class PostingsBuilder:
         if self._rows > self._first:
             self._flush()
 
+    def take(self, first_row: int) -> tuple[list[PostingSegment], list[np.ndarray], list[np.ndarray]]:
+        """The segments built, their rows numbered from `first_row` (renumbered in place, not copied), and the rows'
+        lengths and rowids in batches; the builder holds none of them after (at a million sentences a copy of the
+        rows was 84 MB more at once)."""
+        self.finish()
+        segments, lengths, rowids = self.segments, self.lengths, self.rowids
+        self.segments, self.lengths, self.rowids = [], [], []
+        if first_row:
+            for segment in segments:
+                np.add(segment.docs, np.int32(first_row), out=segment.docs)  # the builder's own arrays, handed over
+        return segments, lengths, rowids
+
     def _flush(self) -> None:
-        ids = np.concatenate(self._ids)
+        """Sort the postings read since the last segment by (term id, row) as one int64 key each, made and
+        sorted in place: the temporaries of doing it array by array were about 200 MB at once for a segment
+        of a million-sentence catalog."""
         lengths = np.concatenate(self._lengths)
+        keys = np.concatenate(self._ids, dtype=np.int64) if self._ids else np.zeros(0, dtype=np.int64)
         self._ids, self._lengths = [], []
-        rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        keys = np.sort((ids << 32) | rows)
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys
-        tfs = np.diff(np.append(starts, len(keys))).astype(np.uint16)
-        unique = keys[starts]
-        docs = (unique & 0xFFFFFFFF) + self._first
-        self.segments.append(PostingSegment.of(unique >> 32, docs, tfs, len(lengths)))
+        keys <<= 32
+        keys |= np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        keys.sort()
+        first = np.ones(len(keys), dtype=bool)  # where a (term, row) pair starts: its postings are its run
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        del first
+        tfs = np.diff(starts, append=len(keys)).astype(np.uint16)
+        keys = keys[starts]
+        del starts
+        docs = (keys & 0xFFFFFFFF).astype(np.int32)
+        docs += np.int32(self._first)
+        keys >>= 32
+        self.segments.append(PostingSegment.of(keys, docs, tfs, len(lengths)))
         self._first = self._rows
 
 
@@ -654,14 +678,11 @@ class TermPostings:
         """Add the rows `built` read as rows `first_row`…; `live`, the mask of the snapshot being built
         (covering these rows), lets a merge of small segments drop dead rows."""
         assert first_row == self.lengths.size, "rows are appended in order"
-        built.finish()
-        segments = list(self.segments)
-        for segment in built.segments:
-            docs = segment.docs + np.int32(first_row)
-            segments.append(PostingSegment(segment.keys, segment.indptr, docs, segment.tfs, segment.rows))
-        for lengths, rowids in zip(built.lengths, built.rowids, strict=True):
-            self.lengths.extend(lengths)
-            self.rowids.extend(rowids)
+        new_segments, lengths, rowids = built.take(first_row)
+        segments = [*self.segments, *new_segments]
+        for batch_lengths, batch_rowids in zip(lengths, rowids, strict=True):
+            self.lengths.extend(batch_lengths)
+            self.rowids.extend(batch_rowids)
         small = 0  # the small segments at the end, of the latest rows: merged, the rows stay in ascending order
         while small < len(segments) and segments[-1 - small].rows < SEGMENT_ROWS:
             small += 1

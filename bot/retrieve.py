@@ -215,16 +215,16 @@ class StoredVectors:
             known = {(a, v): self._articles[(a, v)] for a, v, _ in articles if (a, v) in self._articles}
             for key in known:
                 self._articles.move_to_end(key)
-        wanted = [(a, v) for a, v, _ in articles if (a, v) not in known]
+        wanted = [(a, v, count) for a, v, count in articles if (a, v) not in known and count]
         if outside:
-            wanted = [(a, v) for a, v in wanted if sentence_id(a, v, 0) not in outside]
+            wanted = [(a, v, count) for a, v, count in wanted if sentence_id(a, v, 0) not in outside]
         read = self.catalog.article_vectors("s", wanted) if in_catalog and wanted and self.catalog else {}
         parts: list[np.ndarray] = []
         for article_id, version, count in articles:
             matrix = known.get((article_id, version))
-            stored = read.get((article_id, version), {})
-            if matrix is None and count and len(stored) == count and all(n in stored for n in range(count)):
-                matrix = np.frombuffer(b"".join(stored[n] for n in range(count)), dtype="<f4").reshape(count, -1)
+            stored = read.get((article_id, version))
+            if matrix is None and stored is not None:
+                matrix = np.frombuffer(stored, dtype="<f4").reshape(count, -1)
                 with self._lock:
                     self._articles[(article_id, version)] = matrix
                     self._article_rows += count

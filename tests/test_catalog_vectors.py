@@ -155,3 +155,35 @@ def test_a_process_that_only_asks_never_touches_the_chunks_collection(
     service.ask(QUESTION)
     assert touched  # the sentences' collection: the dense search
     assert not [name for name in touched if name.endswith("-chunks")]
+
+
+def test_whole_articles_vectors_are_read_in_order_of_n_and_only_whole(settings, fake_embedder, articles_dir):
+    """`Catalog.article_vectors` (the exact rescoring's read): each article version's vectors joined in order of n,
+    the same bytes as read one by one; an article with a vector missing, of another version or asked with another
+    count is left out (its vectors are then fetched by id); articles past one query's 300 are read too."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    catalog = service.index.catalog
+    records = [r for r in catalog.articles() if r.sentence_count > 1]
+    assert len(records) >= 3
+    whole, gapped, counted = records[0], records[1], records[2]
+    db = sqlite3.connect(settings.catalog_path)
+    with db:
+        db.execute("DELETE FROM vectors WHERE article_id = ? AND kind = 's' AND n = 1", (gapped.article_id,))
+    db.close()
+    absent = [(f"none/{i}", "v", 3) for i in range(299)]  # whole, then the others in the next query
+    asked = [
+        *absent,
+        (whole.article_id, whole.version, whole.sentence_count),
+        (gapped.article_id, gapped.version, gapped.sentence_count),
+        (counted.article_id, counted.version, counted.sentence_count + 1),
+        (counted.article_id, "another version", counted.sentence_count),
+    ]
+    found = catalog.article_vectors("s", asked)
+    assert set(found) == {(whole.article_id, whole.version)}
+    keys = [(whole.article_id, whole.version, n) for n in range(whole.sentence_count)]
+    one_by_one = catalog.stored_vectors("s", keys)
+    assert found[(whole.article_id, whole.version)] == b"".join(one_by_one[key] for key in keys)
+    chunks = catalog.article_vectors("c", [(whole.article_id, whole.version, whole.chunk_count)])
+    keys = [(whole.article_id, whole.version, n) for n in range(whole.chunk_count)]
+    assert chunks[(whole.article_id, whole.version)] == b"".join(catalog.stored_vectors("c", keys)[k] for k in keys)

@@ -5,6 +5,7 @@ changes appended segments, small segments were merged and the rows were compacte
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +165,45 @@ def test_counts_that_fit_one_byte_take_one():
     assert small.tfs.tolist() == [1, 255, 3]
     assert large.tfs.dtype == np.uint16
     assert large.tfs.tolist() == [1, 256, 3]
+
+
+def expected_postings(batches: list[list[str]], first_row: int) -> dict[str, list[tuple[int, int]]]:
+    """Each term's (row, occurrences) from the rows' space-joined terms, counted one by one."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    rows = [terms for batch in batches for terms in batch]
+    for row, terms in enumerate(rows, start=first_row):
+        for term, count in sorted(Counter(terms.split()).items()):
+            found.setdefault(term, []).append((row, count))
+    return found
+
+
+def test_postings_built_in_segments_are_each_terms_rows_and_counts(monkeypatch):
+    """The builder sorts each segment in place as one key per posting (`PostingsBuilder._flush`) and hands its
+    segments over renumbered from the first row they are appended at: every term's rows and counts are those
+    counted one by one, across segments, batches that end mid-segment and an empty row."""
+    monkeypatch.setattr(lexical_module, "SEGMENT_ROWS", 4)
+    batches = [
+        ["tor stadion tor", "stadion", "", "gipfel tor gipfel gipfel"],
+        ["tor", "präsident gipfel", "stadion stadion stadion stadion"],
+        ["zwettlbach", "tor tor tor tor tor tor tor tor tor tor"],
+    ]
+    builder = lexical_module.PostingsBuilder(lexical_module.Vocabulary())
+    postings = lexical_module.TermPostings(builder._vocabulary)
+    postings.lengths.extend(np.zeros(7, dtype=np.int32))  # rows of an earlier change
+    postings.rowids.extend(np.arange(7, dtype=np.int64))
+    for number, batch in enumerate(batches):
+        builder(batch, list(range(100 + 10 * number, 100 + 10 * number + len(batch))))
+    postings.append(7, builder)
+    assert builder.segments == []  # handed over, not kept twice
+    assert builder.lengths == []
+    assert [s.rows for s in postings.segments] == [4, 5]  # flushed when a batch reached SEGMENT_ROWS rows
+    found = {}
+    for term, term_id in postings.vocabulary.items():
+        parts = [s.postings(term_id) for s in postings.segments]
+        found[term] = [
+            (row, count)
+            for docs, tfs in filter(None, parts)
+            for row, count in zip(docs.tolist(), tfs.tolist(), strict=True)
+        ]
+    assert found == expected_postings(batches, 7)
+    assert postings.lengths.data[7:16].tolist() == [3, 1, 0, 4, 1, 2, 4, 1, 10]
