@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lexical import Decompounder, LexicalIndex, sentence_text
+from bot.lexical import Decompounder, LexicalIndex, analyser_name, sentence_text
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.indexer import NewsIndex
@@ -180,7 +180,7 @@ def test_a_catalog_without_terms_gets_them_once_on_open(settings, fake_embedder,
     reopened = NewsService.open(settings, fake_embedder)
     assert expected
     assert lexical_rows(reopened, "Gipfel Budapest") == expected
-    assert not reopened.index.catalog.fill_terms(reopened.index.catalog.analyse, "de|1")  # only once
+    assert not reopened.index.catalog.fill_terms(reopened.index.catalog.analyse, analyser_name("de"))  # only once
 
 
 def test_catalog_bm25_ranks_like_bm25s(settings, fake_embedder, articles_dir):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.language import question_language
+from bot.lexical import analyser_name
 from bot.service import NewsService
 from index.errors import NewsbotError
 from index.settings import load_settings
@@ -207,7 +208,7 @@ def test_an_index_opened_with_another_language_stops_with_one_line_and_keeps_its
         NewsService.open(english, fake_embedder)
 
     assert raised.value.message == message("index_language_mismatch", "en", stored="de", configured="en")
-    assert service.index.catalog.get_meta(TERMS_KEY) == terms_before == "de|1"
+    assert service.index.catalog.get_meta(TERMS_KEY) == terms_before == analyser_name("de")
     assert "38 Grad" in service.ask("Wie viele Grad wurden in Wien gemessen?").text
 
 
@@ -226,7 +227,7 @@ def test_a_catalog_from_before_the_language_was_kept_takes_the_one_it_is_opened_
     german = NewsService.open(settings, fake_embedder)
 
     assert german.index.catalog.get_meta("language") == "de"
-    assert german.index.catalog.get_meta(TERMS_KEY) == "de|1"
+    assert german.index.catalog.get_meta(TERMS_KEY) == analyser_name("de")
     with pytest.raises(NewsbotError):
         NewsService.open(english, fake_embedder)
 
