@@ -344,7 +344,7 @@ class LexicalIndex:
 
     def _without_dateline(self, title: str, sentences: list[SentenceRow]) -> tuple[str, list[SentenceRow]]:
         """The article's headline and sentences, its dateline left out of the first of them that opens with one
-        (`names.dateline_end`). "Wien – " says where a report was filed, not what it is about: 201 of the
+        (`names.dateline_end`). "Wien – " says where a report was filed, not what it is about: 198 of the
         haystack's 1,028 news articles open so, and each held "Wien" for "Wie heißt der Bürgermeister von
         Wien?", which was answered at 73 % from an article on Mürzzuschlag's mayor."""
         from bot.names import dateline_end
