@@ -388,6 +388,9 @@ class NewsService:
         if answered:
             span, context = self._stretch(snapshot, retrieval, search.question_weights, search.given)
         # the question's terms and the conversation's; a refusal's sources stay what was found near the question
+        # in llm mode the sources are the passages the model writes from, and it may find the answer in one the
+        # extractive answer missed: unchanged until measured there (sources16)
+        judged = answered and self.settings.answer_mode != "llm"
         asked = {*retrieval.weights, *(search.question_weights or ())}
         sources = sources_for(
             snapshot,
@@ -397,7 +400,7 @@ class NewsService:
             in_its_words or retrieval.coverage,
             search.used_history,
             by_the_answer=in_its_words is not None,
-            answers_content=what_the_answer_adds(snapshot, span, asked, self.settings.language) if answered else None,
+            answers_content=what_the_answer_adds(snapshot, span, asked, self.settings.language) if judged else None,
             another_language=search.language != self.settings.language,
         )
         if not answered:
