@@ -210,10 +210,16 @@ def sources_for(
     A further source must hold at least half of it, as the first does all: sharing the question's words says an
     article is on its topic, not that it says what the answer says. On the haystack „Wo soll der Gipfel
     stattfinden?“, answered with Budapest, listed a meeting in Zurich and a monthly campaign, both holding „Gipfel“
-    or „stattfinden“ (`benchmarks/HISTORY.md`, sources16). The one exception is the runner-up of a question in
-    `another_language` asked alone that the exceptions above keep: its first came by words that may mislead, so
-    the answer may be the wrong one, and the runner-up the asked article.
+    or „stattfinden“ (`benchmarks/HISTORY.md`, sources16). The answer may be the wrong one, though, and then the
+    asked article is the one that does not say it: two exceptions keep it for a question asked alone. The runner-up
+    of a question in `another_language` that the exceptions above keep: its first came by words that may mislead.
+    And where the first's article lacks some of the question's terms, an article that holds at least as much of them
+    as it does: the question's words point to it no less than to the answer's. Apple's music service's price or Lady
+    Gaga's song at Super Bowl 50 stood there under a wrong answer from another article. Where the first holds every
+    term, nothing in the question points elsewhere (the summit's Budapest, whose rivals hold „Gipfel“ and
+    „stattfinden“ as well), and the answer's content decides.
     """
+    first_share = 0.0  # of the question's weighted terms, in the first source's article
     least_share = 0.0  # of the question's weighted terms, in a further source's article
     first_terms: frozenset[str] = frozenset()  # the question's terms the first source's article holds
     first_cosine = 0.0
@@ -247,12 +253,16 @@ def sources_for(
                 and len(sources) == 1
                 and (by_the_answer or (c.dense or 0.0) >= first_cosine)
             )
+            and not (
+                coverage and not follow_up and first_share < 1.0 and coverage.share(sentence.article_id) >= first_share
+            )
         ):
             continue
         if not sources:
             first_cosine = c.dense or 0.0
             if coverage:
-                least_share = coverage.share(sentence.article_id) * (1.0 if follow_up else 0.5)
+                first_share = coverage.share(sentence.article_id)
+                least_share = first_share * (1.0 if follow_up else 0.5)
                 first_terms = coverage.held(sentence.article_id)
             if answers_content:
                 least_content = answers_content.share(sentence.article_id) * 0.5
