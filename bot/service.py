@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 from threadpoolctl import threadpool_limits
 
 from bot.answerability import AnswerabilityModel, shipped_model
-from bot.extractive import answer_span, confidence, in_the_articles_words, shown_sentences, sources_for
+from bot.extractive import (
+    answer_span,
+    confidence,
+    in_the_articles_words,
+    shown_sentences,
+    sources_for,
+    what_the_answer_adds,
+)
 from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import asks_for_more, is_remark, names_something
@@ -376,6 +383,15 @@ class NewsService:
         in_its_words = None
         if search.language != self.settings.language and not _holds_any(retrieval, snapshot):
             in_its_words = in_the_articles_words(snapshot, ranked)
+        answered = bool(ranked) and sure >= self.refusal_threshold
+        span, context = ("", "")
+        if answered:
+            span, context = self._stretch(snapshot, retrieval, search.question_weights, search.given)
+        # the question's terms and the conversation's; a refusal's sources stay what was found near the question
+        # in llm mode the sources are the passages the model writes from, and it may find the answer in one the
+        # extractive answer missed: unchanged until measured there (sources16)
+        judged = answered and self.settings.answer_mode != "llm"
+        asked = {*retrieval.weights, *(search.question_weights or ())}
         sources = sources_for(
             snapshot,
             ranked,
@@ -384,15 +400,15 @@ class NewsService:
             in_its_words or retrieval.coverage,
             search.used_history,
             by_the_answer=in_its_words is not None,
+            answers_content=what_the_answer_adds(snapshot, span, asked, self.settings.language) if judged else None,
+            another_language=search.language != self.settings.language,
         )
-        best = ranked[0] if ranked else None
-        if best is None or sure < self.refusal_threshold:
+        if not answered:
             # "Danke!" asks nothing: told that the articles say nothing about it, a user wondered what they had asked
             why = "remark_reply" if is_remark(question) else "nothing_more" if search.given else "refusal"
             said = message(why, search.language)
             answer = Answer(question, said, False, sources, sure, language=search.language, refusal=why)
         else:
-            span, context = self._stretch(snapshot, retrieval, search.question_weights, search.given)
             answer = Answer(question, span, True, sources, sure, context=context, language=search.language)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings_ms = {k: round(v, 3) for k, v in timings.items()}
