@@ -119,6 +119,26 @@ _UMLAUTS = str.maketrans("äöü", "aou")
 _name_stem_LETTERS = 5
 
 
+# Tags of words that refer back to what was said before: personal, possessive and demonstrative pronouns and
+# pronominal adverbs ("es", "seine", "das", "davon"; STTS), personal pronouns and possessive determiners (CLAWS).
+_REFERRING_TAGS = {
+    "de": ("PPER", "PPOSAT", "PDS", "PDAT", "PROAV"),
+    "en": ("PNP", "DPS"),
+}
+
+
+def refers_back(question: str, language: str) -> bool:
+    """Whether `question` holds a word that refers to something said before ("Welcher König erließ es?", "Wie hieß
+    sein Unternehmen?", "Wie viel Prozent davon …?"), or opens with "Und"/"And" ("Und in Wien?"): what it asks
+    about, the conversation says. True where no tagger knows the language (it may)."""
+    words = _TOKENS.findall(question)
+    if language not in _REFERRING_TAGS or not words:
+        return True
+    if words[0].lower() in ("und", "and"):
+        return True
+    return any(tag in _REFERRING_TAGS[language] for tag in _tags(words, language))
+
+
 # Kept by question: a refused question is asked again as its answer is made, and each follow-up asks it of the
 # conversation's question before (`NewsService._conversation_article`), tagged when it was asked.
 @lru_cache(maxsize=1024)
