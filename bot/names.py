@@ -112,11 +112,11 @@ def named_only_inside_other_names(words: frozenset[str], texts: Iterable[str], l
 
 def _name_stem(word: str) -> str:
     """A name's first letters with its umlauts folded: "neust" of "Neustadt" and of "Neustädter"."""
-    return word.lower().translate(_UMLAUTS)[:_name_stem_LETTERS] if len(word) > _name_stem_LETTERS else word
+    return word.lower().translate(_UMLAUTS)[:_NAME_STEM_LETTERS] if len(word) > _NAME_STEM_LETTERS else word
 
 
 _UMLAUTS = str.maketrans("äöü", "aou")
-_name_stem_LETTERS = 5
+_NAME_STEM_LETTERS = 5
 
 
 # Tags of words that refer back to what was said before: personal, possessive and demonstrative pronouns and
