@@ -57,6 +57,10 @@ class Signals:
     compound_missing: float = 0.0  # IDF of the rarest part before the hyphen the article lacks, where it holds the head
     # "Wie viele Kunden …?" over "Ab sofort können Kunden …": the context names what is counted, without a count.
     count_missing: float = 0.0  # 1 when it does (bot.retrieve.count_missing); not weighed by the model, a veto
+    # "Wer ist der Bürgermeister von Wien?" over a report on Wiener Neustadt: the stemmer finds "Wien" in "Wiener", but
+    # the article names another town. 1 where a proper name of the question stands in the answer's article only as the
+    # first word of a longer name (bot.retrieve.names_inside_other_names); not weighed by the model, a veto.
+    name_elsewhere: float = 0.0
     # The kind of answer the question word asks (bot.answer_kind) that the best sentence does not hold, beyond what
     # the question names itself: a near miss's best sentence is on the topic, and its neighbours hold the dates and
     # figures of other facts. 1 for "Wann …?" over a sentence without a time, for "Wie viele …?" or "Wie hoch …?"
@@ -83,6 +87,7 @@ class Signals:
                 "number_missing",
                 "compound_missing",
                 "count_missing",
+                "name_elsewhere",
                 "time_missing",
                 "amount_missing",
             )
@@ -161,8 +166,10 @@ class AnswerabilityModel:
         z = float((values - self.mean) / self.scale @ self.coef) + self.intercept
         probability = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
         # A "Wie viele …?" answer that names what is counted without a count is no answer, however close its
-        # words: halved, it is refused at the shipped threshold (0.5), and still shown below a lowered one.
-        return probability * COUNT_MISSING_FACTOR if signals.count_missing > 0 else probability
+        # words, nor is one from an article on another place than the question names: halved, it is refused at
+        # the shipped threshold (0.5), and still shown below a lowered one.
+        vetoed = signals.count_missing > 0 or signals.name_elsewhere > 0
+        return probability * COUNT_MISSING_FACTOR if vetoed else probability
 
 
 @cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any
 
@@ -81,6 +82,61 @@ def tagged_names(question: str, language: str) -> frozenset[str]:
     if language not in _NAME_TAGS:
         return proper_names(question, language)
     return _names_by_tag(_TOKENS.findall(question), language)
+
+
+def named_only_inside_other_names(words: frozenset[str], texts: Iterable[str], language: str) -> bool:
+    """Whether every one of `words` that `texts` hold opens a longer proper name: "Wiener" in "Wiener Neustadt",
+    a town of its own, not Vienna. A place's adjective (STTS ADJA) directly before a proper name (NE) is that
+    name's first word, and so it is before a word the name's last word begins ("jeder vierte Wiener Neustädter",
+    its people, which the tagger takes for a common noun); before any other noun it says where the thing is
+    ("der Wiener Bürgermeister", "die Wiener Philharmoniker"). False where `texts` hold none of `words`, or
+    `language` has no tagger.
+
+    `words`: the texts' words (as `bot.lexical.WORDS` splits them, punctuation around them left off) that hold a
+    name a question asks about, told by their terms."""
+    if language not in _NAME_TAGS:
+        return False
+    held = []  # each of `words` in `texts`, with the word after it and whether that one is a proper name
+    for text in texts:
+        tokens = _TOKENS.findall(text)
+        if words.isdisjoint(tokens):
+            continue
+        tags = _tags(tokens, language)
+        for n, (token, tag) in enumerate(zip(tokens, tags, strict=True)):
+            if token in words:
+                after = tokens[n + 1] if n + 1 < len(tokens) else ""
+                held.append((tag.startswith("ADJ"), after, n + 1 < len(tokens) and tags[n + 1] == _NAME_TAGS[language]))
+    names = {_name_stem(after) for adjective, after, name in held if adjective and name}
+    return bool(held) and all(adjective and (name or _name_stem(after) in names) for adjective, after, name in held)
+
+
+def _name_stem(word: str) -> str:
+    """A name's first letters with its umlauts folded: "neust" of "Neustadt" and of "Neustädter"."""
+    return word.lower().translate(_UMLAUTS)[:_NAME_STEM_LETTERS] if len(word) > _NAME_STEM_LETTERS else word
+
+
+_UMLAUTS = str.maketrans("äöü", "aou")
+_NAME_STEM_LETTERS = 5
+
+
+# Tags of words that refer back to what was said before: personal, possessive and demonstrative pronouns and
+# pronominal adverbs ("es", "seine", "das", "davon"; STTS), personal pronouns and possessive determiners (CLAWS).
+_REFERRING_TAGS = {
+    "de": ("PPER", "PPOSAT", "PDS", "PDAT", "PROAV"),
+    "en": ("PNP", "DPS"),
+}
+
+
+def refers_back(question: str, language: str) -> bool:
+    """Whether `question` holds a word that refers to something said before ("Welcher König erließ es?", "Wie hieß
+    sein Unternehmen?", "Wie viel Prozent davon …?"), or opens with "Und"/"And" ("Und in Wien?"): what it asks
+    about, the conversation says. True where no tagger knows the language (it may)."""
+    words = _TOKENS.findall(question)
+    if language not in _REFERRING_TAGS or not words:
+        return True
+    if words[0].lower() in ("und", "and"):
+        return True
+    return any(tag in _REFERRING_TAGS[language] for tag in _tags(words, language))
 
 
 # Kept by question: a refused question is asked again as its answer is made, and each follow-up asks it of the

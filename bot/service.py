@@ -36,7 +36,15 @@ from bot.language import load as load_language_model
 from bot.language import question_language
 from bot.lexical import asks_for_more, is_remark, names_something
 from bot.markup import plain_question
-from bot.names import TAGGER_MODELS, counted_thing, in_small_letters, load_tagger, names_a_thing, proper_names
+from bot.names import (
+    TAGGER_MODELS,
+    counted_thing,
+    in_small_letters,
+    load_tagger,
+    names_a_thing,
+    proper_names,
+    refers_back,
+)
 from bot.result import NO_TOPIC, Answer
 from bot.retrieve import (
     Candidate,
@@ -515,7 +523,9 @@ class NewsService:
         if self._loses_what_it_names(question, language, alone, (snapshot_with_context, with_context)):
             use_context = False
         elif sure_alone < self.refusal_threshold:
-            use_context = sure_with_context > sure_alone
+            use_context = sure_with_context > sure_alone and not self._asks_of_its_own_topic(
+                question, language, (snapshot_alone, alone), (snapshot_with_context, with_context)
+            )
         elif sure_with_context < self.refusal_threshold:
             use_context = False
         else:
@@ -538,6 +548,23 @@ class NewsService:
             )
         alone.timings_ms = timings
         return Search(snapshot_alone, alone, sure_alone, False, language)
+
+    @staticmethod
+    def _asks_of_its_own_topic(
+        question: str, language: str, alone: tuple[Snapshot, Retrieval], with_context: tuple[Snapshot, Retrieval]
+    ) -> bool:
+        """Whether a question refused alone names its topic itself and refers back to nothing the conversation
+        said, and finds the conversation's article by its own words: then the conversation adds only the earlier
+        question's words and vector to the search, which lift any sentence of that article ("Wie hieß Martin
+        Luthers Mutter?" after a question on Luther's writings: 0.30 alone, 0.95 with them, over a sentence on his
+        writings). Its own search's verdict stands. A follow-up that says "es", "sein" or "davon", or opens with
+        "Und", is read with the conversation (`bot.names.refers_back`)."""
+        if not alone[1].candidates or not with_context[1].candidates:
+            return False
+        if not names_a_thing(question, language) or refers_back(question, language):
+            return False
+        own = alone[0].article_of(alone[1].candidates[0].row)
+        return own == with_context[0].article_of(with_context[1].candidates[0].row)
 
     def _conversation_article(self, spoken: Sequence[tuple[str, str]]) -> str | None:
         """The article a conversation in another language than the articles is about: that of the answer to its
