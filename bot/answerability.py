@@ -30,6 +30,13 @@ from index.texts import message
 MODEL_FILE = "answerability.json"
 # What a missing count (`Signals.count_missing`) leaves of the model's probability.
 COUNT_MISSING_FACTOR = 0.5
+# The asked kind's absence from the answer's sentences ("Wann …?", "When …?" over sentences without a time; "How
+# many …?" without a number): read from the sentences' times and figures, which a German article writes alike for a
+# question in any language, so it says as much about an English question's answer as about a German one's. The
+# cross-language model cannot weigh it: it was fitted on Wikipedia rows, where it is set for 1 to 5 of 426 English
+# near misses (a removed paragraph's neighbours hold other facts' years and figures). The German model, fitted where it
+# is set for 25 to 34 of 566 near misses, gives its weight to both (benchmarks/HISTORY.md, english17).
+ASKED_KIND_SIGNALS = frozenset(("time_missing", "amount_missing"))
 
 
 @dataclass(frozen=True)
@@ -158,12 +165,28 @@ class AnswerabilityModel:
             ) from error
         return model
 
+    def logit(self, signals: Signals) -> float:
+        """The model's log-odds that the articles answer, from `signals`."""
+        values = np.clip(np.asarray(signals.values(self.features)), self.lower, self.upper)
+        return float((values - self.mean) / self.scale @ self.coef) + self.intercept
+
+    def asked_kind_missing(self, signals: Signals) -> float:
+        """What this model's weights for the asked kind's absence (`ASKED_KIND_SIGNALS`) take off the log-odds of
+        `signals`, against the same answer with the kind present: for the cross-language model, which does not
+        weigh them (0 where this model does not either)."""
+        weighed = self.cross_language.features if self.cross_language is not None else []
+        return sum(
+            self.coef[i] / self.scale[i] * float(np.clip(getattr(signals, name), self.lower[i], self.upper[i]))
+            for i, name in enumerate(self.features)
+            if name in ASKED_KIND_SIGNALS and name not in weighed
+        )
+
     def probability(self, signals: Signals, cross_language: bool = False) -> float:
         """The probability that the articles answer; `cross_language`: the question is in another language."""
         if cross_language and self.cross_language is not None:
-            return self.cross_language.probability(signals)
-        values = np.clip(np.asarray(signals.values(self.features)), self.lower, self.upper)
-        z = float((values - self.mean) / self.scale @ self.coef) + self.intercept
+            z = self.cross_language.logit(signals) + self.asked_kind_missing(signals)
+        else:
+            z = self.logit(signals)
         probability = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
         # A "Wie viele …?" answer that names what is counted without a count is no answer, however close its
         # words, nor is one from an article on another place than the question names: halved, it is refused at
