@@ -86,6 +86,20 @@ def test_the_postings_read_from_the_file_are_those_built_from_the_catalog(indexe
     assert_same_as_built(service.index, restored, service)
 
 
+def test_a_file_of_format_1_restores_what_a_build_gives(indexed):
+    """A file an older newsbot saved (format 1: rows in four bytes, no bases) is read, not built anew."""
+    service, _ = indexed
+    path = postings_path(service.settings.data_dir)
+    former_file(path, load_postings(path), bases=False)
+    with np.load(path) as written:
+        assert "segment_bases" not in written.files
+        assert written["docs"].dtype == np.int32
+    restored = Snapshot(service.index)
+    assert restored.restored
+    assert all(s.docs.dtype == np.uint16 for s in restored.lexical._segments)
+    assert_same_as_built(service.index, restored, service)
+
+
 def test_another_processs_changes_after_the_file_was_written_are_seen(indexed, tmp_path):
     """Added, edited and removed articles (a real second process) since the file's generation: their old rows stay
     dead, their new ones are read from the catalog; a later change appends to the restored postings as usual."""
@@ -336,14 +350,17 @@ def term_postings(postings: TermPostings) -> dict[int, tuple[list[int], list[int
     return found
 
 
-def former_file(path: Path, postings: TermPostings, rows: int, bases: bool) -> None:
+def former_file(path: Path, saved: SavedPostings, bases: bool = True) -> None:
     """What `np.savez` of the members concatenated writes: the former writer's file, of format 2 (`bases`) or of
-    format 1 (each segment's rows whole, no bases)."""
-    meta = {"format": 2 if bases else 1, "catalog_id": "c", "generation": 1, "terms_by": "de|1", "rows": rows}
+    format 1 (each segment's rows whole in four bytes, no bases)."""
+    postings, rows = saved.postings, saved.postings.lengths.size
+    articles = [[a, saved.versions[a], start, end] for a, (start, end) in saved.spans.items()]
+    meta = {"format": 2 if bases else 1, "catalog_id": saved.catalog_id, "generation": saved.generation}
+    meta |= {"terms_by": saved.terms_by, "rows": rows, "articles": articles}
     segments = postings.segments
     members = {
-        "meta": np.frombuffer(json.dumps({**meta, "articles": [["a", "v", 0, rows]]}).encode(), dtype=np.uint8),
-        "vocabulary": np.frombuffer(b"tor\nstadion", dtype=np.uint8),
+        "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+        "vocabulary": np.frombuffer("\n".join(postings.vocabulary).encode(), dtype=np.uint8),
         "segment_keys": np.array([len(s.keys) for s in segments], dtype=np.int64),
         "segment_rows": np.array([s.rows for s in segments], dtype=np.int64),
     }
@@ -368,7 +385,7 @@ def test_a_file_of_the_former_writer_loads_the_same(tmp_path):
     save_postings(path, saved)
     postings = saved.postings
     former = tmp_path / "former.npz"
-    former_file(former, postings, 3000, bases=True)
+    former_file(former, saved)
     with np.load(path) as written, np.load(former) as expected:
         assert written.files == expected.files
         for name in expected.files:
@@ -400,7 +417,7 @@ def test_a_file_of_format_1_loads_with_two_bytes_a_row(tmp_path):
     postings.lengths.extend(np.full(rows, 3, dtype=np.int32))
     postings.rowids.extend(np.arange(rows, dtype=np.int64))
     path = tmp_path / "format1.npz"
-    former_file(path, postings, rows, bases=False)
+    former_file(path, SavedPostings("c", 1, "de|1", postings, {"a": (0, rows)}, {"a": "v"}), bases=False)
     loaded = load_postings(path)
     assert loaded is not None
     segments = loaded.postings.segments
