@@ -519,7 +519,7 @@ class Vocabulary(dict[str, int]):
 
 def narrow_counts(tfs: np.ndarray) -> np.ndarray:
     """Occurrence counts in one byte where they all fit, else as they are: a term occurs fewer than 256 times in
-    a sentence (nearly always), so BM25's postings take 5 bytes each instead of 6, the counts the same."""
+    a sentence (nearly always), so a posting's count takes one byte instead of two, the counts the same."""
     if tfs.dtype != np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max):
         return tfs.astype(np.uint8)
     return tfs
@@ -531,8 +531,8 @@ ROW_SPAN = 1 << 16
 
 def narrow_rows(docs: np.ndarray, base: int = 0) -> tuple[np.ndarray, int]:
     """`docs` (rows minus `base`) as offsets from their first row, in two bytes where they span at most ROW_SPAN
-    rows (a whole segment does: SEGMENT_ROWS), else in four; and that row. At a million sentences the rows are
-    4 of BM25's 5 bytes a posting in four bytes, 2 of 3 in two: about 44 MB less."""
+    rows (a whole segment does: SEGMENT_ROWS), else in four; and that row. A row was 4 of a posting's 5 bytes; in
+    two, a posting takes 3: 44 MB less at a million sentences."""
     if not len(docs):
         return np.zeros(0, dtype=np.uint16), 0
     low, high = int(docs.min()), int(docs.max())
@@ -825,7 +825,7 @@ class SnapshotLexicalIndex(CatalogLexicalIndex):
                 part = part[0][keep], part[1][keep]
             parts.append(part)
         if len(parts) == 1:
-            found = parts[0]  # views of the segment's arrays, which never change
+            found = parts[0]  # one segment's (its rows made int32 from their offsets)
         else:
             docs = np.concatenate([d for d, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
             found = docs, np.concatenate([t for _, t in parts]) if parts else np.zeros(0, dtype=np.uint16)

@@ -53,6 +53,7 @@ class SavedPostings:
     postings: TermPostings
     spans: dict[str, tuple[int, int]]  # article id: its rows, in row order
     versions: dict[str, str]  # the version of each article in `spans`
+    format: int = FORMAT  # the file's, where read from one
 
 
 def save_postings(path: Path, saved: SavedPostings) -> None:
@@ -204,4 +205,5 @@ def _saved(arrays: dict[str, np.ndarray]) -> SavedPostings | None:
         position = end
     if position != rows:
         raise ValueError("inconsistent articles")
-    return SavedPostings(meta["catalog_id"], int(meta["generation"]), meta["terms_by"], postings, spans, versions)
+    catalog_id, generation, terms_by = meta["catalog_id"], int(meta["generation"]), meta["terms_by"]
+    return SavedPostings(catalog_id, generation, terms_by, postings, spans, versions, int(meta["format"]))

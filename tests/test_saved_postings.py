@@ -87,16 +87,26 @@ def test_the_postings_read_from_the_file_are_those_built_from_the_catalog(indexe
 
 
 def test_a_file_of_format_1_restores_what_a_build_gives(indexed):
-    """A file an older newsbot saved (format 1: rows in four bytes, no bases) is read, not built anew."""
+    """A file an older newsbot saved (format 1: rows in four bytes, no bases) is read, not built anew, and saved
+    again in the current format, which the next start reads."""
     service, _ = indexed
     path = postings_path(service.settings.data_dir)
     former_file(path, load_postings(path), bases=False)
     with np.load(path) as written:
         assert "segment_bases" not in written.files
         assert written["docs"].dtype == np.int32
+    assert load_postings(path).format == 1
     restored = Snapshot(service.index)
     assert restored.restored
     assert all(s.docs.dtype == np.uint16 for s in restored.lexical._segments)
+    current = load_postings(path)
+    assert current.format == 2
+    assert current.generation == restored.generation
+    with np.load(path) as written:
+        assert written["docs"].dtype == np.uint16
+    again = Snapshot(service.index)
+    assert again.restored
+    assert live_postings(again) == live_postings(restored)
     assert_same_as_built(service.index, restored, service)
 
 
