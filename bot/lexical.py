@@ -519,52 +519,106 @@ class Vocabulary(dict[str, int]):
 
 def narrow_counts(tfs: np.ndarray) -> np.ndarray:
     """Occurrence counts in one byte where they all fit, else as they are: a term occurs fewer than 256 times in
-    a sentence (nearly always), so BM25's postings take 5 bytes each instead of 6, the counts the same."""
+    a sentence (nearly always), so a posting's count takes one byte instead of two, the counts the same."""
     if tfs.dtype != np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max):
         return tfs.astype(np.uint8)
     return tfs
 
 
+# A segment's rows are kept as offsets from its first row, in two bytes where its rows span at most this many.
+ROW_SPAN = 1 << 16
+
+
+def narrow_rows(docs: np.ndarray, base: int = 0) -> tuple[np.ndarray, int]:
+    """`docs` (rows minus `base`) as offsets from their first row, in two bytes where they span at most ROW_SPAN
+    rows (a whole segment does: SEGMENT_ROWS), else in four; and that row. A row was 4 of a posting's 5 bytes; in
+    two, a posting takes 3: 44 MB less at a million sentences."""
+    if not len(docs):
+        return np.zeros(0, dtype=np.uint16), 0
+    low, high = int(docs.min()), int(docs.max())
+    if high - low < ROW_SPAN:
+        return (docs - low).astype(np.uint16), base + low
+    if docs.dtype == np.int32 and base + low >= 0:
+        return docs, base
+    return (docs + base).astype(np.int32), 0
+
+
 @dataclass(frozen=True)
 class PostingSegment:
     """The postings of a run of sentence rows, as arrays: for each term id in `keys` (ascending), its rows
-    `docs[indptr[i]:indptr[i + 1]]` (ascending) and how often it occurs there (`tfs`). Never changed: a
+    `base + docs[indptr[i]:indptr[i + 1]]` (ascending) and how often it occurs there (`tfs`). Never changed: a
     change appends a segment, and small ones are merged now and then (`TermPostings`)."""
 
     keys: np.ndarray  # int32 term ids, ascending
     indptr: np.ndarray  # int64, len(keys) + 1
-    docs: np.ndarray  # int32 rows
+    docs: np.ndarray  # rows minus `base`: uint16 where they span at most ROW_SPAN rows (`narrow_rows`), else int32
     tfs: np.ndarray  # occurrences in the row: uint8 where they fit (`narrow_counts`), else uint16
     rows: int  # how many rows it was built from (the merge policy's measure)
+    base: int = 0  # the row that `docs` count from
 
     def postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows (int32, ascending) that hold the term and how often, or None."""
         # the id as a scalar of the keys' own type: with a Python int, numpy cast every key first (a copy each time)
         i = int(self.keys.searchsorted(self.keys.dtype.type(term_id)))
         if i == len(self.keys) or self.keys[i] != term_id:
             return None
         start, end = self.indptr[i], self.indptr[i + 1]
-        return self.docs[start:end], self.tfs[start:end]
+        return self._rows(self.docs[start:end]), self.tfs[start:end]
+
+    def _rows(self, docs: np.ndarray) -> np.ndarray:
+        if docs.dtype == np.int32 and not self.base:
+            return docs  # a view: the segment's arrays never change
+        return np.add(docs, np.int32(self.base), dtype=np.int32)
 
     @cached_property
     def span(self) -> tuple[int, int]:
         """The first and the last row its postings name ((0, -1) without any): a snapshot whose rows in that
         range are all live reads its postings without masking them."""
-        return (int(self.docs.min()), int(self.docs.max())) if len(self.docs) else (0, -1)
+        if not len(self.docs):
+            return (0, -1)
+        return (self.base + int(self.docs.min()), self.base + int(self.docs.max()))
 
     def expanded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(term id, row, tf) of every posting."""
-        return np.repeat(self.keys, np.diff(self.indptr)), self.docs, self.tfs
+        return np.repeat(self.keys, np.diff(self.indptr)), self._rows(self.docs), self.tfs
+
+    def moved(self, rows: int) -> PostingSegment:
+        """The same postings `rows` rows further on (no copy of the arrays)."""
+        return dataclasses.replace(self, base=self.base + rows)
+
+    def pieces(self) -> list[PostingSegment]:
+        """This segment as segments whose rows span at most ROW_SPAN each (itself where it does): a file of
+        an older newsbot saved segments of 140,000 rows in four bytes a row."""
+        low, high = self.span
+        if high - low < ROW_SPAN:
+            if self.docs.dtype == np.uint16:
+                return [self]
+            docs, base = narrow_rows(self.docs, self.base)
+            return [dataclasses.replace(self, docs=docs, base=base)]
+        term_ids, docs, tfs = self.expanded()
+        window = (docs - low) // ROW_SPAN
+        count = int(window.max()) + 1
+        return [
+            PostingSegment.of(
+                term_ids[window == w],
+                docs[window == w],
+                tfs[window == w],
+                ROW_SPAN if w < count - 1 else max(1, self.rows - w * ROW_SPAN),
+            )
+            for w in range(count)
+        ]
 
     @staticmethod
-    def of(term_ids: np.ndarray, docs: np.ndarray, tfs: np.ndarray, rows: int) -> PostingSegment:
-        """A segment of postings sorted by (term id, row)."""
+    def of(term_ids: np.ndarray, docs: np.ndarray, tfs: np.ndarray, rows: int, base: int = 0) -> PostingSegment:
+        """A segment of postings sorted by (term id, row); `docs` count from `base`."""
         if not len(term_ids):
             empty = np.zeros(0, dtype=np.int32)
             return PostingSegment(empty, np.zeros(1, dtype=np.int64), empty, np.zeros(0, dtype=np.uint16), rows)
         starts = np.flatnonzero(np.concatenate(([True], term_ids[1:] != term_ids[:-1])))
         indptr = np.append(starts, len(term_ids)).astype(np.int64)
         keys = term_ids[starts].astype(np.int32)
-        return PostingSegment(keys, indptr, docs.astype(np.int32, copy=False), narrow_counts(tfs), rows)
+        docs, base = narrow_rows(docs, base)
+        return PostingSegment(keys, indptr, docs, narrow_counts(tfs), rows, base)
 
 
 class GrowingArray:
@@ -603,6 +657,13 @@ class PostingsBuilder:
         self._first = 0  # the first row not in a segment yet
 
     def __call__(self, terms: list[str], rowids: list[int]) -> None:
+        start = 0
+        while start < len(terms):  # a segment ends at exactly SEGMENT_ROWS rows: its rows fit two bytes each
+            room = SEGMENT_ROWS - (self._rows - self._first)
+            self._read(terms[start : start + room], rowids[start : start + room])
+            start += room
+
+    def _read(self, terms: list[str], rowids: list[int]) -> None:
         lengths = np.fromiter((t.count(" ") + 1 if t else 0 for t in terms), dtype=np.int32, count=len(terms))
         tokens = " ".join(terms).split()
         if len(tokens) != int(lengths.sum()):  # terms apart by more than one space
@@ -627,8 +688,7 @@ class PostingsBuilder:
         segments, lengths, rowids = self.segments, self.lengths, self.rowids
         self.segments, self.lengths, self.rowids = [], [], []
         if first_row:
-            for segment in segments:
-                np.add(segment.docs, np.int32(first_row), out=segment.docs)  # the builder's own arrays, handed over
+            segments = [segment.moved(first_row) for segment in segments]
         return segments, lengths, rowids
 
     def _flush(self) -> None:
@@ -648,16 +708,16 @@ class PostingsBuilder:
         tfs = np.diff(starts, append=len(keys)).astype(np.uint16)
         keys = keys[starts]
         del starts
-        docs = (keys & 0xFFFFFFFF).astype(np.int32)
-        docs += np.int32(self._first)
+        docs = (keys & 0xFFFFFFFF).astype(np.int32)  # rows from the segment's first
         keys >>= 32
-        self.segments.append(PostingSegment.of(keys, docs, tfs, len(lengths)))
+        self.segments.append(PostingSegment.of(keys, docs, tfs, len(lengths), self._first))
         self._first = self._rows
 
 
-# Rows per segment built at once (a full read builds several), and how many smaller segments (those changes
-# append) may pile up before they are merged into one: a search looks a term up in every segment.
-SEGMENT_ROWS = 1 << 17
+# Rows per segment built at once (a full read builds several; their rows fit two bytes), and how many smaller
+# segments (those changes append) may pile up before they are merged into one: a search looks a term up in every
+# segment.
+SEGMENT_ROWS = ROW_SPAN
 SMALL_SEGMENTS = 8
 
 
@@ -666,7 +726,7 @@ class TermPostings:
     appends a segment for its articles' new rows, and a snapshot's mask of live rows leaves out the rows of
     changed or removed articles, as search engines mark deletions. Built from the terms the catalog stores
     (`sentence_terms`), read with the sentences; scored as FTS5 scores them (`SnapshotLexicalIndex`), in a
-    few milliseconds where FTS5 took ten at a million sentences. About 24 terms a sentence: 6 bytes each."""
+    few milliseconds where FTS5 took ten at a million sentences. About 22 terms a sentence: 3 bytes each."""
 
     def __init__(self, vocabulary: Vocabulary | None = None) -> None:
         self.vocabulary = vocabulary if vocabulary is not None else Vocabulary()
@@ -765,7 +825,7 @@ class SnapshotLexicalIndex(CatalogLexicalIndex):
                 part = part[0][keep], part[1][keep]
             parts.append(part)
         if len(parts) == 1:
-            found = parts[0]  # views of the segment's arrays, which never change
+            found = parts[0]  # one segment's (its rows made int32 from their offsets)
         else:
             docs = np.concatenate([d for d, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
             found = docs, np.concatenate([t for _, t in parts]) if parts else np.zeros(0, dtype=np.uint16)

@@ -45,6 +45,7 @@ from bot.lexical import (
     terms_of,
 )
 from bot.names import counted_thing, named_only_inside_other_names, proper_names, tagged_names
+from bot.saved_postings import FORMAT as SAVED_FORMAT
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
 from bot.translated_names import TranslatedNames
 from index.catalog import ArticleRecord, Catalog, CatalogChanges, SentencePlaces, SentenceRow
@@ -318,6 +319,7 @@ class RestoredRows:
     live: np.ndarray
     tokens: int
     built: PostingsBuilder  # the changed articles' postings, read with their rows
+    outdated: bool  # the file is of an older format (`bot.saved_postings.FORMAT`): saved anew where it can be
 
 
 class SnapshotMoved(Exception):
@@ -615,7 +617,8 @@ class Snapshot:
             spans = self._compact(spans)
             live = np.ones(count, dtype=bool)
         self._live, self._tokens = live, tokens
-        if previous is None and (restored is None or compacted) and count and bool(live.all()):
+        outdated = restored is not None and restored[1].outdated  # saved in the current format where all are live
+        if previous is None and (restored is None or compacted or outdated) and count and bool(live.all()):
             self._save_postings(path, changes.terms_by, spans)
         # texts by (article id, version): valid in every snapshot that holds that version, so shared
         self._texts = previous._texts if previous is not None else SentenceTexts(index.catalog)
@@ -694,7 +697,7 @@ class Snapshot:
             changed_sentences,
             everything.terms_by,
         )
-        return changes, RestoredRows(arena, spans, count, live, tokens, built)
+        return changes, RestoredRows(arena, spans, count, live, tokens, built, saved.format < SAVED_FORMAT)
 
     def _save_postings(self, path: Path, terms_by: str, spans: dict[str, tuple[int, int]]) -> None:
         """Save this snapshot's postings for the next process's start; a failure costs that start only."""

@@ -31,8 +31,10 @@ from bot.lexical import PostingSegment, TermPostings, Vocabulary, narrow_counts
 log = logging.getLogger(__name__)
 
 FILE_NAME = "bm25-postings.npz"
-# Change when the layout below changes: a file of another format is ignored.
-FORMAT = 1
+# Change when the layout below changes: a file of another format is ignored, except those `_saved` reads too.
+# 2: each segment's rows as offsets from its first (`segment_bases`), two bytes where they fit; 1: rows in four.
+FORMAT = 2
+READ_FORMATS = (1, 2)
 # Temporary files of a writer killed midway, left for this long before a later writer deletes them.
 PARTIAL_KEPT_S = 3600
 
@@ -51,6 +53,7 @@ class SavedPostings:
     postings: TermPostings
     spans: dict[str, tuple[int, int]]  # article id: its rows, in row order
     versions: dict[str, str]  # the version of each article in `spans`
+    format: int = FORMAT  # the file's, where read from one
 
 
 def save_postings(path: Path, saved: SavedPostings) -> None:
@@ -73,9 +76,10 @@ def save_postings(path: Path, saved: SavedPostings) -> None:
         "vocabulary": [np.frombuffer("\n".join(terms).encode(), dtype=np.uint8)],
         "segment_keys": [np.array([len(s.keys) for s in segments], dtype=np.int64)],
         "segment_rows": [np.array([s.rows for s in segments], dtype=np.int64)],
+        "segment_bases": [np.array([s.base for s in segments], dtype=np.int64)],
         "keys": [s.keys for s in segments] or [np.zeros(0, np.int32)],
         "indptr": [s.indptr for s in segments] or [np.zeros(0, np.int64)],
-        "docs": [s.docs for s in segments] or [np.zeros(0, np.int32)],
+        "docs": [s.docs for s in segments] or [np.zeros(0, np.uint16)],  # uint16 where every segment's fit
         "tfs": [s.tfs for s in segments] or [np.zeros(0, np.uint16)],
         "lengths": [postings.lengths.data[:rows]],
         "rowids": [postings.rowids.data[:rows]],
@@ -143,7 +147,7 @@ def load_postings(path: Path) -> SavedPostings | None:
 
 def _saved(arrays: dict[str, np.ndarray]) -> SavedPostings | None:
     meta = json.loads(arrays["meta"].tobytes().decode())
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READ_FORMATS:
         return None
     rows = int(meta["rows"])
     text = arrays["vocabulary"].tobytes().decode()
@@ -152,13 +156,16 @@ def _saved(arrays: dict[str, np.ndarray]) -> SavedPostings | None:
     keys, indptr, docs, tfs = arrays["keys"], arrays["indptr"], arrays["docs"], narrow_counts(arrays["tfs"])
     lengths, rowids = arrays["lengths"], arrays["rowids"]
     segment_keys, segment_rows = arrays["segment_keys"], arrays["segment_rows"]
+    # format 1 saved every row whole (from 0)
+    segment_bases = arrays["segment_bases"] if meta["format"] >= 2 else np.zeros(len(segment_keys), dtype=np.int64)
     consistent = (
         len(vocabulary) == len(terms)
         and len(lengths) == len(rowids) == rows
         and int(segment_keys.sum()) == len(keys)
         and len(indptr) == len(keys) + len(segment_keys)
         and len(docs) == len(tfs)
-        and (not len(docs) or (int(docs.min()) >= 0 and int(docs.max()) < rows))
+        and len(segment_bases) == len(segment_keys)
+        and docs.dtype in (np.dtype(np.uint16), np.dtype(np.int32))
         and (not len(keys) or (int(keys.min()) >= 0 and int(keys.max()) < len(terms)))
     )
     if not consistent:
@@ -168,18 +175,22 @@ def _saved(arrays: dict[str, np.ndarray]) -> SavedPostings | None:
     postings.rowids.extend(rowids)
     segments = []
     key_start = pointer_start = posting_start = 0
-    for count, segment_row_count in zip(segment_keys.tolist(), segment_rows.tolist(), strict=True):
+    for count, segment_row_count, base in zip(
+        segment_keys.tolist(), segment_rows.tolist(), segment_bases.tolist(), strict=True
+    ):
         pointers = indptr[pointer_start : pointer_start + count + 1]
         postings_count = int(pointers[-1])
         if int(pointers[0]) != 0 or posting_start + postings_count > len(docs):
             raise ValueError("inconsistent segments")
         end = posting_start + postings_count
         segment_keys_part = keys[key_start : key_start + count]
-        segments.append(
-            PostingSegment(
-                segment_keys_part, pointers, docs[posting_start:end], tfs[posting_start:end], segment_row_count
-            )
+        segment = PostingSegment(
+            segment_keys_part, pointers, docs[posting_start:end], tfs[posting_start:end], segment_row_count, base
         )
+        low, high = segment.span
+        if low < 0 or high >= rows:
+            raise ValueError("rows out of range")
+        segments.extend(segment.pieces())  # a format 1 file's segments in two bytes a row
         key_start, pointer_start, posting_start = key_start + count, pointer_start + count + 1, end
     if posting_start != len(docs):
         raise ValueError("inconsistent segments")
@@ -194,4 +205,5 @@ def _saved(arrays: dict[str, np.ndarray]) -> SavedPostings | None:
         position = end
     if position != rows:
         raise ValueError("inconsistent articles")
-    return SavedPostings(meta["catalog_id"], int(meta["generation"]), meta["terms_by"], postings, spans, versions)
+    catalog_id, generation, terms_by = meta["catalog_id"], int(meta["generation"]), meta["terms_by"]
+    return SavedPostings(catalog_id, generation, terms_by, postings, spans, versions, int(meta["format"]))

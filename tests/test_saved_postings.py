@@ -86,6 +86,30 @@ def test_the_postings_read_from_the_file_are_those_built_from_the_catalog(indexe
     assert_same_as_built(service.index, restored, service)
 
 
+def test_a_file_of_format_1_restores_what_a_build_gives(indexed):
+    """A file an older newsbot saved (format 1: rows in four bytes, no bases) is read, not built anew, and saved
+    again in the current format, which the next start reads."""
+    service, _ = indexed
+    path = postings_path(service.settings.data_dir)
+    former_file(path, load_postings(path), bases=False)
+    with np.load(path) as written:
+        assert "segment_bases" not in written.files
+        assert written["docs"].dtype == np.int32
+    assert load_postings(path).format == 1
+    restored = Snapshot(service.index)
+    assert restored.restored
+    assert all(s.docs.dtype == np.uint16 for s in restored.lexical._segments)
+    current = load_postings(path)
+    assert current.format == 2
+    assert current.generation == restored.generation
+    with np.load(path) as written:
+        assert written["docs"].dtype == np.uint16
+    again = Snapshot(service.index)
+    assert again.restored
+    assert live_postings(again) == live_postings(restored)
+    assert_same_as_built(service.index, restored, service)
+
+
 def test_another_processs_changes_after_the_file_was_written_are_seen(indexed, tmp_path):
     """Added, edited and removed articles (a real second process) since the file's generation: their old rows stay
     dead, their new ones are read from the catalog; a later change appends to the restored postings as usual."""
@@ -322,6 +346,47 @@ def many_postings(segments: int, per_segment: int) -> SavedPostings:
     return SavedPostings("c", 1, "de|1", postings, {"a": (0, segments * per_segment)}, {"a": "v"})
 
 
+def term_postings(postings: TermPostings) -> dict[int, tuple[list[int], list[int]]]:
+    """Every term id's rows and counts over all segments, in row order."""
+    found: dict[int, tuple[list[int], list[int]]] = {}
+    for term_id in range(len(postings.vocabulary)):
+        parts = [p for p in (s.postings(term_id) for s in postings.segments) if p is not None]
+        if not parts:
+            continue
+        found[term_id] = (
+            np.concatenate([d for d, _ in parts]).tolist(),
+            np.concatenate([t for _, t in parts]).tolist(),
+        )
+    return found
+
+
+def former_file(path: Path, saved: SavedPostings, bases: bool = True) -> None:
+    """What `np.savez` of the members concatenated writes: the former writer's file, of format 2 (`bases`) or of
+    format 1 (each segment's rows whole in four bytes, no bases)."""
+    postings, rows = saved.postings, saved.postings.lengths.size
+    articles = [[a, saved.versions[a], start, end] for a, (start, end) in saved.spans.items()]
+    meta = {"format": 2 if bases else 1, "catalog_id": saved.catalog_id, "generation": saved.generation}
+    meta |= {"terms_by": saved.terms_by, "rows": rows, "articles": articles}
+    segments = postings.segments
+    members = {
+        "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+        "vocabulary": np.frombuffer("\n".join(postings.vocabulary).encode(), dtype=np.uint8),
+        "segment_keys": np.array([len(s.keys) for s in segments], dtype=np.int64),
+        "segment_rows": np.array([s.rows for s in segments], dtype=np.int64),
+    }
+    if bases:
+        members["segment_bases"] = np.array([s.base for s in segments], dtype=np.int64)
+    members |= {
+        "keys": np.concatenate([s.keys for s in segments]),
+        "indptr": np.concatenate([s.indptr for s in segments]),
+        "docs": np.concatenate([s.docs for s in segments] if bases else [s.expanded()[1] for s in segments]),
+        "tfs": np.concatenate([s.tfs for s in segments]),
+        "lengths": postings.lengths.data[:rows],
+        "rowids": postings.rowids.data[:rows],
+    }
+    np.savez(path, **members)
+
+
 def test_a_file_of_the_former_writer_loads_the_same(tmp_path):
     """The writer streams each member's segments under one header; `np.savez` of the members concatenated (the
     former writer) made the same members, and such a file loads to the same postings."""
@@ -329,41 +394,47 @@ def test_a_file_of_the_former_writer_loads_the_same(tmp_path):
     path = tmp_path / "postings.npz"
     save_postings(path, saved)
     postings = saved.postings
-    meta = json.dumps(
-        {
-            "format": 1,
-            "catalog_id": "c",
-            "generation": 1,
-            "terms_by": "de|1",
-            "rows": 3000,
-            "articles": [["a", "v", 0, 3000]],
-        }
-    )
     former = tmp_path / "former.npz"
-    np.savez(
-        former,
-        meta=np.frombuffer(meta.encode(), dtype=np.uint8),
-        vocabulary=np.frombuffer(b"tor\nstadion", dtype=np.uint8),
-        segment_keys=np.array([len(s.keys) for s in postings.segments], dtype=np.int64),
-        segment_rows=np.array([s.rows for s in postings.segments], dtype=np.int64),
-        keys=np.concatenate([s.keys for s in postings.segments]),
-        indptr=np.concatenate([s.indptr for s in postings.segments]),
-        docs=np.concatenate([s.docs for s in postings.segments]),
-        tfs=np.concatenate([s.tfs for s in postings.segments]),
-        lengths=postings.lengths.data[:3000],
-        rowids=postings.rowids.data[:3000],
-    )
+    former_file(former, saved)
     with np.load(path) as written, np.load(former) as expected:
         assert written.files == expected.files
         for name in expected.files:
             if name != "meta":  # its JSON spacing may differ
                 assert written[name].dtype == expected[name].dtype, name
                 assert np.array_equal(written[name], expected[name]), name
+        assert written["docs"].dtype == np.uint16  # every segment's rows in two bytes
     for loaded in (load_postings(path), load_postings(former)):
         assert loaded is not None
         for segment, original in zip(loaded.postings.segments, postings.segments, strict=True):
             assert np.array_equal(segment.docs, original.docs)
+            assert segment.base == original.base
             assert segment.postings(0)[1].tolist() == original.postings(0)[1].tolist()
+        assert term_postings(loaded.postings) == term_postings(postings)
+
+
+def test_a_file_of_format_1_loads_with_two_bytes_a_row(tmp_path):
+    """Format 1 saved each segment's rows whole in four bytes, segments of 140,000 rows; such a file loads to the
+    same postings, its segments cut where their rows would not fit two bytes."""
+    rows = 150_000
+    postings = TermPostings(Vocabulary({"tor": 0, "stadion": 1}))
+    every = np.arange(rows, dtype=np.int32)
+    term_ids = np.concatenate([np.zeros(rows // 3, dtype=np.int64), np.ones(rows // 2, dtype=np.int64)])
+    docs = np.concatenate([every[::3], every[::2]])
+    counts = (docs % 7 + 1).astype(np.uint16)
+    wide = PostingSegment.of(term_ids, docs, counts, rows)
+    assert wide.docs.dtype == np.int32  # its rows span more than two bytes
+    postings.segments = (wide,)
+    postings.lengths.extend(np.full(rows, 3, dtype=np.int32))
+    postings.rowids.extend(np.arange(rows, dtype=np.int64))
+    path = tmp_path / "format1.npz"
+    former_file(path, SavedPostings("c", 1, "de|1", postings, {"a": (0, rows)}, {"a": "v"}), bases=False)
+    loaded = load_postings(path)
+    assert loaded is not None
+    segments = loaded.postings.segments
+    assert len(segments) == 3
+    assert all(s.docs.dtype == np.uint16 and s.span[1] - s.span[0] < 1 << 16 for s in segments)
+    assert term_postings(loaded.postings) == term_postings(postings)
+    assert term_postings(loaded.postings)[0][0] == every[::3].tolist()
 
 
 def test_saving_does_not_copy_the_postings(tmp_path):

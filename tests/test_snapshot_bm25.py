@@ -180,7 +180,7 @@ def expected_postings(batches: list[list[str]], first_row: int) -> dict[str, lis
 def test_postings_built_in_segments_are_each_terms_rows_and_counts(monkeypatch):
     """The builder sorts each segment in place as one key per posting (`PostingsBuilder._flush`) and hands its
     segments over renumbered from the first row they are appended at: every term's rows and counts are those
-    counted one by one, across segments, batches that end mid-segment and an empty row."""
+    counted one by one, across segments, batches that end mid-segment or cross a segment's end, and an empty row."""
     monkeypatch.setattr(lexical_module, "SEGMENT_ROWS", 4)
     batches = [
         ["tor stadion tor", "stadion", "", "gipfel tor gipfel gipfel"],
@@ -196,7 +196,10 @@ def test_postings_built_in_segments_are_each_terms_rows_and_counts(monkeypatch):
     postings.append(7, builder)
     assert builder.segments == []  # handed over, not kept twice
     assert builder.lengths == []
-    assert [s.rows for s in postings.segments] == [4, 5]  # flushed when a batch reached SEGMENT_ROWS rows
+    # a segment ends at SEGMENT_ROWS rows exactly, within a batch too; each holds its rows in two bytes from its first
+    assert [s.rows for s in postings.segments] == [4, 4, 1]
+    assert [s.base for s in postings.segments] == [7, 11, 15]
+    assert all(s.docs.dtype == np.uint16 for s in postings.segments)
     found = {}
     for term, term_id in postings.vocabulary.items():
         parts = [s.postings(term_id) for s in postings.segments]
