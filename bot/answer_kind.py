@@ -57,11 +57,14 @@ _DAYS = "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|
 # A time a sentence gives: a year, a date, a month, a weekday, an hour, a decade or century, a day relative to the
 # report's ("gestern"), a span back or ahead ("vor drei Jahren"). Not "Jahr" or "heute" alone in a phrase like
 # "in diesem Jahr"? It is a time too: the report's year, which answers "Wann …?" as the report meant it.
+# A span counted from the report's day may name its article and its direction: "in den nächsten zwei Wochen" (the
+# summit's date as Trump gave it) is a time as "in zwei Wochen" is.
 _TIME = re.compile(
     rf"\b(1\d{{3}}|20\d{{2}}|\d{{1,2}}\.\s*(\d{{1,2}}\.|{_MONTHS})|{_MONTHS}|{_DAYS}|\d{{1,2}}(:\d\d)?\s*uhr"
     r"|\d{2,4}er(\s*jahren?)?|jahrhunderts?|jahrzehnts?|gestern|vorgestern|heute|morgen|übermorgen|heuer|kürzlich"
     r"|damals|bislang|bisher|derzeit|nun|jetzt|demnächst|bald|zuletzt|zuvor|seither"
-    r"|(vor|seit|nach|in|binnen|innerhalb)\s+(\d+|\w+)\s+(jahr|monat|woche|tag|stunde|minute)\w*"
+    r"|(vor|seit|nach|in|binnen|innerhalb)\s+((den|der|dem)\s+)?((nächsten|kommenden|vergangenen|letzten|ersten)\s+)?"
+    r"(\d+|\w+)\s+(jahr|monat|woche|tag|stunde|minute)\w*"
     r"|(diese[mnrs]?|nächste[mnrs]?|vergangene[mnrs]?|letzte[mnrs]?|kommende[mnrs]?)\s+(jahr|monat|woche)\w*)\b",
     re.IGNORECASE,
 )

@@ -105,6 +105,10 @@ def test_what_the_question_names_itself_does_not_count_as_its_answer(kind, quest
 def test_a_time_the_report_gives_in_words_counts():
     assert holds_kind(TIME, ["Der Streik beginnt am Montag."], "Wann beginnt der Streik?", "de")
     assert holds_kind(TIME, ["Vor drei Jahren wurde er gegründet."], "Wann wurde der Verein gegründet?", "de")
+    summit = 'Trump sagte, dass das Treffen "wahrscheinlich in den nächsten zwei Wochen" stattfinden könnte.'
+    assert holds_kind(TIME, [summit], "Wann soll der Gipfel stattfinden?", "de")
+    assert holds_kind(TIME, [summit], "And when?", "de")
+    assert not holds_kind(TIME, ["Das Treffen soll in Budapest stattfinden."], "Wann soll es stattfinden?", "de")
 
 
 def test_an_english_question_over_a_german_context_is_judged_by_the_context():
