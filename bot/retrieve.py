@@ -1066,7 +1066,7 @@ def names_inside_other_names(
     lexical = snapshot.lexical
     held = snapshot.article_terms(article_id)
     asked = [
-        (_folded(_bare(word))[:NAME_LETTERS], set(terms) & weights.keys())
+        (_folded(_bare(word)), set(terms) & weights.keys())
         for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
         if _bare(word) in names and any(term in weights and lexical.present(term, held) for term in terms)
     ]
@@ -1078,14 +1078,16 @@ def names_inside_other_names(
     headline = snapshot.articles[article_id].title
     texts = [(headline, lexical.word_terms(headline))]
     texts += [(snapshot.sentences[row].text, snapshot.word_terms(row)) for row in rows]
-    for letters, terms in asked:
-        holding = [(text, word_terms) for text, word_terms in texts if letters in _folded(text)]
+    for name, terms in asked:
+        holding = [(text, word_terms) for text, word_terms in texts if name[:NAME_LETTERS] in _folded(text)]
         words = frozenset(
             _bare(word)
             for text, word_terms in holding
             for word, its_terms in zip(WORDS.findall(text), word_terms, strict=False)
             if not terms.isdisjoint(its_terms)
         )
+        if any(_folded(word) == name for word in words):
+            continue  # the article writes the name itself: no other name's first word (and no tagging, ms a text)
         if words and named_only_inside_other_names(words, [text for text, _ in holding], language):
             return True
     return False
