@@ -875,6 +875,8 @@ class NewsService:
             (entry_id, text) for entry_id, text in texts.items() if entry_id in indexed
         )
         self.index.catalog.set_feed_members(normalise_url(url), texts)
+        if forgotten := self.index.catalog.forget_unlisted_feed_entries(normalise_url(url), texts):
+            log.info("feed %s: forgot %d entries it no longer lists and the index no longer holds", url, forgotten)
         return report
 
     def _cited_by_their_ids(self, entries: list[FeedEntry]) -> dict[str, str]:

@@ -715,6 +715,36 @@ class Catalog:
         with self.transaction() as db:
             db.executemany("INSERT OR IGNORE INTO feed_members VALUES (?, ?)", [(feed, e) for e in entry_ids])
 
+    def forget_unlisted_feed_entries(self, feed: str, listed: Iterable[str]) -> int:
+        """Forget what `feed` (normalised) no longer lists and the index no longer holds, returning how many of
+        its entries went: a year of polls kept a row per entry ever seen in four tables while retention pruned
+        the articles. An entry the index holds keeps its feed (`index remove FEED_URL` removes it), and one still
+        listed keeps its text, which keeps it out of the index once removed (`NewsService._feed_entry_is_new`).
+        The updated times and page validators of articles no longer indexed are never read again."""
+        with self.transaction() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_now (entry_id TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM listed_now")
+            db.executemany("INSERT OR IGNORE INTO listed_now VALUES (?)", [(entry_id,) for entry_id in listed])
+            gone = [
+                entry_id
+                for (entry_id,) in db.execute(
+                    "SELECT entry_id FROM feed_members WHERE feed = ?"
+                    " AND entry_id NOT IN (SELECT entry_id FROM listed_now)"
+                    " AND entry_id NOT IN (SELECT article_id FROM articles)",
+                    (feed,),
+                )
+            ]
+            db.executemany("DELETE FROM feed_members WHERE feed = ? AND entry_id = ?", [(feed, e) for e in gone])
+            db.executemany(
+                "DELETE FROM feed_entry_texts WHERE entry_id = ?1"
+                " AND NOT EXISTS (SELECT 1 FROM feed_members WHERE entry_id = ?1)",
+                [(entry_id,) for entry_id in gone],
+            )
+            db.execute("DELETE FROM listed_now")
+            db.execute("DELETE FROM feed_entries WHERE entry_id NOT IN (SELECT article_id FROM articles)")
+            db.execute("DELETE FROM page_validators WHERE article_id NOT IN (SELECT article_id FROM articles)")
+        return len(gone)
+
     def entries_of_feed_alone(self, feed: str) -> list[str]:
         """The ids of the entries `feed` (normalised) listed and no other feed did: an article two feeds brought
         stays while the other still lists it."""

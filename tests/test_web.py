@@ -787,6 +787,62 @@ def test_a_feed_entry_is_removed_by_the_address_its_answers_show(service: NewsSe
         service.remove(shown)
 
 
+def feed_rows(service: NewsService, table: str) -> set[str]:
+    column = "url" if table == "page_validators" else "entry_id"
+    with service.index.catalog.transaction() as db:
+        return {row[0] for row in db.execute(f"SELECT {column} FROM {table}")}
+
+
+def test_a_poll_forgets_the_entries_its_feed_dropped_once_they_left_the_index(
+    service: NewsService, httpserver: HTTPServer
+) -> None:
+    """Every entry a feed ever listed kept a row in four tables while retention pruned its article: the catalog
+    grew with every poll of a year. An entry the feed still lists keeps its text (removed, it stays out), one
+    another feed lists too keeps it, and one the index still holds keeps its feed (`index remove FEED_URL`)."""
+    stories = {
+        "eins": ("Gipfel geplant", GIPFEL),
+        "zwei": ("Hitze in Wien", "In Wien wurden am Sonntag 37,2 Grad gemessen. Das ist ein Rekord."),
+        "drei": ("Neue Bahnstrecke", "Die Koralmbahn verbindet Graz und Klagenfurt. Sie fährt ab Dezember."),
+    }
+    for slug, (title, text) in stories.items():
+        httpserver.expect_request(f"/artikel/{slug}").respond_with_data(
+            article_html(title, text), content_type="text/html; charset=utf-8"
+        )
+    link = {slug: httpserver.url_for(f"/artikel/{slug}") for slug in stories}
+
+    def item(slug: str, day: int) -> dict[str, str]:
+        return {"title": stories[slug][0], "link": link[slug], "guid": link[slug], "pubDate": rfc822(day)}
+
+    listed_by_a = [item("eins", 1), item("zwei", 2), item("drei", 3)]
+    httpserver.expect_request("/a.xml").respond_with_handler(
+        lambda _request: Response(rss(listed_by_a), content_type="application/rss+xml")
+    )
+    httpserver.expect_request("/b.xml").respond_with_data(rss([item("zwei", 2)]), content_type="application/rss+xml")
+    feed_a, feed_b = httpserver.url_for("/a.xml"), httpserver.url_for("/b.xml")
+    assert len(service.index_feed(feed_a).added) == 3
+    service.index_feed(feed_b)
+    service.remove(link["eins"])
+    service.remove(link["zwei"])
+
+    service.index_feed(feed_a)  # still listed: removed, they stay out, and their texts are kept for that
+    assert {link["eins"], link["zwei"]} <= feed_rows(service, "feed_entry_texts")
+    assert service.index.catalog.article(link["eins"]) is None
+
+    listed_by_a[:] = [item("drei", 3)]  # the feed drops all three
+    service.index_feed(feed_a)
+
+    assert feed_rows(service, "feed_entry_texts") == {link["zwei"], link["drei"]}  # feed b still lists "zwei"
+    assert feed_rows(service, "feed_members") == {link["zwei"], link["drei"]}
+    assert feed_rows(service, "feed_entries") <= {link["drei"]}
+    assert feed_rows(service, "page_validators") <= {link["drei"]}
+    assert service.index_feed(feed_b).added == []  # b's "zwei" stays out
+    # dropped by its feed but still indexed: the feed's removal still takes it
+    listed_by_a[:] = []
+    service.index_feed(feed_a)
+    assert service.remove(feed_a).removed == [link["drei"]]
+    assert service.articles() == []
+
+
 def serve_atom_entry(httpserver: HTTPServer, updated: str, text: str, page: ConditionalPage | None = None) -> str:
     """An Atom feed of one entry updated at `updated`, whose page says `text` (or is `page`); returns the
     entry's id, its urn:uuid scoped to the feed."""
