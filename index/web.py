@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import hashlib
+import html
 import io
 import ipaddress
 import logging
@@ -700,12 +701,19 @@ def _http_url_or_none(text: str | None) -> str | None:
         return None
 
 
-def _html_to_text(html: str) -> str:
+# a tag: "<" with a name, a closing slash, "!" (comment, CDATA) or "?", up to its ">"
+_MARKUP_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+
+
+def _html_to_text(markup: str) -> str:
     """The text of a feed's HTML, markup and scripts dropped (trafilatura over lxml): a "<" or "&" that begins no
-    tag or entity ("Preis <5 Euro", "A & B") stays as it is."""
-    if not html.strip():
+    tag or entity ("Preis <5 Euro", "A & B", "a<b") stays as it is. Text without a tag is only unescaped: lxml
+    read the "<b" of "a<b" as an unclosed tag and dropped the rest."""
+    if not markup.strip():
         return ""
-    return trafilatura.html2txt(f"<html><body>{html}</body></html>").strip()
+    if not _MARKUP_TAG.search(markup):
+        return " ".join(html.unescape(markup).split())
+    return trafilatura.html2txt(f"<html><body>{markup}</body></html>").strip()
 
 
 def article_from_feed_entry(

@@ -1227,13 +1227,14 @@ def test_a_feed_entry_whose_page_is_gone_is_cited_without_a_link(
 
 def test_feed_titles_are_plain_text_as_the_bodies_are(service: NewsService, httpserver: HTTPServer) -> None:
     """A title with escaped markup was stored and shown literally ("<script>alert(1)</script>Rathaus brennt" in
-    `index list`, the CLI and Discord); a "<" or "&" that begins no tag stays."""
+    `index list`, the CLI and Discord); a "<" or "&" that begins no tag stays ("a<b" was read as a tag: "a")."""
     items = [
         ("&lt;script&gt;alert(1)&lt;/script&gt;Rathaus brennt", "Das Rathaus von Kleinstadt brannte am Dienstag ab."),
         ("&lt;b&gt;Brücke&lt;/b&gt; gesperrt", "Die Rheinbrücke bleibt bis Juni gesperrt."),
         ("<![CDATA[<em>Markt</em> öffnet]]>", "Der Markt öffnet am Samstag."),
         ("Preis &lt;5 Euro", "Das Ticket kostet weniger als fünf Euro."),
         ("A &amp; B fusionieren", "Die Firmen A und B fusionieren."),
+        ("Wenn a&lt;b gilt", "Die Ungleichung a kleiner b gilt immer."),
     ]
     rendered = "".join(
         f'<item><title>{title}</title><guid isPermaLink="false">urn:uuid:{n}</guid><description>{text}</description>'
@@ -1244,7 +1245,14 @@ def test_feed_titles_are_plain_text_as_the_bodies_are(service: NewsService, http
         rss([]).replace("</channel>", rendered + "</channel>"), content_type="application/rss+xml"
     )
     feed = httpserver.url_for("/feed.xml")
-    expected = ["Rathaus brennt", "Brücke gesperrt", "Markt öffnet", "Preis <5 Euro", "A & B fusionieren"]
+    expected = [
+        "Rathaus brennt",
+        "Brücke gesperrt",
+        "Markt öffnet",
+        "Preis <5 Euro",
+        "A & B fusionieren",
+        "Wenn a<b gilt",
+    ]
     assert [e.title for e in web.read_feed(feed, service.settings)] == expected
     assert len(service.index_feed(feed).added) == len(items)
     assert sorted(r.title for r in service.articles()) == sorted(expected)
