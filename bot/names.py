@@ -112,10 +112,16 @@ def named_only_inside_other_names(words: frozenset[str], texts: Iterable[str], l
 
 def _name_stem(word: str) -> str:
     """A name's first letters with its umlauts folded: "neust" of "Neustadt" and of "Neustädter"."""
-    return word.lower().translate(_UMLAUTS)[:_NAME_STEM_LETTERS] if len(word) > _NAME_STEM_LETTERS else word
+    return folded(word)[:_NAME_STEM_LETTERS] if len(word) > _NAME_STEM_LETTERS else word
 
 
-_UMLAUTS = str.maketrans("äöü", "aou")
+def folded(text: str) -> str:
+    """`text` in small letters with its umlauts and "ß" folded as the stemmer folds them ("Römer": "romer",
+    "Straße": "strasse"), so a name matches however a writer without those letters spelled it."""
+    return text.lower().translate(_FOLDED_LETTERS)
+
+
+_FOLDED_LETTERS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _NAME_STEM_LETTERS = 5
 
 

@@ -44,7 +44,7 @@ from bot.lexical import (
     needles,
     terms_of,
 )
-from bot.names import counted_thing, named_only_inside_other_names, proper_names, tagged_names
+from bot.names import counted_thing, folded, named_only_inside_other_names, proper_names, tagged_names
 from bot.saved_postings import FORMAT as SAVED_FORMAT
 from bot.saved_postings import SavedPostings, load_postings, postings_path, save_postings
 from bot.translated_names import TranslatedNames
@@ -1066,7 +1066,7 @@ def names_inside_other_names(
     lexical = snapshot.lexical
     held = snapshot.article_terms(article_id)
     asked = [
-        (_folded(_bare(word)), set(terms) & weights.keys())
+        (folded(_bare(word)), set(terms) & weights.keys())
         for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
         if _bare(word) in names and any(term in weights and lexical.present(term, held) for term in terms)
     ]
@@ -1079,14 +1079,14 @@ def names_inside_other_names(
     texts = [(headline, lexical.word_terms(headline))]
     texts += [(snapshot.sentences[row].text, snapshot.word_terms(row)) for row in rows]
     for name, terms in asked:
-        holding = [(text, word_terms) for text, word_terms in texts if name[:NAME_LETTERS] in _folded(text)]
+        holding = [(text, word_terms) for text, word_terms in texts if name[:NAME_LETTERS] in folded(text)]
         words = frozenset(
             _bare(word)
             for text, word_terms in holding
             for word, its_terms in zip(WORDS.findall(text), word_terms, strict=False)
             if not terms.isdisjoint(its_terms)
         )
-        if any(_folded(word) == name for word in words):
+        if any(folded(word) == name for word in words):
             continue  # the article writes the name itself: no other name's first word (and no tagging, ms a text)
         if words and named_only_inside_other_names(words, [text for text, _ in holding], language):
             return True
@@ -1095,14 +1095,6 @@ def names_inside_other_names(
 
 # The first letters of a question's name that a sentence holding it by its terms holds too ("Wien" in "Wiener").
 NAME_LETTERS = 3
-
-
-def _folded(text: str) -> str:
-    """`text` in small letters with its umlauts folded, as the stemmer folds them ("Römer": "romer")."""
-    return text.lower().translate(_UMLAUTS)
-
-
-_UMLAUTS = str.maketrans("äöüß", "aous")
 
 
 # How many first letters a question word in another language shares with an article's word it spells alike: English
