@@ -68,6 +68,11 @@ class Signals:
     # the article names another town. 1 where a proper name of the question stands in the answer's article only as the
     # first word of a longer name (bot.retrieve.names_inside_other_names); not weighed by the model, a veto.
     name_elsewhere: float = 0.0
+    # "Wie lange dauert die Fahrt nach Innsbruck?" over the railway between Graz and Klagenfurt: an article that names
+    # none of a proper name of the question (HanTa's NE, not any capitalised noun as `name_missing` reads it, nor a
+    # one-letter misspelling of a word it holds: "Sentanta" for "Setanta") is about another place, person or thing.
+    # 1 where it does (bot.retrieve.names_the_article_lacks), for a question in the articles' language; a veto.
+    name_unheld: float = 0.0
     # The kind of answer the question word asks (bot.answer_kind) that the best sentence does not hold, beyond what
     # the question names itself: a near miss's best sentence is on the topic, and its neighbours hold the dates and
     # figures of other facts. 1 for "Wann …?" over a sentence without a time, for "Wie viele …?" or "Wie hoch …?"
@@ -95,6 +100,7 @@ class Signals:
                 "compound_missing",
                 "count_missing",
                 "name_elsewhere",
+                "name_unheld",
                 "time_missing",
                 "amount_missing",
             )
@@ -189,9 +195,9 @@ class AnswerabilityModel:
             z = self.logit(signals)
         probability = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
         # A "Wie viele …?" answer that names what is counted without a count is no answer, however close its
-        # words, nor is one from an article on another place than the question names: halved, it is refused at
-        # the shipped threshold (0.5), and still shown below a lowered one.
-        vetoed = signals.count_missing > 0 or signals.name_elsewhere > 0
+        # words, nor is one from an article on another place than the question names, or that does not name it at
+        # all: halved, it is refused at the shipped threshold (0.5), and still shown below a lowered one.
+        vetoed = signals.count_missing > 0 or signals.name_elsewhere > 0 or signals.name_unheld > 0
         return probability * COUNT_MISSING_FACTOR if vetoed else probability
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz.distance import OSA
 
 from bot.answer_kind import WEIGHED, asked_kind, kind_missing
 from bot.answerability import Signals
@@ -1093,6 +1094,40 @@ def names_inside_other_names(
     return False
 
 
+def names_the_article_lacks(
+    snapshot: Snapshot, question: str, weights: dict[str, float], article_id: str, language: str
+) -> bool:
+    """Whether the article holds none of the terms of a proper name of the question (`bot.names.proper_names`), nor
+    a word one edit from it: "Innsbruck" of "Wie lange dauert die Fahrt nach Innsbruck?" over a report on the
+    railway between Graz and Klagenfurt. A question's misspelled name ("Sentanta Sports" for "Setanta Sports") still
+    names the article's: most misspellings are one letter inserted, dropped, replaced or two swapped (Damerau, 1964),
+    and names shorter than `MISSPELLED_NAME_MIN_LETTERS` are too short to tell a misspelling from another name by."""
+    # an abbreviation ("EZB") may stand for what the article writes out ("Europäische Zentralbank")
+    names = frozenset(name for name in proper_names(question, language) if not name.isupper())
+    if not names:
+        return False
+    unheld = names_not_held(snapshot.lexical, question, weights, snapshot.article_terms(article_id), names)
+    if not unheld:
+        return False
+    if all(len(name) < MISSPELLED_NAME_MIN_LETTERS for name in unheld):
+        return True
+    start, end = snapshot.position.spans[article_id]
+    rows = list(range(start, end))
+    snapshot.read_texts(rows)
+    texts = [snapshot.articles[article_id].title, *(snapshot.sentences[row].text for row in rows)]
+    words = {folded(_bare(word)) for text in texts for word in WORDS.findall(text) if word[:1].isupper()}
+    return any(
+        len(name) < MISSPELLED_NAME_MIN_LETTERS
+        or not any(OSA.distance(folded(name), word, score_cutoff=1) <= 1 for word in words)
+        for name in unheld
+    )
+
+
+# The letters a name needs before a word one edit from it counts as its misspelling: a German article capitalises its
+# nouns, and a short name is one letter from many of them ("Bern" from "Berg", "Graz" from "Gras").
+MISSPELLED_NAME_MIN_LETTERS = 5
+
+
 # The first letters of a question's name that a sentence holding it by its terms holds too ("Wien" in "Wiener").
 NAME_LETTERS = 3
 
@@ -1669,6 +1704,10 @@ class Retriever:
             name_elsewhere=float(
                 bool(question and not other_language)
                 and names_inside_other_names(snapshot, question, weights, sentence.article_id, language)
+            ),
+            name_unheld=float(
+                bool(question and not other_language)
+                and names_the_article_lacks(snapshot, question, weights, sentence.article_id, language)
             ),
             **{f"{kind}_missing": value for kind, value in missing.items()},
         )

@@ -22,6 +22,9 @@ pytestmark = pytest.mark.slow
         # the railway article holds both places, but no sum of money: a price's answer is one (bot.answer_kind)
         "Was kostet ein Ticket von Graz nach Klagenfurt?",
         "What is the interest rate in Japan?",  # a name is spelled alike in both languages
+        # the railway article names neither place (0.79 before: `Signals.name_unheld`)
+        "Wie lange dauert die Fahrt nach Innsbruck?",
+        "Wie lange dauert die Fahrt mit der Seilbahn in Innsbruck?",
     ],
 )
 def test_the_near_misses_of_the_issue_are_refused(examples_service, question):
