@@ -145,6 +145,16 @@ def refers_back(question: str, language: str) -> bool:
     return any(tag in _REFERRING_TAGS[language] for tag in _tags(words, language))
 
 
+def is_elliptic(question: str, language: str) -> bool:
+    """Whether `question` has no verb ("Und in Graz?", "Und die VIG?"): it asks the conversation's last question again,
+    of what it names. False where no tagger knows the language, and in English, whose tagger takes a name for a verb
+    where the sentence has none ("And in Graz?": VVG)."""
+    if language != "de" or language not in TAGGER_MODELS:
+        return False
+    words = _TOKENS.findall(question)
+    return bool(words) and not any(tag.startswith("V") for tag in _tags(words, language))
+
+
 # Kept by question: a refused question is asked again as its answer is made, and each follow-up asks it of the
 # conversation's question before (`NewsService._conversation_article`), tagged when it was asked.
 @lru_cache(maxsize=1024)

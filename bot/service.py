@@ -40,6 +40,7 @@ from bot.names import (
     TAGGER_MODELS,
     counted_thing,
     in_small_letters,
+    is_elliptic,
     load_tagger,
     names_a_thing,
     proper_names,
@@ -521,6 +522,10 @@ class NewsService:
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
         if self._loses_what_it_names(question, language, alone, (snapshot_with_context, with_context)):
+            if is_elliptic(question, language):
+                # "Und in Graz?" after "Wie heiß war es in Wien?" asks the heat in Graz, which the conversation's
+                # article lacks; alone it asks nothing, and got the railway's headline "… Graz …" at 93 %
+                return Search(snapshot_with_context, with_context, 0.0, True, language, question_weights=alone.weights)
             use_context = False
         elif sure_alone < self.refusal_threshold:
             use_context = sure_with_context > sure_alone and not self._asks_of_its_own_topic(

@@ -118,6 +118,16 @@ def test_a_question_naming_a_place_the_conversations_article_lacks_is_asked_alon
     assert (after.text, after.answered) == (alone.text, alone.answered)
 
 
+def test_an_elliptic_follow_up_naming_a_place_the_conversations_article_lacks_is_refused(examples_service):
+    """ "Und in Graz?" asks the heat in Graz: the heat article names only Vienna, and asked alone the question asks
+    nothing, so it got the railway's headline "Neue Bahnstrecke zwischen Graz und Klagenfurt eröffnet" at 93 %."""
+    earlier = ["Wie heiß war es in Wien?"]
+    assert not examples_service.ask("Und in Graz?", earlier).answered
+    answer = examples_service.ask("Und in Wien am Mittwoch?", earlier)  # a name it holds: read in the conversation
+    assert answer.answered, answer.text
+    assert "Mittwoch" in answer.sources[0].snippet
+
+
 def test_an_english_name_the_articles_never_write_may_be_their_words_translation(three_articles_service):
     # the article says "Spanien und Portugal": "Spain" names nothing the index holds, so it does not count
     follow_up = three_articles_service.ask("And Spain and Portugal?", ["When did Denmark join the EU?"])

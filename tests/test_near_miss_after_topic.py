@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.names import refers_back
+from bot.names import is_elliptic, refers_back
 from tests.conftest import service_over, shared_data
 
 
@@ -27,6 +27,22 @@ from tests.conftest import service_over, shared_data
 )
 def test_a_question_refers_back_by_a_pronoun_a_pronominal_adverb_or_an_opening_and(question, language, back):
     assert refers_back(question, language) is back
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "elliptic"),
+    [
+        ("Und in Graz?", "de", True),
+        ("Und die VIG?", "de", True),
+        ("Und Spanien und Portugal?", "de", True),
+        ("Und wie viele Mitarbeiter hat die VIG?", "de", False),
+        ("Wie heiß war es in Graz?", "de", False),
+        ("And in Graz?", "en", False),  # the English tagger took "Graz" for a verb: never read as elliptic
+        ("Et à Graz ?", "fr", False),
+    ],
+)
+def test_a_question_without_a_verb_is_elliptic(question, language, elliptic):
+    assert is_elliptic(question, language) is elliptic
 
 
 @pytest.mark.slow
