@@ -47,6 +47,7 @@ def load_tagger(language: str) -> None:
             _tagger(language)
 
 
+@lru_cache(maxsize=1024)  # read by several signals of each search of a question, and by the conversation's checks
 def proper_names(question: str, language: str) -> frozenset[str]:
     """The words of `question` that are proper names ("Paris" in "Wie viele Einwohner hat Paris?")."""
     words = _TOKENS.findall(question)
