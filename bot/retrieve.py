@@ -175,6 +175,10 @@ class StoredVectors:
         if outside:
             known.update((i, outside[i]) for i in ids if i in outside)
         missing = [i for i in dict.fromkeys(ids) if i not in known]
+        if missing and kind == "s":  # the sentences of an article the rescoring read (BM25's hits: all of them)
+            kept = self._of_kept_articles(missing)
+            known.update(kept)
+            missing = [i for i in missing if i not in kept]
         fetched: dict[str, np.ndarray] = {}
         if missing and kind is not None and self.catalog is not None:
             keys = [parse_id(i) for i in missing]
@@ -199,6 +203,18 @@ class StoredVectors:
             if vector is not None:
                 rows[row] = vector
         return rows
+
+    def _of_kept_articles(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The vectors of sentence `ids` whose whole article version is kept (`fetch_articles`): the bytes the
+        catalog holds for them, as a read by id would give."""
+        found = {}
+        with self._lock:
+            for vector_id in ids:
+                article_id, version, n = parse_id(vector_id)
+                entry = self._articles.get((article_id, version))
+                if entry is not None and n < len(entry[0]):
+                    found[vector_id] = entry[0][n]
+        return found
 
     def fetch_articles(
         self,
