@@ -153,7 +153,7 @@ class StoredVectors:
         self.catalog = catalog
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         # whole articles' sentence vectors by (article id, version) (`fetch_articles`), up to VECTOR_CACHE_SIZE rows
-        self._articles: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._articles: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()  # with norms
         self._article_rows = 0
         self._lock = threading.Lock()
 
@@ -176,6 +176,10 @@ class StoredVectors:
         if outside:
             known.update((i, outside[i]) for i in ids if i in outside)
         missing = [i for i in dict.fromkeys(ids) if i not in known]
+        if missing and kind == "s":  # the sentences of an article the rescoring read (BM25's hits: all of them)
+            kept = self._of_kept_articles(missing)
+            known.update(kept)
+            missing = [i for i in missing if i not in kept]
         fetched: dict[str, np.ndarray] = {}
         if missing and kind is not None and self.catalog is not None:
             keys = [parse_id(i) for i in missing]
@@ -201,6 +205,18 @@ class StoredVectors:
                 rows[row] = vector
         return rows
 
+    def _of_kept_articles(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The vectors of sentence `ids` whose whole article version is kept (`fetch_articles`): the bytes the
+        catalog holds for them, as a read by id would give."""
+        found = {}
+        with self._lock:
+            for vector_id in ids:
+                article_id, version, n = parse_id(vector_id)
+                entry = self._articles.get((article_id, version))
+                if entry is not None and n < len(entry[0]):
+                    found[vector_id] = entry[0][n]
+        return found
+
     def fetch_articles(
         self,
         collection: Any,
@@ -208,12 +224,14 @@ class StoredVectors:
         dim: int,
         outside: Mapping[str, np.ndarray] | None = None,
         in_catalog: bool = False,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The vectors of every sentence of whole article versions ((article id, version, sentence count)), one
-        article after the other, as rows of one matrix (NaN rows where a vector is missing). With `in_catalog`
-        each article is read from the catalog in one range (`Catalog.article_vectors`) and kept whole for later
-        questions: read by id, a thousand vectors took about as long as Chroma's search. Articles in `outside`,
-        or that the catalog lacks, are fetched by id (`fetch`)."""
+        article after the other, as rows of one matrix (NaN rows where a vector is missing), and each row's norm
+        (`row_norms`). With `in_catalog` each article is read from the catalog in one range
+        (`Catalog.article_vectors`) and kept whole with its norms for later questions: read by id, a thousand
+        vectors took about as long as Chroma's search, and the norms of a question's few thousand rows at once
+        took up to 14 ms at p95 (a million sentences, temporaries of megabytes). Articles in `outside`, or that
+        the catalog lacks, are fetched by id (`fetch`)."""
         with self._lock:
             known = {(a, v): self._articles[(a, v)] for a, v, _ in articles if (a, v) in self._articles}
             for key in known:
@@ -222,24 +240,36 @@ class StoredVectors:
         if outside:
             wanted = [(a, v, count) for a, v, count in wanted if sentence_id(a, v, 0) not in outside]
         read = self.catalog.article_vectors("s", wanted) if in_catalog and wanted and self.catalog else {}
-        parts: list[np.ndarray] = []
+        matrices: list[np.ndarray] = []
+        norms: list[np.ndarray] = []
         for article_id, version, count in articles:
-            matrix = known.get((article_id, version))
+            entry = known.get((article_id, version))
             stored = read.get((article_id, version))
-            if matrix is None and stored is not None:
+            if entry is None and stored is not None:
                 matrix = np.frombuffer(stored, dtype="<f4").reshape(count, -1)
+                entry = (matrix, row_norms(matrix))
                 with self._lock:
-                    self._articles[(article_id, version)] = matrix
+                    self._articles[(article_id, version)] = entry
                     self._article_rows += count
                     while self._article_rows > VECTOR_CACHE_SIZE and len(self._articles) > 1:
-                        self._article_rows -= len(self._articles.popitem(last=False)[1])
-            if matrix is None:
+                        self._article_rows -= len(self._articles.popitem(last=False)[1][0])
+            if entry is None:
                 ids = [sentence_id(article_id, version, n) for n in range(count)]
                 matrix = self.fetch(collection, ids, outside, "s" if in_catalog else None)
-            if matrix.shape != (count, dim):
-                matrix = np.full((count, dim), np.nan, dtype=np.float32)
-            parts.append(matrix)
-        return np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+                entry = (matrix, row_norms(matrix))
+            if entry[0].shape != (count, dim):
+                entry = (np.full((count, dim), np.nan, dtype=np.float32), np.full(count, np.nan, dtype=np.float32))
+            matrices.append(entry[0])
+            norms.append(entry[1])
+        if not matrices:
+            return np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=np.float32)
+        return np.vstack(matrices), np.concatenate(norms)
+
+
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """The Euclidean norm of each row, to the bit what `np.linalg.norm(matrix, axis=1)` gives (the same products
+    and row sums; a row's sum does not depend on the rows around it), without its copy of the matrix."""
+    return np.sqrt(np.add.reduce(matrix * matrix, axis=1))
 
 
 # Vectors kept between questions (StoredVectors): 1.5 KB each at 384 dimensions, 30 MB in all.
@@ -758,9 +788,10 @@ class Snapshot:
         kind = "s" if self._vectors_in_catalog else None
         return self._vectors.fetch(self._vectors.store.sentences, ids, self.outside and self.outside.vectors, kind)
 
-    def article_sentence_vectors(self, article_ids: Sequence[str], dim: int) -> np.ndarray:
+    def article_sentence_vectors(self, article_ids: Sequence[str], dim: int) -> tuple[np.ndarray, np.ndarray]:
         """The stored vectors of every sentence of `article_ids`, in the order of their rows, one article after the
-        other (NaN rows where one is missing): the exact scoring of the articles a question's searches named."""
+        other (NaN rows where one is missing), and their norms: the exact scoring of the articles a question's
+        searches named."""
         spans = self.position.spans
         articles = [(a, self.versions[a], spans[a][1] - spans[a][0]) for a in article_ids]
         outside = self.outside and self.outside.vectors
@@ -1582,8 +1613,8 @@ class Retriever:
             return hits
         spans, ordered = snapshot.position.spans, sorted(articles)
         starts = np.cumsum([0] + [spans[a][1] - spans[a][0] for a in ordered])  # each article's first matrix row
-        stored = snapshot.article_sentence_vectors(ordered, len(vector))
-        norms = np.linalg.norm(stored, axis=1) * (float(np.linalg.norm(vector)) or 1.0)
+        stored, stored_norms = snapshot.article_sentence_vectors(ordered, len(vector))
+        norms = stored_norms * (float(np.linalg.norm(vector)) or 1.0)
         scores = stored @ vector / np.where(norms > 0, norms, 1.0)  # cosine, as Chroma's space
         scored = ~np.isnan(scores)
         first_row = {a: int(start) for a, start in zip(ordered, starts.tolist(), strict=False)}

@@ -109,6 +109,16 @@ CREATE TABLE IF NOT EXISTS vectors (
     article_id TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS vectors_by_key ON vectors (article_id, kind, n);
+-- The same sentence vectors of each article version joined in order of n, one row an article: a question scores every
+-- sentence of the articles its searches name (2,000 to 5,500 vectors at a million sentences), and one row an article
+-- reads them in a third of the time of one row a sentence. Written with `vectors`; the trigger removes an article's
+-- with its record, whoever deletes it (an older newsbot too), so a row is never of another commit's vectors.
+CREATE TABLE IF NOT EXISTS article_sentence_vectors (
+    article_id TEXT PRIMARY KEY, version TEXT NOT NULL, sentences INTEGER NOT NULL, vectors BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS article_sentence_vectors_follow_deletes AFTER DELETE ON articles BEGIN
+    DELETE FROM article_sentence_vectors WHERE article_id = old.article_id;
+END;
 CREATE TABLE IF NOT EXISTS journal (
     article_id TEXT PRIMARY KEY, new_version TEXT, new_chunks INTEGER NOT NULL, new_sentences INTEGER NOT NULL,
     old_version TEXT, old_chunks INTEGER NOT NULL, old_sentences INTEGER NOT NULL
@@ -201,6 +211,8 @@ CHANGES_KEPT = 1_000
 RECENT_VECTORS_KEPT = 50_000
 # Meta key set while the `vectors` table holds every current article version's vectors (`Catalog.holds_all_vectors`).
 ALL_VECTORS_KEY = "all_vectors"
+# Meta key set once `article_sentence_vectors` was filled from `vectors` (a catalog of a newsbot before it)
+JOINED_VECTORS_KEY = "joined_vectors"
 
 
 @dataclass(frozen=True)
@@ -903,13 +915,20 @@ class Catalog:
     # every vector (NEWSBOT_VECTORS_IN_CATALOG)
     @staticmethod
     def _keep_vectors(db: sqlite3.Connection, record: ArticleRecord, vectors: tuple[Any, Any]) -> None:
-        """Write an article version's sentence and chunk vectors (float32 rows) into `vectors`."""
+        """Write an article version's sentence and chunk vectors (float32 rows) into `vectors`, and its sentence
+        vectors joined into `article_sentence_vectors`."""
         rows = [
             (record.article_id, kind, n, record.version, vector.astype("<f4").tobytes())
             for kind, kind_vectors in zip("sc", vectors, strict=True)
             for n, vector in enumerate(kind_vectors)
         ]
         db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)", rows)
+        sentences = [vector for _, kind, _, _, vector in rows if kind == "s"]
+        if sentences:
+            db.execute(
+                "INSERT OR REPLACE INTO article_sentence_vectors VALUES (?, ?, ?, ?)",
+                (record.article_id, record.version, len(sentences), b"".join(sentences)),
+            )
 
     def holds_all_vectors(self) -> bool:
         """Whether `vectors` holds every current article version's vectors: set by `put_vectors(complete=True)`,
@@ -926,10 +945,14 @@ class Catalog:
 
     def article_vectors(self, kind: str, articles: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str], bytes]:
         """The float32 vectors of sentences (`kind` 's') or chunks ('c') of whole article versions ((article id,
-        version, how many)), each article's joined in order of n, for those whose vectors `vectors` all holds: one
-        query per 300 articles, a range of the key index each, and of each row only its place and vector (with
-        the article id and version of every row, making those strings cost more than SQLite's read of them)."""
-        found: dict[tuple[str, str], bytes] = {}
+        version, how many)), each article's joined in order of n, for those whose vectors `vectors` all holds.
+        Sentences' come from `article_sentence_vectors` (one row an article) where it holds the version; the rest
+        from `vectors`: one query per 300 articles, a range of the key index each, and of each row only its place
+        and vector (with the article id and version of every row, making those strings cost more than SQLite's
+        read of them). Either way the same bytes."""
+        found = self._joined_sentence_vectors(articles) if kind == "s" else {}
+        if found:
+            articles = [(a, v, count) for a, v, count in articles if (a, v) not in found]
         db = self._reader()
         for start in range(0, len(articles), 300):  # within SQLite's limit of bound parameters
             batch = articles[start : start + 300]
@@ -951,6 +974,22 @@ class Catalog:
                 if held[i] == count and ns[start_of:end] == tuple(range(count)):  # all of them, in order of n
                     found[(article_id, version)] = b"".join(vectors[start_of:end])
                 start_of = end
+        return found
+
+    def _joined_sentence_vectors(self, articles: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str], bytes]:
+        """The joined sentence vectors of those article versions ((article id, version, how many)) that
+        `article_sentence_vectors` holds at that version, `how many` of them: one query per 300 articles."""
+        found: dict[tuple[str, str], bytes] = {}
+        db = self._reader()
+        for start in range(0, len(articles), 300):  # within SQLite's limit of bound parameters
+            batch = articles[start : start + 300]
+            query = (
+                f"WITH wanted(article_id, version, sentences) AS (VALUES {', '.join('(?, ?, ?)' for _ in batch)}) "
+                "SELECT j.article_id, j.version, j.vectors FROM wanted AS w CROSS JOIN article_sentence_vectors AS j "
+                "WHERE j.article_id = w.article_id AND j.version = w.version AND j.sentences = w.sentences"
+            )
+            for article_id, version, joined in db.execute(query, [x for key in batch for x in key]):
+                found[(article_id, version)] = joined
         return found
 
     def _vectors_of(
@@ -977,6 +1016,48 @@ class Catalog:
             "(SELECT 1 FROM vectors AS v WHERE v.article_id = a.article_id AND v.version = a.version)"
         )
         return [ArticleRecord(*row) for row in self._reader().execute(query)]
+
+    def holds_joined_vectors(self) -> bool:
+        """Whether `article_sentence_vectors` was filled from `vectors` once (`join_vectors`); commits since write
+        both. An older newsbot's commit writes `vectors` only: questions then read those articles' rows there."""
+        row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (JOINED_VECTORS_KEY,)).fetchone()
+        return row is not None
+
+    def articles_without_joined_vectors(self) -> list[tuple[str, str, int]]:
+        """(article id, version, sentence count) of the current versions `article_sentence_vectors` lacks."""
+        query = (
+            "SELECT a.article_id, a.version, a.sentence_count FROM articles AS a WHERE a.sentence_count > 0 AND NOT "
+            "EXISTS (SELECT 1 FROM article_sentence_vectors AS j WHERE j.article_id = a.article_id AND j.version = "
+            "a.version)"
+        )
+        return [tuple(row) for row in self._reader().execute(query)]
+
+    def join_vectors(self, articles: Sequence[tuple[str, str, int]], complete: bool = False) -> int:
+        """Write the joined sentence vectors of those article versions ((article id, version, sentence count)) whose
+        rows `vectors` holds, all of them, at the catalog's current version; `complete`: mark the fill done
+        (`holds_joined_vectors`). One transaction; returns how many articles were written."""
+        written = 0
+        with self.transaction() as db:
+            for article_id, version, count in articles:
+                current = db.execute(
+                    "SELECT version, sentence_count FROM articles WHERE article_id = ?", (article_id,)
+                ).fetchone()
+                if current is None or tuple(current) != (version, count):
+                    continue  # changed or removed meanwhile: its new version came with its own
+                rows = db.execute(
+                    "SELECT n, vector FROM vectors WHERE article_id = ? AND kind = 's' AND version = ? ORDER BY n",
+                    (article_id, version),
+                ).fetchall()
+                if [n for n, _ in rows] != list(range(count)):
+                    continue  # not all there: questions fetch them by id, as before
+                db.execute(
+                    "INSERT OR REPLACE INTO article_sentence_vectors VALUES (?, ?, ?, ?)",
+                    (article_id, version, count, b"".join(vector for _, vector in rows)),
+                )
+                written += 1
+            if complete:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (JOINED_VECTORS_KEY,))
+        return written
 
     def put_vectors(self, vectors: Mapping[tuple[str, str], tuple[Any, Any]], complete: bool = False) -> int:
         """Write article versions' vectors ((article id, version): their sentences' and chunks', float32 rows) into

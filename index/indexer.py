@@ -392,6 +392,8 @@ class NewsIndex:
                         recover(self.catalog, self.store)
                         if self.settings.vectors_in_catalog and not self.catalog.holds_all_vectors():
                             self._fill_catalog_vectors()
+                        if self.settings.vectors_in_catalog and not self.catalog.holds_joined_vectors():
+                            self._join_catalog_vectors()
                         yield
                 except NewsbotError:
                     # a write Chroma failed (a full disk) can leave its client hanging at the next query
@@ -765,6 +767,20 @@ class NewsIndex:
             log.warning("Chroma lacks vectors of %d articles: the catalog holds the others' only", lacking)
         elif records:
             log.info("copied the vectors of %d articles in %.1f s", len(records), time.perf_counter() - started)
+
+    def _join_catalog_vectors(self) -> None:
+        """Join each article's sentence vectors that `vectors` holds into one row of `article_sentence_vectors` (a
+        catalog of a newsbot before that table): VECTOR_FILL_ARTICLES articles a transaction, so a run killed
+        meanwhile leaves whole articles' rows, and the next run joins the rest."""
+        articles = self.catalog.articles_without_joined_vectors()
+        if articles:
+            log.warning("joining the stored vectors of %d articles into one row each, once", len(articles))
+        started = time.perf_counter()
+        for start in range(0, max(len(articles), 1), VECTOR_FILL_ARTICLES):
+            last = start + VECTOR_FILL_ARTICLES >= len(articles)
+            self.catalog.join_vectors(articles[start : start + VECTOR_FILL_ARTICLES], complete=last)
+        if articles:
+            log.info("joined the vectors of %d articles in %.1f s", len(articles), time.perf_counter() - started)
 
     def _vectors_of_twins(self, split: list[tuple[Article, SplitArticle]]) -> dict[str, np.ndarray]:
         """The sentence vectors of articles whose content the index holds under another id (a file moved or copied),

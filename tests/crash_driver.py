@@ -134,7 +134,22 @@ def kept_vectors(index: NewsIndex) -> tuple[bool, bool]:
         **index.store.vectors(index.store.chunks, [i for i in kept if ":s" not in i]),
     }
     valid = set(kept) <= expected and all(stored[i].astype("<f4").tobytes() == kept[i] for i in kept)
-    return valid, set(kept) == expected
+    # each article's joined sentence vectors: of its current version, all of them in order of n, Chroma's bits
+    db = sqlite3.connect(index.settings.catalog_path)
+    try:
+        joined = db.execute("SELECT article_id, version, vectors FROM article_sentence_vectors").fetchall()
+    finally:
+        db.close()
+    current = {a.article_id: a for a in index.catalog.articles()}
+    for article_id, version, vectors in joined:
+        article = current.get(article_id)
+        if article is None or article.version != version:
+            return False, False
+        ids = [sentence_id(article_id, version, n) for n in range(article.sentence_count)]
+        chroma = index.store.vectors(index.store.sentences, ids)
+        valid = valid and vectors == b"".join(chroma[i].astype("<f4").tobytes() for i in ids)
+    with_sentences = {a for a, record in current.items() if record.sentence_count}
+    return valid, set(kept) == expected and {a for a, _, _ in joined} == with_sentences
 
 
 def change_log(index: NewsIndex) -> dict[str, object]:

@@ -170,6 +170,7 @@ def test_whole_articles_vectors_are_read_in_order_of_n_and_only_whole(settings, 
     db = sqlite3.connect(settings.catalog_path)
     with db:
         db.execute("DELETE FROM vectors WHERE article_id = ? AND kind = 's' AND n = 1", (gapped.article_id,))
+        db.execute("DELETE FROM article_sentence_vectors")  # a catalog of an older newsbot: its rows only
     db.close()
     absent = [(f"none/{i}", "v", 3) for i in range(299)]  # whole, then the others in the next query
     asked = [
@@ -187,3 +188,91 @@ def test_whole_articles_vectors_are_read_in_order_of_n_and_only_whole(settings, 
     chunks = catalog.article_vectors("c", [(whole.article_id, whole.version, whole.chunk_count)])
     keys = [(whole.article_id, whole.version, n) for n in range(whole.chunk_count)]
     assert chunks[(whole.article_id, whole.version)] == b"".join(catalog.stored_vectors("c", keys)[k] for k in keys)
+
+
+def joined_rows(settings: Settings) -> dict[str, tuple[str, bytes]]:
+    db = sqlite3.connect(settings.catalog_path)
+    try:
+        rows = db.execute("SELECT article_id, version, vectors FROM article_sentence_vectors").fetchall()
+    finally:
+        db.close()
+    return {article_id: (version, vectors) for article_id, version, vectors in rows}
+
+
+def test_each_article_keeps_its_sentence_vectors_joined_in_one_row_as_its_rows_hold_them(
+    settings, fake_embedder, articles_dir
+):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    (articles_dir / "wetter.md").unlink()
+    service.index_paths([articles_dir])
+    catalog = service.index.catalog
+    records = [r for r in catalog.articles() if r.sentence_count]
+    joined = joined_rows(settings)
+    assert set(joined) == {r.article_id for r in records}  # the removed article's row went with it
+    wanted = [(r.article_id, r.version, r.sentence_count) for r in records]
+    for record in records:
+        keys = [(record.article_id, record.version, n) for n in range(record.sentence_count)]
+        rows = catalog.stored_vectors("s", keys)
+        assert joined[record.article_id] == (record.version, b"".join(rows[key] for key in keys))
+    from_joined = catalog.article_vectors("s", wanted)
+    db = sqlite3.connect(settings.catalog_path)
+    with db:
+        db.execute("DELETE FROM article_sentence_vectors")
+    db.close()
+    assert catalog.article_vectors("s", wanted) == from_joined  # read from the rows a sentence: the same bytes
+    assert len(from_joined) == len(records)
+
+
+def test_joined_vectors_of_another_version_or_count_are_not_read(settings, fake_embedder, articles_dir):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    catalog = service.index.catalog
+    record = next(r for r in catalog.articles() if r.sentence_count > 1)
+    db = sqlite3.connect(settings.catalog_path)
+    with db:  # only the joined row is left: what is read comes from there
+        db.execute("DELETE FROM vectors WHERE article_id = ?", (record.article_id,))
+    db.close()
+    count = record.sentence_count
+    assert set(catalog.article_vectors("s", [(record.article_id, record.version, count)])) == {
+        (record.article_id, record.version)
+    }
+    assert catalog.article_vectors("s", [(record.article_id, record.version, count + 1)]) == {}
+    assert catalog.article_vectors("s", [(record.article_id, "another version", count)]) == {}
+
+
+def test_an_article_deleted_by_a_newsbot_that_does_not_know_the_joined_vectors_loses_them(
+    settings, fake_embedder, articles_dir
+):
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    bahn = next(r for r in service.index.catalog.articles() if "bahn" in r.article_id)
+    db = sqlite3.connect(settings.catalog_path)
+    with db:  # what an older newsbot's removal does: the rows it knows of
+        for table in ("articles", "chunks", "sentences", "vectors"):
+            db.execute(f"DELETE FROM {table} WHERE article_id = ?", (bahn.article_id,))
+    db.close()
+    assert bahn.article_id not in joined_rows(settings)
+
+
+def test_a_catalog_without_joined_vectors_gets_them_at_its_next_index_run_and_ranks_the_same(
+    settings, fake_embedder, articles_dir
+):
+    """A catalog of a newsbot before `article_sentence_vectors` holds every vector in rows of one sentence: the next
+    index run joins them, and a question's exact rescoring reads the joined rows, with the same scores."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    expected = joined_rows(settings)
+    db = sqlite3.connect(settings.catalog_path)
+    with db:
+        db.execute("DELETE FROM article_sentence_vectors")
+        db.execute("DELETE FROM meta WHERE key = 'joined_vectors'")
+    db.close()
+    before = ranking(NewsService.open(settings, fake_embedder), QUESTION)
+
+    service = NewsService.open(settings, fake_embedder)
+    assert not service.index.catalog.holds_joined_vectors()
+    service.index_paths([articles_dir])  # nothing changed: the run joins the vectors only
+    assert service.index.catalog.holds_joined_vectors()
+    assert joined_rows(settings) == expected
+    assert ranking(NewsService.open(settings, fake_embedder), QUESTION) == before

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot.retrieve import Retriever
+from bot.retrieve import Retriever, row_norms
 from bot.service import NewsService
 from index.store import sentence_id
 
@@ -120,3 +121,15 @@ def test_where_chroma_is_exact_the_rescoring_keeps_its_hits(settings, fake_embed
         rescored = Retriever._rescored_articles(snapshot, vector, hits, named, k)
         assert [(h.article_id, h.n) for h in rescored] == [(h.article_id, h.n) for h in hits]
         assert [h.score for h in rescored] == pytest.approx([h.score for h in hits], abs=1e-5)
+
+
+def test_row_norms_are_numpys_norms_to_the_bit():
+    """The rescoring keeps each article's row norms with its vectors; they must be the norms of the whole matrix."""
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((257, 384)).astype(np.float32)
+    matrix[5] = np.nan  # a vector missing
+    matrix[7] = 0.0
+    whole = np.linalg.norm(matrix, axis=1)
+    by_article = np.concatenate([row_norms(matrix[start : start + 25]) for start in range(0, len(matrix), 25)])
+    assert by_article.dtype == whole.dtype
+    assert np.array_equal(by_article, whole, equal_nan=True)

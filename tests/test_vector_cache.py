@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import bot.retrieve
-from bot.retrieve import Candidate, Retriever
+from bot.retrieve import Candidate, Retriever, StoredVectors
 from bot.service import NewsService
 from index.store import chunk_id, sentence_id
 from tests.conftest import counting_chroma_reads
@@ -154,3 +154,25 @@ def test_passages_below_the_floor_rank_count_as_the_floor(settings, fake_embedde
     for row, candidate in candidates.items():
         assert candidate.passage == pytest.approx(max(expected[position[snapshot.passage_of(row)]], floor), abs=1e-5)
     assert sum(c.passage > floor + 1e-6 for c in candidates.values()) > 0  # the best passage stays above
+
+
+def test_a_sentence_of_an_article_the_rescoring_read_is_not_read_again(settings, fake_embedder, articles_dir):
+    """BM25's hits name their articles, whose vectors the exact rescoring reads whole and keeps: the cosine of a
+    candidate only BM25 found comes from there, the same bytes as a read by id."""
+    service = NewsService.open(settings, fake_embedder)
+    service.index_paths([articles_dir])
+    record = next(r for r in service.index.catalog.articles() if r.sentence_count > 1)
+    vectors = StoredVectors(service.index.store, service.index.catalog)
+    dim = fake_embedder.dim
+    ids = [sentence_id(record.article_id, record.version, n) for n in range(record.sentence_count)]
+    by_id = vectors.fetch(service.index.store.sentences, ids, kind="s")
+    vectors = StoredVectors(service.index.store, service.index.catalog)
+    vectors.fetch_articles(
+        service.index.store.sentences, [(record.article_id, record.version, record.sentence_count)], dim, None, True
+    )
+    read: list[object] = []
+    catalog_read = service.index.catalog.stored_vectors
+    service.index.catalog.stored_vectors = lambda *args: read.append(args) or catalog_read(*args)  # type: ignore[method-assign]
+    kept = vectors.fetch(service.index.store.sentences, list(reversed(ids)), kind="s")
+    assert read == []
+    assert np.array_equal(kept[::-1], by_id)
