@@ -82,11 +82,17 @@ _NUMBER_WORDS = (
     r"eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(drei|vier|fünf|sech|sieb|acht|neun)zehn"
     r"|zwanzig|dreißig|(vier|fünf|sech|sieb|acht|neun)zig|hundert|tausend|einer|einem|halbe[nm]?"
 )
-# A span of time: a number or an article before a unit ("fünf Jahre", "ein halbes Jahr", "neun Monate").
+# A span of time: a number or an article before a unit ("fünf Jahre", "ein halbes Jahr", "neun Monate"), or its
+# bounds ("von 1870 bis 1939", "1922–26", "seit 2014").
 _DURATION = re.compile(
     rf"(\d[\d.,]*|\b({_NUMBER_WORDS}|eine[ns]?|mehrere[n]?|einige[n]?))\s+((halbe[ns]?|knapp|rund|gut)\s+)?"
-    r"(jahr|monat|woche|tag|stunde|minute|sekunde|jahrzehnt|jahrhundert)\w*",
+    r"(jahr|monat|woche|tag|stunde|minute|sekunde|jahrzehnt|jahrhundert)\w*"
+    r"|\b(1\d{3}|20\d{2})\s*(bis|–|-)\s*(\d{2,4})\b|\bseit\s+(1\d{3}|20\d{2})\b",
     re.IGNORECASE,
+)
+# A count given without a figure: "zur Wiedergeburt, häufig mehrere Male" answers "Zu wie vielen Wiedergeburten …?".
+_QUANTITY = re.compile(
+    r"\b(mehrere[nmrs]?|einige[nmrs]?|zahlreiche[nmrs]?|etliche[nmrs]?|wenige[nmrs]?)\b", re.IGNORECASE
 )
 _MONEY = re.compile(
     rf"((\d[\d.,]*|\b({_NUMBER_WORDS}))\s*(millionen|million|milliarden|milliarde|mio\.?|mrd\.?|tausend)?\s*"
@@ -145,6 +151,14 @@ def asked_value(question: str, earlier: str = "") -> str | None:
         if _DURATION_QUESTION.search(asking):
             return DURATION
     return kind if kind in (TIME, AMOUNT, PRICE) else None
+
+
+def shows_value(kind: str, sentences: list[str], question: str, language: str) -> bool:
+    """Whether `sentences` show a value of the `kind` `asked_value` gives: as `holds_kind`, and for an amount also a
+    count given in words ("mehrere Male"). Not for the refusal's `amount_missing`: fitted on figures alone."""
+    if kind == AMOUNT and any(_QUANTITY.search(sentence) for sentence in sentences):
+        return True
+    return holds_kind(kind, sentences, question, language)
 
 
 def _language_of(question_word: str) -> str:

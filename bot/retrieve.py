@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer_kind import WEIGHED, asked_kind, asked_value, holds_kind, kind_missing
+from bot.answer_kind import WEIGHED, asked_kind, asked_value, kind_missing, shows_value
 from bot.answerability import Signals
 from bot.language import LANGUAGE_SHARE, written_in
 from bot.lexical import (
@@ -1539,7 +1539,7 @@ class Retriever:
         first = ranked[0]
         scores = {c.row: c.fused for c in ranked}
         shown, _ = answer_span(snapshot, first, scores, self.settings.max_answer_chars, weights, given)
-        if holds_kind(value, [shown], question, language):
+        if shows_value(value, [shown], question, language):
             return ranked
         rows = [
             row
@@ -1547,7 +1547,7 @@ class Retriever:
             if row != first.row and place(snapshot.sentences[row]) not in given and not is_headline_line(snapshot, row)
         ]
         snapshot.read_texts(rows)
-        holding = [row for row in rows if holds_kind(value, [snapshot.sentences[row].text], question, language)]
+        holding = [row for row in rows if shows_value(value, [snapshot.sentences[row].text], question, language)]
         if not holding:
             return ranked
         stored = snapshot.sentence_vectors(holding)

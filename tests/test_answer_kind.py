@@ -16,6 +16,7 @@ from bot.answer_kind import (
     asked_value,
     holds_kind,
     kind_missing,
+    shows_value,
 )
 
 
@@ -205,3 +206,18 @@ def test_a_duration_is_a_number_before_a_unit_of_time():
     assert holds_kind(DURATION, ["Versprochen wird ein Pflegezeitraum von fünf Jahren."], question, "de")
     assert holds_kind(DURATION, ["Manche versprechen einen Support von neun Monaten."], question, "de")
     assert not holds_kind(DURATION, ["Für die Versionen 12.04 und 14.04 gilt das nicht."], question, "de")
+
+
+def test_a_duration_is_also_given_by_its_bounds():
+    question = "Wie lange war das Sommertheater in Betrieb?"
+    assert holds_kind(DURATION, ["Dort war das Sommertheater von 1870 bis 1939 in Betrieb."], question, "de")
+    assert holds_kind(DURATION, ["Das Wojciech Bogusławski Theater (1922-26) war das beste."], question, "de")
+    assert not holds_kind(DURATION, ["Das Theater wurde 1870 eröffnet und 1939 zerstört."], question, "de")
+
+
+def test_a_count_given_in_words_shows_an_amount_but_is_no_figure_for_the_refusal():
+    question = "Zu wie vielen Wiedergeburten hat sich ein Lama bereiterklärt?"
+    lama = ["Ein Lama, der sich bewusst zur Wiedergeburt, häufig mehrere Male, entschlossen hat, heißt Tulku."]
+    assert shows_value(asked_value(question), lama, question, "de")
+    assert not holds_kind(AMOUNT, lama, question, "de")
+    assert not shows_value(AMOUNT, ["Ein Lama heißt Tulku."], question, "de")
