@@ -165,6 +165,10 @@ def test_the_value_an_answer_must_show(question, value):
     assert asked_value(question) == value
 
 
+def test_a_question_opening_with_who_asks_a_person_whatever_its_clause_says():
+    assert asked_value("Who was the leader when the Franks entered the Euphrates valley?") is None
+
+
 def test_a_follow_up_without_a_question_word_asks_the_earlier_questions_value():
     assert asked_value("Und Jeremy Corbyn?", earlier="Wie alt ist Luis Durnwalder?") == AGE
 
