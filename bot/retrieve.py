@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from bot.answer_kind import WEIGHED, asked_kind, kind_missing
+from bot.answer_kind import WEIGHED, asked_kind, asked_value, kind_missing, shows_value
 from bot.answerability import Signals
 from bot.language import LANGUAGE_SHARE, written_in
 from bot.lexical import (
@@ -1563,8 +1563,60 @@ class Retriever:
             if ranked
             else None
         )
+        # after the signals: the refusal judges what the search found, this only which of the article's sentences shows
+        ranked = self._showing_the_asked_value(snapshot, ranked, vector, question, earlier, weights, given)
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage)
+
+    def _showing_the_asked_value(
+        self,
+        snapshot: Snapshot,
+        ranked: list[Candidate],
+        vector: np.ndarray,
+        question: str,
+        earlier: str,
+        weights: dict[str, float],
+        given: frozenset[tuple[str, int]],
+    ) -> list[Candidate]:
+        """`ranked` with another sentence of the first one's article first where the answer shown from the first
+        holds no value of the kind the question asks (`asked_value`: a time, an age, a span, a number, a price) and
+        that sentence does: of those that do, the nearest to the question.
+
+        Not a weight among near ties: an answer without the asked value does not answer, however well it repeats
+        the question's names. "Wie alt ist Luis Durnwalder?" found the lead that names him ("… drei Jahre Haft für
+        den Ex-Politiker"), ranked by its names and the answer-type weight of any number; the article's "dem
+        74-Jährigen" was no candidate at all. Judged on the answer shown, the first sentence and its neighbours,
+        not on the sentence alone: "Wie lange pflegt Canonical …?" is answered by the lead's next sentence ("… von
+        fünf Jahren"), and another sentence's "neun Monate" would replace a right answer."""
+        from bot.extractive import answer_span  # it builds on this module
+
+        value = asked_value(question, earlier)
+        if value is None or not ranked:
+            return ranked
+        language = self.settings.language  # the value is judged in the articles' words
+        first = ranked[0]
+        scores = {c.row: c.fused for c in ranked}
+        shown, _ = answer_span(snapshot, first, scores, self.settings.max_answer_chars, weights, given)
+        if shows_value(value, [shown], question, language):
+            return ranked
+        rows = [
+            row
+            for row in range(*snapshot.position.spans[snapshot.article_of(first.row)])
+            if row != first.row and place(snapshot.sentences[row]) not in given and not is_headline_line(snapshot, row)
+        ]
+        snapshot.read_texts(rows)
+        holding = [row for row in rows if shows_value(value, [snapshot.sentences[row].text], question, language)]
+        if not holding:
+            return ranked
+        stored = snapshot.sentence_vectors(holding)
+        if stored.shape[1] != len(vector):  # vectors of another embedder: nothing tells which is nearer
+            return ranked
+        similarity = np.nan_to_num(stored @ vector, nan=-1.0)
+        chosen = holding[int(np.argmax(similarity))]
+        candidate = next((c for c in ranked if c.row == chosen), None)
+        if candidate is None:  # no candidate: neither search found it, nor was it near enough to be rescored
+            candidate = Candidate(chosen, dense=float(np.max(similarity)), fused=float(np.max(similarity)))
+        return [candidate, *(c for c in ranked if c is not candidate)]
 
     def _dense_hits(self, snapshot: Snapshot, vector: np.ndarray, k: int) -> list[Hit]:
         """The `k` sentences nearest to `vector`: Chroma's search, except for the articles another process changed
