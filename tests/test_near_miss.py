@@ -25,6 +25,8 @@ pytestmark = pytest.mark.slow
         # the railway article names neither place (0.79 before: `Signals.name_unheld`)
         "Wie lange dauert die Fahrt nach Innsbruck?",
         "Wie lange dauert die Fahrt mit der Seilbahn in Innsbruck?",
+        # the next sentence counts for the asked kind across languages: the best one's next holds no sum either
+        "How much does a ticket from Graz to Klagenfurt cost?",
     ],
 )
 def test_the_near_misses_of_the_issue_are_refused(examples_service, question):
@@ -48,6 +50,26 @@ def test_a_price_question_whose_answer_holds_no_sum_of_money_is_refused(examples
 def test_a_price_in_the_sentence_after_the_best_one_is_found_and_answered(examples_service):
     """The best sentence names the tunnel; the next one, which holds the question's "kost" ("Baukosten"), the sum."""
     answer = examples_service.ask("Was kostete der Bau der Bahnstrecke?")
+    assert answer.answered, answer.confidence
+    assert "sechs Milliarden Euro" in answer.text
+
+
+def test_an_english_question_s_sum_in_the_sentence_after_the_best_one_is_not_missing(examples_service):
+    """The English "How much … cost?" shares no word with "Die Baukosten beliefen sich … auf rund sechs Milliarden
+    Euro.", the sentence after the best one ("… Tunnel unter der Koralpe."), which a German question finds by "kost":
+    across languages the next sentence is read for the asked kind, so the sum is not missing (it was: 0.79)."""
+    from bot.retrieve import sentences_of_the_fact
+
+    question = "How much did the tunnel under the Koralpe cost?"
+    snapshot, retrieval = examples_service.retriever.retrieve(question, language="en")
+    best = retrieval.candidates[0].row
+    assert snapshot.sentences[best].text.startswith("Herzstück der Strecke ist ein 33 Kilometer langer Tunnel")
+    assert retrieval.signals is not None
+    assert retrieval.signals.amount_missing == 0.0
+    # in the articles' language the words decide: the English question's terms are in neither sentence
+    assert sentences_of_the_fact(snapshot, best, retrieval.weights) == [best]
+    assert sentences_of_the_fact(snapshot, best, retrieval.weights, across_languages=True) == [best, best + 1]
+    answer = examples_service.ask(question)
     assert answer.answered, answer.confidence
     assert "sechs Milliarden Euro" in answer.text
 
