@@ -58,7 +58,11 @@ _MONTHS = (
     "januar|jänner|februar|feber|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
     "|january|february|march|may|june|july|october|december"
 )
-_DAYS = "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|wochenende|feiertag"
+# a weekday with its part of the day written as one word too: "am Donnerstagabend", "am Sonntagnachmittag"
+_DAYS = (
+    "(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)(früh|morgen|vormittag|mittag|nachmittag|abend|nacht)?"
+    "|wochenende|feiertag"
+)
 # A time a sentence gives: a year, a date, a month, a weekday, an hour, a decade or century, a day relative to the
 # report's ("gestern"), a span back or ahead ("vor drei Jahren"). Not "Jahr" or "heute" alone in a phrase like
 # "in diesem Jahr"? It is a time too: the report's year, which answers "Wann …?" as the report meant it.

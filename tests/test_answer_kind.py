@@ -122,6 +122,10 @@ def test_a_time_the_report_gives_in_words_counts():
     assert holds_kind(TIME, [summit], "Wann soll der Gipfel stattfinden?", "de")
     assert holds_kind(TIME, [summit], "And when?", "de")
     assert not holds_kind(TIME, ["Das Treffen soll in Budapest stattfinden."], "Wann soll es stattfinden?", "de")
+    # a weekday with its part of the day in one word ("Am Donnerstagvormittag gibt … ein Update") was no time
+    assert holds_kind(TIME, ["Am Donnerstagvormittag gibt sie ein Update."], "Wann gibt sie ein Update?", "de")
+    assert holds_kind(TIME, ["Das teilte das Weiße Haus am Donnerstagabend mit."], "Wann sagte es das?", "de")
+    assert not holds_kind(TIME, ["Der Montagsdemonstrant sprach."], "Wann sprach er?", "de")
 
 
 def test_an_english_question_over_a_german_context_is_judged_by_the_context():
