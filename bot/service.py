@@ -524,8 +524,9 @@ class NewsService:
         if self._loses_what_it_names(question, language, alone, (snapshot_with_context, with_context)):
             if is_elliptic(question, language):
                 # "Und in Graz?" after "Wie heiß war es in Wien?" asks the heat in Graz, which the conversation's
-                # article lacks; alone it asks nothing, and got the railway's headline "… Graz …" at 93 %
-                return Search(snapshot_with_context, with_context, 0.0, True, language, question_weights=alone.weights)
+                # article lacks; alone it asks nothing, and got the railway's headline "… Graz …" at 93 %. Refused as
+                # its own search, which the conversation did not replace
+                return Search(snapshot_alone, alone, 0.0, False, language)
             use_context = False
         elif sure_alone < self.refusal_threshold:
             use_context = sure_with_context > sure_alone and not self._asks_of_its_own_topic(
