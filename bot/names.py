@@ -148,9 +148,9 @@ def refers_back(question: str, language: str) -> bool:
 
 def is_elliptic(question: str, language: str) -> bool:
     """Whether `question` has no verb ("Und in Graz?", "Und die VIG?"): it asks the conversation's last question again,
-    of what it names. False where no tagger knows the language, and in English, whose tagger takes a name for a verb
-    where the sentence has none ("And in Graz?": VVG)."""
-    if language != "de" or language not in TAGGER_MODELS:
+    of what it names. German only: English's tagger takes a name for a verb where the sentence has none ("And in
+    Graz?": VVG), and other languages have no tagger."""
+    if language != "de":
         return False
     words = _TOKENS.findall(question)
     return bool(words) and not any(tag.startswith("V") for tag in _tags(words, language))

@@ -1140,18 +1140,14 @@ def names_the_article_lacks(
     unheld = names_not_held(snapshot.lexical, question, weights, snapshot.article_terms(article_id), names)
     if not unheld:
         return False
-    if all(len(name) < MISSPELLED_NAME_MIN_LETTERS for name in unheld):
-        return True
+    if any(len(name) < MISSPELLED_NAME_MIN_LETTERS for name in unheld):
+        return True  # no misspelling to look for: the article's texts need not be read
     start, end = snapshot.position.spans[article_id]
     rows = list(range(start, end))
     snapshot.read_texts(rows)
     texts = [snapshot.articles[article_id].title, *(snapshot.sentences[row].text for row in rows)]
     words = {folded(_bare(word)) for text in texts for word in WORDS.findall(text) if word[:1].isupper()}
-    return any(
-        len(name) < MISSPELLED_NAME_MIN_LETTERS
-        or not any(OSA.distance(folded(name), word, score_cutoff=1) <= 1 for word in words)
-        for name in unheld
-    )
+    return any(not any(OSA.distance(folded(name), word, score_cutoff=1) <= 1 for word in words) for name in unheld)
 
 
 # The letters a name needs before a word one edit from it counts as its misspelling: a German article capitalises its

@@ -880,8 +880,9 @@ class NewsService:
         self.index.catalog.set_feed_entry_texts(
             (entry_id, text) for entry_id, text in texts.items() if entry_id in indexed
         )
-        self.index.catalog.set_feed_members(normalise_url(url), texts)
-        if forgotten := self.index.catalog.forget_unlisted_feed_entries(normalise_url(url), texts):
+        feed = normalise_url(url)
+        self.index.catalog.set_feed_members(feed, texts)
+        if forgotten := self.index.catalog.forget_unlisted_feed_entries(feed, texts):
             log.info("feed %s: forgot %d entries it no longer lists and the index no longer holds", url, forgotten)
         return report
 

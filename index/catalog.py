@@ -733,18 +733,16 @@ class Catalog:
         the articles. An entry the index holds keeps its feed (`index remove FEED_URL` removes it), and one still
         listed keeps its text, which keeps it out of the index once removed (`NewsService._feed_entry_is_new`).
         The updated times and page validators of articles no longer indexed are never read again."""
+        listed_now = set(listed)
         with self.transaction() as db:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_now (entry_id TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM listed_now")
-            db.executemany("INSERT OR IGNORE INTO listed_now VALUES (?)", [(entry_id,) for entry_id in listed])
             gone = [
                 entry_id
                 for (entry_id,) in db.execute(
                     "SELECT entry_id FROM feed_members WHERE feed = ?"
-                    " AND entry_id NOT IN (SELECT entry_id FROM listed_now)"
                     " AND entry_id NOT IN (SELECT article_id FROM articles)",
                     (feed,),
                 )
+                if entry_id not in listed_now
             ]
             db.executemany("DELETE FROM feed_members WHERE feed = ? AND entry_id = ?", [(feed, e) for e in gone])
             db.executemany(
@@ -752,7 +750,6 @@ class Catalog:
                 " AND NOT EXISTS (SELECT 1 FROM feed_members WHERE entry_id = ?1)",
                 [(entry_id,) for entry_id in gone],
             )
-            db.execute("DELETE FROM listed_now")
             db.execute("DELETE FROM feed_entries WHERE entry_id NOT IN (SELECT article_id FROM articles)")
             db.execute("DELETE FROM page_validators WHERE article_id NOT IN (SELECT article_id FROM articles)")
         return len(gone)
