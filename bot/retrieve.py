@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from bot.answer_kind import WEIGHED, asked_kind, asked_value, kind_missing, shows_value
+from bot.answer_kind import AMOUNT, PRICE, TIME, WEIGHED, asked_kind, asked_value, kind_missing, shows_value
 from bot.answerability import Signals
 from bot.language import LANGUAGE_SHARE, written_in
 from bot.lexical import (
@@ -1270,6 +1270,14 @@ _REFERS_BACK = re.compile(
 COMPOUND_PART = 4  # letters of a question term found inside a longer word: "kost" in "Baukosten", not "ab" in "Staben"
 
 
+def kind_unshown(question: str, sentences: list[str], language: str) -> bool:
+    """Whether `question` asks a time, an amount or a price by its own question word ("Wann …?", "Wie viele …?",
+    "Was kostet …?") and `sentences` show none beyond what it names itself (`shows_value`, as the answer shown is
+    chosen). Its own word only: a follow-up's kind comes from the question before it, whose words are not its own."""
+    kind = asked_kind(question)
+    return kind in (TIME, AMOUNT, PRICE) and not shows_value(kind, sentences, question, language)
+
+
 def sentences_of_the_fact(
     snapshot: Snapshot, row: int, weights: dict[str, float], across_languages: bool = False
 ) -> list[int]:
@@ -1800,6 +1808,7 @@ class Retriever:
                 and names_the_article_lacks(snapshot, question, weights, sentence.article_id, language)
             ),
             **{f"{kind}_missing": value for kind, value in missing.items()},
+            kind_unshown=float(bool(question and not other_language) and kind_unshown(question, asked, language)),
         )
 
     @staticmethod
