@@ -543,7 +543,11 @@ class NewsService:
             # a pronoun ("Wie lange ist er schon im Amt?") stands for what the conversation named: a sentence of another
             # article that fits its own words better on every signal is about another "er" (0.79 for "45 Jahre lang
             # hätten auch seine Vorgänger …"); a question that names a name of its own is weighed as any other
-            use_context = self._refers_to_the_conversation(question, language) or not self._own_words_prefer(
+            # (in the articles' language: in another, the search with the conversation finds its topic by names and
+            # numbers only, and each search's confidence decides; "Which award did she receive?" lost its answer so)
+            own_language = language == self.settings.language
+            refers = own_language and self._refers_to_the_conversation(question, language)
+            use_context = refers or not self._own_words_prefer(
                 question,
                 (snapshot_alone, alone),
                 (snapshot_with_context, with_context),
