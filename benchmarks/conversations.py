@@ -26,6 +26,12 @@ choose them. `follow_ups_news*` as above; `news_firsts_alone` and `news_firsts_a
 question alone and after another article's whole pair (its first question and follow-up), as a user who
 changes the subject after a follow-up; `near_misses_news_*`: follow-ups on an article's topic about a fact
 it lacks, alone and after their first question.
+
+With `--news-dev`, the news **dev** conversations (`benchmarks/conversations_news_dev.jsonl`, German, on the
+32 articles of `benchmarks/news_dev.jsonl`, none of the held-out ones): the same sets, named `..._news_dev`,
+and `switches_news_dev` (`_alone`): a question about another article asked after a whole conversation
+(`"switch": true`), which must be answered as if asked alone. Written before the rules were measured on it,
+to shape them on news without the held-out conversations.
 """
 
 from __future__ import annotations
@@ -68,23 +74,29 @@ def after_their_topic(near_misses: list[Question], answerable: list[Question]) -
     return [dataclasses.replace(q, history=(first[q.article],)) for q in near_misses if q.article in first]
 
 
-def news_sets(service: NewsService) -> None:
-    """The held-out conversations over news articles (see the module's docstring)."""
-    for suffix, path in (("", "conversations_news.jsonl"), ("_en", "conversations_news_en.jsonl")):
+NEWS_HELD_OUT = (("", "conversations_news.jsonl"), ("_en", "conversations_news_en.jsonl"))
+NEWS_DEV = (("_dev", "conversations_news_dev.jsonl"),)
+
+
+def news_sets(service: NewsService, files: tuple[tuple[str, str], ...] = NEWS_HELD_OUT) -> None:
+    """The conversations over news articles (see the module's docstring): held out, or with `NEWS_DEV` the dev ones."""
+    for suffix, path in files:
         questions = load_questions(REPO / "benchmarks" / path)
-        if suffix:
+        if suffix == "_en":
             german_history = {q.id: q.history for q in load_questions(REPO / "benchmarks" / "conversations_news.jsonl")}
         raw = {line["id"]: line for line in map(json.loads, (REPO / "benchmarks" / path).open(encoding="utf-8"))}
+        switches = [q for q in questions if raw[q.id].get("switch")]
+        questions = [q for q in questions if not raw[q.id].get("switch")]
         pairs = [q for q in questions if not q.unanswerable]
         near_misses = [q for q in questions if q.unanswerable]
         report(f"follow_ups_news{suffix}", pairs, service)
         report(f"follow_ups_news{suffix}_without_history", [dataclasses.replace(q, history=()) for q in pairs], service)
-        if suffix:
+        if suffix == "_en":
             mixed = [dataclasses.replace(q, history=german_history[q.id.removesuffix("-en")]) for q in pairs]
             report("follow_ups_news_mixed", mixed, service)
         firsts = [
             dataclasses.replace(
-                q, id=f"{q.id}-first", question=q.history[-1], answers=raw[q.id]["history_answers"], history=()
+                q, id=f"{q.id}-first", question=q.history[0], answers=raw[q.id]["history_answers"], history=()
             )
             for q in pairs
         ]
@@ -99,6 +111,9 @@ def news_sets(service: NewsService) -> None:
         print(json.dumps({f"news_firsts{suffix}_after_follow_up_minus_alone": gap}))
         report(f"near_misses_news{suffix}_alone", [dataclasses.replace(q, history=()) for q in near_misses], service)
         report(f"near_misses_news{suffix}_after_topic", near_misses, service)
+        if switches:
+            report(f"switches_news{suffix}_alone", [dataclasses.replace(q, history=()) for q in switches], service)
+            report(f"switches_news{suffix}", switches, service)
 
 
 DETAILS: Path | None = None  # --details: a folder for each set's rows
@@ -133,6 +148,7 @@ def main() -> None:
     parser.add_argument("--switches", type=Path, help="write the topic-switch set here (JSON Lines)")
     parser.add_argument("--every", type=int, default=1, help="only every n-th dev and seed question (a quicker run)")
     parser.add_argument("--news", action="store_true", help="the held-out news conversations instead (a haystack copy)")
+    parser.add_argument("--news-dev", action="store_true", help="the news dev conversations instead (a haystack copy)")
     parser.add_argument("--details", type=Path, help="write each set's rows (answer, sources, gold) into this folder")
     args = parser.parse_args()
     global DETAILS
@@ -142,8 +158,8 @@ def main() -> None:
 
     service = NewsService.open(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
     service.retriever.warm_up()
-    if args.news:
-        news_sets(service)
+    if args.news or args.news_dev:
+        news_sets(service, NEWS_DEV if args.news_dev else NEWS_HELD_OUT)
         return
     follow_ups = load_questions(REPO / "benchmarks" / "conversations.jsonl")
     follow_ups_en = load_questions(REPO / "benchmarks" / "conversations_en.jsonl")

@@ -146,6 +146,56 @@ def refers_back(question: str, language: str) -> bool:
     return any(tag in _REFERRING_TAGS[language] for tag in _tags(words, language))
 
 
+# Pronouns that refer to no one said before: the expletive "es"/"it" ("Wie viele Einwohner gibt es …?"), and the
+# speakers and the one spoken to ("Wo finde ich …?", "Können Sie …?").
+_NOT_BACK = frozenset(
+    [
+        "es",
+        "it",
+        "ich",
+        "mich",
+        "mir",
+        "mein",
+        "meine",
+        "meinen",
+        "meinem",
+        "meiner",
+        "wir",
+        "uns",
+        "unser",
+        "unsere",
+        "du",
+        "dich",
+        "dir",
+        "dein",
+        "deine",
+        "i",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+    ]
+)
+
+
+def refers_to_someone(question: str, language: str) -> bool:
+    """Whether `question` holds a pronoun that stands for someone or something the conversation named: "er", "sie",
+    "sein", "das", "davon" ("Wie lange ist er schon im Amt?", "Was empfiehlt er den Betroffenen?"), not "es", "ich"
+    or "Sie" (`_NOT_BACK`). Unlike `refers_back`, an opening "Und" alone does not count ("Und in Graz?" names what it
+    asks about); False where no tagger knows the language."""
+    words = _TOKENS.findall(question)
+    if language not in _REFERRING_TAGS or not words:
+        return False
+    tags = _tags(words, language)
+    return any(
+        tag in _REFERRING_TAGS[language] and word.lower() not in _NOT_BACK and not (n and word == "Sie")
+        for n, (word, tag) in enumerate(zip(words, tags, strict=True))
+    )
+
+
 def is_elliptic(question: str, language: str) -> bool:
     """Whether `question` has no verb ("Und in Graz?", "Und die VIG?"): it asks the conversation's last question again,
     of what it names. German only: English's tagger takes a name for a verb where the sentence has none ("And in
