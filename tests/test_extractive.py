@@ -157,7 +157,8 @@ def test_an_answer_taken_before_from_the_same_arguments_is_given_again(monkeypat
     kept: dict = {}
     first = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 40, weights, kept=kept)
     again = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 40, dict(weights), kept=kept)
-    assert again == first and len(computed) == 1
+    assert again == first
+    assert len(computed) == 1
     other = answer_span(snap, Candidate(1), {0: 0.1, 2: 0.9}, 40, weights, kept=kept)
     assert len(computed) == 2
     assert other == answer_span(snap, Candidate(1), {0: 0.1, 2: 0.9}, 40, weights)
