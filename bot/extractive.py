@@ -13,7 +13,7 @@ from bot.answerability import AnswerabilityModel
 from bot.lexical import WORDS, matched_terms
 from bot.names import proper_names
 from bot.result import Source
-from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot, place
+from bot.retrieve import ArticleCoverage, Candidate, Retrieval, Snapshot, SpansKept, place
 
 SNIPPET_CHARS = 240
 # How the answer's stretch of text is chosen (see answer_span): the best sentence counts twice as much as
@@ -78,6 +78,7 @@ def answer_span(
     limit: int,
     weights: dict[str, float],
     given: frozenset[tuple[str, int]] = frozenset(),
+    kept: SpansKept | None = None,
 ) -> tuple[str, str]:
     """The answer text (at most `limit` characters) and the sentences it was taken from.
 
@@ -95,7 +96,30 @@ def answer_span(
     "Wired").
 
     `given`: sentences (article id, number) the conversation showed already; the stretch stops before them.
+
+    `kept`: the answers taken before from the same candidates (`Retrieval.spans`), given again for the same arguments
+    instead of computed again: a value question's answer was computed by the retriever's check of the asked value
+    (`Retriever._showing_the_asked_value`) and then by the service, a follow-up's by `_own_words_prefer` and again.
     """
+    key = (best.row, limit, given)
+    entry = kept.get(key) if kept is not None else None
+    if entry is not None and entry[0] is snapshot and entry[1] == scores and entry[2] == weights:
+        return entry[3]
+    span = _answer_span(snapshot, best, scores, limit, weights, given)
+    if kept is not None:
+        kept[key] = (snapshot, dict(scores), dict(weights), span)
+    return span
+
+
+def _answer_span(
+    snapshot: Snapshot,
+    best: Candidate,
+    scores: dict[int, float],
+    limit: int,
+    weights: dict[str, float],
+    given: frozenset[tuple[str, int]],
+) -> tuple[str, str]:
+    """`answer_span`, computed."""
     rows = stretch_rows(snapshot, best.row, given)
     context = " ".join(snapshot.sentences[r].text for r in rows)
     if len(context) <= limit:

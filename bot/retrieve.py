@@ -128,6 +128,13 @@ class Candidate:
     story: bool = False  # of the story the question means (current_story): ranked before all others
 
 
+# `answer_span`'s results by (best row, limit, sentences given), with the snapshot, scores and weights they were for
+SpansKept = dict[
+    tuple[int, int, frozenset[tuple[str, int]]],
+    tuple["Snapshot", dict[int, float], dict[str, float], tuple[str, str]],
+]
+
+
 @dataclass
 class Retrieval:
     candidates: list[Candidate]
@@ -136,6 +143,9 @@ class Retrieval:
     weights: dict[str, float] = field(default_factory=dict)  # the question's terms, by rarity (term_weights)
     # the share of `weights` each article holds, computed once a question: sources read it too (sources_for)
     coverage: ArticleCoverage | None = None
+    # answers already taken from these candidates (`answer_span`'s `kept`): the asked value's check and the service
+    # show the same stretch, and a stretch is words scanned a window at a time
+    spans: SpansKept = field(default_factory=dict)
 
 
 class StoredVectors:
@@ -1578,9 +1588,10 @@ class Retriever:
             else None
         )
         # after the signals: the refusal judges what the search found, this only which of the article's sentences shows
-        ranked = self._showing_the_asked_value(snapshot, ranked, vector, question, earlier, weights, given)
+        spans: SpansKept = {}
+        ranked = self._showing_the_asked_value(snapshot, ranked, vector, question, earlier, weights, given, spans)
         timings["fuse"] = (time.perf_counter() - started) * 1000
-        return Retrieval(ranked, timings, signals, weights, coverage)
+        return Retrieval(ranked, timings, signals, weights, coverage, spans)
 
     def _showing_the_asked_value(
         self,
@@ -1591,6 +1602,7 @@ class Retriever:
         earlier: str,
         weights: dict[str, float],
         given: frozenset[tuple[str, int]],
+        spans: SpansKept | None = None,
     ) -> list[Candidate]:
         """`ranked` with another sentence of the first one's article first where the answer shown from the first
         holds no value of the kind the question asks (`asked_value`: a time, an age, a span, a number, a price) and
@@ -1601,7 +1613,8 @@ class Retriever:
         den Ex-Politiker"), ranked by its names and the answer-type weight of any number; the article's "dem
         74-Jährigen" was no candidate at all. Judged on the answer shown, the first sentence and its neighbours,
         not on the sentence alone: "Wie lange pflegt Canonical …?" is answered by the lead's next sentence ("… von
-        fünf Jahren"), and another sentence's "neun Monate" would replace a right answer."""
+        fünf Jahren"), and another sentence's "neun Monate" would replace a right answer. `spans` keeps the answer
+        taken from the first, which the service shows where this keeps it first."""
         from bot.extractive import answer_span  # it builds on this module
 
         value = asked_value(question, earlier)
@@ -1610,7 +1623,7 @@ class Retriever:
         language = self.settings.language  # the value is judged in the articles' words
         first = ranked[0]
         scores = {c.row: c.fused for c in ranked}
-        shown, _ = answer_span(snapshot, first, scores, self.settings.max_answer_chars, weights, given)
+        shown, _ = answer_span(snapshot, first, scores, self.settings.max_answer_chars, weights, given, spans)
         if shows_value(value, [shown], question, language):
             return ranked
         rows = [

@@ -719,7 +719,8 @@ class NewsService:
         scores = {c.row: c.fused for c in retrieval.candidates}
         best = retrieval.candidates[0]
         weights = weights or retrieval.weights
-        return answer_span(snapshot, best, scores, self.settings.max_answer_chars, weights, given)
+        limit = self.settings.max_answer_chars
+        return answer_span(snapshot, best, scores, limit, weights, given, retrieval.spans)
 
     def _log_question(self, answer: Answer, total_ms: float) -> None:
         """One JSON line per question: when, how long each stage took, answered, confidence, sources;

@@ -50,3 +50,17 @@ def test_the_confidence_judges_the_search_not_the_sentence_shown(news, monkeypat
     assert "74-Jährigen" in moved.text
     assert "74-Jährigen" not in unmoved.text
     assert moved.confidence == unmoved.confidence
+
+
+@pytest.mark.slow
+def test_the_answer_checked_for_the_value_is_not_computed_again(news, monkeypatch):
+    """The check of the asked value takes the answer from the first sentence; where that answer holds the value, the
+    service shows it without taking it again (`Retrieval.spans`)."""
+    import bot.extractive as extractive
+
+    taken = []
+    stretch = extractive.stretch_rows
+    monkeypatch.setattr(extractive, "stretch_rows", lambda *args: taken.append(args) or stretch(*args))
+    reply = news.ask("Wie lange pflegt Canonical die LTS-Versionen von Ubuntu?")
+    assert "fünf Jahren" in reply.text, reply.text
+    assert len(taken) == 1

@@ -142,3 +142,25 @@ def test_a_first_sentence_that_is_the_title_leaves_its_room_to_the_sentence_afte
     text, _ = answer_span(snap, Candidate(1), scores, len(lead) + len(told) + 3, weights_of(snap, question))
 
     assert text == lead + " " + told
+
+
+def test_an_answer_taken_before_from_the_same_arguments_is_given_again(monkeypatch):
+    """`kept` (a retrieval's `spans`): the same best row, scores, weights and snapshot give the answer taken before
+    without scanning the stretch again; other scores or weights are computed anew."""
+    import bot.extractive as extractive
+
+    snap = snapshot_of("Der Gipfel wurde angekündigt.", "Er soll in Budapest stattfinden.", "Dann regnete es.")
+    weights = weights_of(snap, "Wo ist der Gipfel?")
+    computed = []
+    stretch = extractive.stretch_rows
+    monkeypatch.setattr(extractive, "stretch_rows", lambda *args: computed.append(args) or stretch(*args))
+    kept: dict = {}
+    first = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 40, weights, kept=kept)
+    again = answer_span(snap, Candidate(1), {0: 0.9, 2: 0.1}, 40, dict(weights), kept=kept)
+    assert again == first
+    assert len(computed) == 1
+    other = answer_span(snap, Candidate(1), {0: 0.1, 2: 0.9}, 40, weights, kept=kept)
+    assert len(computed) == 2
+    assert other == answer_span(snap, Candidate(1), {0: 0.1, 2: 0.9}, 40, weights)
+    answer_span(snap, Candidate(1), {0: 0.1, 2: 0.9}, 40, {}, kept=kept)
+    assert len(computed) == 4
