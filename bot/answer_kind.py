@@ -35,7 +35,8 @@ _AMOUNT_QUESTION = re.compile(
 _PRICE_QUESTION = re.compile(
     r"\b(was\s+(kostet|kosten|kostete|kosteten)|wie\s+teuer|wie\s?viel\s+(kostet|kosten|kostete|geld|euro)"
     r"|(wie\s?viel|was)\b.*\b(kosten|gekostet)\b"  # "Wie viel wird das Krankenhaus am Ende kosten?"
-    r"|how\s+much\s+(does|do|did|is|was|are|were|money)|what\s+(does|did)\s+\w+(\s+\w+)?\s+cost|what\s+is\s+the\s+price)\b",
+    r"|how\s+much\s+(does|do|did|is|was|are|were|money)|what\s+(does|did)\s+\w+(\s+\w+)?\s+cost|what\s+is\s+the\s+price"
+    r"|how\s+much\b.*\bcost(s|ed)?)\b",  # "How much will the new Apple TV cost?": the verb at the end, as in German
     re.IGNORECASE,
 )
 _TIME_QUESTION = re.compile(

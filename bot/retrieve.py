@@ -1285,7 +1285,9 @@ def kind_unshown(question: str, sentences: list[str], language: str) -> bool:
     "Was kostet …?") and `sentences` show none beyond what it names itself (`shows_value`, as the answer shown is
     chosen). Its own word only: a follow-up's kind comes from the question before it, whose words are not its own."""
     kind = asked_kind(question)
-    return kind in (TIME, AMOUNT, PRICE) and not shows_value(kind, sentences, question, language)
+    if kind not in (TIME, AMOUNT, PRICE) or asked_value(question) is None:
+        return False  # "Who led the party when …?" asks a person: its "when" opens a clause (`asked_value`)
+    return not shows_value(kind, sentences, question, language)
 
 
 def sentences_of_the_fact(
@@ -1821,7 +1823,7 @@ class Retriever:
                 and names_the_article_lacks(snapshot, question, weights, sentence.article_id, language)
             ),
             **{f"{kind}_missing": value for kind, value in missing.items()},
-            kind_unshown=float(bool(question and not other_language) and kind_unshown(question, asked, language)),
+            kind_unshown=float(bool(question) and kind_unshown(question, asked, language)),
         )
 
     @staticmethod

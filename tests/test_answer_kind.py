@@ -37,6 +37,7 @@ from bot.answer_kind import (
         ("How many degrees were measured in Vienna?", AMOUNT),
         ("Was kostet ein Ticket von Graz nach Klagenfurt?", PRICE),
         ("How much does a ticket cost?", PRICE),
+        ("How much will the new Apple TV cost?", PRICE),  # its auxiliary is no "does": the verb at the end says it
         ("Wie viel wird das Krankenhaus Nord am Ende kosten?", PRICE),  # the verb at the end says it
         ("Was hat der Umbau gekostet?", PRICE),
         ("Was fordert die Gewerkschaft?", None),
