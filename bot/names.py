@@ -81,8 +81,15 @@ def _tags(words: list[str], language: str, casesensitive: bool = True) -> list[s
     """The part-of-speech tag of each of `words` in `language` (its tagger's tag set). Only the tags: HanTa's lemmas
     (`taglevel=1`) cost a morphological analysis of every word on top, about as much as the tagging, and the tags
     come out the same (both are the sentence's Viterbi path)."""
+    return list(_tag_sequence(tuple(words), language, casesensitive))
+
+
+# Kept by words: a follow-up's question is read by `refers_back`, `refers_to_someone` and `is_elliptic` in turn, and
+# an answer's stretch again when the conversation asks it once more.
+@lru_cache(maxsize=1024)
+def _tag_sequence(words: tuple[str, ...], language: str, casesensitive: bool) -> tuple[str, ...]:
     with _lock:  # HanTa does not say it is thread-safe (Discord asks from worker threads)
-        return list(_tagger(language).tag_sent(words, taglevel=0, casesensitive=casesensitive))
+        return tuple(_tagger(language).tag_sent(list(words), taglevel=0, casesensitive=casesensitive))
 
 
 def tagged_names(question: str, language: str) -> frozenset[str]:

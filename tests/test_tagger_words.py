@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from HanTa import HanoverTagger
 
-from bot.names import _TOKENS, TAGGER_MODELS, _tagger, proper_names
+from bot.names import (
+    _TOKENS,
+    TAGGER_MODELS,
+    _tag_sequence,
+    _tagger,
+    is_elliptic,
+    proper_names,
+    refers_back,
+    refers_to_someone,
+)
 
 ANSWER = (
     "Am Sonntagnachmittag wurden an der Messstation Innere Stadt in Wien 37,2 Grad gemessen, so viel wie seit acht "
@@ -31,3 +40,14 @@ def test_a_word_the_tagger_does_not_know_is_analysed_once():
     kept.tag_sent(words, taglevel=0, casesensitive=False)
     kept.tag_sent(list(reversed(words)), taglevel=0)
     assert kept.analyze_forward.cache_info().misses == analysed
+
+
+def test_a_follow_up_is_tagged_once_by_the_checks_that_read_it():
+    question = "Was hat der Zollwachebeamte ihm danach gesagt?"
+    before = _tag_sequence.cache_info()
+    assert refers_back(question, "de")
+    assert refers_to_someone(question, "de")
+    assert not is_elliptic(question, "de")
+    after = _tag_sequence.cache_info()
+    assert after.misses == before.misses + 1
+    assert after.hits == before.hits + 2
