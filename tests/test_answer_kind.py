@@ -230,3 +230,23 @@ def test_a_count_given_in_words_shows_an_amount_but_is_no_figure_for_the_refusal
     assert shows_value(asked_value(question), lama, question, "de")
     assert not holds_kind(AMOUNT, lama, question, "de")
     assert not shows_value(AMOUNT, ["Ein Lama heißt Tulku."], question, "de")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "counts"),
+    [
+        ("Die Umfrage wurde in der Region Phang Nga durchgeführt, die 2004 stark betroffen war.", False),
+        ("Im Jahr 2004 wurde die Studie begonnen.", False),
+        ("Die Studie (2015) erschien in Plos One.", False),
+        ("Befragt wurden 2004 Menschen.", True),  # a noun after it: what the figure counts
+        ("Befragt wurden 1.500 Menschen.", True),  # a count of thousands is written with its point
+        ("Der Anteil stieg auf 1999 %.", True),
+        ("Befragt wurden 312 Menschen in Phang Nga.", True),
+    ],
+)
+def test_a_year_is_no_count(sentence, counts):
+    question = "Wie viele Menschen wurden für die Studie befragt?"
+    assert holds_kind(AMOUNT, [sentence], question, "de") is counts
+    assert shows_value(AMOUNT, [sentence], question, "de") is counts
+    if not counts:  # what it gives is a time
+        assert holds_kind(TIME, [sentence], "Wann wurde die Studie gemacht?", "de")
