@@ -250,3 +250,13 @@ def test_a_year_is_no_count(sentence, counts):
     assert shows_value(AMOUNT, [sentence], question, "de") is counts
     if not counts:  # what it gives is a time
         assert holds_kind(TIME, [sentence], "Wann wurde die Studie gemacht?", "de")
+
+
+def test_years_as_a_spans_bounds_and_a_share_in_a_compound_give_an_amount():
+    question = "Wie lange war das Sommertheater in Betrieb?"
+    assert shows_value(AMOUNT, ["Dort war das Sommertheater von 1870 bis 1939 in Betrieb."], question, "de")
+    assert not shows_value(AMOUNT, ["Das Theater wurde 1870 eröffnet und 1939 zerstört."], question, "de")
+    question = "Wie viel Stimmenmehrheit muss es geben, um der Kommission das Misstrauen auszusprechen?"
+    majority = "Es kann mit einer Zweidrittelmehrheit der gesamten Kommission das Misstrauen aussprechen."
+    assert shows_value(AMOUNT, [majority], question, "de")
+    assert holds_kind(AMOUNT, [majority], question, "de")
