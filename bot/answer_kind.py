@@ -81,9 +81,17 @@ _TIME = re.compile(
 _NUMBER = re.compile(
     r"\d[\d.,]*|\b(eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(drei|vier|fünf|sech|sieb|acht"
     r"|neun)zehn|zwanzig|dreißig|(vier|fünf|sech|sieb|acht|neun)zig|hundert|tausend|million(en)?|milliarde(n)?"
-    r"|dutzend|dutzende|hunderte|tausende|hälfte|drittel|viertel|doppelt|kein|keine[nmrs]?|beide)\b",
+    r"|dutzend|dutzende|hunderte|tausende|hälfte|drittel|viertel|doppelt|kein|keine[nmrs]?|beide"
+    r"|(ein|zwei|drei|vier)(halb|drittel|viertel)\w*)\b",  # a share opening a compound: "Zweidrittelmehrheit"
     re.IGNORECASE,
 )
+# A year answers "Wann …?", not "Wie viele …?": German news writes a count of a thousand or more with its point
+# ("1.500 Beschäftigte", "46.133 Asylanträge") and a year without ("die Region, die 2004 stark vom Tsunami betroffen
+# war"). So a figure of four digits in the centuries news writes about, with no noun or unit after it, is a year;
+# two years as a span's bounds ("von 1870 bis 1939 in Betrieb") still give an amount: its length.
+_YEAR = re.compile(r"(1[5-9]|20)\d\d")
+_COUNTED_AFTER = re.compile(r"\s*([A-ZÄÖÜ]|%|€|\$|£)")
+_YEARS_SPAN = re.compile(r"\b(1\d{3}|20\d{2})\s*(bis|–|-)\s*(\d{2,4})\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     r"eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(drei|vier|fünf|sech|sieb|acht|neun)zehn"
     r"|zwanzig|dreißig|(vier|fünf|sech|sieb|acht|neun)zig|hundert|tausend|einer|einem|halbe[nm]?"
@@ -204,10 +212,19 @@ def holds_kind(kind: str, sentences: list[str], question: str, language: str) ->
     pattern = {TIME: _TIME, AGE: _AGE, DURATION: _DURATION}.get(kind, _NUMBER)
     for sentence in sentences:
         for match in pattern.finditer(sentence):
+            if pattern is _NUMBER and _is_a_year(match, sentence):
+                continue
             words = _WORDS.findall(match[0])
             if words and not all(_own(w, question_words) for w in words):
                 return True
     return False
+
+
+def _is_a_year(match: re.Match[str], sentence: str) -> bool:
+    """Whether the figure `match` of `sentence` is a year (`_YEAR`), which gives no count."""
+    if not _YEAR.fullmatch(match[0]) or _COUNTED_AFTER.match(sentence, match.end()):
+        return False
+    return not any(span.start() <= match.start() < span.end() for span in _YEARS_SPAN.finditer(sentence))
 
 
 def kind_missing(kind: str | None, sentences: list[str], question: str, language: str) -> dict[str, float]:

@@ -230,3 +230,33 @@ def test_a_count_given_in_words_shows_an_amount_but_is_no_figure_for_the_refusal
     assert shows_value(asked_value(question), lama, question, "de")
     assert not holds_kind(AMOUNT, lama, question, "de")
     assert not shows_value(AMOUNT, ["Ein Lama heißt Tulku."], question, "de")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "counts"),
+    [
+        ("Die Umfrage wurde in der Region Phang Nga durchgeführt, die 2004 stark betroffen war.", False),
+        ("Im Jahr 2004 wurde die Studie begonnen.", False),
+        ("Die Studie (2015) erschien in Plos One.", False),
+        ("Befragt wurden 2004 Menschen.", True),  # a noun after it: what the figure counts
+        ("Befragt wurden 1.500 Menschen.", True),  # a count of thousands is written with its point
+        ("Der Anteil stieg auf 1999 %.", True),
+        ("Befragt wurden 312 Menschen in Phang Nga.", True),
+    ],
+)
+def test_a_year_is_no_count(sentence, counts):
+    question = "Wie viele Menschen wurden für die Studie befragt?"
+    assert holds_kind(AMOUNT, [sentence], question, "de") is counts
+    assert shows_value(AMOUNT, [sentence], question, "de") is counts
+    if not counts:  # what it gives is a time
+        assert holds_kind(TIME, [sentence], "Wann wurde die Studie gemacht?", "de")
+
+
+def test_years_as_a_spans_bounds_and_a_share_in_a_compound_give_an_amount():
+    question = "Wie lange war das Sommertheater in Betrieb?"
+    assert shows_value(AMOUNT, ["Dort war das Sommertheater von 1870 bis 1939 in Betrieb."], question, "de")
+    assert not shows_value(AMOUNT, ["Das Theater wurde 1870 eröffnet und 1939 zerstört."], question, "de")
+    question = "Wie viel Stimmenmehrheit muss es geben, um der Kommission das Misstrauen auszusprechen?"
+    majority = "Es kann mit einer Zweidrittelmehrheit der gesamten Kommission das Misstrauen aussprechen."
+    assert shows_value(AMOUNT, [majority], question, "de")
+    assert holds_kind(AMOUNT, [majority], question, "de")
