@@ -18,7 +18,7 @@ import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from itertools import pairwise, repeat
@@ -1290,6 +1290,12 @@ def kind_unshown(question: str, sentences: list[str], language: str) -> bool:
     return not shows_value(kind, sentences, question, language)
 
 
+def holds_term(lexical: LexicalIndex, terms: set[str], term: str) -> bool:
+    """Whether the index `terms` hold the query `term`, or hold it as a compound's part: "kost" in "baukost"
+    ("Baukosten")."""
+    return lexical.present(term, terms) or (len(term) >= COMPOUND_PART and any(term in t for t in terms))
+
+
 def sentences_of_the_fact(
     snapshot: Snapshot, row: int, weights: dict[str, float], across_languages: bool = False
 ) -> list[int]:
@@ -1306,11 +1312,7 @@ def sentences_of_the_fact(
     and near-miss sets, where the best sentence lacked the asked kind, the next one held it for 1 of 31 near
     misses and the one before for 6; for the answerable questions the next held the answer for 7 of 15
     (benchmarks/HISTORY.md, english18)."""
-    lexical = snapshot.lexical
-
-    def holds(terms: set[str], term: str) -> bool:  # or as a compound's part: "kost" in "baukost" ("Baukosten")
-        return lexical.present(term, terms) or (len(term) >= COMPOUND_PART and any(term in t for t in terms))
-
+    holds = partial(holds_term, snapshot.lexical)
     held = set().union(*snapshot.word_terms(row))
     lacking = [term for term in weights if not holds(held, term)]
     rows = [row]
@@ -1320,6 +1322,44 @@ def sentences_of_the_fact(
         if other != row and (follows or any(holds(terms, term) for term in lacking)):
             rows.append(other)
     return rows
+
+
+def shows_the_asked_detail(
+    snapshot: Snapshot, question: str, weights: dict[str, float], fact: list[int], shown: int, language: str
+) -> bool:
+    """Whether the answer shown from `shown`, a sentence that `Retriever._showing_the_asked_value` put first, gives
+    the value `question` asks where the best sentence's `fact` (its `sentences_of_the_fact`) gave none: a sentence of
+    the shown one's fact shows a value of the asked kind and holds a word of the question that the best's fact
+    lacks, not one of its proper names or numbers. The best sentence holds the question's topic (its names, what
+    it is about) without the value; a sentence that adds the value and the rest of what the question asks answers
+    it ("Das zusätzliche Ölangebot aus dem Iran …; 500.000 Fass zusätzlich am Tag" for "Wie viel zusätzliches Öl
+    erwartet David Wech aus dem Iran?", whose best sentence names Wech and his expectation). One whose words the
+    best already holds, or that holds none of the question's, gives another fact's value of the same topic: another
+    weekday ("am Dienstag" of a memorial service for "Wann wurde Jeremy Corbyn zum Labour-Chef gewählt?"), a count of
+    other things ("Alle sieben überprüften Institute" for a bank's capital ratio)."""
+    kind = asked_kind(question)
+    if kind not in (TIME, AMOUNT, PRICE):
+        return False
+    lexical = snapshot.lexical
+    names = proper_names(question, language)
+    own = {
+        term
+        for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
+        if _bare(word) not in names and not _NUMBER_WORD.fullmatch(word)
+        for term in terms
+        if term in weights
+    }
+    held = set().union(*(t for row in fact for t in snapshot.word_terms(row)))
+    lacking = [term for term in own if not holds_term(lexical, held, term)]
+    if not lacking:
+        return False
+    for row in sentences_of_the_fact(snapshot, shown, weights):
+        terms = set().union(*snapshot.word_terms(row))
+        if any(holds_term(lexical, terms, term) for term in lacking) and shows_value(
+            kind, [snapshot.sentences[row].text], question, language
+        ):
+            return True
+    return False
 
 
 def compound_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
@@ -1591,7 +1631,19 @@ class Retriever:
         )
         # after the signals: the refusal judges what the search found, this only which of the article's sentences shows
         spans: SpansKept = {}
+        found = ranked[0] if ranked else None
         ranked = self._showing_the_asked_value(snapshot, ranked, vector, question, earlier, weights, given, spans)
+        if (
+            signals is not None
+            and found is not None
+            and signals.kind_unshown
+            and ranked[0] is not found
+            and not cross_language
+        ):
+            # the refusal judges the answer shown: the veto said the best's sentences lack the asked value
+            fact = sentences_of_the_fact(snapshot, found.row, weights)
+            if shows_the_asked_detail(snapshot, question, weights, fact, ranked[0].row, articles_language):
+                signals = replace(signals, kind_unshown=0.0)
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage, spans)
 
