@@ -169,6 +169,17 @@ def shows_value(kind: str, sentences: list[str], question: str, language: str) -
     return holds_kind(kind, sentences, question, language)
 
 
+def asking_words(question: str) -> frozenset[str]:
+    """The words of `question` that ask its kind of value ("Wie hoch", "In welchem Jahr", "Was kostet"), lower-cased:
+    they say what form the answer takes, not what it is about."""
+    return frozenset(
+        word.lower()
+        for pattern in (_PRICE_QUESTION, _AMOUNT_QUESTION, _TIME_QUESTION)
+        for match in pattern.finditer(question)
+        for word in _WORDS.findall(match[0])
+    )
+
+
 def _language_of(question_word: str) -> str:
     return "en" if question_word.lower() in ("who", "whom", "whose") else "de"
 

@@ -28,7 +28,17 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from bot.answer_kind import AMOUNT, PRICE, TIME, WEIGHED, asked_kind, asked_value, kind_missing, shows_value
+from bot.answer_kind import (
+    AMOUNT,
+    PRICE,
+    TIME,
+    WEIGHED,
+    asked_kind,
+    asked_value,
+    asking_words,
+    kind_missing,
+    shows_value,
+)
 from bot.answerability import Signals
 from bot.language import LANGUAGE_SHARE, written_in
 from bot.lexical import (
@@ -1330,22 +1340,21 @@ def shows_the_asked_detail(
     """Whether the answer shown from `shown`, a sentence that `Retriever._showing_the_asked_value` put first, gives
     the value `question` asks where the best sentence's `fact` (its `sentences_of_the_fact`) gave none: a sentence of
     the shown one's fact shows a value of the asked kind and holds a word of the question that the best's fact
-    lacks, not one of its proper names or numbers. The best sentence holds the question's topic (its names, what
-    it is about) without the value; a sentence that adds the value and the rest of what the question asks answers
-    it ("Das zusätzliche Ölangebot aus dem Iran …; 500.000 Fass zusätzlich am Tag" for "Wie viel zusätzliches Öl
+    lacks, not one of its proper names, its numbers or the words that ask the value ("Wie hoch"). The best sentence
+    holds the question's topic (its names, what it is about) without the value; a sentence that adds the value and
+    the rest of what the question asks answers it ("500.000 Fass zusätzlich am Tag" for "Wie viel zusätzliches Öl
     erwartet David Wech aus dem Iran?", whose best sentence names Wech and his expectation). One whose words the
     best already holds, or that holds none of the question's, gives another fact's value of the same topic: another
-    weekday ("am Dienstag" of a memorial service for "Wann wurde Jeremy Corbyn zum Labour-Chef gewählt?"), a count of
-    other things ("Alle sieben überprüften Institute" for a bank's capital ratio)."""
+    weekday ("am Dienstag" of a memorial service for "Wann wurde Jeremy Corbyn zum Labour-Chef gewählt?")."""
     kind = asked_kind(question)
     if kind not in (TIME, AMOUNT, PRICE):
         return False
     lexical = snapshot.lexical
-    names = proper_names(question, language)
+    names, asking = proper_names(question, language), asking_words(question)
     own = {
         term
         for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
-        if _bare(word) not in names and not _NUMBER_WORD.fullmatch(word)
+        if _bare(word) not in names and word.lower() not in asking and not _NUMBER_WORD.fullmatch(word)
         for term in terms
         if term in weights
     }
