@@ -1335,17 +1335,17 @@ def sentences_of_the_fact(
 
 
 def shows_the_asked_detail(
-    snapshot: Snapshot, question: str, weights: dict[str, float], fact: list[int], shown: int, language: str
+    snapshot: Snapshot, question: str, weights: dict[str, float], fact: list[int], shown: list[int], language: str
 ) -> bool:
-    """Whether the answer shown from `shown`, a sentence that `Retriever._showing_the_asked_value` put first, gives
-    the value `question` asks where the best sentence's `fact` (its `sentences_of_the_fact`) gave none: a sentence of
-    the shown one's fact shows a value of the asked kind and holds a word of the question that the best's fact
-    lacks, not one of its proper names, its numbers or the words that ask the value ("Wie hoch"). The best sentence
-    holds the question's topic (its names, what it is about) without the value; a sentence that adds the value and
-    the rest of what the question asks answers it ("500.000 Fass zusätzlich am Tag" for "Wie viel zusätzliches Öl
-    erwartet David Wech aus dem Iran?", whose best sentence names Wech and his expectation). One whose words the
-    best already holds, or that holds none of the question's, gives another fact's value of the same topic: another
-    weekday ("am Dienstag" of a memorial service for "Wann wurde Jeremy Corbyn zum Labour-Chef gewählt?")."""
+    """Whether the answer shown, its sentences `shown`, gives the value `question` asks where the best sentence's
+    `fact` (its `sentences_of_the_fact`) gave none: a sentence shown gives a value of the asked kind and holds a word
+    of the question that the best's fact lacks, not one of its proper names, its numbers or the words that ask the
+    value ("Wie hoch"). The best sentence holds the question's topic (its names, what it is about) without the
+    value; a sentence that adds the value and the rest of what the question asks answers it ("500.000 Fass
+    zusätzlich am Tag" for "Wie viel zusätzliches Öl erwartet David Wech aus dem Iran?", whose best sentence names
+    Wech and his expectation; `Retriever._showing_the_asked_value` showed the sentence after it). One whose words
+    the best already holds, or that holds none of the question's, gives another fact's value of the same topic:
+    another weekday ("am Dienstag" of a memorial service for "Wann wurde Jeremy Corbyn zum Labour-Chef gewählt?")."""
     kind = asked_kind(question)
     if kind not in (TIME, AMOUNT, PRICE):
         return False
@@ -1362,7 +1362,7 @@ def shows_the_asked_detail(
     lacking = [term for term in own if not holds_term(lexical, held, term)]
     if not lacking:
         return False
-    for row in sentences_of_the_fact(snapshot, shown, weights):
+    for row in shown:
         terms = set().union(*snapshot.word_terms(row))
         if any(holds_term(lexical, terms, term) for term in lacking) and shows_value(
             kind, [snapshot.sentences[row].text], question, language
@@ -1638,23 +1638,43 @@ class Retriever:
             if ranked
             else None
         )
-        # after the signals: the refusal judges what the search found, this only which of the article's sentences shows
+        # after the signals: the refusal judges what the search found, this only which of the article's sentences
+        # shows; but the asked kind's veto judges the answer shown (`shows_the_asked_detail`), whose sentences, moved
+        # or not, may give the value the best sentence's lack (not for a question in another language: its words
+        # are not the articles')
         spans: SpansKept = {}
         found = ranked[0] if ranked else None
         ranked = self._showing_the_asked_value(snapshot, ranked, vector, question, earlier, weights, given, spans)
-        if (
-            signals is not None
-            and found is not None
-            and signals.kind_unshown
-            and ranked[0] is not found
-            and not cross_language
-        ):
-            # the refusal judges the answer shown: the veto said the best's sentences lack the asked value
+        if signals is not None and found is not None and signals.kind_unshown and not cross_language:
             fact = sentences_of_the_fact(snapshot, found.row, weights)
-            if shows_the_asked_detail(snapshot, question, weights, fact, ranked[0].row, articles_language):
+            if shows_the_asked_detail(
+                snapshot,
+                question,
+                weights,
+                fact,
+                self._shown(snapshot, ranked, weights, given, spans),
+                articles_language,
+            ):
                 signals = replace(signals, kind_unshown=0.0)
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage, spans)
+
+    def _shown(
+        self,
+        snapshot: Snapshot,
+        ranked: list[Candidate],
+        weights: dict[str, float],
+        given: frozenset[tuple[str, int]],
+        spans: SpansKept,
+    ) -> list[int]:
+        """The rows of the sentences the answer from the first of `ranked` shows (`answer_span`, kept in `spans` for
+        the service, which shows the same)."""
+        from bot.extractive import answer_span, shown_sentences  # it builds on this module
+
+        scores = {c.row: c.fused for c in ranked}
+        text, _ = answer_span(snapshot, ranked[0], scores, self.settings.max_answer_chars, weights, given, spans)
+        places = shown_sentences(snapshot, ranked[0].row, text, given)
+        return sorted(row for row in (snapshot.position.get(p) for p in places) if row is not None)
 
     def _showing_the_asked_value(
         self,
