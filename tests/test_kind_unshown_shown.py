@@ -35,10 +35,21 @@ CHAIR = Article(
 )
 
 
+FORECAST = Article(
+    "test/prognose",
+    "test/prognose",
+    "Kupfer und Erdgas",
+    "Kupfer und Erdgas\n\nDie Analystin Vera Lindqvist erwartet ein sinkendes Angebot bei der Förderung von Erdgas. "
+    "Die Preise für Kupfer steigen seit Wochen. "
+    "Aus Norwegen seien 40 Millionen Kubikmeter zusätzlich im Monat realistisch. "
+    "Die Minen sperren zu.",
+)
+
+
 @pytest.fixture
 def service(settings, fake_embedder: HashedBagOfWords) -> NewsService:
     service = NewsService.open(settings, fake_embedder)
-    service.index.add_articles([OIL, CHAIR])
+    service.index.add_articles([OIL, CHAIR, FORECAST])
     return service
 
 
@@ -83,3 +94,12 @@ def test_another_facts_value_beside_the_name_keeps_the_veto(service: NewsService
 )
 def test_the_words_that_ask_the_value_are_not_what_it_is_about(question, words):
     assert asking_words(question) == words
+
+
+def test_the_answer_shown_without_a_move_is_judged_too(service: NewsService, monkeypatch):
+    """The answer from the best sentence shows the sentence two on, beyond its fact: where that one gives the value
+    with the words the best sentence lacks, the answer shown answers, as a moved one does."""
+    best, shown, vetoed = _moved(service, "Wie viel zusätzliches Erdgas erwartet Vera Lindqvist?", monkeypatch)
+    assert "Lindqvist" in best
+    assert shown == best
+    assert vetoed == 0.0
