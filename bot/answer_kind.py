@@ -169,12 +169,42 @@ def asked_value(question: str, earlier: str = "") -> str | None:
     return kind if kind in (TIME, AMOUNT, PRICE) else None
 
 
+# The figures of a time: a date ("am 3. und 4. Juni", "7. Januar 1943"), a year a time word leads ("im Herbst 2014",
+# "seit 2012", "Jänner 2016"), a span of years ("1922–26"), a clock time ("20.15 Uhr").
+_DATED = re.compile(
+    rf"\b\d{{1,2}}\.\s*((und|bis|–|-)\s*\d{{1,2}}\.\s*)?({_MONTHS})(\s+(1\d{{3}}|20\d{{2}}))?"
+    rf"|\b({_MONTHS}|jahre?s?|im|seit|herbst|frühjahr|frühling|sommer|winter|ende|anfang|mitte|saison)"
+    r"\s+(1\d{3}|20\d{2})\b|\b(1\d{3}|20\d{2})\s*(bis|–|-|/)\s*\d{2,4}\b|\b\d{1,2}([.:]\d\d)?\s*uhr\b",
+    re.IGNORECASE,
+)
+
+
+# An age or a span of time may be given by its dates ("von 1870 bis 1939", "geboren 1943"), in either language.
+_DATED_ANSWER_QUESTION = re.compile(r"\b(wie\s+alt|wie\s+lange?|how\s+old|how\s+long)\b", re.IGNORECASE)
+
+
 def shows_value(kind: str, sentences: list[str], question: str, language: str) -> bool:
     """Whether `sentences` show a value of the `kind` `asked_value` gives: as `holds_kind`, and for an amount also a
-    count given in words ("mehrere Male"). Not for the refusal's `amount_missing`: fitted on figures alone."""
-    if kind == AMOUNT and any(_QUANTITY.search(sentence) for sentence in sentences):
-        return True
+    count given in words ("mehrere Male"), but not the figures of a date, a year or a clock time: a count, a sum or
+    a measure is not written as one, and "am 3. und 4. Juni" (a conference's days) or "im Herbst 2014" answers
+    "Wann …?", not "Wie viele Mitglieder …?". Not for the refusal's `amount_missing`: fitted on figures alone."""
+    if kind == AMOUNT:
+        if any(_QUANTITY.search(sentence) for sentence in sentences):
+            return True
+        if not _DATED_ANSWER_QUESTION.search(question):
+            sentences = [_DATED.sub(" ", sentence) for sentence in sentences]
     return holds_kind(kind, sentences, question, language)
+
+
+def asking_words(question: str) -> frozenset[str]:
+    """The words of `question` that ask its kind of value ("Wie hoch", "In welchem Jahr", "Was kostet"), lower-cased:
+    they say what form the answer takes, not what it is about."""
+    return frozenset(
+        word.lower()
+        for pattern in (_PRICE_QUESTION, _AMOUNT_QUESTION, _TIME_QUESTION)
+        for match in pattern.finditer(question)
+        for word in _WORDS.findall(match[0])
+    )
 
 
 def _language_of(question_word: str) -> str:

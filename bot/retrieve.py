@@ -18,7 +18,7 @@ import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 from itertools import pairwise, repeat
@@ -28,7 +28,17 @@ from typing import Any
 import numpy as np
 from rapidfuzz.distance import OSA
 
-from bot.answer_kind import AMOUNT, PRICE, TIME, WEIGHED, asked_kind, asked_value, kind_missing, shows_value
+from bot.answer_kind import (
+    AMOUNT,
+    PRICE,
+    TIME,
+    WEIGHED,
+    asked_kind,
+    asked_value,
+    asking_words,
+    kind_missing,
+    shows_value,
+)
 from bot.answerability import Signals
 from bot.language import LANGUAGE_SHARE, written_in
 from bot.lexical import (
@@ -1290,6 +1300,12 @@ def kind_unshown(question: str, sentences: list[str], language: str) -> bool:
     return not shows_value(kind, sentences, question, language)
 
 
+def holds_term(lexical: LexicalIndex, terms: set[str], term: str) -> bool:
+    """Whether the index `terms` hold the query `term`, or hold it as a compound's part: "kost" in "baukost"
+    ("Baukosten")."""
+    return lexical.present(term, terms) or (len(term) >= COMPOUND_PART and any(term in t for t in terms))
+
+
 def sentences_of_the_fact(
     snapshot: Snapshot, row: int, weights: dict[str, float], across_languages: bool = False
 ) -> list[int]:
@@ -1306,11 +1322,7 @@ def sentences_of_the_fact(
     and near-miss sets, where the best sentence lacked the asked kind, the next one held it for 1 of 31 near
     misses and the one before for 6; for the answerable questions the next held the answer for 7 of 15
     (benchmarks/HISTORY.md, english18)."""
-    lexical = snapshot.lexical
-
-    def holds(terms: set[str], term: str) -> bool:  # or as a compound's part: "kost" in "baukost" ("Baukosten")
-        return lexical.present(term, terms) or (len(term) >= COMPOUND_PART and any(term in t for t in terms))
-
+    holds = partial(holds_term, snapshot.lexical)
     held = set().union(*snapshot.word_terms(row))
     lacking = [term for term in weights if not holds(held, term)]
     rows = [row]
@@ -1320,6 +1332,43 @@ def sentences_of_the_fact(
         if other != row and (follows or any(holds(terms, term) for term in lacking)):
             rows.append(other)
     return rows
+
+
+def shows_the_asked_detail(
+    snapshot: Snapshot, question: str, weights: dict[str, float], fact: list[int], shown: list[int], language: str
+) -> bool:
+    """Whether the answer shown, its sentences `shown`, gives the value `question` asks where the best sentence's
+    `fact` (its `sentences_of_the_fact`) gave none: a sentence shown gives a value of the asked kind and holds a word
+    of the question that the best's fact lacks, not one of its proper names, its numbers or the words that ask the
+    value ("Wie hoch"). The best sentence holds the question's topic (its names, what it is about) without the
+    value; a sentence that adds the value and the rest of what the question asks answers it ("500.000 Fass
+    zusätzlich am Tag" for "Wie viel zusätzliches Öl erwartet David Wech aus dem Iran?", whose best sentence names
+    Wech and his expectation; `Retriever._showing_the_asked_value` showed the sentence after it). One whose words
+    the best already holds, or that holds none of the question's, gives another fact's value of the same topic:
+    another weekday ("am Dienstag" of a memorial service for "Wann wurde Jeremy Corbyn zum Labour-Chef gewählt?")."""
+    kind = asked_kind(question)
+    if kind not in (TIME, AMOUNT, PRICE):
+        return False
+    lexical = snapshot.lexical
+    names, asking = proper_names(question, language), asking_words(question)
+    own = {
+        term
+        for word, terms in zip(WORDS.findall(question), lexical.word_terms(question), strict=False)
+        if _bare(word) not in names and word.lower() not in asking and not _NUMBER_WORD.fullmatch(word)
+        for term in terms
+        if term in weights
+    }
+    held = set().union(*(t for row in fact for t in snapshot.word_terms(row)))
+    lacking = [term for term in own if not holds_term(lexical, held, term)]
+    if not lacking:
+        return False
+    for row in shown:
+        terms = set().union(*snapshot.word_terms(row))
+        if any(holds_term(lexical, terms, term) for term in lacking) and shows_value(
+            kind, [snapshot.sentences[row].text], question, language
+        ):
+            return True
+    return False
 
 
 def compound_missing(lexical: LexicalIndex, question: str, weights: dict[str, float], present: set[str]) -> float:
@@ -1589,11 +1638,43 @@ class Retriever:
             if ranked
             else None
         )
-        # after the signals: the refusal judges what the search found, this only which of the article's sentences shows
+        # after the signals: the refusal judges what the search found, this only which of the article's sentences
+        # shows; but the asked kind's veto judges the answer shown (`shows_the_asked_detail`), whose sentences, moved
+        # or not, may give the value the best sentence's lack (not for a question in another language: its words
+        # are not the articles')
         spans: SpansKept = {}
+        found = ranked[0] if ranked else None
         ranked = self._showing_the_asked_value(snapshot, ranked, vector, question, earlier, weights, given, spans)
+        if signals is not None and found is not None and signals.kind_unshown and not cross_language:
+            fact = sentences_of_the_fact(snapshot, found.row, weights)
+            if shows_the_asked_detail(
+                snapshot,
+                question,
+                weights,
+                fact,
+                self._shown(snapshot, ranked, weights, given, spans),
+                articles_language,
+            ):
+                signals = replace(signals, kind_unshown=0.0)
         timings["fuse"] = (time.perf_counter() - started) * 1000
         return Retrieval(ranked, timings, signals, weights, coverage, spans)
+
+    def _shown(
+        self,
+        snapshot: Snapshot,
+        ranked: list[Candidate],
+        weights: dict[str, float],
+        given: frozenset[tuple[str, int]],
+        spans: SpansKept,
+    ) -> list[int]:
+        """The rows of the sentences the answer from the first of `ranked` shows (`answer_span`, kept in `spans` for
+        the service, which shows the same)."""
+        from bot.extractive import answer_span, shown_sentences  # it builds on this module
+
+        scores = {c.row: c.fused for c in ranked}
+        text, _ = answer_span(snapshot, ranked[0], scores, self.settings.max_answer_chars, weights, given, spans)
+        places = shown_sentences(snapshot, ranked[0].row, text, given)
+        return sorted(row for row in (snapshot.position.get(p) for p in places) if row is not None)
 
     def _showing_the_asked_value(
         self,

@@ -37,6 +37,19 @@ KASERNE = Article(
         ("Wie viele Soldaten dienen in der Kaserne?", ["In der Kaserne dienen 400 Soldaten."], False),
         # a count in words, as the answer shown reads it: German dev's "Zu wie vielen Wiedergeburten …?"
         ("Zu wie vielen Wiedergeburten hat er sich bereiterklärt?", ["Zur Wiedergeburt, häufig mehrere Male."], False),
+        # the figures of a date, a year or a clock time are no count: another fact's time (news_dev's near misses)
+        (
+            "Wie viele Mitglieder hat die Bewegung?",
+            ["Die Bewegung will am 3. und 4. Juni eine Konferenz abhalten."],
+            True,
+        ),
+        ("Wie viele Frauen nehmen an der Synode teil?", ["Es ist die zweite Synode nach jener im Herbst 2014."], True),
+        ("Wie viele Zuschauer sahen den Tatort?", ["Der Tatort läuft am Sonntag um 20.15 Uhr."], True),
+        # a span or an age may be given by its dates: German dev's "Wie lange war das Sommertheater in Betrieb?"
+        ("Wie lange war das Sommertheater in Betrieb?", ["Das Sommertheater war von 1870 bis 1939 in Betrieb."], False),
+        # a count beside a year, or a count that looks like one, is a count
+        ("Wie viele Einwohner hatte Warschau 1900?", ["Im Jahr 1900 hatte Warschau 600.000 Einwohner."], False),
+        ("Wie viele Menschen nahmen an der Kundgebung teil?", ["Mehr als 2000 zumeist Vermummte nahmen teil."], False),
         # a price needs a sum of money, not any number
         ("Was kostet ein Ticket von Graz nach Klagenfurt?", ["Die Fahrt dauert nun 45 Minuten."], True),
         ("Was kostet ein Ticket von Graz nach Klagenfurt?", ["Ein Ticket kostet 49 Euro."], False),
