@@ -85,12 +85,13 @@ _NUMBER = re.compile(
     r"|(ein|zwei|drei|vier)(halb|drittel|viertel)\w*)\b",  # a share opening a compound: "Zweidrittelmehrheit"
     re.IGNORECASE,
 )
-# A year answers "Wann …?", not "Wie viele …?": German news writes a count of a thousand or more with its point
-# ("1.500 Beschäftigte", "46.133 Asylanträge") and a year without ("die Region, die 2004 stark vom Tsunami betroffen
-# war"). So a figure of four digits in the centuries news writes about, with no noun or unit after it, is a year;
-# two years as a span's bounds ("von 1870 bis 1939 in Betrieb") still give an amount: its length.
+# A year answers "Wann …?", not "Wie viele …?". A count says what it counts: a noun follows it, after at most one
+# word ("2000 zumeist Vermummte", "2004 Menschen"), or a unit ("1999 %"); a year stands in the sentence on its own
+# ("die Region, die 2004 stark vom Tsunami betroffen war", "die Erklärung von 1989 und die Verträge"). So a figure of
+# four digits in the centuries news writes about with neither after it is a year; two years as a span's bounds
+# ("von 1870 bis 1939 in Betrieb") still give an amount: its length.
 _YEAR = re.compile(r"(1[5-9]|20)\d\d")
-_COUNTED_AFTER = re.compile(r"\s*([A-ZÄÖÜ]|%|€|\$|£)")
+_COUNTED_AFTER = re.compile(r"(\s+[a-zäöüß]\w*)?\s+[A-ZÄÖÜ]|\s*(%|€|\$|£)")
 _YEARS_SPAN = re.compile(r"\b(1\d{3}|20\d{2})\s*(bis|–|-)\s*(\d{2,4})\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     r"eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(drei|vier|fünf|sech|sieb|acht|neun)zehn"

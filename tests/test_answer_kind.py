@@ -239,6 +239,7 @@ def test_a_count_given_in_words_shows_an_amount_but_is_no_figure_for_the_refusal
         ("Im Jahr 2004 wurde die Studie begonnen.", False),
         ("Die Studie (2015) erschien in Plos One.", False),
         ("Befragt wurden 2004 Menschen.", True),  # a noun after it: what the figure counts
+        ("Mehr als 2000 zumeist Vermummte wurden befragt.", True),  # one word between
         ("Befragt wurden 1.500 Menschen.", True),  # a count of thousands is written with its point
         ("Der Anteil stieg auf 1999 %.", True),
         ("Befragt wurden 312 Menschen in Phang Nga.", True),
