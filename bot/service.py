@@ -631,9 +631,20 @@ class NewsService:
         own = alone[0].article_of(alone[1].candidates[0].row)
         return own == with_context[0].article_of(with_context[1].candidates[0].row)
 
+    @staticmethod
+    def _leans_back(question: str, language: str) -> bool:
+        """Whether `question` says what it is about only by the conversation before it: it refers back
+        (`bot.names.refers_back`: a pronoun, an opening "Und") and names no proper name of its own ("Und die VIG?"
+        does), or names nothing but what its question word asks (`bot.names.names_only_what_it_asks`)."""
+        if names_only_what_it_asks(question, language):
+            return True
+        return refers_back(question, language) and not proper_names(question, language)
+
     def _conversation_article(self, spoken: Sequence[tuple[str, str]]) -> str | None:
-        """The article a conversation in another language than the articles is about: that of the answer to its
-        last question that names something, asked alone; None where that question would be refused alone.
+        """The article a conversation is about: that of the answer to its last question that names something and
+        does not lean on the one before it (`_leans_back`), asked alone; None where that question would be refused
+        alone. Its search pins it for a conversation in another language than the articles, and for a follow-up
+        that refers back to it.
         `spoken`: the earlier questions with their languages, oldest first.
 
         In the articles' language, the earlier questions' words find their article (the topic's part of the
@@ -642,7 +653,10 @@ class NewsService:
         named = [(h, language) for h, language in spoken[-CONTEXT_QUESTIONS:] if names_something(h, language)]
         if not named:
             return None
-        last, language = named[-1]
+        # a question that leaned on the one before it ("Und wer hat nun einen Erfolg verkündet?" after Novartis'
+        # pig organs) found, alone, some other article (a Wikipedia one on success), not the conversation's
+        standing = [(h, language) for h, language in named if not self._leans_back(h, language)]
+        last, language = (standing or named)[-1]
         last = in_small_letters(normalised_text(last), self.settings.language)  # as its own turn searched it
         asked, article = self.answered_from.recall(AnsweredFrom.key(last, language, self.retriever.snapshot()))
         if asked:  # in its own turn, on this generation of the index
