@@ -1437,7 +1437,6 @@ class Retriever:
         asked_in: str | None = None,
         topic_article: str | None = None,
         given: frozenset[tuple[str, int]] = frozenset(),
-        within_topic: bool = False,
     ) -> tuple[Snapshot, Retrieval]:
         """Rank answer candidates for `question`; `context` (earlier questions) widens the search: the query
         vector is then the mean of the question's own and that of context and question together, BM25 over
@@ -1447,10 +1446,9 @@ class Retriever:
         `asked_in`, the question's own language where the conversation's differs (else `language`): in another
         language than the articles, BM25 does not vote on sentences and only names and numbers tell the topic.
         `topic_article`, the conversation's article where its words cannot tell it (`ConversationTopic`): all its
-        sentences compete, and it alone gets the topic's part; `within_topic`: only they (a follow-up that says "er"
-        of the conversation's person: another article's sentence is about another one). `given`: sentences (article
-        id, number) the conversation showed already, left out of the ranking, so that the refusal signals judge the
-        best of the rest (a follow-up asking for more: "Wer noch?").
+        sentences compete, and it alone gets the topic's part. `given`: sentences (article id, number) the
+        conversation showed already, left out of the ranking, so that the refusal signals judge the best of the rest
+        (a follow-up asking for more: "Wer noch?").
 
         The snapshot holds no texts: they are read for the candidates and the best ones' neighbours. Where an
         article changed meanwhile (another process), the question is asked again on the new snapshot."""
@@ -1459,7 +1457,7 @@ class Retriever:
             try:
                 strict = attempt < TEXT_ATTEMPTS
                 return snapshot, self._retrieve(
-                    snapshot, question, context, earlier, language, strict, asked_in, topic_article, given, within_topic
+                    snapshot, question, context, earlier, language, strict, asked_in, topic_article, given
                 )
             except SnapshotMoved:
                 log.info("an article changed while the question was asked: asking again on the new snapshot")
@@ -1476,7 +1474,6 @@ class Retriever:
         asked_in: str | None = None,
         topic_article: str | None = None,
         given: frozenset[tuple[str, int]] = frozenset(),
-        within_topic: bool = False,
     ) -> Retrieval:
         """`retrieve` on `snapshot`; `strict`: raise SnapshotMoved where a needed text is gone (else it is empty)."""
         query = f"{context} {question}".strip() if context else question
@@ -1561,8 +1558,6 @@ class Retriever:
             )
         weigh_topic_and_recency(snapshot, list(candidates.values()), topic)
         ranked = sorted(candidates.values(), key=lambda c: self._sort_key(snapshot, c), reverse=True)
-        if within_topic and isinstance(topic, ConversationTopic):
-            ranked = [c for c in ranked if snapshot.article_of(c.row) == topic.article_id]
         ranked = collapse_near_duplicates(snapshot, ranked)
         if given:  # after collapsing: another outlet's copy of a sentence already shown went with it
             ranked = [c for c in ranked if place(snapshot.sentences[c.row]) not in given]

@@ -535,7 +535,6 @@ class NewsService:
             asked_in=language,
             topic_article=topic_article,
             given=given,
-            within_topic=refers,
         )
         sure_with_context = confidence(with_context, self.answerability, cross_language=cross_with_context)
         timings = {k: alone.timings_ms.get(k, 0.0) + v for k, v in with_context.timings_ms.items()}
