@@ -131,35 +131,3 @@ def test_the_conversations_article_is_that_of_its_last_question_that_stands_alon
     ]
     spoken = [(question, "de") for question in history]
     assert organs_service._conversation_article(spoken).endswith("0567-wissenschaft.txt")
-
-
-@pytest.mark.slow
-def test_a_follow_up_about_the_conversations_thing_is_refused_where_the_conversation_is_unsure(
-    news_service, monkeypatch
-):
-    # on the haystack, "In welcher Zeitschrift erschien die Arbeit?" after a violin study was unsure with the
-    # conversation (its article does not say "Zeitschrift") and sure alone, of the magazine "Nokta": a few articles
-    # give other confidences, so the search with the conversation is made unsure here
-    import bot.service
-
-    earlier = "Welche Firma macht die Gruppe Sofacy für Angriffe auf Nato-Staaten verantwortlich?"
-    question = "Aus welchem Land kommt die Firma?"
-    alone = news_service.ask(question)
-    assert alone.answered  # of another firm, in another article
-    with_context = set()
-    retrieve, confidence = news_service.retriever.retrieve, bot.service.confidence
-
-    def marked(*args, **kwargs):
-        snapshot, retrieval = retrieve(*args, **kwargs)
-        if kwargs.get("context"):
-            with_context.add(id(retrieval))
-        return snapshot, retrieval
-
-    def unsure(retrieval, *args, **kwargs):
-        return 0.3 if id(retrieval) in with_context else confidence(retrieval, *args, **kwargs)
-
-    monkeypatch.setattr(news_service.retriever, "retrieve", marked)
-    monkeypatch.setattr(bot.service, "confidence", unsure)
-    answer = news_service.ask(question, [earlier])
-    assert not answer.answered
-    assert answer.used_history
