@@ -553,9 +553,7 @@ class NewsService:
                 )
             )
         elif sure_with_context < self.refusal_threshold:
-            # a question that refers to the conversation's thing asks about it, and the search alone finds another:
-            # "In welcher Zeitschrift erschien die Arbeit?" after a violin study got the magazine "Nokta" at 0.65
-            use_context = refers
+            use_context = False
         else:
             # a pronoun ("Wie lange ist er schon im Amt?") stands for what the conversation named: a sentence of another
             # article that fits its own words better on every signal is about another "er" (0.79 for "45 Jahre lang
