@@ -222,6 +222,57 @@ def is_elliptic(question: str, language: str) -> bool:
     return bool(words) and not any(tag.startswith("V") for tag in _tags(words, language))
 
 
+# A definite article in STTS: ART tags "ein" too, so its forms; APPRART is a preposition fused with one ("im", "beim").
+_DEFINITE_ARTICLES = frozenset(["der", "die", "das", "den", "dem", "des"])
+# Tags between an article, or a question word, and the noun it opens: "die neue Studie", "wie viele Tore".
+_BEFORE_THE_NOUN = ("ADJ", "ADV", "PIAT", "CARD")
+
+
+def definite_nouns(question: str, language: str) -> frozenset[str]:
+    """The common nouns that `question` names with a definite article ("die Arbeit" in "In welcher Zeitschrift
+    erschien die Arbeit?", "beim Hinspiel"): "die Studie" or "der Konzern" says which study or group as "sie" or "er"
+    does, one the listener knows of already. German only (STTS tells the article and the noun)."""
+    if language != "de":
+        return frozenset()
+    words = _TOKENS.findall(question)
+    tags = _tags(words, language)
+    found = set()
+    opened = False
+    for word, tag in zip(words, tags, strict=True):
+        if tag == "APPRART" or (tag == "ART" and word.lower() in _DEFINITE_ARTICLES):
+            opened = True
+        elif opened and tag == "NN":
+            found.add(word)
+            opened = False
+        elif not tag.startswith(_BEFORE_THE_NOUN):
+            opened = False
+    return frozenset(found)
+
+
+def names_only_what_it_asks(question: str, language: str) -> bool:
+    """Whether `question` has no verb and names nothing but what its question word asks for ("Bei welchem Anlass?",
+    "Und in welchem Jahr?", "Wie viele Tore?"): it asks the conversation's last topic something new, and names no
+    topic of its own ("Und in Graz?" and "Und die VIG?" do: their nouns stand outside a question word's phrase).
+    German only, as `is_elliptic`."""
+    if not is_elliptic(question, language):
+        return False
+    words = _TOKENS.findall(question)
+    tags = _tags(words, language)
+    asks = opened = False
+    for word, tag in zip(words, tags, strict=True):
+        if tag == "PWAT" or (tag == "PWAV" and word.lower() == "wie"):
+            asks = opened = True
+        elif opened and tag.startswith(_BEFORE_THE_NOUN):
+            continue
+        elif tag.startswith(_NAMING_TAGS):
+            if not (opened and tag == "NN"):
+                return False
+            opened = False
+        else:
+            opened = False
+    return asks
+
+
 # Kept by question: a refused question is asked again as its answer is made, and each follow-up asks it of the
 # conversation's question before (`NewsService._conversation_article`), tagged when it was asked.
 @lru_cache(maxsize=1024)

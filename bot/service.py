@@ -34,15 +34,17 @@ from bot.extractive import (
 )
 from bot.language import load as load_language_model
 from bot.language import question_language
-from bot.lexical import asks_for_more, is_remark, names_something
+from bot.lexical import PREFIX, asks_for_more, is_remark, names_something
 from bot.markup import plain_question
 from bot.names import (
     TAGGER_MODELS,
     counted_thing,
+    definite_nouns,
     in_small_letters,
     is_elliptic,
     load_tagger,
     names_a_thing,
+    names_only_what_it_asks,
     proper_names,
     refers_back,
     refers_to_someone,
@@ -513,8 +515,18 @@ class NewsService:
         # a follow-up that refers back ("Was hat er ihm vorgeworfen?", "Wie viele davon zahlen?") asks about what the
         # conversation's answer was about: its few own words ("vorgeworfen", "zahlen") are found together in some other
         # article of a thousand, whose sentence then won the search with the conversation too
+        own_language = language == self.settings.language
+        refers = own_language and self._refers_to_the_conversation(question, language)
+        # "die Arbeit", "das Hinspiel": a definite noun says "the one you know of", as "sie" does, where the
+        # conversation named that thing; else it is a topic of the question's own ("Wann fiel die Mauer?")
+        nouns = definite_nouns(question, language) if own_language and not refers else frozenset()
+        nouns = nouns if not proper_names(question, language) else frozenset()
         pinned = cross_with_context or refers_back(question, language)
-        topic_article = self._conversation_article(spoken) if pinned else None
+        topic_article = self._conversation_article(spoken) if pinned or refers or nouns else None
+        if nouns:
+            refers = self._conversation_names(nouns, history, topic_article)
+        if not (pinned or refers):
+            topic_article = None
         snapshot_with_context, with_context = self.retriever.retrieve(
             question,
             context=context,
@@ -534,8 +546,11 @@ class NewsService:
                 return Search(snapshot_alone, alone, 0.0, False, language)
             use_context = False
         elif sure_alone < self.refusal_threshold:
-            use_context = sure_with_context > sure_alone and not self._asks_of_its_own_topic(
-                question, language, (snapshot_alone, alone), (snapshot_with_context, with_context)
+            use_context = sure_with_context > sure_alone and (
+                refers
+                or not self._asks_of_its_own_topic(
+                    question, language, (snapshot_alone, alone), (snapshot_with_context, with_context)
+                )
             )
         elif sure_with_context < self.refusal_threshold:
             use_context = False
@@ -545,8 +560,6 @@ class NewsService:
             # hätten auch seine Vorgänger …"); a question that names a name of its own is weighed as any other
             # (in the articles' language: in another, the search with the conversation finds its topic by names and
             # numbers only, and each search's confidence decides; "Which award did she receive?" lost its answer so)
-            own_language = language == self.settings.language
-            refers = own_language and self._refers_to_the_conversation(question, language)
             use_context = refers or not self._own_words_prefer(
                 question,
                 (snapshot_alone, alone),
@@ -570,8 +583,36 @@ class NewsService:
     @staticmethod
     def _refers_to_the_conversation(question: str, language: str) -> bool:
         """Whether `question` says whom or what it asks about only by a pronoun (`bot.names.refers_to_someone`) and
-        names no proper name: then only the conversation can say who "er" is."""
+        names no proper name, or names nothing but what its question word asks for ("Bei welchem Verein?",
+        `bot.names.names_only_what_it_asks`): then only the conversation can say who "er" is, or whose club.
+        Alone, "Bei welchem Verein?" found "Auf der vom Verein Gemeinsam für Van der Bellen getragenen Homepage"."""
+        if names_only_what_it_asks(question, language):
+            return True
         return refers_to_someone(question, language) and not proper_names(question, language)
+
+    def _conversation_names(self, nouns: frozenset[str], history: Sequence[str], article: str | None) -> bool:
+        """Whether the conversation, its questions or the article its last one was answered from (`article`), names
+        one of `nouns`, a question's definite nouns (`bot.names.definite_nouns`): in a word of the same stem, or in
+        a compound of which one is the head of the other ("Spiel" for "das Hinspiel", "Langzeitstudie" for "die
+        Studie"; at least PREFIX letters, as the index matches words). "die Firma" after "Welche Firma macht …
+        verantwortlich?", "die Arbeit" after a study the article calls "die Arbeiten": the thing the conversation is
+        about, which another article's sentence with the question's few words is not."""
+        snapshot = self.retriever.snapshot()
+        lexical = snapshot.lexical
+        named = set(lexical.query_terms(" ".join(history[-CONTEXT_QUESTIONS:])))
+        if article is not None and article in snapshot.versions:
+            named.update(snapshot.articles_terms([article])[article].split())
+        heads = [term for term in named if len(term) >= PREFIX]
+        for noun in nouns:
+            term = next(iter(lexical.query_terms(noun)), None)  # the whole word's, before its compound's parts
+            if term is None:
+                continue
+            if term in named:
+                return True
+            shorter = (h for h in heads if len(term) >= PREFIX and (term.endswith(h) or h.endswith(term)))
+            if next(shorter, None) is not None:
+                return True
+        return False
 
     @staticmethod
     def _asks_of_its_own_topic(
@@ -590,9 +631,20 @@ class NewsService:
         own = alone[0].article_of(alone[1].candidates[0].row)
         return own == with_context[0].article_of(with_context[1].candidates[0].row)
 
+    @staticmethod
+    def _leans_back(question: str, language: str) -> bool:
+        """Whether `question` says what it is about only by the conversation before it: it refers back
+        (`bot.names.refers_back`: a pronoun, an opening "Und") and names no proper name of its own ("Und die VIG?"
+        does), or names nothing but what its question word asks (`bot.names.names_only_what_it_asks`)."""
+        if names_only_what_it_asks(question, language):
+            return True
+        return refers_back(question, language) and not proper_names(question, language)
+
     def _conversation_article(self, spoken: Sequence[tuple[str, str]]) -> str | None:
-        """The article a conversation in another language than the articles is about: that of the answer to its
-        last question that names something, asked alone; None where that question would be refused alone.
+        """The article a conversation is about: that of the answer to its last question that names something and
+        does not lean on the one before it (`_leans_back`), asked alone; None where that question would be refused
+        alone. Its search pins it for a conversation in another language than the articles, and for a follow-up
+        that refers back to it.
         `spoken`: the earlier questions with their languages, oldest first.
 
         In the articles' language, the earlier questions' words find their article (the topic's part of the
@@ -601,7 +653,10 @@ class NewsService:
         named = [(h, language) for h, language in spoken[-CONTEXT_QUESTIONS:] if names_something(h, language)]
         if not named:
             return None
-        last, language = named[-1]
+        # a question that leaned on the one before it ("Und wer hat nun einen Erfolg verkündet?" after Novartis'
+        # pig organs) found, alone, some other article (a Wikipedia one on success), not the conversation's
+        standing = [(h, language) for h, language in named if not self._leans_back(h, language)]
+        last, language = (standing or named)[-1]
         last = in_small_letters(normalised_text(last), self.settings.language)  # as its own turn searched it
         asked, article = self.answered_from.recall(AnsweredFrom.key(last, language, self.retriever.snapshot()))
         if asked:  # in its own turn, on this generation of the index
