@@ -92,7 +92,9 @@ _NUMBER = re.compile(
 # ("von 1870 bis 1939 in Betrieb") still give an amount: its length.
 _YEAR = re.compile(r"(1[5-9]|20)\d\d")
 _COUNTED_AFTER = re.compile(r"(\s+[a-zäöüß]\w*)?\s+[A-ZÄÖÜ]|\s*(%|€|\$|£)")
-_YEARS_SPAN = re.compile(r"\b(1\d{3}|20\d{2})\s*(bis|–|-)\s*(\d{2,4})\b", re.IGNORECASE)
+# A span given by its bounds in years ("von 1870 bis 1939", "1922-26"): a duration's form too (`_DURATION`).
+_YEARS_BOUNDS = r"\b(1\d{3}|20\d{2})\s*(bis|–|-)\s*(\d{2,4})\b"
+_YEARS_SPAN = re.compile(_YEARS_BOUNDS, re.IGNORECASE)
 _NUMBER_WORDS = (
     r"eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|(drei|vier|fünf|sech|sieb|acht|neun)zehn"
     r"|zwanzig|dreißig|(vier|fünf|sech|sieb|acht|neun)zig|hundert|tausend|einer|einem|halbe[nm]?"
@@ -102,7 +104,7 @@ _NUMBER_WORDS = (
 _DURATION = re.compile(
     rf"(\d[\d.,]*|\b({_NUMBER_WORDS}|eine[ns]?|mehrere[n]?|einige[n]?))\s+((halbe[ns]?|knapp|rund|gut)\s+)?"
     r"(jahr|monat|woche|tag|stunde|minute|sekunde|jahrzehnt|jahrhundert)\w*"
-    r"|\b(1\d{3}|20\d{2})\s*(bis|–|-)\s*(\d{2,4})\b|\bseit\s+(1\d{3}|20\d{2})\b",
+    rf"|{_YEARS_BOUNDS}|\bseit\s+(1\d{{3}}|20\d{{2}})\b",
     re.IGNORECASE,
 )
 # A count given without a figure: "zur Wiedergeburt, häufig mehrere Male" answers "Zu wie vielen Wiedergeburten …?".
