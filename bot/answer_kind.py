@@ -39,6 +39,8 @@ _PRICE_QUESTION = re.compile(
     r"|how\s+much\b.*\bcost(s|ed)?)\b",  # "How much will the new Apple TV cost?": the verb at the end, as in German
     re.IGNORECASE,
 )
+# A clock time is asked with an amount's words ("Um wie viel Uhr …?"): read before `_AMOUNT_QUESTION`.
+_CLOCK_QUESTION = re.compile(r"\b(um\s+wie\s?viel\s+uhr|wie\s+spät|(at\s+)?what\s+time)\b", re.IGNORECASE)
 _TIME_QUESTION = re.compile(
     r"\b(wann|seit\s+wann|bis\s+wann|in\s+welche[mn]\s+(jahr|monat|jahrhundert|jahrzehnt)|an\s+welche[mn]\s+(tag|datum)"
     r"|when|(in|of)\s+what\s+(year|month|century)|in\s+which\s+(year|month|century)|on\s+what\s+(day|date))\b",
@@ -140,6 +142,8 @@ def asked_kind(question: str, earlier: str = "") -> str | None:
     word ("Und in Wien?") asks what the `earlier` question asked."""
     if _PRICE_QUESTION.search(question):
         return PRICE
+    if _CLOCK_QUESTION.search(question):
+        return TIME
     if _AMOUNT_QUESTION.search(question):
         return AMOUNT
     if _TIME_QUESTION.search(question):
@@ -204,7 +208,7 @@ def asking_words(question: str) -> frozenset[str]:
     they say what form the answer takes, not what it is about."""
     return frozenset(
         word.lower()
-        for pattern in (_PRICE_QUESTION, _AMOUNT_QUESTION, _TIME_QUESTION)
+        for pattern in (_PRICE_QUESTION, _AMOUNT_QUESTION, _CLOCK_QUESTION, _TIME_QUESTION)
         for match in pattern.finditer(question)
         for word in _WORDS.findall(match[0])
     )

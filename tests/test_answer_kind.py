@@ -261,3 +261,12 @@ def test_years_as_a_spans_bounds_and_a_share_in_a_compound_give_an_amount():
     majority = "Es kann mit einer Zweidrittelmehrheit der gesamten Kommission das Misstrauen aussprechen."
     assert shows_value(AMOUNT, [majority], question, "de")
     assert holds_kind(AMOUNT, [majority], question, "de")
+
+
+@pytest.mark.parametrize("question", ["Um wie viel Uhr beginnt das Konzert?", "Um wieviel Uhr?", "At what time?"])
+def test_a_clock_time_is_asked_with_an_amounts_words_and_shown_by_a_time(question):
+    assert asked_kind(question) == TIME
+    assert asked_value(question) == TIME
+    concert = ["Das Konzert beginnt um 20.15 Uhr im Großen Saal."]
+    assert shows_value(asked_value(question), concert, question, "de")
+    assert not shows_value(asked_value(question), ["Das Konzert findet im Großen Saal statt."], question, "de")
